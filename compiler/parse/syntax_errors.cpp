@@ -98,6 +98,17 @@ auto DescribeExpected(const antlr4::misc::IntervalSet& set,
   return out;
 }
 
+auto IsStatementKeyword(size_t type) -> bool {
+  switch (type) {
+    case P::LET: case P::VAR: case P::IF: case P::FOR: case P::WHILE: case P::RETURN:
+    case P::FAIL: case P::TRY: case P::CHECKPOINT: case P::SLEEP: case P::PARALLEL:
+    case P::FN: case P::WORKFLOW: case P::TYPE: case P::CONNECTOR:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // The token before `index` on the default channel, or nullptr.
 auto Previous(antlr4::TokenStream& tokens, size_t index) -> Token* {
   return index == 0 || index == INVALID_INDEX ? nullptr : tokens.get(index - 1);
@@ -118,9 +129,15 @@ auto FlowErrorStrategy::NewStatement(antlr4::TokenStream& tokens, Token* offendi
   if (last_error_index_ == INVALID_INDEX) return true;
   size_t index = offending->getTokenIndex();
   if (index == INVALID_INDEX || index <= last_error_index_) return false;
-  for (size_t i = last_error_index_; i < index; ++i) {
-    size_t type = tokens.get(i)->getType();
-    if (type == P::NL || type == P::SEMI) return true;
+  // A separator, or a statement keyword at the start of a line (the line
+  // break before it was dropped because the broken statement could not end).
+  for (size_t i = last_error_index_; i <= index; ++i) {
+    Token* t = tokens.get(i);
+    size_t type = t->getType();
+    if ((type == P::NL || type == P::SEMI) && i < index) return true;
+    if (IsStatementKeyword(type) && i > 0 && tokens.get(i - 1)->getLine() < t->getLine()) {
+      return true;
+    }
   }
   return false;
 }
@@ -134,18 +151,19 @@ void FlowErrorStrategy::Report(antlr4::Parser* parser, Token* offending,
   bool new_line = prev != nullptr && prev->getLine() < offending->getLine();
   // At the start of a new line, point just after the last token of the
   // statement: that is where the missing piece belongs.
-  SourceRange range = reporter_.TokenRange(offending);
+  SourceRange at_token = reporter_.TokenRange(offending);
+  SourceRange range = at_token;
   if ((new_line || offending->getType() == Token::EOF) && prev != nullptr) {
     SourceRange p = reporter_.TokenRange(prev);
     range = SourceRange{p.file, p.end, p.end};
   }
-  size_t line = reporter_.file().Locate(range.begin).line;
   Token* opener = index == INVALID_INDEX ? nullptr : InnermostOpener(tokens, index);
   size_t type = offending->getType();
   bool reported = false;
   if (opener != nullptr && Has(expected, CloserOf(opener->getType())) &&
       (type == Token::EOF || IsCloser(type) || new_line)) {
     LineCol at = reporter_.file().Locate(reporter_.TokenRange(opener).begin);
+    size_t line = reporter_.file().Locate(range.begin).line;
     reported = reporter_.ReportOnLine(line, DiagKind::UnclosedDelimiter, range,
                                       Spelling(CloserOf(opener->getType())),
                                       Spelling(opener->getType()), at.line, at.column);
@@ -156,15 +174,22 @@ void FlowErrorStrategy::Report(antlr4::Parser* parser, Token* offending,
     bool call_paren = opener != nullptr && opener->getType() == P::LPAREN &&
                       before_opener != nullptr &&
                       (before_opener->getType() == P::ID || before_opener->getType() == P::RPAREN);
+    bool unexpected = false;
     if (IsCloser(type) && (opener == nullptr || CloserOf(opener->getType()) != type)) {
-      message = "unexpected " + DisplayToken(offending);
+      unexpected = true;
     } else if (call_paren && Has(expected, P::RPAREN) && !ExpressionExpected(expected)) {
       message = "expected ')' after the arguments, found " + DisplayToken(offending);
     } else if (!what.empty()) {
       message = "expected " + what + ", found " + DisplayToken(offending);
     } else {
-      message = "unexpected " + DisplayToken(offending);
+      unexpected = true;
     }
+    if (unexpected) {
+      // Point at the token itself: it is what is wrong.
+      message = "unexpected " + DisplayToken(offending);
+      range = at_token;
+    }
+    size_t line = reporter_.file().Locate(range.begin).line;
     reported = reporter_.ReportOnLine(line, DiagKind::SyntaxError, range, message);
   }
   if (reported || last_error_index_ == INVALID_INDEX || index > last_error_index_) {
