@@ -109,9 +109,14 @@ auto IsStatementKeyword(size_t type) -> bool {
   }
 }
 
-// The token before `index` on the default channel, or nullptr.
+// The last token before `index` that is not a line break, or nullptr.
 auto Previous(antlr4::TokenStream& tokens, size_t index) -> Token* {
-  return index == 0 || index == INVALID_INDEX ? nullptr : tokens.get(index - 1);
+  if (index == INVALID_INDEX) return nullptr;
+  while (index > 0) {
+    Token* t = tokens.get(--index);
+    if (t->getType() != P::NL) return t;
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -160,8 +165,9 @@ void FlowErrorStrategy::Report(antlr4::Parser* parser, Token* offending,
   Token* opener = index == INVALID_INDEX ? nullptr : InnermostOpener(tokens, index);
   size_t type = offending->getType();
   bool reported = false;
-  if (opener != nullptr && Has(expected, CloserOf(opener->getType())) &&
-      (type == Token::EOF || IsCloser(type) || new_line)) {
+  // At the end of the file an open bracket is always the problem.
+  if (opener != nullptr && (type == Token::EOF || (Has(expected, CloserOf(opener->getType())) &&
+                                                   (IsCloser(type) || new_line)))) {
     LineCol at = reporter_.file().Locate(reporter_.TokenRange(opener).begin);
     size_t line = reporter_.file().Locate(range.begin).line;
     reported = reporter_.ReportOnLine(line, DiagKind::UnclosedDelimiter, range,
