@@ -292,11 +292,19 @@ auto FindTooDeep(std::string_view text) -> size_t {
 
 // nlohmann's message without its "[json.exception...] parse error at line
 // L, column C: " prefix: the caller prints the location itself.
+// The "; last read: '...'" clause goes too: the caret line shows it better,
+// and it spells control characters as <U+000A>.
 auto StripParsePrefix(std::string message) -> std::string {
   size_t at = message.find("parse error");
   if (at != std::string::npos) {
     size_t colon = message.find(": ", at);
-    if (colon != std::string::npos) return message.substr(colon + 2);
+    if (colon != std::string::npos) message = message.substr(colon + 2);
+  }
+  size_t last_read = message.find("; last read: ");
+  if (last_read != std::string::npos) {
+    size_t quote_end = message.find("'", last_read + 14);
+    message.erase(last_read, quote_end == std::string::npos ? std::string::npos
+                                                            : quote_end + 1 - last_read);
   }
   return message;
 }

@@ -90,17 +90,6 @@ auto Fail(const std::string& path, const std::string& what) -> Error {
   return Error{path + ": " + what};
 }
 
-auto DescribeTypes(TypeSet set) -> std::string {
-  std::string out;
-  for (int i = 0; i <= static_cast<int>(JsonType::Object); ++i) {
-    auto t = static_cast<JsonType>(i);
-    if (!set.has(t)) continue;
-    if (!out.empty()) out += " or ";
-    out += JsonTypeName(t);
-  }
-  return out;
-}
-
 }  // namespace
 
 // Parses schemas into a pool. One parser per AddTypes/Parse call; during
@@ -421,6 +410,19 @@ auto JsonTypeName(JsonType t) -> std::string_view {
     case JsonType::Object: return "object";
   }
   return "null";
+}
+
+auto DescribeTypes(TypeSet set) -> std::string {
+  static constexpr JsonType kOrder[] = {JsonType::String,  JsonType::Integer, JsonType::Number,
+                                        JsonType::Boolean, JsonType::Object,  JsonType::Array,
+                                        JsonType::Null};
+  std::string out;
+  for (JsonType t : kOrder) {
+    if (!set.has(t)) continue;
+    if (!out.empty()) out += " or ";
+    out += JsonTypeName(t);
+  }
+  return out;
 }
 
 auto KindOf(const nlohmann::json& value) -> JsonType { return KindOfImpl(value); }

@@ -70,6 +70,9 @@ class TypeSet {
 };
 
 auto JsonTypeName(JsonType t) -> std::string_view;
+// "string", "string or null", "integer or number": the kinds of a set in a
+// fixed reading order, null last.
+auto DescribeTypes(TypeSet set) -> std::string;
 // The kind of a JSON value as the schema sees it (an unsigned or signed
 // integer is Integer, a float is Number, binary/discarded count as Null).
 auto KindOf(const nlohmann::json& value) -> JsonType;

@@ -38,17 +38,6 @@ auto Quote(const J& v) -> std::string {
   return text;
 }
 
-auto DescribeTypes(TypeSet set) -> std::string {
-  std::string out;
-  for (int i = 0; i <= static_cast<int>(JsonType::Object); ++i) {
-    auto t = static_cast<JsonType>(i);
-    if (!set.has(t)) continue;
-    if (!out.empty()) out += " or ";
-    out += JsonTypeName(t);
-  }
-  return out;
-}
-
 // Structural equality between a response value (json or ordered_json) and a
 // schema constant (json). Numbers compare by value: 1 equals 1.0.
 template <typename J>
