@@ -34,7 +34,8 @@ def main():
                           "run": os.environ.get("FLOW_RUN_ID"),
                           "operation": os.environ.get("FLOW_OPERATION"), "argv": sys.argv[1:]}))
     elif mode == "flaky":
-        state = "state-%s.json" % key
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in key)
+        state = "state-%s.json" % safe
         count = json.load(open(state)) if os.path.exists(state) else 0
         if count < args.get("times", 1):
             json.dump(count + 1, open(state, "w"))

@@ -4,7 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/pidfd.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -183,12 +183,23 @@ auto ReadChunk(int fd, std::string& sink, size_t cap, bool* overflow) -> bool {
   return true;
 }
 
+// A descriptor that polls readable when `pid` exits, or -1 (kernels before
+// 5.3; the loop then wakes every kExitPollSliceMs). The raw syscall because
+// glibc's <sys/pidfd.h> is not C++-safe; pidfds are always close-on-exec.
+auto PidfdOpen(pid_t pid) -> int {
+#ifdef SYS_pidfd_open
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+#else
+  return -1;
+#endif
+}
+
 class IoLoop {
  public:
   IoLoop(Child& child, std::string input, std::chrono::milliseconds timeout)
       : child_(child), input_(std::move(input)) {
     if (timeout.count() > 0) deadline_ = Clock::now() + timeout;
-    pidfd_ = UniqueFd(::pidfd_open(child.pid, 0));
+    pidfd_ = UniqueFd(PidfdOpen(child.pid));
     if (input_.empty()) child_.stdin_fd.reset();
   }
 
