@@ -349,6 +349,7 @@ void Checker::ReportEffect(std::string_view what, SourceRange range) {
 
 auto Checker::Fits(ast::ExprId value, TypeId actual, TypeId expected) -> Fit {
   auto& tt = types();
+  if (!value.valid() || !actual.valid() || !expected.valid()) return Fit::Ok;  // nothing to say
   if (types::IsAssignable(tt, actual, expected)) return Fit::Ok;
   TypeId want = tt.StripOptional(expected);
   const auto& node = ast().expr(value).node;
@@ -364,6 +365,7 @@ auto Checker::Fits(ast::ExprId value, TypeId actual, TypeId expected) -> Fit {
       rec && tt.kind(want) == Kind::Record && tt.kind(actual) == Kind::Record) {
     bool reported = false;
     for (const auto& f : rec->fields) {
+      if (!f.value.valid()) continue;
       TypeId ft = tt.FieldType(want, f.name);
       TypeId have = out_.expr_types[f.value.index];
       if (!ft.valid() || !have.valid() || types::IsAssignable(tt, have, ft)) continue;
@@ -376,6 +378,7 @@ auto Checker::Fits(ast::ExprId value, TypeId actual, TypeId expected) -> Fit {
     bool reported = false;
     TypeId element = tt.get(want).element;
     for (ast::ExprId item : list->items) {
+      if (!item.valid()) continue;
       TypeId have = out_.expr_types[item.index];
       if (!have.valid() || types::IsAssignable(tt, have, element)) continue;
       ExpectType(item, have, element);
