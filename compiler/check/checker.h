@@ -127,6 +127,8 @@ class Checker {
   auto NarrowedType(ast::ExprId id, TypeId declared) const -> TypeId;
   void PushFacts(const std::vector<Fact>& facts);
   void KillFacts(int32_t slot);
+  // After `var x: T? = v` / `x = v` with a non-null `v`, x is T until assigned.
+  void NarrowAfterStore(int32_t slot, TypeId declared, TypeId stored);
   void KillAssignedIn(const ast::Block& block);
   void PushFactsUnless(const std::vector<Fact>& facts, size_t log_from, size_t log_to);
 

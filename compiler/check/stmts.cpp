@@ -138,6 +138,7 @@ void Checker::CheckLet(ast::StmtId id, const ast::LetStmt& let) {
   int32_t slot =
       Declare(let.name, let.name_range, type, let.is_var ? LocalKind::Var : LocalKind::Let);
   out_.stmt_slots[id.index] = slot;
+  NarrowAfterStore(slot, type, t);
   // Inside `compensate`, the bound name is the step's result (SPEC §2.5).
   CheckCompensate(let.clauses, let.init);
 }
@@ -157,6 +158,7 @@ void Checker::CheckAssign(const ast::AssignStmt& assign) {
       } else {
         ExpectType(assign.value, value, local.type);
         KillFacts(slot);
+        NarrowAfterStore(slot, local.type, value);
       }
     } else if (function_by_name_.count(name->name) || connector_by_name_.count(name->name)) {
       diags_.Report(DiagKind::InvalidAssignTarget, target.range);
@@ -388,6 +390,14 @@ void Checker::PushFactsUnless(const std::vector<Fact>& facts, size_t log_from, s
     for (size_t i = log_from; i < log_to && !assigned; ++i) assigned = assigned_log_[i] == f.slot;
     if (!assigned) PushFacts({f});
   }
+}
+
+void Checker::NarrowAfterStore(int32_t slot, TypeId declared, TypeId stored) {
+  auto& tt = types();
+  if (!tt.is_optional(declared) || !stored.valid()) return;
+  Kind k = tt.kind(stored);
+  if (k == Kind::Optional || k == Kind::Null || k == Kind::Error || k == Kind::Json) return;
+  PushFacts({Fact{slot, {}, tt.StripOptional(declared)}});
 }
 
 void Checker::KillFacts(int32_t slot) {

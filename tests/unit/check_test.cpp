@@ -417,6 +417,16 @@ TEST(CheckNarrowing, AssignmentLaterInLoopInvalidatesEarlierUse) {
   EXPECT_EQ(CheckIt(b, false).codes(), Codes{"E032"});
 }
 
+TEST(CheckNarrowing, StoringNonNullNarrowsUntilNextAssignment) {
+  Builder b;
+  b.Fn("f", {{"c", b.T("bool")}}, b.T("int"),
+       {b.Let("x", b.Int(1), true, b.Opt(b.T("int"))),
+        b.Let("y", b.Bin(BinaryOp::Add, b.Name("x"), b.Int(1))),
+        b.Assign(b.Name("x"), b.Null()),
+        b.Return(b.Bin(BinaryOp::Add, b.Name("x"), b.Int(1)))});
+  EXPECT_EQ(CheckIt(b, false).codes(), Codes{"E032"});
+}
+
 TEST(CheckNarrowing, NarrowingEndsWithTheBlock) {
   Builder b;
   b.Fn("f", {{"x", b.Opt(b.T("int"))}}, b.T("int"),
