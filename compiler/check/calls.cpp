@@ -338,6 +338,7 @@ void Checker::CheckStepArgs(ast::ExprId id, const ast::CallExpr& call,
   std::vector<int32_t>& arg_params = out_.calls[id.index].arg_params;
   arg_params.assign(call.args.size(), -1);
   std::vector<bool> given(op.args.size(), false);
+  std::vector<bool> suggested(op.args.size(), false);
   bool positional = false;
   for (size_t i = 0; i < call.args.size(); ++i) {
     const ast::Arg& arg = call.args[i];
@@ -354,8 +355,13 @@ void Checker::CheckStepArgs(ast::ExprId id, const ast::CallExpr& call,
     if (k < 0) {
       std::vector<std::string> names;
       for (const auto& a : op.args) names.push_back(a.name);
+      std::string best = BestSuggestion(arg.name, names);
       diags_.Report(DiagKind::UnknownArgument, arg.name_range, label, arg.name,
                     DidYouMean(arg.name, names));
+      // `amout: 5` is the missing `amount`: one message, not two.
+      for (size_t j = 0; j < op.args.size(); ++j) {
+        if (!best.empty() && op.args[j].name == best) suggested[j] = true;
+      }
       continue;
     }
     if (given[k]) {
@@ -373,7 +379,7 @@ void Checker::CheckStepArgs(ast::ExprId id, const ast::CallExpr& call,
   // message (E043) is enough.
   if (positional) return;
   for (size_t j = 0; j < op.args.size(); ++j) {
-    if (op.args[j].required && !given[j]) {
+    if (op.args[j].required && !given[j] && !suggested[j]) {
       diags_.Report(DiagKind::MissingArgument, op_range, label, op.args[j].name);
     }
   }

@@ -10,9 +10,13 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <functional>
 
 #include "compiler/check/cfg.h"
 #include "compiler/check/check.h"
+#include "compiler/parse/parse.h"
 
 namespace flow::check {
 namespace {
@@ -518,18 +522,27 @@ TEST(CheckSteps, ArgumentDiagnostics) {
              {b.Do(b.Approve()),
               b.Let("c",
                     b.Step("billing", "charge",
-                           {{"customer", b.Str("c1")}, {"amout", b.Int(5)},
+                           {{"customer", b.Str("c1")}, {"sum", b.Int(5)},
                             {"currency", b.Str("usdd")}}),
                     false, {}, Compensated(b)),
               b.Let("n", b.Member(b.Name("c"), "amuont"))});
   auto o = CheckIt(b);
   EXPECT_EQ(o.codes(), (Codes{"E025", "E031", "E040", "E026"}));
   EXPECT_EQ(o.messages(),
-            "billing.charge has no argument 'amout'; did you mean 'amount'?\n"
+            "billing.charge has no argument 'sum'\n"
             "\"usdd\" is not one of \"eur\" | \"usd\"; did you mean 'usd'?\n"
             "billing.charge is missing required argument 'amount'\n"
             "'{ amount: int, id: string, note: string? }' has no field 'amuont'; "
             "did you mean 'amount'?\n");
+}
+
+TEST(CheckSteps, MisspeltArgumentIsNotAlsoMissing) {
+  Builder b;
+  b.Workflow("w", {}, {},
+             {b.Do(b.Approve()),
+              b.Do(b.Step("billing", "charge", {{"customer", b.Str("c1")}, {"amout", b.Int(5)}}),
+                   Compensated(b))});
+  EXPECT_EQ(CheckIt(b).codes(), Codes{"E025"});
 }
 
 TEST(CheckSteps, StepInFnIsAnEffect) {
@@ -598,6 +611,156 @@ TEST(CheckAssign, OnlyVarsAreAssignable) {
         b.Assign(b.Name("p"), b.Int(1)), b.Assign(b.Member(b.Name("v"), "x"), b.Int(1))});
   // `var v = "a"` widens to string so "b" fits; p is a param; v.x is no field.
   EXPECT_EQ(CheckIt(b, false).codes(), (Codes{"E054", "E035"}));
+}
+
+// ------------------------------------------------------------------ parsed programs
+
+// log.info/warn/error(message: string, data: json?) -> { at: time }, as the
+// built-in connector declares them.
+auto LogConnector(types::TypeTable& tt) -> schema::ConnectorSig {
+  schema::ConnectorSig c;
+  c.name = "log";
+  c.builtin = true;
+  for (const char* level : {"info", "warn", "error"}) {
+    schema::OperationSig op;
+    op.connector = "log";
+    op.name = level;
+    op.args = {{"message", tt.string(), true}, {"data", tt.json(), false}};
+    op.output = tt.Record({{"at", tt.time()}});
+    op.idempotent = true;
+    c.operations.push_back(op);
+  }
+  return c;
+}
+
+struct Parsed {
+  SourceManager sources;
+  Diagnostics diags;
+  std::unique_ptr<CheckedProgram> program;
+  auto Render() const -> std::string { return RenderText(diags, sources); }
+};
+
+// Parses and checks `text` with billing (declared) and log (built-in).
+auto CheckText(const std::string& text) -> std::unique_ptr<Parsed> {
+  auto p = std::make_unique<Parsed>();
+  FileId id = p->sources.Add("t.flow", text);
+  CheckInput in;
+  in.ast = parse::ParseFile(p->sources.file(id), id, p->diags);
+  for (const auto& decl : in.ast.connectors) {
+    if (decl.name == "billing") in.declared.push_back(Billing(in.types));
+    else in.declared.push_back(std::nullopt);
+  }
+  in.builtins.push_back(LogConnector(in.types));
+  in.source_text = p->sources.file(id).text();
+  p->program = Check(std::move(in), p->diags);
+  return p;
+}
+
+TEST(CheckParsed, CaretsAndMessagesFromSource) {
+  auto p = CheckText(R"(connector billing = "billing.json"
+workflow pay(id: string) -> { ok: bool } {
+  approve "pay ${id}?"
+  let c = billing.charge(customer: id, amout: 5)
+    compensate billing.refund(charge: c.id)
+  return { ok: c.note + "x" == "" }
+}
+)");
+  EXPECT_EQ(p->Render(),
+            "t.flow:4:40: error: billing.charge has no argument 'amout'; did you mean 'amount'?\n"
+            "  let c = billing.charge(customer: id, amout: 5)\n"
+            "                                       ^~~~~\n"
+            "t.flow:6:16: error: 'c.note' may be null; use '??' or check it against null first\n"
+            "  return { ok: c.note + \"x\" == \"\" }\n"
+            "               ^~~~~~\n");
+}
+
+TEST(CheckParsed, NarrowingAndPolicyFromSource) {
+  auto p = CheckText(R"(connector billing = "billing.json"
+type Customer = { id: string, plan: "free" | "pro", seats: int? }
+workflow pay(c: Customer) -> int {
+  if c.plan == "pro" {
+    approve "charge ${c.id}?"
+  }
+  let x = billing.charge(customer: c.id, amount: 5, currency: "usd")
+    retry 3 on "timeout", "rate_limted"
+    compensate billing.refund(charge: x.id)
+  if c.seats == null {
+    fail "no seats"
+  }
+  return c.seats + 1
+}
+)");
+  std::string out = p->Render();
+  EXPECT_NE(out.find("t.flow:7:11: error: billing.charge requires approval"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("unknown retryable error kind \"rate_limted\"; did you mean 'rate_limited'?"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("warning: billing.charge is retried"), std::string::npos) << out;
+  EXPECT_EQ(p->diags.error_count(), 2) << out;
+}
+
+TEST(CheckParsed, FailedConnectorPoisonsSilently) {
+  auto p = CheckText(R"(connector crm = "missing.json"
+workflow w() {
+  let a = crm.lookup(id: 1)
+  log.info(message: "${a.name}")
+  log.inf(message: "x")
+}
+)");
+  EXPECT_EQ(p->Render(),
+            "t.flow:5:7: error: connector 'log' has no operation 'inf'; did you mean 'info'?\n"
+            "  log.inf(message: \"x\")\n"
+            "      ^~~\n");
+}
+
+// Times the checker on a program from bench/check/gen.py when
+// FLOW_BENCH_FLOW names one (the connectors are rebuilt here by hand, so
+// the test needs no connector loader). Skipped otherwise.
+TEST(CheckPerf, GeneratedProgram) {
+  const char* path = std::getenv("FLOW_BENCH_FLOW");
+  if (!path) GTEST_SKIP() << "set FLOW_BENCH_FLOW to a bench/check/gen.py output";
+  SourceManager sources;
+  Diagnostics diags;
+  auto loaded = sources.Load(path);
+  ASSERT_TRUE(loaded.ok());
+  auto t0 = std::chrono::steady_clock::now();
+  CheckInput in;
+  in.ast = parse::ParseFile(sources.file(*loaded), *loaded, diags);
+  auto t1 = std::chrono::steady_clock::now();
+  auto& tt = in.types;
+  types::TypeId result = tt.Record({{"id", tt.string()},
+                             {"status", tt.Literal({"ok", "pending", "failed"})},
+                             {"total", tt.int_()},
+                             {"note", tt.Optional(tt.string())},
+                             {"items", tt.Optional(tt.List(tt.string()))}});
+  for (const auto& decl : in.ast.connectors) {
+    schema::ConnectorSig c;
+    c.name = decl.name;
+    for (int k = 0; k < 6; ++k) {
+      schema::OperationSig op;
+      op.connector = decl.name;
+      op.name = "op" + std::to_string(k);
+      op.args = {{"id", tt.string(), true}, {"amount", tt.int_(), true},
+                 {"note", tt.string(), false}, {"tags", tt.List(tt.string()), false}};
+      op.output = result;
+      op.idempotent = true;
+      op.effect = k % 3 == 0 ? schema::Effect::Irreversible : schema::Effect::None;
+      op.requires_approval = k == 1;
+      c.operations.push_back(op);
+    }
+    in.declared.push_back(c);
+  }
+  in.builtins.push_back(LogConnector(tt));
+  in.source_text = sources.file(*loaded).text();
+  auto program = Check(std::move(in), diags);
+  auto t2 = std::chrono::steady_clock::now();
+  auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
+  auto lines = sources.file(*loaded).line_count();
+  std::printf("parse %.3f s, check %.3f s, %u lines: %.0f lines/s overall\n", secs(t0, t1),
+              secs(t1, t2), lines, lines / secs(t0, t2));
+  std::string rendered = RenderText(diags, sources);
+  std::printf("%s", rendered.substr(0, 2000).c_str());
 }
 
 }  // namespace
