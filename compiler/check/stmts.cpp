@@ -282,7 +282,8 @@ void Checker::CheckCompensate(const ast::StepClauses& clauses, ast::ExprId expr)
   bool quiet = IsStepExpr(expr) || !expr.valid() || IsError(out_.expr_types[expr.index]);
   if (!quiet) diags_.Report(DiagKind::ClauseWithoutStep, c.range, "compensate");
   TypeId t = CheckExpr(c.step);
-  if (!IsStepExpr(c.step) && !IsError(t)) {
+  // Without a step to compensate, E046 already said what is wrong.
+  if (quiet && !IsStepExpr(c.step) && !IsError(t)) {
     diags_.Report(DiagKind::CompensateNotStep, ast().expr(c.step).range);
   }
   if (c.retry) CheckRetry(*c.retry);

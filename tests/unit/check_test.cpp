@@ -714,6 +714,15 @@ workflow w() {
             "      ^~~\n");
 }
 
+// Prints the diagnostics of the file named by FLOW_PROBE (a debugging aid).
+TEST(CheckProbe, File) {
+  const char* path = std::getenv("FLOW_PROBE");
+  if (!path) GTEST_SKIP() << "set FLOW_PROBE to a .flow file";
+  auto text = ReadFileText(path);
+  ASSERT_TRUE(text.ok());
+  std::printf("%s", CheckText(*text)->Render().c_str());
+}
+
 // Times the checker on a program from bench/check/gen.py when
 // FLOW_BENCH_FLOW names one (the connectors are rebuilt here by hand, so
 // the test needs no connector loader). Skipped otherwise.
@@ -760,7 +769,7 @@ TEST(CheckPerf, GeneratedProgram) {
   std::printf("parse %.3f s, check %.3f s, %u lines: %.0f lines/s overall\n", secs(t0, t1),
               secs(t1, t2), lines, lines / secs(t0, t2));
   std::string rendered = RenderText(diags, sources);
-  std::printf("%s", rendered.substr(0, 2000).c_str());
+  std::printf("%s", rendered.substr(0, std::getenv("FLOW_BENCH_ALL") ? std::string::npos : 2000).c_str());
 }
 
 }  // namespace
