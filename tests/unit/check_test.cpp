@@ -4,6 +4,7 @@
 // small builder so these tests do not depend on the parser; the golden tests
 // in tests/check/ cover every diagnostic end to end.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 // GCC 12 reports a false maybe-uninitialized inside std::variant moves of
 // the builder's node structs at -O2.
@@ -12,10 +13,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 
 #include "compiler/check/cfg.h"
 #include "compiler/check/check.h"
+#include "compiler/driver/compile.h"
 #include "compiler/parse/parse.h"
 
 namespace flow::check {
@@ -712,6 +716,69 @@ workflow w() {
             "t.flow:5:7: error: connector 'log' has no operation 'inf'; did you mean 'info'?\n"
             "  log.inf(message: \"x\")\n"
             "      ^~~\n");
+}
+
+// ------------------------------------------------------------------ driver
+
+class CheckFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("flow_check_test_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_ / "connectors");
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void Write(const std::string& rel, const std::string& text) {
+    std::ofstream(dir_ / rel) << text;
+  }
+  auto Check(const std::string& rel) -> std::string {
+    SourceManager sources;
+    Diagnostics diags;
+    auto result = CheckFile((dir_ / rel).string(), sources, diags);
+    if (!result.ok()) return "Error: " + result.error().message;
+    return RenderText(diags, sources);
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(CheckFileTest, ConnectorPathIsRelativeToTheFlowFile) {
+  Write("connectors/billing.json", R"({ "connector": "billing",
+    "transport": { "kind": "http", "base_url": "http://127.0.0.1:8099" },
+    "operations": { "charge": { "http": { "method": "POST", "path": "/charges" },
+      "input": { "type": "object", "required": ["customer", "amount"],
+                 "properties": { "customer": { "type": "string" }, "amount": { "type": "integer" } } },
+      "output": { "type": "object" }, "idempotent": true } } })");
+  Write("pay.flow", R"(connector billing = "connectors/billing.json"
+workflow pay(id: string) -> { ok: bool } {
+  let c = billing.charge(customer: id, amout: 5)
+  log.info(message: "charged")
+  return { ok: true }
+}
+)");
+  std::string out = Check("pay.flow");
+  EXPECT_NE(out.find("pay.flow:3:40: error: billing.charge has no argument 'amout'; did you mean "
+                     "'amount'?"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '^'), 1) << out;
+}
+
+TEST_F(CheckFileTest, MissingConnectorIsOneMessage) {
+  Write("w.flow", R"(connector crm = "nope.json"
+workflow w() {
+  let a = crm.lookup(id: 1)
+  log.info(message: "${a.name}")
+}
+)");
+  std::string out = Check("w.flow");
+  EXPECT_EQ(std::count(out.begin(), out.end(), '^'), 1) << out;
+  EXPECT_NE(out.find("error: cannot read connector file"), std::string::npos) << out;
+}
+
+TEST_F(CheckFileTest, NoWorkflowWarnsAndMissingFileIsAnError) {
+  Write("lib.flow", "fn f() -> int { return 1 }\n");
+  EXPECT_NE(Check("lib.flow").find("warning: '"), std::string::npos);
+  EXPECT_EQ(Check("absent.flow").rfind("Error: ", 0), 0u);
 }
 
 // Prints the diagnostics of the file named by FLOW_PROBE (a debugging aid).
