@@ -62,12 +62,15 @@ auto ResponseJson(const connectors::HttpResponse& response) -> json {
   json headers = json::object();
   for (const auto& [name, value] : response.headers) {
     auto it = headers.find(name);
-    if (it == headers.end()) headers[name] = value;
-    else *it = it->get<std::string>() + ", " + value;
+    if (it == headers.end())
+      headers[name] = value;
+    else
+      *it = it->get<std::string>() + ", " + value;
   }
   json body = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) body = response.body;
-  return json{{"status", response.status}, {"headers", std::move(headers)}, {"body", std::move(body)}};
+  return json{
+      {"status", response.status}, {"headers", std::move(headers)}, {"body", std::move(body)}};
 }
 
 auto Request(const StepAttempt& attempt) -> StepOutcome {
@@ -77,8 +80,8 @@ auto Request(const StepAttempt& attempt) -> StepOutcome {
   auto result = connectors::SendHttp(request);
   if (auto* failure = std::get_if<connectors::HttpFailure>(&result)) {
     using Kind = connectors::HttpFailure::Kind;
-    std::string_view kind = failure->kind == Kind::Timeout    ? connectors::kKindTimeout
-                            : failure->kind == Kind::TooLarge ? connectors::kKindContract
+    std::string_view kind = failure->kind == Kind::Timeout      ? connectors::kKindTimeout
+                            : failure->kind == Kind::TooLarge   ? connectors::kKindContract
                             : failure->kind == Kind::BadRequest ? connectors::kKindConfig
                                                                 : connectors::kKindTransport;
     return FailOutcome(kind, route + ": " + failure->message);
@@ -87,7 +90,8 @@ auto Request(const StepAttempt& attempt) -> StepOutcome {
   if (response.status >= 500 && response.status < 600) {
     std::string message = "HTTP " + std::to_string(response.status) + " from " + route;
     std::string excerpt = connectors::Excerpt(response.body);
-    return FailOutcome(connectors::kKindServerError, excerpt.empty() ? message : message + ": " + excerpt);
+    return FailOutcome(connectors::kKindServerError,
+                       excerpt.empty() ? message : message + ": " + excerpt);
   }
   return connectors::ValidateOutput(*attempt.connector, *attempt.op, ResponseJson(response));
 }
@@ -96,7 +100,8 @@ auto Request(const StepAttempt& attempt) -> StepOutcome {
 
 auto NowRfc3339() -> std::string {
   auto now = std::chrono::system_clock::now();
-  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   std::time_t seconds = static_cast<std::time_t>(millis / 1000);
   std::tm utc{};
   gmtime_r(&seconds, &utc);
@@ -110,7 +115,8 @@ auto NowRfc3339() -> std::string {
 auto PerformBuiltinStep(const StepAttempt& attempt) -> StepOutcome {
   const std::string& connector = attempt.connector->name;
   const std::string& op = attempt.op->name;
-  if (connector == "log" && (op == "info" || op == "warn" || op == "error")) return Log(attempt, op);
+  if (connector == "log" && (op == "info" || op == "warn" || op == "error"))
+    return Log(attempt, op);
   if (connector == "http" && op == "request") return Request(attempt);
   return FailOutcome(connectors::kKindConfig, "no builtin operation " + connector + "." + op);
 }

@@ -2,8 +2,10 @@
 // processes: tests/servers/exec_tool.py, copied into a fresh connector
 // folder per test so relative command resolution and the working directory
 // are really exercised (the test's own working directory is elsewhere).
-#include <gtest/gtest.h>
+#include "vm/connectors/exec_transport.h"
+
 #include <dirent.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,7 +13,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "vm/connectors/exec_transport.h"
 #include "vm/connectors/step_call.h"
 
 namespace flow::connectors {
@@ -35,7 +36,8 @@ auto IsDead(pid_t pid) -> bool {
   std::string line;
   std::getline(stat, line);
   size_t paren = line.rfind(')');
-  return paren == std::string::npos || line.substr(paren + 2, 1) == "Z" || line.substr(paren + 2, 1) == "X";
+  return paren == std::string::npos || line.substr(paren + 2, 1) == "Z" ||
+         line.substr(paren + 2, 1) == "X";
 }
 
 auto ReadFile(const fs::path& path) -> std::string {
@@ -52,7 +54,8 @@ class ExecTransportTest : public ::testing::Test {
     ASSERT_NE(::mkdtemp(templ), nullptr);
     dir_ = templ;
     fs::create_directories(dir_ / "tools");
-    fs::copy_file(fs::path(FLOW_SOURCE_DIR) / "tests/servers/exec_tool.py", dir_ / "tools/exec_tool.py");
+    fs::copy_file(fs::path(FLOW_SOURCE_DIR) / "tests/servers/exec_tool.py",
+                  dir_ / "tools/exec_tool.py");
     fs::permissions(dir_ / "tools/exec_tool.py", fs::perms::owner_all);
     Load(R"(["tools/exec_tool.py"])");
   }
@@ -62,25 +65,29 @@ class ExecTransportTest : public ::testing::Test {
     std::string input = R"({"type": "object", "properties": {"times": {"type": "integer"},
         "seconds": {"type": "number"}, "pidfile": {"type": "string"}, "message": {"type": "string"},
         "bytes": {"type": "integer"}, "text": {"type": "string"}}})";
-    std::string text = R"({"connector": "crm", "transport": {"kind": "exec", "command": )" + command +
-                       R"(}, "operations": {)";
-    const char* modes[] = {"echo", "flaky", "sleep", "grandchild", "badjson", "fail", "noisy", "big"};
+    std::string text = R"({"connector": "crm", "transport": {"kind": "exec", "command": )" +
+                       command + R"(}, "operations": {)";
+    const char* modes[] = {"echo",    "flaky", "sleep", "grandchild",
+                           "badjson", "fail",  "noisy", "big"};
     for (const char* mode : modes) {
       text += std::string(mode == modes[0] ? "" : ",") + "\"" + mode + "\": {\"args\": [\"" + mode +
               "\"], \"input\": " + input + "}";
     }
-    text += R"(, "typed": {"args": ["echo"], "input": )" + input +
-            R"(, "output": {"type": "object", "required": ["args"], "properties": {"args": {"type": "string"}}}})";
+    text +=
+        R"(, "typed": {"args": ["echo"], "input": )" + input +
+        R"(, "output": {"type": "object", "required": ["args"], "properties": {"args": {"type": "string"}}}})";
     text += "}}";
     auto file = ParseConnectorFile(text);
     ASSERT_TRUE(file.ok()) << file.error().message;
     connector_ = std::move(file).value();
   }
 
-  auto Attempt(const std::string& op, json args = json::object(), milliseconds timeout = milliseconds(0),
-               const std::string& key = "run-7/step-2") -> StepOutcome {
-    StepAttempt attempt{&connector_, connector_.FindOperation(op), dir_.string(), std::move(args), key,
-                        "run-7", timeout};
+  auto Attempt(const std::string& op, json args = json::object(),
+               milliseconds timeout = milliseconds(0), const std::string& key = "run-7/step-2")
+      -> StepOutcome {
+    StepAttempt attempt{
+        &connector_, connector_.FindOperation(op), dir_.string(), std::move(args), key, "run-7",
+        timeout};
     EXPECT_NE(attempt.op, nullptr);
     return PerformAttempt(attempt);
   }

@@ -1,18 +1,20 @@
 // The retry clause's arithmetic (vm/connectors/retry_policy.h) with an
 // injected random number, so every expectation is exact.
-#include <gtest/gtest.h>
-
 #include "vm/connectors/retry_policy.h"
+
+#include <gtest/gtest.h>
 
 namespace flow::connectors {
 namespace {
 
 using std::chrono::milliseconds;
 
-auto Failure(std::string_view kind) -> StepOutcome { return FailOutcome(kind, "boom"); }
+auto Failure(std::string_view kind) -> StepOutcome {
+  return FailOutcome(kind, "boom");
+}
 
-auto Policy(int attempts, std::optional<int64_t> backoff_ms, std::optional<int64_t> max_ms = std::nullopt)
-    -> RetryPolicy {
+auto Policy(int attempts, std::optional<int64_t> backoff_ms,
+            std::optional<int64_t> max_ms = std::nullopt) -> RetryPolicy {
   RetryPolicy policy;
   policy.attempts = attempts;
   if (backoff_ms) policy.backoff = milliseconds(*backoff_ms);

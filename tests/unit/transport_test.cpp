@@ -67,10 +67,12 @@ class HttpTransportTest : public ::testing::Test {
 
   static auto Base() -> std::string { return "http://127.0.0.1:" + std::to_string(port_); }
 
-  static auto Call(const std::string& method, const std::string& path, const json& body)
-      -> json {
-    HttpRequest request{method, Base() + path, {"Content-Type: application/json"},
-                        body.is_null() ? std::nullopt : std::optional(body.dump()), milliseconds(5000)};
+  static auto Call(const std::string& method, const std::string& path, const json& body) -> json {
+    HttpRequest request{method,
+                        Base() + path,
+                        {"Content-Type: application/json"},
+                        body.is_null() ? std::nullopt : std::optional(body.dump()),
+                        milliseconds(5000)};
     auto result = SendHttp(request);
     EXPECT_TRUE(std::holds_alternative<HttpResponse>(result));
     if (!std::holds_alternative<HttpResponse>(result)) return nullptr;
@@ -83,8 +85,10 @@ class HttpTransportTest : public ::testing::Test {
   // The billing connector with the given auth object.
   void Load(const std::string& auth) {
     std::string text = R"({"connector": "billing",
-      "transport": {"kind": "http", "base_url": ")" + Base() + R"(",
-                    "base_url_env": "FLOW_TEST_BILLING_URL", "auth": )" + auth + R"(},
+      "transport": {"kind": "http", "base_url": ")" +
+                       Base() + R"(",
+                    "base_url_env": "FLOW_TEST_BILLING_URL", "auth": )" +
+                       auth + R"(},
       "types": {"Charge": {"type": "object", "required": ["id", "amount"],
         "properties": {"id": {"type": "string"}, "amount": {"type": "integer"},
                        "status": {"enum": ["paid", "pending"]}}}},
@@ -108,8 +112,9 @@ class HttpTransportTest : public ::testing::Test {
 
   auto Attempt(const std::string& op, json args, milliseconds timeout = milliseconds(5000))
       -> StepOutcome {
-    StepAttempt attempt{&connector_, connector_.FindOperation(op), "", std::move(args),
-                        "run-1/step-3", "run-1", timeout};
+    StepAttempt attempt{
+        &connector_, connector_.FindOperation(op), "", std::move(args), "run-1/step-3", "run-1",
+        timeout};
     EXPECT_NE(attempt.op, nullptr);
     return PerformAttempt(attempt);
   }
@@ -137,12 +142,31 @@ TEST_F(HttpTransportTest, PostSendsBodyAndValidatesOutput) {
 }
 
 TEST_F(HttpTransportTest, ResponseBreakingTheSchemaIsAContractError) {
-  Script({{"path", "/customers/c1/charges"}, {"fail", 1}, {"status", 200},
+  Script({{"path", "/search"}, {"respond", {{"id", "ch_1"}, {"amount", "12"}}}});
+  // `find` has no output schema: anything goes.
+  ASSERT_EQ(Attempt("find", json::object()).status, Status::Ok);
+  Script({{"path", "/customers/c1/charges"},
+          {"fail", 1},
+          {"status", 200},
           {"body", {{"id", "ch_1"}, {"amount", "12"}}}});
   auto outcome = Attempt("charge", {{"customer", "c1"}, {"amount", 12}});
   EXPECT_EQ(outcome.status, Status::Permanent);
   EXPECT_EQ(outcome.error_kind, "contract");
   EXPECT_EQ(outcome.message, "$.amount: expected integer, got string");
+}
+
+TEST_F(HttpTransportTest, TheTestServerAppliesAnEffectOncePerKey) {
+  // The effect happens, then the response is lost: the retry with the same
+  // key gets the stored answer and no second charge.
+  Script({{"path", "/customers/c1/charges"}, {"lose_response", 1}});
+  auto lost = Attempt("charge", {{"customer", "c1"}, {"amount", 9}});
+  EXPECT_EQ(lost.error_kind, "server_error");
+  auto retried = Attempt("charge", {{"customer", "c1"}, {"amount", 9}});
+  ASSERT_EQ(retried.status, Status::Ok) << retried.message;
+  json effects = Call("GET", "/_effects", nullptr);
+  ASSERT_EQ(effects.size(), 1u);
+  EXPECT_EQ(effects[0]["id"], retried.output["id"]);
+  EXPECT_EQ(effects[0]["key"], "run-1/step-3");
 }
 
 TEST_F(HttpTransportTest, ResponseThatIsNotJsonIsAContractError) {
@@ -163,7 +187,9 @@ TEST_F(HttpTransportTest, BadArgumentsAreRejectedBeforeSending) {
 }
 
 TEST_F(HttpTransportTest, ClientErrorIsPermanentWithStatusAndBody) {
-  Script({{"path", "/customers/c9/charges"}, {"fail", 1}, {"status", 404},
+  Script({{"path", "/customers/c9/charges"},
+          {"fail", 1},
+          {"status", 404},
           {"body", {{"error", "no such customer"}}}});
   auto outcome = Attempt("charge", {{"customer", "c9"}, {"amount", 5}});
   EXPECT_EQ(outcome.status, Status::Permanent);
@@ -231,7 +257,8 @@ TEST_F(HttpTransportTest, PathParametersArePercentEncoded) {
 }
 
 TEST_F(HttpTransportTest, GetSendsArgumentsAsQueryString) {
-  auto outcome = Attempt("find", {{"q", "x y&z"}, {"limit", 5}, {"tags", {"a", "b"}}, {"opt", nullptr}});
+  auto outcome =
+      Attempt("find", {{"q", "x y&z"}, {"limit", 5}, {"tags", {"a", "b"}}, {"opt", nullptr}});
   ASSERT_EQ(outcome.status, Status::Ok) << outcome.message;
   json request = Requests()[0];
   EXPECT_EQ(request["method"], "GET");
@@ -287,14 +314,16 @@ TEST_F(HttpTransportTest, SecretsNeverAppearInMessages) {
 TEST_F(HttpTransportTest, BasicAndHeaderAuthComeFromTheEnvironment) {
   ::setenv("FLOW_TEST_USER", "ann", 1);
   ::setenv("FLOW_TEST_PASSWORD", "pa:ss", 1);
-  Load(R"({"kind": "basic", "username_env": "FLOW_TEST_USER", "password_env": "FLOW_TEST_PASSWORD"})");
+  Load(
+      R"({"kind": "basic", "username_env": "FLOW_TEST_USER", "password_env": "FLOW_TEST_PASSWORD"})");
   ASSERT_EQ(Attempt("charge", {{"customer", "c1"}, {"amount", 7}}).status, Status::Ok);
   EXPECT_EQ(Requests()[0]["headers"]["Authorization"], "Basic " + Base64Encode("ann:pa:ss"));
   Load(R"({"kind": "header", "header": "X-Api-Key", "value_env": "FLOW_TEST_TOKEN"})");
   ASSERT_EQ(Attempt("charge", {{"customer", "c1"}, {"amount", 7}}).status, Status::Ok);
   EXPECT_EQ(Requests()[1]["headers"]["X-Api-Key"], kToken);
   ::unsetenv("FLOW_TEST_PASSWORD");
-  Load(R"({"kind": "basic", "username_env": "FLOW_TEST_USER", "password_env": "FLOW_TEST_PASSWORD"})");
+  Load(
+      R"({"kind": "basic", "username_env": "FLOW_TEST_USER", "password_env": "FLOW_TEST_PASSWORD"})");
   EXPECT_EQ(Attempt("charge", {{"customer", "c1"}, {"amount", 7}}).message,
             "environment variable FLOW_TEST_PASSWORD is not set (needed for auth)");
 }
@@ -310,8 +339,8 @@ class BuiltinStepTest : public HttpTransportTest {
   auto Builtin(const std::string& connector, const std::string& op, json args) -> StepOutcome {
     for (const ConnectorFile& file : builtins_) {
       if (file.name != connector) continue;
-      StepAttempt attempt{&file, file.FindOperation(op), "", std::move(args), "", "run-1",
-                          milliseconds(5000)};
+      StepAttempt attempt{&file,   file.FindOperation(op), "", std::move(args), "",
+                          "run-1", milliseconds(5000)};
       return PerformAttempt(attempt);
     }
     ADD_FAILURE() << "no builtin " << connector;
@@ -331,8 +360,11 @@ TEST_F(BuiltinStepTest, LogWritesToStderrAndReturnsTheTime) {
 }
 
 TEST_F(BuiltinStepTest, HttpRequestReturnsStatusHeadersAndParsedBody) {
-  auto outcome = Builtin("http", "request", {{"method", "PUT"}, {"url", Base() + "/things/1"},
-                                             {"headers", {{"X-Trace", "t1"}}}, {"body", {{"a", 1}}}});
+  auto outcome = Builtin("http", "request",
+                         {{"method", "PUT"},
+                          {"url", Base() + "/things/1"},
+                          {"headers", {{"X-Trace", "t1"}}},
+                          {"body", {{"a", 1}}}});
   ASSERT_EQ(outcome.status, Status::Ok) << outcome.message;
   EXPECT_EQ(outcome.output["status"], 200);
   EXPECT_EQ(outcome.output["headers"]["content-type"], "application/json");

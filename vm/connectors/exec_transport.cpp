@@ -4,8 +4,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/syscall.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -118,8 +118,8 @@ auto Spawn(const std::string& path, std::vector<std::string> argv, std::vector<s
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   auto c_argv = CStrings(argv);
   auto c_env = CStrings(env);
   int rc = posix_spawn(&child.pid, path.c_str(), &actions, &attr, c_argv.data(), c_env.data());
@@ -231,9 +231,12 @@ class IoLoop {
     if (ready < 0 && errno != EINTR) return false;
     for (const pollfd& p : fds) {
       if (p.revents == 0) continue;
-      if (p.fd == child_.stdin_fd.get()) WriteInput();
-      else if (p.fd == child_.stdout_fd.get()) ReadOut();
-      else if (p.fd == child_.stderr_fd.get()) ReadErr();
+      if (p.fd == child_.stdin_fd.get())
+        WriteInput();
+      else if (p.fd == child_.stdout_fd.get())
+        ReadOut();
+      else if (p.fd == child_.stderr_fd.get())
+        ReadErr();
     }
     if (!exited_ && HasExited(child_.pid)) OnExit();
     return true;
@@ -248,7 +251,8 @@ class IoLoop {
       if (left <= 0) return 0;
       budget = static_cast<int>(std::min<long long>(left, 60'000));
     }
-    if (!exited_ && pidfd_.get() < 0) budget = budget < 0 ? kExitPollSliceMs : std::min(budget, kExitPollSliceMs);
+    if (!exited_ && pidfd_.get() < 0)
+      budget = budget < 0 ? kExitPollSliceMs : std::min(budget, kExitPollSliceMs);
     return budget;
   }
 
@@ -270,7 +274,8 @@ class IoLoop {
   }
 
   void WriteInput() {
-    ssize_t n = WriteNoSigpipe(child_.stdin_fd.get(), input_.data() + written_, input_.size() - written_);
+    ssize_t n =
+        WriteNoSigpipe(child_.stdin_fd.get(), input_.data() + written_, input_.size() - written_);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
     if (n < 0) {
       child_.stdin_fd.reset();  // the child closed stdin: its business
@@ -281,7 +286,8 @@ class IoLoop {
   }
 
   void ReadOut() {
-    if (!ReadChunk(child_.stdout_fd.get(), collected_.out, kMaxOutputBytes, &collected_.out_too_large)) {
+    if (!ReadChunk(child_.stdout_fd.get(), collected_.out, kMaxOutputBytes,
+                   &collected_.out_too_large)) {
       child_.stdout_fd.reset();
     }
     if (collected_.out_too_large && !exited_) {
@@ -372,8 +378,10 @@ auto PerformExecAttempt(const StepAttempt& attempt) -> StepOutcome {
   if (rc != 0) {
     return FailOutcome(kKindConfig, "cannot run '" + argv[0] + "': " + std::strerror(rc));
   }
-  std::string input = attempt.args.is_null() ? "{}" : attempt.args.dump(-1, ' ', false,
-                                                                      nlohmann::json::error_handler_t::replace);
+  std::string input =
+      attempt.args.is_null()
+          ? "{}"
+          : attempt.args.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   IoLoop loop(child, std::move(input), attempt.timeout);
   return Classify(attempt, loop.Run());
 }

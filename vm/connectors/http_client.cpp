@@ -59,8 +59,10 @@ auto OnBody(char* data, size_t size, size_t count, void* user) -> size_t {
 }
 
 auto TrimSpace(std::string_view text) -> std::string_view {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
   return text;
 }
 
@@ -80,7 +82,8 @@ auto OnHeader(char* data, size_t size, size_t count, void* user) -> size_t {
   std::string name(TrimSpace(line.substr(0, colon)));
   std::transform(name.begin(), name.end(), name.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  sink->response.headers.emplace_back(std::move(name), std::string(TrimSpace(line.substr(colon + 1))));
+  sink->response.headers.emplace_back(std::move(name),
+                                      std::string(TrimSpace(line.substr(colon + 1))));
   return n;
 }
 
@@ -89,9 +92,11 @@ void SetMethodAndBody(CURL* curl, const HttpRequest& request) {
     curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
     return;
   }
-  if (request.method != "POST") curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  if (request.method != "POST")
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   if (request.body) {
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body->size()));
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.body->size()));
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body->data());
   } else if (request.method == "POST") {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(0));
@@ -104,7 +109,8 @@ auto Classify(CURLcode code, const char* detail, bool too_large) -> HttpFailure 
   std::string text = detail[0] != '\0' ? detail : curl_easy_strerror(code);
   if (too_large) {
     failure.kind = HttpFailure::Kind::TooLarge;
-    failure.message = "response body exceeds " + std::to_string(kMaxResponseBytes / (1024 * 1024)) + " MiB";
+    failure.message =
+        "response body exceeds " + std::to_string(kMaxResponseBytes / (1024 * 1024)) + " MiB";
   } else if (code == CURLE_OPERATION_TIMEDOUT) {
     failure.kind = HttpFailure::Kind::Timeout;
     failure.message = text;
@@ -130,7 +136,8 @@ auto HttpResponse::Header(std::string_view name) const -> std::optional<std::str
 auto SendHttp(const HttpRequest& request) -> std::variant<HttpResponse, HttpFailure> {
   thread_local ThreadCurl thread_curl;
   CURL* curl = thread_curl.get();
-  if (curl == nullptr) return HttpFailure{HttpFailure::Kind::Transport, "cannot initialise libcurl"};
+  if (curl == nullptr)
+    return HttpFailure{HttpFailure::Kind::Transport, "cannot initialise libcurl"};
   curl_easy_reset(curl);
 
   Sink sink;

@@ -30,8 +30,8 @@ inline constexpr size_t kMaxResponseBytes = 16 * 1024 * 1024;
 struct HttpRequest {
   std::string method;  // GET POST PUT PATCH DELETE
   std::string url;
-  std::vector<std::string> headers;  // "Name: value"
-  std::optional<std::string> body;   // sent as is when present
+  std::vector<std::string> headers;      // "Name: value"
+  std::optional<std::string> body;       // sent as is when present
   std::chrono::milliseconds timeout{0};  // whole exchange; zero = none
 };
 

@@ -81,7 +81,8 @@ auto AddAuth(const HttpAuth& auth, Prepared& prepared) -> std::optional<StepOutc
     return std::string(value);
   };
   auto missing = [](const std::string& var) {
-    return FailOutcome(kKindConfig, "environment variable " + var + " is not set (needed for auth)");
+    return FailOutcome(kKindConfig,
+                       "environment variable " + var + " is not set (needed for auth)");
   };
   switch (auth.kind) {
     case AuthKind::None:
@@ -152,7 +153,8 @@ auto FromFailure(const HttpFailure& failure, const Prepared& prepared, const Ste
   switch (failure.kind) {
     case HttpFailure::Kind::Timeout:
       // Without a step timeout only curl's connect timeout can expire.
-      if (attempt.timeout.count() == 0) return FailOutcome(kKindTimeout, prepared.route + ": " + failure.message);
+      if (attempt.timeout.count() == 0)
+        return FailOutcome(kKindTimeout, prepared.route + ": " + failure.message);
       return FailOutcome(kKindTimeout, prepared.route + ": no response within " +
                                            std::to_string(attempt.timeout.count()) + "ms");
     case HttpFailure::Kind::TooLarge:
@@ -165,8 +167,8 @@ auto FromFailure(const HttpFailure& failure, const Prepared& prepared, const Ste
   return FailOutcome(kKindTransport, prepared.route + ": " + failure.message);
 }
 
-auto FromResponse(const HttpResponse& response, const Prepared& prepared, const StepAttempt& attempt)
-    -> StepOutcome {
+auto FromResponse(const HttpResponse& response, const Prepared& prepared,
+                  const StepAttempt& attempt) -> StepOutcome {
   long status = response.status;
   if (status >= 200 && status < 300) {
     // An empty body (204 No Content) is null, which the output schema decides on.
@@ -224,8 +226,8 @@ auto Base64Encode(std::string_view bytes) -> std::string {
   out.reserve((bytes.size() + 2) / 3 * 4);
   size_t i = 0;
   for (; i + 2 < bytes.size(); i += 3) {
-    uint32_t n = (static_cast<uint8_t>(bytes[i]) << 16) | (static_cast<uint8_t>(bytes[i + 1]) << 8) |
-                 static_cast<uint8_t>(bytes[i + 2]);
+    uint32_t n = (static_cast<uint8_t>(bytes[i]) << 16) |
+                 (static_cast<uint8_t>(bytes[i + 1]) << 8) | static_cast<uint8_t>(bytes[i + 2]);
     for (int shift : {18, 12, 6, 0}) out.push_back(kAlphabet[(n >> shift) & 63]);
   }
   size_t left = bytes.size() - i;

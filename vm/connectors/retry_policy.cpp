@@ -6,7 +6,9 @@ namespace flow::connectors {
 
 using std::chrono::milliseconds;
 
-auto NoRetryPolicy() -> RetryPolicy { return RetryPolicy{}; }
+auto NoRetryPolicy() -> RetryPolicy {
+  return RetryPolicy{};
+}
 
 auto CompensationDefaultPolicy() -> RetryPolicy {
   RetryPolicy policy;

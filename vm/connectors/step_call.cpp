@@ -15,9 +15,9 @@ namespace {
 auto CheckInput(const ConnectorFile& connector, const Operation& op, const nlohmann::json& args)
     -> std::optional<StepOutcome> {
   if (!args.is_null() && !args.is_object()) {
-    return FailOutcome(kKindContract, "arguments: expected an object, got " +
-                                          std::string(jsonschema::JsonTypeName(
-                                              jsonschema::KindOf(args))));
+    return FailOutcome(kKindContract,
+                       "arguments: expected an object, got " +
+                           std::string(jsonschema::JsonTypeName(jsonschema::KindOf(args))));
   }
   if (!op.input.valid()) {
     if (args.is_object() && !args.empty()) {
@@ -45,7 +45,9 @@ auto Dispatch(const StepAttempt& attempt) -> StepOutcome {
 }
 
 // Continuation bytes of UTF-8 are 10xxxxxx.
-auto IsUtf8Continuation(char c) -> bool { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+auto IsUtf8Continuation(char c) -> bool {
+  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
 
 }  // namespace
 
@@ -60,7 +62,8 @@ auto FailOutcome(std::string_view kind, std::string message) -> StepOutcome {
   const ErrorKindInfo* info = FindErrorKind(kind);
   FLOW_CHECK(info != nullptr, "a transport used an error kind missing from kErrorKinds");
   StepOutcome outcome;
-  outcome.status = info->retryable ? StepOutcome::Status::Retryable : StepOutcome::Status::Permanent;
+  outcome.status =
+      info->retryable ? StepOutcome::Status::Retryable : StepOutcome::Status::Permanent;
   outcome.error_kind = std::string(kind);
   outcome.message = std::move(message);
   return outcome;

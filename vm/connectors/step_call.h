@@ -52,9 +52,9 @@ struct StepAttempt {
 struct StepOutcome {
   enum class Status { Ok, Retryable, Permanent };
   Status status = Status::Ok;
-  nlohmann::json output;       // Ok: the response, validated against the output schema
-  std::string error_kind;      // otherwise: a name from kErrorKinds
-  std::string message;         // otherwise: one line, secrets redacted
+  nlohmann::json output;   // Ok: the response, validated against the output schema
+  std::string error_kind;  // otherwise: a name from kErrorKinds
+  std::string message;     // otherwise: one line, secrets redacted
   // rate_limited: the server's Retry-After (delta-seconds or HTTP-date),
   // at least zero and at most kMaxRetryAfter.
   std::optional<std::chrono::milliseconds> retry_after;
