@@ -124,6 +124,8 @@ auto PerformAttempt(const StepAttempt& attempt) -> StepOutcome {
     // Only resource exhaustion gets here (the transports catch library
     // errors themselves); another attempt may well succeed.
     return FailOutcome(kKindTransport, std::string("internal error: ") + e.what());
+  } catch (...) {
+    return FailOutcome(kKindTransport, "internal error");
   }
 }
 
