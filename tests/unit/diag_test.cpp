@@ -29,6 +29,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Codes only a later command can report, each with the reason; remove an
+// entry as soon as a golden test (tests/run/) exercises it.
+constexpr std::string_view kNotYetReachable[] = {
+    "E028",  // unknown-workflow: reported by `flow run --workflow`, not by check
+};
+
 // Literal characters a format needs before its text alone names its kind.
 constexpr size_t kMinLiteralChars = 8;
 
@@ -108,6 +114,13 @@ TEST(DiagnosticsRegistry, EveryCodeHasAGoldenTest) {
   ASSERT_FALSE(lines.empty()) << "no golden tests found under " << FLOW_SOURCE_DIR;
   for (DiagKind kind : AllDiagKinds()) {
     const DiagKindInfo& info = GetDiagKindInfo(kind);
+    bool pending = std::find(std::begin(kNotYetReachable), std::end(kNotYetReachable),
+                             info.code) != std::end(kNotYetReachable);
+    if (pending) {
+      // Once it is exercised, the exemption must go.
+      EXPECT_FALSE(IsExercised(info, lines)) << info.code << " is tested now: drop its exemption";
+      continue;
+    }
     EXPECT_TRUE(IsExercised(info, lines))
         << info.code << " (" << info.slug << ") has no golden test in tests/check/ expecting it";
   }
