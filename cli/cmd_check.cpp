@@ -13,6 +13,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/command.h"
@@ -37,6 +38,11 @@ struct FileOutcome {
   int exit_code = kExitOk;
 };
 
+// Writes all of `text`; fputs would stop at a NUL byte quoted from the source.
+void Write(std::FILE* stream, std::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), stream);
+}
+
 auto CheckOne(const std::string& path, const CheckOptions& options) -> FileOutcome {
   const bool json = options.format == "json";
   SourceManager sources;
@@ -54,8 +60,8 @@ auto CheckOne(const std::string& path, const CheckOptions& options) -> FileOutco
     outcome.exit_code = kExitUsage;
   } else {
     outcome.exit_code = diags.has_errors() ? kExitFailed : kExitOk;
-    if (options.dump_ast && *program) std::fputs(ast::DumpAst((*program)->ast).c_str(), stdout);
-    if (!json) std::fputs(RenderText(diags, sources).c_str(), stderr);
+    if (options.dump_ast && *program) Write(stdout, ast::DumpAst((*program)->ast));
+    if (!json) Write(stderr, RenderText(diags, sources));
   }
   if (json) {
     outcome.diagnostics = nlohmann::json::parse(RenderJson(diags, sources));
@@ -85,8 +91,7 @@ auto RunCheck(const CheckOptions& options) -> int {
     for (auto& item : outcome.diagnostics) all.push_back(std::move(item));
   }
   if (json) {
-    std::string text = all.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
-    std::fputs((text + "\n").c_str(), stdout);
+    Write(stdout, all.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   }
   return exit_code;
 }
