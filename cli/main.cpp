@@ -32,8 +32,10 @@ auto Main(int argc, char** argv) -> int {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // --help and --version are "errors" with exit code 0 in CLI11.
-    int code = app.exit(e);
-    return code == 0 ? kExitOk : kExitUsage;
+    if (e.get_exit_code() == 0) return app.exit(e);
+    // A usage error: one line (SPEC §5), then where to read more.
+    std::fprintf(stderr, "flow: %s; see 'flow --help'\n", e.what());
+    return kExitUsage;
   }
   for (const Command& command : commands) {
     if (command.app->parsed()) return command.run();

@@ -58,6 +58,9 @@ void RenderOne(std::string& out, const SourceManager& sources, SourceRange range
   LineCol begin = file.Locate(range.begin);
   out += fmt::format("{}:{}:{}: {}: {}\n", file.path(), begin.line, begin.column,
                      SeverityName(severity), message);
+  // An empty range at the start of the file marks a diagnostic about the
+  // whole file (no workflow, not text): there is no line to point at.
+  if (range.begin == 0 && range.end == 0) return;
   std::string_view line = file.Line(begin.line);
   // Very long lines (a minified or generated file) are not echoed whole, and
   // a line that is not printable text (binary input, another encoding) is not

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "compiler/diag/diagnostics.h"
+#include "compiler/diag/suggest.h"
 
 namespace flow {
 namespace {
@@ -146,6 +147,18 @@ TEST(DiagnosticsRegistry, CodesAndSlugsAreUnique) {
       seen.push_back(key);
     }
   }
+}
+
+TEST(Suggest, TypicalTyposAreSuggested) {
+  std::vector<std::string> args = {"customer", "amount", "email", "currency"};
+  EXPECT_EQ(DidYouMean("amout", args), "; did you mean 'amount'?");
+  EXPECT_EQ(DidYouMean("emial", args), "; did you mean 'email'?");  // adjacent swap: one edit
+  EXPECT_EQ(DidYouMean("Email", args), "; did you mean 'email'?");
+  EXPECT_EQ(DidYouMean("coupon", args), "");
+  EXPECT_EQ(EditDistance("ab", "ba"), 1);
+  EXPECT_EQ(EditDistance("abc", "ca"), 3);  // optimal string alignment, not full Damerau
+  std::vector<std::string> short_names = {"to"};
+  EXPECT_EQ(DidYouMean("id", short_names), "");
 }
 
 // STYLE.md §7: `fail_` prefix exactly when the command exits non-zero.
