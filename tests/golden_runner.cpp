@@ -128,6 +128,8 @@ auto ReadAll(const std::string& path) -> std::string {
   return buffer.str();
 }
 
+// Lines of a file or of a command's output: a final newline ends the last
+// line, it does not start an empty one.
 auto SplitLines(std::string_view text) -> std::vector<std::string> {
   std::vector<std::string> lines;
   size_t start = 0;
@@ -395,13 +397,6 @@ auto RunAll(const GoldenFile& g, const std::string& flow_binary) -> std::vector<
 
 // ------------------------------------------------------------------ matching
 
-// Output lines: a final newline ends the last line, it does not start an
-// empty one.
-auto OutputLines(const std::string& text) -> std::vector<std::string> {
-  std::vector<std::string> lines = SplitLines(text);
-  return lines;
-}
-
 auto EscapeRegex(std::string_view s) -> std::string {
   static const std::string kSpecial = R"(\^$.|?*+()[]{}/)";
   std::string out;
@@ -543,8 +538,8 @@ auto Verify(const GoldenFile& g, const std::vector<RunResult>& results) -> bool 
     std::string label = "RUN at line " + std::to_string(run.line);
     auto out = Compile(run.out, g);
     auto err = Compile(run.err, g);
-    auto out_lines = OutputLines(result.out);
-    auto err_lines = OutputLines(result.err);
+    auto out_lines = SplitLines(result.out);
+    auto err_lines = SplitLines(result.err);
     int want_exit = run.exit_code.value_or(0);
     bool out_ok = StreamMatches(out, out_lines);
     bool err_ok = StreamMatches(err, err_lines);
@@ -657,9 +652,9 @@ class Updater {
   auto KeptText(size_t k) const -> const std::string& { return g_.lines[kept_[k] - 1]; }
 
   auto AllChecks(size_t r, bool include_err) const -> std::vector<PendingCheck> {
-    auto checks = ChecksFor("STDOUT", OutputLines(results_[r].out), g_.runs[r].out, g_);
+    auto checks = ChecksFor("STDOUT", SplitLines(results_[r].out), g_.runs[r].out, g_);
     if (include_err) {
-      auto err = ChecksFor("STDERR", OutputLines(results_[r].err), g_.runs[r].err, g_);
+      auto err = ChecksFor("STDERR", SplitLines(results_[r].err), g_.runs[r].err, g_);
       checks.insert(checks.end(), err.begin(), err.end());
     }
     return checks;
@@ -681,7 +676,7 @@ class Updater {
     size_t r = g_.runs.size() - 1;
     int last_run_line = g_.runs[r].line;
     std::vector<PendingCheck> at_end = AllChecks(r, false);
-    auto err = ChecksFor("STDERR", OutputLines(results_[r].err), g_.runs[r].err, g_);
+    auto err = ChecksFor("STDERR", SplitLines(results_[r].err), g_.runs[r].err, g_);
     int min_kept = orig_to_kept_[last_run_line] + 1;
     bool anchoring = true;
     for (auto& block : Blocks(err)) {

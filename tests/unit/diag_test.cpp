@@ -201,6 +201,44 @@ auto CheckText(const std::string& name, const std::string& text) -> FlowOutcome 
 
 auto LineCount(const std::string& s) -> size_t { return std::count(s.begin(), s.end(), '\n'); }
 
+// Runs `flow check PATH` on an existing file.
+auto CheckPath(const fs::path& path) -> FlowOutcome {
+  fs::path err = fs::temp_directory_path() / ("flow_diag_test." + std::to_string(::getpid()));
+  std::string command = std::string("'") + FLOW_BINARY + "' check '" + path.string() +
+                        "' >/dev/null 2>'" + err.string() + "'";
+  int status = std::system(command.c_str());
+  FlowOutcome outcome;
+  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  outcome.err = ReadFile(err);
+  fs::remove(err);
+  return outcome;
+}
+
+// The examples are documentation: each checks cleanly, except the one that
+// exists to show the five typical mistakes (scripts/demo.sh).
+TEST(Examples, CheckCleanly) {
+  fs::path examples = fs::path(FLOW_SOURCE_DIR) / "examples";
+  int checked = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(examples)) {
+    if (entry.path().extension() != ".flow" || entry.path().parent_path().filename() == "mistakes") {
+      continue;
+    }
+    FlowOutcome outcome = CheckPath(entry.path());
+    EXPECT_EQ(outcome.exit_code, 0) << entry.path() << "\n" << outcome.err;
+    EXPECT_EQ(outcome.err, "") << entry.path();
+    ++checked;
+  }
+  EXPECT_GE(checked, 3);
+}
+
+TEST(Examples, MistakesShowFiveErrors) {
+  FlowOutcome outcome = CheckPath(fs::path(FLOW_SOURCE_DIR) / "examples/mistakes/mistakes.flow");
+  EXPECT_EQ(outcome.exit_code, 1);
+  std::regex error_line(R"(mistakes\.flow:\d+:\d+: error: )");
+  auto begin = std::sregex_iterator(outcome.err.begin(), outcome.err.end(), error_line);
+  EXPECT_EQ(std::distance(begin, std::sregex_iterator()), 5) << outcome.err;
+}
+
 // Each huge input gives exit 1 and exactly one diagnostic line (the source
 // line is too long to be echoed), never a crash or a stack overflow.
 void ExpectOneError(const FlowOutcome& outcome, const std::string& what) {
