@@ -620,12 +620,15 @@ auto ChecksFor(const std::string& kind, const std::vector<std::string>& actual,
 }
 
 // Splits stderr checks into diagnostic blocks: each starts at an
-// "error:"/"warning:" header and runs to the next one.
+// "error:"/"warning:" header, or at a "flow: " line (a message about no
+// position, which never anchors), and runs to the next one.
 auto Blocks(const std::vector<PendingCheck>& err) -> std::vector<std::vector<PendingCheck>> {
   static const std::regex kHeader(R"(^[^ ]+:\d+:\d+: (error|warning): .*)");
   std::vector<std::vector<PendingCheck>> blocks;
   for (const PendingCheck& c : err) {
-    if (blocks.empty() || std::regex_match(c.text, kHeader)) blocks.emplace_back();
+    if (blocks.empty() || std::regex_match(c.text, kHeader) || c.text.rfind("flow: ", 0) == 0) {
+      blocks.emplace_back();
+    }
     blocks.back().push_back(c);
   }
   return blocks;
