@@ -1,0 +1,10 @@
+-- Recursive Fibonacci: function calls, integer compare, add.
+-- Same algorithm as fib.flow and fib.py.
+local function fib(n)
+  if n < 2 then
+    return n
+  end
+  return fib(n - 1) + fib(n - 2)
+end
+
+print(fib(30))

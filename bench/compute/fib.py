@@ -1,0 +1,9 @@
+# Recursive Fibonacci: function calls, integer compare, add.
+# Same algorithm as fib.flow and fib.lua.
+def fib(n):
+    if n < 2:
+        return n
+    return fib(n - 1) + fib(n - 2)
+
+
+print(fib(30))
