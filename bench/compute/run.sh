@@ -5,7 +5,7 @@
 #
 # Environment:
 #   FLOW    the flow binary (default: build/flow of this checkout)
-#   LUA     default lua5.4;  PYTHON  default python3
+#   LUA     default lua5.4;  PYTHON  default /usr/bin/python3 (Debian's)
 #   RUNS    timed runs per command (default 10, at least 5), after 1 warmup
 #   STRICT  1: exit 1 when a target is missed (default: report only)
 #
@@ -26,9 +26,14 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-FLOW=${FLOW:-$here/../../build/flow}
+FLOW=${FLOW:-$(cd "$here/../.." && pwd)/build/flow}
 LUA=${LUA:-lua5.4}
-PYTHON=${PYTHON:-python3}
+# Debian's CPython by default, not whatever `python3` is first on PATH: a
+# pyenv shim there costs a bash process and its own Python build, whose
+# site-packages can add tens of milliseconds of imports to every start.
+if [ -z "${PYTHON:-}" ]; then
+  if [ -x /usr/bin/python3 ]; then PYTHON=/usr/bin/python3; else PYTHON=python3; fi
+fi
 RUNS=${RUNS:-10}
 STRICT=${STRICT:-0}
 # Fewer timed runs than this give a median that one disturbed run can move.
@@ -58,9 +63,11 @@ expected() {
   printf '%s' "$value"
 }
 
-# flow is measured when the binary exists and has a `run` command.
+# flow is measured when the binary exists and its --help lists a `run`
+# subcommand (`flow run --help` is no test: it exits 0 while `run` is
+# missing, printing the top-level help).
 have_flow=0
-if [ -x "$FLOW" ] && "$FLOW" run --help >/dev/null 2>&1; then
+if [ -x "$FLOW" ] && "$FLOW" --help 2>&1 | grep -qE '^[[:space:]]+run([[:space:]]|$)'; then
   have_flow=1
 else
   echo "flow: not built yet ($FLOW has no 'run' command); timing lua and python only" >&2
@@ -84,6 +91,10 @@ check() {  # PROGRAM LANGUAGE ACTUAL
   [ "$3" = "$want" ] || fail "$1 in $2 printed '$3', expected '$want'"
   echo "ok  $1 $2 = $3"
 }
+
+echo "lua: $("$LUA" -v 2>&1 | head -n 1)"
+echo "python: $PYTHON, $("$PYTHON" --version 2>&1)"
+if [ "$have_flow" = 1 ]; then echo "flow: $FLOW, $("$FLOW" --version 2>&1)"; fi
 
 for p in $programs; do
   for ext in flow lua py; do

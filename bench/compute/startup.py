@@ -1,0 +1,3 @@
+# Not one of the four: the fixed cost of starting the interpreter (see
+# startup.flow).
+print(0)
