@@ -6,6 +6,7 @@
 #include "FlowLexer.h"
 #include "compiler/parse/ast_builder.h"
 #include "compiler/parse/limits.h"
+#include "compiler/parse/scanner.h"
 #include "compiler/parse/source_offsets.h"
 #include "compiler/parse/syntax_errors.h"
 #include "compiler/parse/syntax_reporter.h"
@@ -80,8 +81,7 @@ auto ParseText(const SourceFile& file, FileId id, Diagnostics& diags) -> ast::As
   SourceOffsets offsets(file.text());
   SyntaxReporter reporter(file, id, offsets, diags);
   antlr4::ANTLRInputStream input(file.text().data(), file.text().size());
-  grammar::FlowLexer lexer(&input);
-  lexer.removeErrorListeners();
+  Scanner lexer(file.text(), &input);
   TokenFilter filter(lexer, reporter);
   antlr4::CommonTokenStream tokens(&filter);
   tokens.fill();

@@ -25,7 +25,7 @@ auto IsKeyword(size_t type) -> bool { return type >= L::CONNECTOR && type <= L::
 
 }  // namespace
 
-TokenFilter::TokenFilter(grammar::FlowLexer& lexer, SyntaxReporter& reporter)
+TokenFilter::TokenFilter(Scanner& lexer, SyntaxReporter& reporter)
     : lexer_(lexer), reporter_(reporter) {
   open_.reserve(64);
 }
