@@ -2,6 +2,11 @@
 //
 // A hand walk over the generated context classes rather than ANTLR's
 // visitor: the visitor returns antlrcpp::Any, which allocates for every node.
+// Children are reached through the labels in grammar/Flow.g4 (plain fields
+// set while parsing) rather than the generated accessors, and alternatives
+// are told apart with Is<T> (one type_info comparison) rather than
+// dynamic_cast: the accessors and dynamic_cast walk the class hierarchy with
+// string compares, which was an eighth of the whole front end.
 // The builder never trusts the tree to be complete: after a syntax error any
 // child may be missing or a token conjured by recovery, and each such hole
 // becomes an ErrorExpr / ErrorStmt / ErrorTypeExpr (already reported, so the
@@ -15,12 +20,20 @@
 #pragma once
 
 #include <string>
+#include <typeinfo>
 
 #include "Flow.h"
 #include "compiler/ast/ast.h"
 #include "compiler/parse/syntax_reporter.h"
 
 namespace flow::parse {
+
+// `node` when its dynamic type is exactly T (a labelled alternative's context
+// class, which nothing derives from), else null.
+template <typename T>
+auto Is(antlr4::tree::ParseTree* node) -> T* {
+  return node != nullptr && typeid(*node) == typeid(T) ? static_cast<T*>(node) : nullptr;
+}
 
 class AstBuilder {
  public:
@@ -67,6 +80,7 @@ class AstBuilder {
   // The plain text of a string literal (interpolations skipped).
   static auto PlainText(const ast::StringLit& lit) -> std::string;
   static auto IsMissing(antlr4::Token* token) -> bool;
+  static auto HasToken(antlr4::ParserRuleContext* ctx, size_t type) -> bool;
 
   ast::Ast& ast_;
   SyntaxReporter& reporter_;
