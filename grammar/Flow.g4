@@ -17,8 +17,9 @@
 // every `}` pops, so the `}` that closes an interpolation returns to string
 // mode. A stray `}` at the top level pops nothing (see the action below).
 //
-// Performance: the parser runs in SLL mode first and only re-parses in LL mode
-// when SLL fails. Expression precedence is one left-recursive rule, which ANTLR
+// Performance: the parser runs in SLL mode first, without building parse
+// tree children (the AST builder reaches every child through the labels
+// below), and only re-parses in LL mode, with a full tree, when SLL fails. Expression precedence is one left-recursive rule, which ANTLR
 // rewrites into precedence climbing: no deep lookahead.
 parser grammar Flow;
 
@@ -61,7 +62,7 @@ stmt
   : kind=(LET | VAR) name=ID (COLON ty=type)? ASSIGN init=expr cls=clauses # letStmt
   // An else-if chain is a loop, not recursion, so a long chain cannot
   // exhaust the parser's stack.
-  | IF conds+=expr blocks+=block (ELSE IF conds+=expr blocks+=block)*
+  | IF conds+=expr blocks+=block (ELSE elifs+=IF conds+=expr blocks+=block)*
       (ELSE elseBlock=block)?                                     # ifStmt
   | FOR name=ID IN iter=expr body=block                           # forStmt
   | WHILE cond=expr body=block                                    # whileStmt
@@ -110,7 +111,7 @@ postfixExpr
   : inner=primary                                                 # primaryExpr
   | object=postfixExpr DOT name=ID                                # member
   | object=postfixExpr LBRACKET idx=expr RBRACKET                 # index
-  | object=postfixExpr LPAREN arglist=args? RPAREN                # call
+  | object=postfixExpr lp=LPAREN arglist=args? rp=RPAREN          # call
   ;
 
 args : items+=arg (COMMA items+=arg)* COMMA? ;

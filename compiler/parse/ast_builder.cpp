@@ -28,6 +28,12 @@ auto AstBuilder::HasToken(antlr4::ParserRuleContext* ctx, size_t type) -> bool {
   return false;
 }
 
+auto AstBuilder::LeadingToken(antlr4::ParserRuleContext* ctx, size_t type) const -> Token* {
+  if (!has_tree_) return ctx->getStart();
+  antlr4::tree::TerminalNode* node = ctx->getToken(type, 0);
+  return node == nullptr ? nullptr : node->getSymbol();
+}
+
 auto AstBuilder::Range(antlr4::ParserRuleContext* ctx) const -> SourceRange {
   if (ctx == nullptr) return reporter_.TokenRange(nullptr);
   SourceRange begin = reporter_.TokenRange(ctx->getStart());
@@ -194,7 +200,13 @@ auto AstBuilder::BuildIf(P::IfStmtContext* ctx, SourceRange range) -> ast::StmtI
     SourceRange link_range = i == 0 ? range : Range(ctx->conds[i]);
     if (i > 0) {
       // The link spans from its `if` to the end of the whole statement.
-      if (auto* if_node = ctx->IF(i)) link_range.begin = Range(if_node).begin;
+      Token* if_token = nullptr;
+      if (has_tree_) {
+        if (auto* if_node = ctx->IF(i)) if_token = if_node->getSymbol();
+      } else if (i - 1 < ctx->elifs.size()) {
+        if_token = ctx->elifs[i - 1];
+      }
+      if (if_token != nullptr) link_range.begin = Range(if_token).begin;
       link_range.end = range.end;
     }
     result = ast_.AddStmt(ast::Stmt{link_range, std::move(node)});
@@ -227,18 +239,18 @@ auto AstBuilder::BuildClauses(P::ClausesContext* ctx) -> ast::StepClauses {
     auto& retry = comp ? comp->retry : out.retry;
     auto& timeout = comp ? comp->timeout : out.timeout;
     if (auto* r = Is<P::RetryClauseContext>(clause)) {
-      if (retry) ReportDuplicate("retry", Range(r->RETRY()));
+      if (retry) ReportDuplicate("retry", Range(LeadingToken(r, P::RETRY)));
       else retry = BuildRetry(r);
     } else if (auto* t = Is<P::TimeoutClauseContext>(clause)) {
       if (timeout) {
-        ReportDuplicate("timeout", Range(t->TIMEOUT()));
+        ReportDuplicate("timeout", Range(LeadingToken(t, P::TIMEOUT)));
       } else {
         ast::ExprId d = t->value ? BuildPostfix(t->value) : ErrorExpr(range);
         timeout = ast::TimeoutClause{range, d};
       }
     } else if (auto* c = Is<P::CompensateClauseContext>(clause)) {
       if (out.compensate) {
-        ReportDuplicate("compensate", Range(c->COMPENSATE()));
+        ReportDuplicate("compensate", Range(LeadingToken(c, P::COMPENSATE)));
         continue;
       }
       ast::ExprId step = c->step ? BuildPostfix(c->step) : ErrorExpr(range);

@@ -37,7 +37,11 @@ auto Is(antlr4::tree::ParseTree* node) -> T* {
 
 class AstBuilder {
  public:
-  AstBuilder(ast::Ast& ast, SyntaxReporter& reporter) : ast_(ast), reporter_(reporter) {}
+  // `has_tree`: whether the parser built the tree's children (the LL pass
+  // after a syntax error). Without them (the SLL pass, which succeeds only on
+  // input without syntax errors) terminals come from labels and rule starts.
+  AstBuilder(ast::Ast& ast, SyntaxReporter& reporter, bool has_tree)
+      : ast_(ast), reporter_(reporter), has_tree_(has_tree) {}
 
   // Fills the Ast with the declarations of `file`.
   void BuildFile(grammar::Flow::FileContext* file);
@@ -81,11 +85,16 @@ class AstBuilder {
   static auto PlainText(const ast::StringLit& lit) -> std::string;
   static auto IsMissing(antlr4::Token* token) -> bool;
   static auto HasToken(antlr4::ParserRuleContext* ctx, size_t type) -> bool;
+  // The first `type` token child of `ctx` (ctx->getToken(type, 0)) when the
+  // tree has children; otherwise the rule's first token, which is that
+  // token for the clause alternatives this is used on.
+  auto LeadingToken(antlr4::ParserRuleContext* ctx, size_t type) const -> antlr4::Token*;
 
   ast::Ast& ast_;
   SyntaxReporter& reporter_;
   int depth_ = 0;
   bool depth_reported_ = false;
+  bool has_tree_;
 
   friend class DepthScope;
 };

@@ -89,7 +89,7 @@ auto AstBuilder::BuildUnary(P::ExprContext* ctx, Token* op, P::ExprContext* oper
   if (op == nullptr || operand == nullptr) return ErrorExpr(range);
   if (op->getType() == P::MINUS) {
     if (auto* lit = NegatedLiteral(operand)) {
-      if (auto* i = Is<P::IntLitContext>(lit)) return BuildIntLiteral(i->INT()->getSymbol(), true, range);
+      if (auto* i = Is<P::IntLitContext>(lit)) return BuildIntLiteral(i->getStart(), true, range);
       double value = std::strtod(lit->getStart()->getText().c_str(), nullptr);
       return ast_.AddExpr(ast::Expr{range, ast::FloatLit{-value}});
     }
@@ -164,10 +164,16 @@ auto AstBuilder::BuildPostfix(P::PostfixExprContext* ctx) -> ast::ExprId {
     } else if (auto* x = Is<P::IndexContext>(node)) {
       acc = ast_.AddExpr(ast::Expr{node_range, ast::IndexExpr{acc, BuildExpr(x->idx)}});
     } else if (auto* c = Is<P::CallContext>(node)) {
-      ast::CallExpr call{acc, {}, Range(c->LPAREN())};
-      if (auto* rparen = c->RPAREN(); rparen != nullptr && !IsMissing(rparen->getSymbol())) {
-        call.args_range.end = Range(rparen).end;
+      Token* lparen = c->lp;
+      Token* rparen = c->rp;
+      if (has_tree_) {
+        auto* l = c->LPAREN();
+        auto* r = c->RPAREN();
+        lparen = l == nullptr ? nullptr : l->getSymbol();
+        rparen = r == nullptr ? nullptr : r->getSymbol();
       }
+      ast::CallExpr call{acc, {}, Range(lparen)};
+      if (rparen != nullptr && !IsMissing(rparen)) call.args_range.end = Range(rparen).end;
       if (auto* args = c->arglist) {
         call.args.reserve(args->items.size());
         for (auto* arg : args->items) {
@@ -245,10 +251,10 @@ auto AstBuilder::BuildApprove(P::ApproveContext* ctx, SourceRange range) -> ast:
   approve.prompt = ctx->prompt ? BuildPostfix(ctx->prompt) : ErrorExpr(range);
   for (auto* clause : ctx->aclauses) {
     if (auto* f = Is<P::ApproveFromContext>(clause)) {
-      if (approve.from.valid()) ReportDuplicate("from", Range(f->FROM()));
+      if (approve.from.valid()) ReportDuplicate("from", Range(LeadingToken(f, P::FROM)));
       else approve.from = f->value ? BuildPostfix(f->value) : ErrorExpr(Range(f));
     } else if (auto* t = Is<P::ApproveTimeoutContext>(clause)) {
-      if (approve.timeout.valid()) ReportDuplicate("timeout", Range(t->TIMEOUT()));
+      if (approve.timeout.valid()) ReportDuplicate("timeout", Range(LeadingToken(t, P::TIMEOUT)));
       else approve.timeout = t->value ? BuildPostfix(t->value) : ErrorExpr(Range(t));
     }
   }
@@ -260,10 +266,10 @@ auto AstBuilder::BuildWait(P::WaitContext* ctx, SourceRange range) -> ast::ExprI
   wait.event = ctx->event ? BuildPostfix(ctx->event) : ErrorExpr(range);
   for (auto* clause : ctx->wclauses) {
     if (auto* t = Is<P::WaitTimeoutContext>(clause)) {
-      if (wait.timeout.valid()) ReportDuplicate("timeout", Range(t->TIMEOUT()));
+      if (wait.timeout.valid()) ReportDuplicate("timeout", Range(LeadingToken(t, P::TIMEOUT)));
       else wait.timeout = t->value ? BuildPostfix(t->value) : ErrorExpr(Range(t));
     } else if (auto* a = Is<P::WaitAsContext>(clause)) {
-      if (wait.type.valid()) ReportDuplicate("as", Range(a->AS()));
+      if (wait.type.valid()) ReportDuplicate("as", Range(LeadingToken(a, P::AS)));
       else wait.type = BuildType(a->ty);
     }
   }
