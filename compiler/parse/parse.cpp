@@ -88,7 +88,7 @@ auto ParseText(const SourceFile& file, FileId id, Diagnostics& diags) -> ast::As
   antlr4::ANTLRInputStream input(file.text().data(), file.text().size());
   Scanner lexer(file.text(), &input);
   TokenFilter filter(lexer, reporter);
-  antlr4::CommonTokenStream tokens(&filter);
+  FilteredTokenStream tokens(&filter);
   tokens.fill();
   if (NestingTooDeep(tokens, reporter)) return ast;
   P parser(&tokens);

@@ -221,4 +221,20 @@ auto TokenFilter::nextToken() -> std::unique_ptr<Token> {
   }
 }
 
+auto FilteredTokenStream::fetch(size_t n) -> size_t {
+  if (_fetchedEOF) return 0;
+  size_t i = 0;
+  while (i < n) {
+    std::unique_ptr<Token> token = _tokenSource->nextToken();
+    static_cast<antlr4::CommonToken*>(token.get())->setTokenIndex(_tokens.size());
+    _tokens.push_back(std::move(token));
+    ++i;
+    if (_tokens.back()->getType() == Token::EOF) {
+      _fetchedEOF = true;
+      break;
+    }
+  }
+  return i;
+}
+
 }  // namespace flow::parse

@@ -82,4 +82,15 @@ class TokenFilter : public antlr4::TokenSource {
   size_t retry_depth_ = 0;
 };
 
+// The token stream the parser reads: a CommonTokenStream whose fetch skips
+// the dynamic_cast ANTLR does on every token (TokenFilter and Scanner only
+// ever produce CommonTokens).
+class FilteredTokenStream : public antlr4::CommonTokenStream {
+ public:
+  explicit FilteredTokenStream(TokenFilter* filter) : antlr4::CommonTokenStream(filter) {}
+
+ protected:
+  auto fetch(size_t n) -> size_t override;
+};
+
 }  // namespace flow::parse
