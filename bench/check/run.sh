@@ -11,7 +11,8 @@
 #    default 10): wall-clock mean, min and CPU time per run.
 # 3. `flow check --timings` runs RUNS more times for the split into parse and
 #    check (medians of the phase timings it prints on stderr).
-# 4. A short table: lines, seconds and lines/s.
+# 4. A short table: the machine and its load (the machine is shared: wall
+#    time depends on it, CPU time much less), lines, seconds and lines/s.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../../build}
@@ -48,7 +49,9 @@ while [ "$i" -lt "$runs" ]; do
   i=$((i + 1))
 done
 
-python3 - "$out/hyperfine.json" "$out/timings.txt" "$count" "$runs" <<'EOF'
+cpu=$(grep -m1 "model name" /proc/cpuinfo | sed 's/.*: //')
+load=$(cut -d' ' -f1 /proc/loadavg)
+python3 - "$out/hyperfine.json" "$out/timings.txt" "$count" "$runs" "$(nproc) x $cpu" "$load" <<'EOF'
 import json, re, statistics, sys
 result = json.load(open(sys.argv[1]))["results"][0]
 parse, check = [], []
@@ -62,6 +65,8 @@ mean, low = result["mean"], result["min"]
 cpu = result["user"] + result["system"]
 p, c = statistics.median(parse), statistics.median(check)
 rows = [
+    ("machine", sys.argv[5]),
+    ("load average (1 min, at the end)", sys.argv[6]),
     ("lines", f"{lines}"),
     ("parse (median of --timings)", f"{p:.3f} s"),
     ("check (median of --timings)", f"{c:.3f} s"),
