@@ -3,7 +3,6 @@
 #include <antlr4-runtime.h>
 
 #include "Flow.h"
-#include "FlowLexer.h"
 #include "compiler/parse/ast_builder.h"
 #include "compiler/parse/limits.h"
 #include "compiler/parse/scanner.h"
