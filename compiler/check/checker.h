@@ -170,6 +170,10 @@ class Checker {
   std::vector<Fact> facts_;
   std::unordered_map<int32_t, int32_t> fact_count_;  // slot -> facts_ entries
   std::unordered_set<std::string_view> unknown_names_;  // reported once per fn
+  // True once the current function holds a node the parser could not build:
+  // its control flow is then unknown, so "may end without returning" would
+  // only echo the syntax error.
+  bool saw_syntax_error_ = false;
   std::vector<int32_t> assigned_log_;  // slots assigned so far, in order
 
   TypeId approve_type_;

@@ -314,6 +314,7 @@ void Checker::CheckFunction(int32_t index) {
   facts_.clear();
   fact_count_.clear();
   unknown_names_.clear();
+  saw_syntax_error_ = false;
 
   const auto& f = ast().functions[index];
   FunctionInfo& info = out_.functions[index];
@@ -325,7 +326,7 @@ void Checker::CheckFunction(int32_t index) {
   bool falls_through = CheckStmts(f.body);
   PopScope();
   TypeId result = info.result;
-  if (falls_through && result.valid() && !IsError(result)) {
+  if (falls_through && result.valid() && !IsError(result) && !saw_syntax_error_) {
     // Point at the closing brace: that is where control falls off the end.
     SourceRange brace = f.body.range;
     if (brace.end > brace.begin) brace.begin = brace.end - 1;

@@ -67,7 +67,10 @@ auto Checker::CheckExprNode(ast::ExprId id) -> TypeId {
   return std::visit(
       [&](const auto& n) -> TypeId {
         using N = std::decay_t<decltype(n)>;
-        if constexpr (std::is_same_v<N, ast::ErrorExpr>) return tt.error();
+        if constexpr (std::is_same_v<N, ast::ErrorExpr>) {
+          saw_syntax_error_ = true;
+          return tt.error();
+        }
         if constexpr (std::is_same_v<N, ast::IntLit>) return tt.int_();
         if constexpr (std::is_same_v<N, ast::FloatLit>) return tt.float_();
         if constexpr (std::is_same_v<N, ast::BoolLit>) return tt.bool_();

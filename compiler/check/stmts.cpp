@@ -118,6 +118,7 @@ auto Checker::CheckStmt(ast::StmtId id) -> bool {
           diags_.Report(DiagKind::ParallelUnsupported, Keyword(stmt.range, "parallel"));
           return CheckBlock(n.body);
         }
+        if constexpr (std::is_same_v<N, ast::ErrorStmt>) saw_syntax_error_ = true;
         return true;  // ErrorStmt and the statements that always complete
       },
       stmt.node);

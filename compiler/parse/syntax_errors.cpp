@@ -229,6 +229,19 @@ void FlowErrorStrategy::reportUnwantedToken(antlr4::Parser* parser) {
   Report(parser, parser->getCurrentToken(), getExpectedTokens(parser));
 }
 
+auto FlowErrorStrategy::singleTokenDeletion(antlr4::Parser* parser) -> antlr4::Token* {
+  switch (parser->getCurrentToken()->getType()) {
+    case grammar::Flow::LET: case grammar::Flow::VAR: case grammar::Flow::RETURN:
+    case grammar::Flow::IF: case grammar::Flow::FOR: case grammar::Flow::WHILE:
+    case grammar::Flow::FAIL: case grammar::Flow::TRY: case grammar::Flow::CHECKPOINT:
+    case grammar::Flow::SLEEP: case grammar::Flow::PARALLEL: case grammar::Flow::FN:
+    case grammar::Flow::WORKFLOW: case grammar::Flow::TYPE: case grammar::Flow::CONNECTOR:
+      return nullptr;
+    default:
+      return DefaultErrorStrategy::singleTokenDeletion(parser);
+  }
+}
+
 void FlowErrorStrategy::reportMissingToken(antlr4::Parser* parser) {
   if (inErrorRecoveryMode(parser)) return;
   beginErrorCondition(parser);

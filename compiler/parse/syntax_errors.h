@@ -32,6 +32,11 @@ class FlowErrorStrategy : public antlr4::DefaultErrorStrategy {
                              const antlr4::FailedPredicateException& e) override;
   void reportUnwantedToken(antlr4::Parser* parser) override;
   void reportMissingToken(antlr4::Parser* parser) override;
+  // ANTLR's single-token deletion, except that a keyword that starts a
+  // statement or declaration is never deleted: in `let y = x +` followed by
+  // `return y`, deleting `return` would glue the next statement into the
+  // broken one and turn one mistake into several.
+  auto singleTokenDeletion(antlr4::Parser* parser) -> antlr4::Token* override;
 
  private:
   // Reports the error at `offending` given the tokens that would have been
