@@ -42,7 +42,7 @@ TEST(Value, ListsAreCopiedOnWrite) {
 }
 
 TEST(Value, RecordsByNameId) {
-  Symbols syms;
+  Symbols& syms = Symbols::Global();
   const Shape* shape = syms.ShapeOfTexts({"name", "id"});
   EXPECT_EQ(shape->texts, (std::vector<std::string>{"id", "name"}));
   Value r = Value::Record(shape, {Value::String("c1"), Value::String("Ada")});
@@ -68,18 +68,16 @@ TEST(Value, TypedJsonConversionReportsPaths) {
                            {mb.Name("xs"), list_int}},
                           {}});
   bytecode::Module m = std::move(mb).Finish();
-  Symbols syms;
-  for (const auto& n : m.names) syms.Name(n);
-  auto ok = FromJson(json::parse(R"({"id":"a","plan":"pro","xs":[1,2],"extra":true})"), m.types, rec, syms);
+  auto ok = FromJson(json::parse(R"({"id":"a","plan":"pro","xs":[1,2],"extra":true})"), m, rec);
   ASSERT_TRUE(ok.ok()) << ok.error().message;
   EXPECT_EQ(ToDisplayString(*ok), R"({"id":"a","plan":"pro","seats":null,"xs":[1,2]})");
-  auto bad = FromJson(json::parse(R"({"id":"a","plan":"pro","xs":[1,"2"]})"), m.types, rec, syms);
+  auto bad = FromJson(json::parse(R"({"id":"a","plan":"pro","xs":[1,"2"]})"), m, rec);
   EXPECT_EQ(bad.error().message, "$.xs[1]: expected integer, got string");
-  bad = FromJson(json::parse(R"({"id":"a","plan":"gold","xs":[]})"), m.types, rec, syms);
+  bad = FromJson(json::parse(R"({"id":"a","plan":"gold","xs":[]})"), m, rec);
   EXPECT_EQ(bad.error().message, R"($.plan: expected one of "free", "pro", got "gold")");
-  bad = FromJson(json::parse(R"({"plan":"free","xs":[]})"), m.types, rec, syms);
+  bad = FromJson(json::parse(R"({"plan":"free","xs":[]})"), m, rec);
   EXPECT_EQ(bad.error().message, "$: missing required field 'id'");
-  bad = FromJson(json::parse(R"(18446744073709551615)"), m.types, int_t, syms);
+  bad = FromJson(json::parse(R"(18446744073709551615)"), m, int_t);
   EXPECT_EQ(bad.error().message, "$: integer out of range");
 }
 

@@ -36,24 +36,24 @@ auto Mismatch(const std::string& path, TypeKind want, const json& got) -> Error 
   return Error{fmt::format("{}: expected {}, got {}", path, Expected(want), got.type_name())};
 }
 
-auto IsNullable(const std::vector<TypeDesc>& types, uint32_t t) -> bool {
-  TypeKind k = types[t].kind;
+auto IsNullable(const bytecode::Module& m, uint32_t t) -> bool {
+  TypeKind k = m.types[t].kind;
   return k == TypeKind::Optional || k == TypeKind::Null || k == TypeKind::Json;
 }
 
-auto RecordFromJson(const json& j, const std::vector<TypeDesc>& types, const TypeDesc& d, Symbols& symbols,
+auto RecordFromJson(const json& j, const bytecode::Module& m, const TypeDesc& d,
                     const std::string& path) -> Result<Value> {
   if (!j.is_object()) return Mismatch(path, TypeKind::Record, j);
   std::vector<std::pair<std::string, Value>> fields;
   for (const auto& f : d.fields) {
-    const std::string& name = symbols.NameText(f.name);
+    const std::string& name = m.names[f.name];
     auto it = j.find(name);
     if (it == j.end()) {
-      if (!IsNullable(types, f.type)) return Error{fmt::format("{}: missing required field '{}'", path, name)};
+      if (!IsNullable(m, f.type)) return Error{fmt::format("{}: missing required field '{}'", path, name)};
       fields.emplace_back(name, Value());
       continue;
     }
-    auto v = FromJson(*it, types, f.type, symbols, path + "." + name);
+    auto v = FromJson(*it, m, f.type, path + "." + name);
     if (!v) return v;
     fields.emplace_back(name, std::move(*v));
   }
@@ -64,7 +64,7 @@ auto RecordFromJson(const json& j, const std::vector<TypeDesc>& types, const Typ
     names.push_back(n);
     values.push_back(std::move(v));
   }
-  return Value::Record(symbols.ShapeOfTexts(std::move(names)), std::move(values));
+  return Value::Record(Symbols::Global().ShapeOfTexts(std::move(names)), std::move(values));
 }
 
 auto ScalarFromJson(const json& j, const TypeDesc& d, const std::string& path) -> Result<Value> {
@@ -142,35 +142,33 @@ auto ToJson(const Value& v) -> json {
   return nullptr;
 }
 
-auto FromJson(const json& j, const std::vector<TypeDesc>& types, uint32_t type, Symbols& symbols,
-              const std::string& path) -> Result<Value> {
-  FLOW_CHECK(type < types.size(), "type id out of range (verified modules only)");
-  const TypeDesc& d = types[type];
+auto FromJson(const json& j, const bytecode::Module& m, uint32_t type, const std::string& path) -> Result<Value> {
+  FLOW_CHECK(type < m.types.size(), "type id out of range (verified modules only)");
+  const TypeDesc& d = m.types[type];
   switch (d.kind) {
     case TypeKind::Json: return Value::Json(j);
     case TypeKind::Optional:
       if (j.is_null()) return Value();
-      return FromJson(j, types, d.element, symbols, path);
+      return FromJson(j, m, d.element, path);
     case TypeKind::List: {
       if (!j.is_array()) return Mismatch(path, TypeKind::List, j);
       std::vector<Value> items;
       items.reserve(j.size());
       for (size_t i = 0; i < j.size(); ++i) {
-        auto v = FromJson(j[i], types, d.element, symbols, fmt::format("{}[{}]", path, i));
+        auto v = FromJson(j[i], m, d.element, fmt::format("{}[{}]", path, i));
         if (!v) return v;
         items.push_back(std::move(*v));
       }
       return Value::List(std::move(items));
     }
-    case TypeKind::Record: return RecordFromJson(j, types, d, symbols, path);
+    case TypeKind::Record: return RecordFromJson(j, m, d, path);
     default: return ScalarFromJson(j, d, path);
   }
 }
 
-auto ConvertTo(const Value& v, const std::vector<TypeDesc>& types, uint32_t type, Symbols& symbols)
-    -> Result<Value> {
-  if (v.is_json()) return FromJson(v.json(), types, type, symbols);
-  return FromJson(ToJson(v), types, type, symbols);
+auto ConvertTo(const Value& v, const bytecode::Module& m, uint32_t type) -> Result<Value> {
+  if (v.is_json()) return FromJson(v.json(), m, type);
+  return FromJson(ToJson(v), m, type);
 }
 
 void AppendDisplay(std::string& out, const Value& v) {

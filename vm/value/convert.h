@@ -30,15 +30,13 @@ auto ToJson(const Value& v) -> nlohmann::json;
 // nlohmann's dump, never throwing (invalid UTF-8 is replaced).
 auto DumpJson(const nlohmann::json& j) -> std::string;
 
-// Converts `j` to a value of module type `type`. `symbols` must have been
-// seeded with the module's names first (name ids in the types are used as
-// is). Error messages start with the path, e.g. "$.items[2]: expected ...".
-auto FromJson(const nlohmann::json& j, const std::vector<bytecode::TypeDesc>& types, uint32_t type,
-              Symbols& symbols, const std::string& path = "$") -> Result<Value>;
+// Converts `j` to a value of `module`'s type `type` (a verified module).
+// Error messages start with the path, e.g. "$.items[2]: expected ...".
+auto FromJson(const nlohmann::json& j, const bytecode::Module& module, uint32_t type,
+              const std::string& path = "$") -> Result<Value>;
 
 // `v as T` for any value: json directly, others through their JSON form.
-auto ConvertTo(const Value& v, const std::vector<bytecode::TypeDesc>& types, uint32_t type,
-               Symbols& symbols) -> Result<Value>;
+auto ConvertTo(const Value& v, const bytecode::Module& module, uint32_t type) -> Result<Value>;
 
 // The text of `v` as string(v) defines it.
 auto ToDisplayString(const Value& v) -> std::string;

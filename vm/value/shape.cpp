@@ -6,7 +6,17 @@
 
 namespace flow::value {
 
+auto Symbols::Global() -> Symbols& {
+  static Symbols* table = new Symbols();  // never destroyed: values may outlive statics
+  return *table;
+}
+
 auto Symbols::Name(std::string_view text) -> uint32_t {
+  std::lock_guard lock(mu_);
+  return NameLocked(text);
+}
+
+auto Symbols::NameLocked(std::string_view text) -> uint32_t {
   auto it = name_ids_.find(std::string(text));
   if (it != name_ids_.end()) return it->second;
   uint32_t id = static_cast<uint32_t>(names_.size());
@@ -15,7 +25,18 @@ auto Symbols::Name(std::string_view text) -> uint32_t {
   return id;
 }
 
+auto Symbols::NameText(uint32_t id) const -> const std::string& {
+  std::lock_guard lock(mu_);
+  FLOW_CHECK(id < names_.size(), "unknown name id");
+  return names_[id];
+}
+
 auto Symbols::ShapeOf(const std::vector<uint32_t>& sorted_names) -> const Shape* {
+  std::lock_guard lock(mu_);
+  return ShapeOfLocked(sorted_names);
+}
+
+auto Symbols::ShapeOfLocked(const std::vector<uint32_t>& sorted_names) -> const Shape* {
   auto it = shape_ids_.find(sorted_names);
   if (it != shape_ids_.end()) return shapes_[it->second].get();
   auto shape = std::make_unique<Shape>();
@@ -34,15 +55,16 @@ auto Symbols::ShapeOf(const std::vector<uint32_t>& sorted_names) -> const Shape*
 auto Symbols::ShapeOfTexts(std::vector<std::string> texts) -> const Shape* {
   std::sort(texts.begin(), texts.end());
   texts.erase(std::unique(texts.begin(), texts.end()), texts.end());
+  std::lock_guard lock(mu_);
   std::vector<uint32_t> ids;
   ids.reserve(texts.size());
-  for (const auto& t : texts) ids.push_back(Name(t));
-  return ShapeOf(ids);
+  for (const auto& t : texts) ids.push_back(NameLocked(t));
+  return ShapeOfLocked(ids);
 }
 
 auto Symbols::ErrorShape() -> const Shape* {
-  if (error_shape_ == nullptr) error_shape_ = ShapeOfTexts({"kind", "message", "step"});
-  return error_shape_;
+  static const Shape* shape = ShapeOfTexts({"kind", "message", "step"});
+  return shape;
 }
 
 }  // namespace flow::value

@@ -6,16 +6,20 @@
 // scan of a few integers, never a string compare. Width subtyping needs
 // nothing more: a record with extra fields simply has a bigger shape.
 //
-// Symbols starts with the module's names and shapes, so the ids in bytecode
-// are valid as is; records built at run time from JSON (inputs, connector
-// responses, `as T`) intern their shapes here too. Shapes are owned by the
-// table and never move, so a Shape* is stable for the VM's lifetime -- but
-// it is an address, so serialised state stores field names instead.
+// There is one Symbols table per process (Symbols::Global()), append only
+// and guarded by a mutex: record values outlive the VM that built them (a
+// run's result, a delivered step result), so their shapes must too, and a
+// Shape* must never be reused for a different shape -- the interpreter's
+// inline caches compare shape pointers. The table only grows with the
+// distinct field-name sets programs declare, so it stays small. Module name
+// ids are translated to global ids once, when a VM loads its module. A
+// Shape* is still an address: serialised state stores field names instead.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -40,32 +44,33 @@ struct Shape {
 
 class Symbols {
  public:
-  Symbols() = default;
+  // The process-wide table.
+  static auto Global() -> Symbols&;
   Symbols(const Symbols&) = delete;
   auto operator=(const Symbols&) -> Symbols& = delete;
 
   // Interns `text`, returning its id (stable for this table's lifetime).
   auto Name(std::string_view text) -> uint32_t;
-  auto NameText(uint32_t id) const -> const std::string& { return names_[id]; }
-  auto name_count() const -> size_t { return names_.size(); }
+  auto NameText(uint32_t id) const -> const std::string&;
 
   // The shape of exactly these name ids; they must be sorted by text and
   // unique (module shapes are, by the verifier).
   auto ShapeOf(const std::vector<uint32_t>& sorted_names) -> const Shape*;
   // The shape of these field names, in any order (sorts them).
   auto ShapeOfTexts(std::vector<std::string> texts) -> const Shape*;
-  auto ShapeById(uint32_t id) const -> const Shape* { return shapes_[id].get(); }
-  auto shape_count() const -> size_t { return shapes_.size(); }
 
   // {kind, message, step}: the shape of an error value (SPEC §2.4).
   auto ErrorShape() -> const Shape*;
 
  private:
-  std::vector<std::string> names_;
+  Symbols() = default;
+  auto NameLocked(std::string_view text) -> uint32_t;
+  auto ShapeOfLocked(const std::vector<uint32_t>& sorted_names) -> const Shape*;
+  mutable std::mutex mu_;
+  std::deque<std::string> names_;  // a deque: NameText's references stay valid
   std::unordered_map<std::string, uint32_t> name_ids_;
   std::vector<std::unique_ptr<Shape>> shapes_;
   std::map<std::vector<uint32_t>, uint32_t> shape_ids_;
-  const Shape* error_shape_ = nullptr;
 };
 
 }  // namespace flow::value
