@@ -202,11 +202,22 @@ dispatch:
   VM_CASE(Call) {
     VM_SAVE();
     uint32_t caller_base = frames_.back().base;
-    if (!PushFrame(B, caller_base + fn->num_regs, caller_base + A)) goto raise;
-    Value* callee = stack_.data() + frames_.back().base;
+    uint32_t callee_base = caller_base + fn->num_regs;
+    const Function& target = module_.functions[B];
+    // Fast path: depth and stack room are fine; PushFrame handles the rest.
+    if (frames_.size() < kMaxCallDepth && stack_.size() >= size_t{callee_base} + target.num_regs) {
+      frames_.push_back(Frame{B, 0, callee_base, caller_base + A});
+    } else if (!PushFrame(B, callee_base, caller_base + A)) {
+      goto raise;
+    }
+    Value* callee = stack_.data() + callee_base;
     const Value* args = stack_.data() + caller_base + A + 1;
     for (uint32_t k = 0, n = C; k < n; ++k) callee[k] = args[k];
-    VM_LOAD();
+    fn = &target;
+    code = fn->code.data();
+    pc = code;
+    R = callee;
+    ic = field_caches_[B].data();
     VM_NEXT();
   }
   VM_CASE(CallB) {
@@ -221,7 +232,12 @@ dispatch:
   VM_CASE(Ret) {
     Value result = std::move(R[A]);
     uint32_t ret = frames_.back().ret;
-    PopFrame();
+    if (handlers_.empty()) {  // fast path of PopFrame
+      for (Value *r = R, *end = R + fn->num_regs; r != end; ++r) r->SetNull();
+      frames_.pop_back();
+    } else {
+      PopFrame();
+    }
     if (frames_.empty()) {
       phase_ = Phase::Done;
       Outcome o;
