@@ -373,6 +373,39 @@ TEST(Interp, CorruptStatesAreErrors) {
   EXPECT_GT(errors, 500);
 }
 
+// var xs = []; while true { xs = [xs] } stops with a clean limit error,
+// and so does the in-place Append of a deep value.
+TEST(Interp, ValueDepthIsBounded) {
+  for (Op op : {Op::NewList, Op::Append}) {
+    ModuleBuilder mb;
+    FunctionBuilder f(mb, mb.DeclareFunction("deep", 0));
+    f.SetLine(5);
+    f.ABC(Op::NewList, 0, 0, 0);
+    auto top = f.NewLabel();
+    f.Bind(top);
+    if (op == Op::NewList) {
+      f.ABC(Op::NewList, 0, 0, 1);
+    } else {
+      f.ABC(Op::NewList, 1, 0, 0);
+      f.ABC(Op::Append, 1, 0);
+      f.ABC(Op::Move, 0, 1);
+    }
+    f.Jump(Op::Jmp, 0, top);
+    f.Finish(2);
+    Module m = std::move(mb).Finish();
+    EXPECT_EQ(Text(RunFn(m, 0, {})), "limit: values nest deeper than 1000 levels @5");
+  }
+}
+
+TEST(Interp, RegisterCountIsBounded) {
+  ModuleBuilder mb;
+  FunctionBuilder f(mb, mb.DeclareFunction("big", 0));
+  f.ABC(Op::Ret, 0);
+  f.Finish(bytecode::kMaxRegisters + 1);
+  Module m = std::move(mb).Finish();
+  EXPECT_EQ(bytecode::Verify(m).error().message, "invalid bytecode: function 'big' pc 0: 4097 registers, the limit is 4096");
+}
+
 TEST(Interp, WorkflowInputIsValidated) {
   ModuleBuilder mb;
   uint32_t w = mb.DeclareFunction("w", 1, FunctionKind::Workflow);

@@ -29,9 +29,6 @@ using bytecode::Function;
 namespace {
 constexpr char kStateMagic[8] = {'\x7f', 'F', 'S', 'T', 'A', 'T', 'E', '\n'};
 constexpr uint32_t kStateFormatVersion = 1;
-// Why value nesting is bounded on load: the decoder recurses, and a corrupt
-// or hostile state must not overflow the C++ stack.
-constexpr int kMaxValueDepth = 1000;
 }  // namespace
 
 class StateCodec {
@@ -63,7 +60,7 @@ class StateCodec {
 
   static auto ReadValue(bytecode::ByteReader& r, Value& out, int depth) -> bool {
     uint8_t tag = 0;
-    if (depth > kMaxValueDepth || !r.U8(tag) || tag > static_cast<uint8_t>(value::Tag::Json)) return false;
+    if (depth > value::kMaxValueDepth || !r.U8(tag) || tag > static_cast<uint8_t>(value::Tag::Json)) return false;
     int64_t i = 0;
     double d = 0;
     std::string s;

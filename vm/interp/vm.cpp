@@ -304,12 +304,13 @@ auto Vm::Arith(Op op, Value& dst, const Value& b, const Value& c) -> bool {
     if (&dst == &b && &dst != &c) {
       auto& items = dst.MutableList();
       items.insert(items.end(), c.list().begin(), c.list().end());
+      for (const Value& x : c.list()) dst.NoteChild(x);
     } else {
       std::vector<Value> items = b.list();
       items.insert(items.end(), c.list().begin(), c.list().end());
       dst = Value::List(std::move(items));
     }
-    return true;
+    return dst.depth() <= value::kMaxValueDepth || DepthLimit();
   }
   // duration +- duration, time +- duration, duration + time, time - time.
   bool time_math = (op == Op::Add || op == Op::Sub) &&
@@ -429,9 +430,15 @@ auto Vm::Concat(Value* regs, uint32_t a, uint32_t b, uint32_t n) -> bool {
 
 auto Vm::Append(Value& list, const Value& item) -> bool {
   if (!list.is_list()) return Fail(kKindType, fmt::format("cannot append to a {}", value::TagName(list.tag())));
+  if (item.depth() + 1 > value::kMaxValueDepth) return DepthLimit();
   Value copy = item;  // item may live inside the list
   list.MutableList().push_back(std::move(copy));
+  list.NoteChild(list.list().back());
   return true;
+}
+
+auto Vm::DepthLimit() -> bool {
+  return Fail(kKindLimit, fmt::format("values nest deeper than {} levels", value::kMaxValueDepth));
 }
 
 auto Vm::StepReason(Instr i, const Value* R, SuspendReason& out) -> bool {

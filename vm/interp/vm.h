@@ -151,6 +151,7 @@ class Vm {
   auto GetIndex(Value& dst, const Value& obj, const Value& index) -> bool;
   auto Concat(Value* regs, uint32_t a, uint32_t b, uint32_t n) -> bool;
   auto Append(Value& list, const Value& item) -> bool;
+  auto DepthLimit() -> bool;
   auto StepReason(bytecode::Instr i, const Value* regs, SuspendReason& out) -> bool;
 
   friend class StateCodec;

@@ -179,6 +179,10 @@ dispatch:
   VM_CASE(NewList) {
     std::vector<Value> items(R + B, R + B + C);
     R[A] = Value::List(std::move(items));
+    if (R[A].depth() > value::kMaxValueDepth) {
+      DepthLimit();
+      goto raise;
+    }
     VM_NEXT();
   }
   VM_CASE(Append) {
@@ -189,6 +193,10 @@ dispatch:
     const value::Shape* shape = shapes_[C];
     std::vector<Value> fields(R + B, R + B + shape->names.size());
     R[A] = Value::Record(shape, std::move(fields));
+    if (R[A].depth() > value::kMaxValueDepth) {
+      DepthLimit();
+      goto raise;
+    }
     VM_NEXT();
   }
   VM_CASE(GetField) {

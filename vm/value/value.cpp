@@ -2,6 +2,8 @@
 
 #include "vm/value/shape.h"
 
+#include <algorithm>
+
 namespace flow::value {
 
 auto TagName(Tag tag) -> const char* {
@@ -21,11 +23,27 @@ auto TagName(Tag tag) -> const char* {
 }
 
 auto Value::String(std::string s) -> Value { return Value(new StringObj(std::move(s))); }
-auto Value::List(std::vector<Value> items) -> Value { return Value(new ListObj(std::move(items))); }
+namespace {
+auto DepthOf(const std::vector<Value>& items) -> uint16_t {
+  int d = 0;
+  for (const Value& v : items) d = std::max(d, v.depth());
+  return static_cast<uint16_t>(std::min(d + 1, 0xFFFF));
+}
+}  // namespace
+
+auto Value::List(std::vector<Value> items) -> Value {
+  uint16_t depth = DepthOf(items);
+  Value v(new ListObj(std::move(items)));
+  v.o_->depth = depth;
+  return v;
+}
 auto Value::Json(nlohmann::json j) -> Value { return Value(new JsonObj(std::move(j))); }
 auto Value::Record(const Shape* shape, std::vector<Value> fields) -> Value {
   FLOW_CHECK(shape != nullptr && fields.size() == shape->names.size(), "record fields must match the shape");
-  return Value(new RecordObj(shape, std::move(fields)));
+  uint16_t depth = DepthOf(fields);
+  Value v(new RecordObj(shape, std::move(fields)));
+  v.o_->depth = depth;
+  return v;
 }
 
 void Value::Free(Object* o) {

@@ -32,12 +32,19 @@ enum class Tag : uint8_t {
 
 auto TagName(Tag tag) -> const char*;
 
+// Why lists and records nest at most this deep: printing, equality,
+// serialisation and destruction recurse, and must not overflow the C++
+// stack. The VM raises a "limit" error instead of building a deeper value;
+// the state loader rejects deeper input.
+inline constexpr int kMaxValueDepth = 1000;
+
 struct Shape;
 class Value;
 
 struct Object {
   uint32_t refs = 1;
   Tag tag;
+  uint16_t depth = 1;  // lists and records: 1 + the deepest child container (saturating)
   explicit Object(Tag t) : tag(t) {}
 };
 
@@ -118,6 +125,15 @@ class Value {
   // another value shares it. The value must have that tag.
   auto MutableString() -> std::string&;
   auto MutableList() -> std::vector<Value>&;
+
+  // Container nesting: 0 for scalars, strings and json; 1 + the deepest
+  // child for lists and records.
+  auto depth() const -> int { return tag_ == Tag::List || tag_ == Tag::Record ? o_->depth : 0; }
+  // After adding `child` to this list in place (MutableList), keeps depth().
+  void NoteChild(const Value& child) {
+    int d = child.depth() + 1;
+    if (d > o_->depth) o_->depth = static_cast<uint16_t>(d > 0xFFFF ? 0xFFFF : d);
+  }
 
   // The field `name` (a name id) of a record, or nullptr when its shape
   // lacks it.
