@@ -59,7 +59,10 @@ block : LBRACE sep* (stmt (sep+ stmt)* sep*)? RBRACE ;
 
 stmt
   : kind=(LET | VAR) name=ID (COLON type)? ASSIGN expr clauses     # letStmt
-  | IF ifChain                                                    # ifStmt
+  // An else-if chain is a loop, not recursion, so a long chain cannot
+  // exhaust the parser's stack.
+  | IF conds+=expr blocks+=block (ELSE IF conds+=expr blocks+=block)*
+      (ELSE elseBlock=block)?                                     # ifStmt
   | FOR name=ID IN expr block                                     # forStmt
   | WHILE expr block                                              # whileStmt
   | RETURN (expr clauses)?                                        # returnStmt
@@ -73,17 +76,16 @@ stmt
   | target=expr (ASSIGN value=expr)? clauses                      # exprStmt
   ;
 
-ifChain : expr block (ELSE (IF ifChain | block))? ;
-
 // Clauses of a step, in any order, each at most once (the AST builder reports
-// repeats). Clauses written after `compensate STEP` belong to the
-// compensation step, not to the main one.
-clauses : clause* (COMPENSATE postfixExpr clause*)? ;
+// repeats, including a second `compensate`). Clauses written after
+// `compensate STEP` belong to the compensation step, not to the main one.
+clauses : clause* ;
 
 clause
   : RETRY attempts=postfixExpr (BACKOFF backoff=postfixExpr (MAX max=postfixExpr)?)?
       (ON string (COMMA string)*)?                                # retryClause
   | TIMEOUT postfixExpr                                           # timeoutClause
+  | COMPENSATE postfixExpr                                        # compensateClause
   ;
 
 // ---------------------------------------------------------------- expressions
@@ -94,21 +96,21 @@ clause
 expr
   : postfixExpr                                                   # postfix
   | op=MINUS expr                                                 # negate
-  | expr op=(STAR | SLASH | PERCENT) expr                         # multiplicative
-  | expr op=(PLUS | MINUS) expr                                   # additive
-  | expr AS type                                                  # cast
-  | expr op=QQ expr                                               # coalesce
-  | expr op=(EQ | NE | LT | LE | GT | GE) expr                    # comparison
+  | left=expr op=(STAR | SLASH | PERCENT) right=expr             # multiplicative
+  | left=expr op=(PLUS | MINUS) right=expr                       # additive
+  | left=expr op=AS type                                         # cast
+  | left=expr op=QQ right=expr                                   # coalesce
+  | left=expr op=(EQ | NE | LT | LE | GT | GE) right=expr        # comparison
   | op=NOT expr                                                   # not
-  | expr op=AND expr                                              # and
-  | expr op=OR expr                                               # or
+  | left=expr op=AND right=expr                                  # and
+  | left=expr op=OR right=expr                                   # or
   ;
 
 postfixExpr
   : primary                                                       # primaryExpr
-  | postfixExpr DOT name=ID                                       # member
-  | postfixExpr LBRACKET expr RBRACKET                            # index
-  | postfixExpr LPAREN args? RPAREN                               # call
+  | object=postfixExpr DOT name=ID                                # member
+  | object=postfixExpr LBRACKET expr RBRACKET                     # index
+  | object=postfixExpr LPAREN args? RPAREN                        # call
   ;
 
 args : arg (COMMA arg)* COMMA? ;

@@ -353,7 +353,10 @@ struct Ast {
   }
 };
 
-// A readable indented dump of the whole tree (`flow check --dump-ast`).
+// A readable indented dump of the whole tree (`flow check --dump-ast`): one
+// node per line, two spaces per level, "Kind key-fields @line:col". Without
+// the source file, locations print as byte ranges "@begin-end".
 auto DumpAst(const Ast& ast) -> std::string;
+auto DumpAst(const Ast& ast, const SourceFile& file) -> std::string;
 
 }  // namespace flow::ast

@@ -21,6 +21,9 @@ namespace flow::schema {
 
 enum class Effect { None, Reversible, Irreversible };
 
+// One named argument: a property of the input schema. `type` is the
+// property's own type (T? only when the schema itself allows null); an
+// argument that is not required may simply be left out.
 struct ArgumentSig {
   std::string name;
   types::TypeId type;
@@ -63,8 +66,14 @@ struct ConnectorSig {
 // subset (E013) naming the JSON path, each with a note at `decl_range`.
 // Returns nullopt when the connector is unusable; the checker then treats
 // every use of it as already reported.
+// `declared_name` is the name of the `connector x = "..."` declaration; when
+// given it is the connector's name (ConnectorSig::name and every
+// OperationSig::connector), whatever the file's own "connector" field says.
+// The file's named `types` become display aliases (SetAlias) under their
+// plain name ("Charge"). See docs/connectors.md for the type mapping.
 auto LoadConnector(const std::string& path, SourceRange decl_range, SourceManager& sources,
-                   types::TypeTable& types, Diagnostics& diags) -> std::optional<ConnectorSig>;
+                   types::TypeTable& types, Diagnostics& diags,
+                   const std::string& declared_name = "") -> std::optional<ConnectorSig>;
 
 // The built-in connectors of SPEC §3 (`log`, `http`), mapped to flow types.
 auto BuiltinConnectors(types::TypeTable& types) -> std::vector<ConnectorSig>;

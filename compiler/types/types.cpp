@@ -1,6 +1,7 @@
 #include "compiler/types/types.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "vm/base/check.h"
 
@@ -14,7 +15,11 @@ auto Key(const Type& t) -> std::string {
   key += ':';
   key += std::to_string(t.element.index);
   for (const Field& f : t.fields) {
+    // Length-prefixed: field names from connector schemas may contain any
+    // character, '|' and '=' included, and must not make two keys collide.
     key += '|';
+    key += std::to_string(f.name.size());
+    key += ':';
     key += f.name;
     key += '=';
     key += std::to_string(f.type.index);
@@ -28,6 +33,12 @@ auto Key(const Type& t) -> std::string {
     }
   }
   return key;
+}
+
+auto IsIdentifier(const std::string& s) -> bool {
+  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
 }
 
 auto QuoteLiteral(const std::string& s) -> std::string {
@@ -111,7 +122,14 @@ auto TypeTable::FieldType(TypeId record, std::string_view name) const -> TypeId 
   return it->type;
 }
 
-void TypeTable::SetAlias(TypeId id, const std::string& name) { aliases_.emplace(id.index, name); }
+void TypeTable::SetAlias(TypeId id, const std::string& name) {
+  // Only declared structures get a display name: aliasing a scalar, list or
+  // optional would rename every use of that structure (`type Id = string`
+  // would make every string print as 'Id').
+  Kind k = kind(id);
+  if (k != Kind::Record && k != Kind::Literal) return;
+  aliases_.emplace(id.index, name);
+}
 
 auto TypeTable::Display(TypeId id) const -> std::string {
   if (!id.valid()) return "<invalid>";
@@ -142,7 +160,9 @@ auto TypeTable::Display(TypeId id) const -> std::string {
       std::string out = "{ ";
       for (size_t i = 0; i < t.fields.size(); ++i) {
         if (i > 0) out += ", ";
-        out += t.fields[i].name + ": " + Display(t.fields[i].type);
+        // A field from a connector schema may not be an identifier.
+        const std::string& name = t.fields[i].name;
+        out += (IsIdentifier(name) ? name : QuoteLiteral(name)) + ": " + Display(t.fields[i].type);
       }
       return out + " }";
     }
@@ -199,6 +219,37 @@ auto IsAssignable(const TypeTable& table, TypeId from, TypeId to) -> bool {
   }
 }
 
+namespace {
+
+// Records join field by field: a field both have gets the join of its types,
+// a field only one has becomes optional (the other reads as absent, i.e.
+// null), so `[{ id: "a", n: 1 }, { id: "b" }]` is `[{ id: string, n: int? }]`.
+auto JoinRecords(TypeTable& table, TypeId a, TypeId b) -> TypeId {
+  // Copies: Join may grow the table and invalidate references into it.
+  std::vector<Field> fa = table.get(a).fields;
+  std::vector<Field> fb = table.get(b).fields;
+  std::vector<Field> out;
+  size_t i = 0, j = 0;
+  while (i < fa.size() || j < fb.size()) {
+    if (j == fb.size() || (i < fa.size() && fa[i].name < fb[j].name)) {
+      out.push_back(Field{fa[i].name, table.Optional(fa[i].type)});
+      ++i;
+    } else if (i == fa.size() || fb[j].name < fa[i].name) {
+      out.push_back(Field{fb[j].name, table.Optional(fb[j].type)});
+      ++j;
+    } else {
+      TypeId t = Join(table, fa[i].type, fb[j].type);
+      if (!t.valid()) return {};
+      out.push_back(Field{fa[i].name, t});
+      ++i;
+      ++j;
+    }
+  }
+  return table.Record(std::move(out));
+}
+
+}  // namespace
+
 auto Join(TypeTable& table, TypeId a, TypeId b) -> TypeId {
   if (IsAssignable(table, b, a)) return a;
   if (IsAssignable(table, a, b)) return b;
@@ -218,6 +269,11 @@ auto Join(TypeTable& table, TypeId a, TypeId b) -> TypeId {
     all.insert(all.end(), more.begin(), more.end());
     return table.Literal(std::move(all));
   }
+  if (ka == Kind::List && kb == Kind::List) {
+    TypeId element = Join(table, table.get(a).element, table.get(b).element);
+    return element.valid() ? table.List(element) : TypeId{};
+  }
+  if (ka == Kind::Record && kb == Kind::Record) return JoinRecords(table, a, b);
   return {};
 }
 

@@ -74,7 +74,7 @@ class TypeTable {
   // Fields need not be sorted; a duplicate name is a bug in the caller.
   auto Record(std::vector<Field> fields) -> TypeId;
   // Normalises: Optional(Optional(T)) = Optional(T); Optional(Null) = Null;
-  // Optional(Error) = Error.
+  // Optional(Error) = Error; Optional(Json) = Json (json already holds null).
   auto Optional(TypeId inner) -> TypeId;
   // A union of string literals (at least one).
   auto Literal(std::vector<std::string> members) -> TypeId;
@@ -87,7 +87,9 @@ class TypeTable {
   // The type of a record's field, or an invalid id when it has none.
   auto FieldType(TypeId record, std::string_view name) const -> TypeId;
 
-  // Remembers `name` as the display name of `id` (first alias wins).
+  // Remembers `name` as the display name of `id` (first alias wins). Only
+  // records and literal unions take an alias: naming a scalar, list or
+  // optional would rename every other use of that same structure.
   void SetAlias(TypeId id, const std::string& name);
   // Human spelling for diagnostics: an alias when one exists, else the
   // structure: `int`, `[string]`, `{ id: string, n: int? }`, `"a" | "b"`.
@@ -116,6 +118,9 @@ auto IsAssignable(const TypeTable& table, TypeId from, TypeId to) -> bool;
 
 // The common type of two branches (e.g. `a ?? b`, list literal items): the
 // one both are assignable to, preferring `a`'s; an invalid id when none.
+// Beyond assignability: null and T join to T?; literal unions to their
+// union; lists element-wise; records field-wise, a field only one side has
+// becoming optional.
 auto Join(TypeTable& table, TypeId a, TypeId b) -> TypeId;
 
 }  // namespace flow::types

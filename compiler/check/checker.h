@@ -1,0 +1,179 @@
+// The checker's internal state, shared by its source files (one concern
+// each: decls.cpp declarations and type expressions, exprs.cpp expressions,
+// calls.cpp calls and steps, stmts.cpp statements and narrowing). Not a
+// public interface: everything outside check/ uses check.h.
+//
+// Scopes: one hash map from name to the innermost binding (a stack of
+// shadowed bindings threaded through `Local::shadowed`), so lookup is O(1)
+// and leaving a block is O(names it declared). Narrowing facts live on a
+// stack with the same block discipline (see Fact).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "compiler/check/check.h"
+#include "compiler/check/checked_program.h"
+#include "compiler/diag/diagnostics.h"
+
+namespace flow::check {
+
+using types::TypeId;
+
+// A binding visible in the current function.
+struct Local {
+  std::string_view name;
+  int32_t slot;
+  int32_t shadowed;  // index in Checker::locals_ of the binding it hides, -1
+  int32_t depth;     // scope depth it was declared at
+};
+
+// "The value at this path is not null here": `slot` is the root variable,
+// `path` the field names below it (empty for the variable itself). A fact
+// with an invalid `type` is dead (its variable was assigned since).
+struct Fact {
+  int32_t slot;
+  std::vector<std::string_view> path;
+  TypeId type;
+};
+
+class Checker {
+ public:
+  Checker(CheckInput& input, CheckedProgram& out, Diagnostics& diags);
+  void Run();
+
+ private:
+  // ---- decls.cpp
+  void CollectConnectors();
+  void CollectDeclarations();
+  auto DeclareTop(std::string_view name, SourceRange range) -> bool;
+  void ResolveSignatures();
+  auto ResolveType(ast::TypeExprId id) -> TypeId;
+  auto ResolveTypeNode(const ast::TypeExpr& te) -> TypeId;
+  auto ResolveNamedType(const std::string& name, SourceRange range) -> TypeId;
+  auto ResolveTypeDecl(int32_t index, SourceRange use) -> TypeId;
+  void CheckFunction(int32_t index);
+
+  // ---- exprs.cpp
+  auto CheckExpr(ast::ExprId id) -> TypeId;
+  auto CheckExprNode(ast::ExprId id) -> TypeId;
+  auto CheckString(const ast::StringLit& s) -> TypeId;
+  auto CheckList(const ast::ListLit& list) -> TypeId;
+  auto CheckRecord(const ast::RecordLit& rec) -> TypeId;
+  auto CheckName(ast::ExprId id, const ast::NameRef& name) -> TypeId;
+  auto CheckMember(ast::ExprId id, const ast::MemberExpr& m) -> TypeId;
+  auto CheckIndex(const ast::IndexExpr& ix) -> TypeId;
+  auto CheckUnary(const ast::UnaryExpr& u) -> TypeId;
+  auto CheckBinary(const ast::BinaryExpr& b) -> TypeId;
+  auto BinaryResult(const ast::BinaryExpr& b, TypeId l, TypeId r) -> TypeId;
+  auto CheckApprove(ast::ExprId id, const ast::ApproveExpr& a) -> TypeId;
+  auto CheckWait(ast::ExprId id, const ast::WaitExpr& w) -> TypeId;
+  // Reports E032 when `t` is optional; true when it was.
+  auto RejectOptional(ast::ExprId id, TypeId t) -> bool;
+  // Whether a value of `actual` (the type of `value`) fits `expected`. On a
+  // mismatch it reports the most precise diagnostic it can (E031 for a string
+  // literal outside an enum, E032 for an optional, recursing into record and
+  // list literals) and says Reported; Mismatch leaves the message (E030,
+  // E041, E051...) to the caller, which knows the context.
+  enum class Fit { Ok, Reported, Mismatch };
+  auto Fits(ast::ExprId value, TypeId actual, TypeId expected) -> Fit;
+  // Fits, reporting a plain E030 type mismatch on Mismatch.
+  void ExpectType(ast::ExprId value, TypeId actual, TypeId expected);
+  // The source text of an expression, for messages.
+  auto Text(ast::ExprId id) const -> std::string;
+  auto IsError(TypeId t) const -> bool { return types().kind(t) == types::Kind::Error; }
+
+  // ---- calls.cpp
+  auto CheckCall(ast::ExprId id, const ast::CallExpr& call) -> TypeId;
+  auto CheckNamedCall(ast::ExprId id, const ast::CallExpr& call, const ast::NameRef& callee)
+      -> TypeId;
+  auto CheckUserCall(ast::ExprId id, const ast::CallExpr& call, int32_t fn) -> TypeId;
+  auto CheckBuiltinCall(ast::ExprId id, const ast::CallExpr& call, const BuiltinInfo& b) -> TypeId;
+  auto BuiltinResult(const ast::CallExpr& call, const BuiltinInfo& b,
+                     const std::vector<TypeId>& args) -> TypeId;
+  auto CheckStep(ast::ExprId id, const ast::CallExpr& call, const ast::MemberExpr& callee)
+      -> TypeId;
+  void CheckStepArgs(ast::ExprId id, const ast::CallExpr& call, const schema::OperationSig& op,
+                     SourceRange op_range);
+  void CheckArgsOnly(const ast::CallExpr& call);
+  auto ArgError(const ast::CallExpr& call, int index, std::string_view param,
+                std::string_view callee, std::string_view expected, TypeId found) -> TypeId;
+  void ReportEffect(std::string_view what, SourceRange range);
+
+  // ---- stmts.cpp
+  auto CheckBlock(const ast::Block& block, const std::vector<Fact>* facts = nullptr) -> bool;
+  auto CheckStmts(const ast::Block& block) -> bool;
+  auto CheckStmt(ast::StmtId id) -> bool;
+  void CheckLet(ast::StmtId id, const ast::LetStmt& let);
+  void CheckAssign(const ast::AssignStmt& assign);
+  auto CheckIf(const ast::IfStmt& s) -> bool;
+  void CheckFor(ast::StmtId id, const ast::ForStmt& s);
+  void CheckWhile(const ast::WhileStmt& s);
+  void CheckReturn(ast::StmtId id, const ast::ReturnStmt& r);
+  auto CheckTry(ast::StmtId id, const ast::TryStmt& t) -> bool;
+  void CheckCondition(ast::ExprId cond);
+  void CheckClauses(const ast::StepClauses& clauses, ast::ExprId expr);
+  void CheckCompensate(const ast::StepClauses& clauses, ast::ExprId expr);
+  void CheckRetry(const ast::RetryClause& r);
+  auto IsStepExpr(ast::ExprId id) const -> bool;
+  void ExpectScalar(ast::ExprId id, TypeId expected);
+
+  // ---- narrowing (stmts.cpp)
+  void CondFacts(ast::ExprId cond, bool when_true, std::vector<Fact>& out);
+  auto PathOf(ast::ExprId id, Fact& fact) const -> bool;
+  auto NarrowedType(ast::ExprId id, TypeId declared) const -> TypeId;
+  void PushFacts(const std::vector<Fact>& facts);
+  void KillFacts(int32_t slot);
+  // After `var x: T? = v` / `x = v` with a non-null `v`, x is T until assigned.
+  void NarrowAfterStore(int32_t slot, TypeId declared, TypeId stored);
+  void KillAssignedIn(const ast::Block& block);
+  void PushFactsUnless(const std::vector<Fact>& facts, size_t log_from, size_t log_to);
+
+  // ---- scopes (decls.cpp)
+  void PushScope();
+  void PopScope();
+  auto Declare(std::string_view name, SourceRange range, TypeId type, LocalKind kind) -> int32_t;
+  auto LookupLocal(std::string_view name) const -> int32_t;  // slot or -1
+  auto VisibleNames() const -> std::vector<std::string>;
+  auto FunctionNames() const -> std::vector<std::string>;
+  auto ConnectorNames() const -> std::vector<std::string>;
+  auto CurrentFunctionLabel() const -> std::string;
+
+  auto ast() const -> const ast::Ast& { return out_.ast; }
+  auto types() -> types::TypeTable& { return out_.types; }
+  auto types() const -> const types::TypeTable& { return out_.types; }
+  auto fn_info() -> FunctionInfo& { return out_.functions[current_fn_]; }
+
+  CheckInput& input_;
+  CheckedProgram& out_;
+  Diagnostics& diags_;
+
+  // Top-level names (one namespace for connectors, types, fns, workflows).
+  std::unordered_set<std::string_view> top_names_;
+  std::unordered_map<std::string_view, int32_t> connector_by_name_;
+  std::unordered_map<std::string_view, int32_t> function_by_name_;
+  std::unordered_map<std::string_view, int32_t> type_by_name_;
+  // Per connector: operation name -> index.
+  std::vector<std::unordered_map<std::string_view, int32_t>> operation_index_;
+  // Type declarations being resolved (cycle detection): 0 new, 1 busy, 2 done.
+  std::vector<uint8_t> type_decl_state_;
+
+  // Per-function state, reset by CheckFunction.
+  int32_t current_fn_ = -1;
+  std::vector<Local> locals_;
+  std::unordered_map<std::string_view, int32_t> visible_;  // name -> locals_ index
+  std::vector<size_t> scope_marks_;
+  std::vector<size_t> fact_marks_;
+  std::vector<Fact> facts_;
+  std::unordered_map<int32_t, int32_t> fact_count_;  // slot -> facts_ entries
+  std::unordered_set<std::string_view> unknown_names_;  // reported once per fn
+  std::vector<int32_t> assigned_log_;  // slots assigned so far, in order
+
+  TypeId approve_type_;
+  TypeId error_record_type_;
+};
+
+}  // namespace flow::check

@@ -1,0 +1,47 @@
+#include "compiler/driver/compile.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "compiler/check/check.h"
+#include "compiler/parse/parse.h"
+#include "compiler/schema/connector_types.h"
+
+namespace flow {
+
+auto CheckFile(const std::string& path, SourceManager& sources, Diagnostics& diags)
+    -> Result<std::unique_ptr<check::CheckedProgram>> {
+  Result<FileId> loaded = sources.Load(path);
+  if (!loaded.ok()) return loaded.error();
+  FileId id = *loaded;
+  // SourceManager keeps files behind stable pointers, so this reference (and
+  // the text view handed to the checker) survives the connector loads below.
+  const SourceFile& file = sources.file(id);
+  int errors_before = diags.error_count();
+  ast::Ast ast = parse::ParseFile(file, id, diags);
+  bool parsed_cleanly = diags.error_count() == errors_before;
+
+  check::CheckInput input;
+  // Connector paths are relative to the .flow file's folder (SPEC §2.3), so
+  // `flow check` works from any working directory.
+  std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  for (const ast::ConnectorDecl& decl : ast.connectors) {
+    std::string resolved = (folder / decl.path).lexically_normal().string();
+    input.declared.push_back(
+        schema::LoadConnector(resolved, decl.path_range, sources, input.types, diags));
+  }
+  input.builtins = schema::BuiltinConnectors(input.types);
+
+  bool has_workflow = std::any_of(ast.functions.begin(), ast.functions.end(),
+                                  [](const ast::FunctionDecl& f) { return f.is_workflow; });
+  // After a syntax error the workflow may be the part that failed to parse:
+  // the warning would only add noise then.
+  if (!has_workflow && parsed_cleanly) {
+    diags.Report(DiagKind::NoWorkflow, SourceRange{id, 0, 0}, path);
+  }
+  input.ast = std::move(ast);
+  input.source_text = file.text();
+  return check::Check(std::move(input), diags);
+}
+
+}  // namespace flow

@@ -1,0 +1,241 @@
+// Declarations, statements, blocks and step clauses. Expressions, strings and
+// types are in ast_builder_expr.cpp.
+#include "compiler/parse/ast_builder.h"
+
+#include "compiler/parse/limits.h"
+
+namespace flow::parse {
+
+using antlr4::Token;
+
+auto AstBuilder::IsMissing(Token* token) -> bool {
+  return token == nullptr || token->getTokenIndex() == INVALID_INDEX ||
+         token->getStartIndex() == INVALID_INDEX;
+}
+
+auto AstBuilder::Range(antlr4::ParserRuleContext* ctx) const -> SourceRange {
+  if (ctx == nullptr) return reporter_.TokenRange(nullptr);
+  SourceRange begin = reporter_.TokenRange(ctx->getStart());
+  Token* stop = ctx->getStop();
+  if (stop == nullptr || IsMissing(stop) || stop->getTokenIndex() < ctx->getStart()->getTokenIndex()) {
+    return SourceRange{begin.file, begin.begin, begin.begin};
+  }
+  SourceRange end = reporter_.TokenRange(stop);
+  return SourceRange{begin.file, begin.begin, std::max(begin.begin, end.end)};
+}
+
+auto AstBuilder::Range(antlr4::tree::TerminalNode* node) const -> SourceRange {
+  return reporter_.TokenRange(node == nullptr ? nullptr : node->getSymbol());
+}
+
+auto AstBuilder::ErrorExpr(SourceRange range) -> ast::ExprId {
+  return ast_.AddExpr(ast::Expr{range, ast::ErrorExpr{}});
+}
+
+auto AstBuilder::ErrorType(SourceRange range) -> ast::TypeExprId {
+  return ast_.AddType(ast::TypeExpr{range, ast::ErrorTypeExpr{}});
+}
+
+auto AstBuilder::Enter(int levels, SourceRange range) -> bool {
+  if (depth_ + levels <= kMaxAstDepth) return true;
+  if (!depth_reported_) {
+    depth_reported_ = true;
+    reporter_.diags().Report(DiagKind::NestingTooDeep, range, kMaxAstDepth);
+  }
+  return false;
+}
+
+void AstBuilder::ReportDuplicate(const char* clause, SourceRange range) {
+  reporter_.diags().Report(DiagKind::DuplicateClause, range, clause);
+}
+
+auto AstBuilder::PlainText(const ast::StringLit& lit) -> std::string {
+  std::string out;
+  for (const auto& part : lit.parts) {
+    if (!part.expr.valid()) out += part.text;
+  }
+  return out;
+}
+
+void AstBuilder::BuildFile(P::FileContext* file) {
+  if (file == nullptr) return;
+  for (auto* child : file->children) {
+    if (auto* decl = dynamic_cast<P::DeclContext*>(child)) BuildDecl(decl);
+  }
+}
+
+void AstBuilder::BuildDecl(P::DeclContext* ctx) {
+  SourceRange range = Range(ctx);
+  if (auto* c = dynamic_cast<P::ConnectorDeclContext*>(ctx)) {
+    if (IsMissing(c->name) || c->path == nullptr) return;
+    ast::StringLit path = BuildString(c->path);
+    ast_.connectors.push_back(ast::ConnectorDecl{range, c->name->getText(), Range(c->name),
+                                                 PlainText(path), Range(c->path)});
+  } else if (auto* t = dynamic_cast<P::TypeDeclContext*>(ctx)) {
+    if (IsMissing(t->name)) return;
+    ast_.type_decls.push_back(
+        ast::TypeDecl{range, t->name->getText(), Range(t->name), BuildType(t->type())});
+  } else if (auto* f = dynamic_cast<P::FunctionDeclContext*>(ctx)) {
+    if (IsMissing(f->name) || IsMissing(f->kind)) return;
+    ast::FunctionDecl fn;
+    fn.range = range;
+    fn.is_workflow = f->kind->getType() == P::WORKFLOW;
+    fn.name = f->name->getText();
+    fn.name_range = Range(f->name);
+    if (auto* params = f->params()) {
+      for (auto* p : params->param()) {
+        if (IsMissing(p->name)) continue;
+        fn.params.push_back(ast::Param{p->name->getText(), Range(p->name), BuildType(p->type())});
+      }
+    }
+    if (f->type() != nullptr) fn.result = BuildType(f->type());
+    fn.body = BuildBlock(f->block());
+    ast_.functions.push_back(std::move(fn));
+  }
+}
+
+auto AstBuilder::BuildBlock(P::BlockContext* ctx) -> ast::Block {
+  ast::Block block;
+  block.range = Range(ctx);
+  if (ctx == nullptr) return block;
+  if (!Enter(1, block.range)) return block;
+  DepthScope scope(depth_, 1);
+  for (auto* child : ctx->children) {
+    if (auto* stmt = dynamic_cast<P::StmtContext*>(child)) block.stmts.push_back(BuildStmt(stmt));
+  }
+  return block;
+}
+
+auto AstBuilder::BuildStmt(P::StmtContext* ctx) -> ast::StmtId {
+  SourceRange range = Range(ctx);
+  if (!Enter(1, range)) return ast_.AddStmt(ast::Stmt{range, ast::ErrorStmt{}});
+  DepthScope scope(depth_, 1);
+  return BuildStmtNode(ctx, range);
+}
+
+auto AstBuilder::BuildStmtNode(P::StmtContext* ctx, SourceRange range) -> ast::StmtId {
+  auto add = [&](auto node) { return ast_.AddStmt(ast::Stmt{range, std::move(node)}); };
+  if (auto* s = dynamic_cast<P::ExprStmtContext*>(ctx)) {
+    ast::ExprId target = BuildExpr(s->target);
+    ast::StepClauses clauses = BuildClauses(s->clauses());
+    if (s->value != nullptr || s->ASSIGN() != nullptr) {
+      return add(ast::AssignStmt{target, BuildExpr(s->value), std::move(clauses)});
+    }
+    return add(ast::ExprStmt{target, std::move(clauses)});
+  }
+  if (auto* s = dynamic_cast<P::LetStmtContext*>(ctx)) {
+    if (IsMissing(s->name) || IsMissing(s->kind)) return add(ast::ErrorStmt{});
+    ast::LetStmt let;
+    let.is_var = s->kind->getType() == P::VAR;
+    let.name = s->name->getText();
+    let.name_range = Range(s->name);
+    if (s->type() != nullptr) let.type = BuildType(s->type());
+    let.init = BuildExpr(s->expr());
+    let.clauses = BuildClauses(s->clauses());
+    return add(std::move(let));
+  }
+  if (auto* s = dynamic_cast<P::IfStmtContext*>(ctx)) return BuildIf(s, range);
+  if (auto* s = dynamic_cast<P::ForStmtContext*>(ctx)) {
+    if (IsMissing(s->name)) return add(ast::ErrorStmt{});
+    ast::ExprId iterable = BuildExpr(s->expr());
+    return add(ast::ForStmt{s->name->getText(), Range(s->name), iterable, BuildBlock(s->block())});
+  }
+  if (auto* s = dynamic_cast<P::WhileStmtContext*>(ctx)) {
+    ast::ExprId cond = BuildExpr(s->expr());
+    return add(ast::WhileStmt{cond, BuildBlock(s->block())});
+  }
+  if (auto* s = dynamic_cast<P::ReturnStmtContext*>(ctx)) {
+    ast::ReturnStmt ret;
+    if (s->expr() != nullptr) ret.value = BuildExpr(s->expr());
+    ret.clauses = BuildClauses(s->clauses());
+    return add(std::move(ret));
+  }
+  if (auto* s = dynamic_cast<P::FailStmtContext*>(ctx)) return add(ast::FailStmt{BuildExpr(s->expr())});
+  if (auto* s = dynamic_cast<P::TryStmtContext*>(ctx)) {
+    if (IsMissing(s->name)) return add(ast::ErrorStmt{});
+    ast::Block body = BuildBlock(s->body);
+    return add(ast::TryStmt{std::move(body), s->name->getText(), Range(s->name),
+                            BuildBlock(s->handler)});
+  }
+  if (auto* s = dynamic_cast<P::CheckpointStmtContext*>(ctx)) {
+    return add(ast::CheckpointStmt{BuildExpr(s->expr())});
+  }
+  if (auto* s = dynamic_cast<P::SleepStmtContext*>(ctx)) return add(ast::SleepStmt{BuildExpr(s->expr())});
+  if (auto* s = dynamic_cast<P::ParallelStmtContext*>(ctx)) {
+    return add(ast::ParallelStmt{BuildBlock(s->block())});
+  }
+  return add(ast::ErrorStmt{});
+}
+
+// `if a {} else if b {} else {}` becomes IfStmt(a, else: { IfStmt(b, else: {}) }),
+// built from the innermost link outwards so a long chain needs no recursion.
+auto AstBuilder::BuildIf(P::IfStmtContext* ctx, SourceRange range) -> ast::StmtId {
+  size_t links = std::min(ctx->conds.size(), ctx->blocks.size());
+  if (links == 0) return ast_.AddStmt(ast::Stmt{range, ast::ErrorStmt{}});
+  if (!Enter(static_cast<int>(links), range)) return ast_.AddStmt(ast::Stmt{range, ast::ErrorStmt{}});
+  DepthScope scope(depth_, static_cast<int>(links));
+  std::optional<ast::Block> else_block;
+  if (ctx->elseBlock != nullptr) else_block = BuildBlock(ctx->elseBlock);
+  ast::StmtId result;
+  for (size_t i = links; i-- > 0;) {
+    ast::IfStmt node{BuildExpr(ctx->conds[i]), BuildBlock(ctx->blocks[i]), std::move(else_block)};
+    SourceRange link_range = i == 0 ? range : Range(ctx->conds[i]);
+    if (i > 0) {
+      // The link spans from its `if` to the end of the whole statement.
+      if (auto* if_node = ctx->IF(i)) link_range.begin = Range(if_node).begin;
+      link_range.end = range.end;
+    }
+    result = ast_.AddStmt(ast::Stmt{link_range, std::move(node)});
+    if (i > 0) else_block = ast::Block{link_range, {result}};
+  }
+  return result;
+}
+
+auto AstBuilder::BuildRetry(P::RetryClauseContext* ctx) -> ast::RetryClause {
+  ast::RetryClause retry;
+  retry.range = Range(ctx);
+  retry.attempts = ctx->attempts ? BuildPostfix(ctx->attempts) : ErrorExpr(retry.range);
+  if (ctx->backoff != nullptr) retry.backoff = BuildPostfix(ctx->backoff);
+  if (ctx->max != nullptr) retry.max = BuildPostfix(ctx->max);
+  for (auto* str : ctx->string()) {
+    retry.on.push_back(PlainText(BuildString(str)));
+    retry.on_ranges.push_back(Range(str));
+  }
+  return retry;
+}
+
+// Clauses before `compensate` belong to the step, those after it to the
+// compensation step. Each may appear once per step (E009).
+auto AstBuilder::BuildClauses(P::ClausesContext* ctx) -> ast::StepClauses {
+  ast::StepClauses out;
+  if (ctx == nullptr) return out;
+  ast::CompensateClause* comp = nullptr;
+  for (auto* clause : ctx->clause()) {
+    SourceRange range = Range(clause);
+    auto& retry = comp ? comp->retry : out.retry;
+    auto& timeout = comp ? comp->timeout : out.timeout;
+    if (auto* r = dynamic_cast<P::RetryClauseContext*>(clause)) {
+      if (retry) ReportDuplicate("retry", Range(r->RETRY()));
+      else retry = BuildRetry(r);
+    } else if (auto* t = dynamic_cast<P::TimeoutClauseContext*>(clause)) {
+      if (timeout) {
+        ReportDuplicate("timeout", Range(t->TIMEOUT()));
+      } else {
+        ast::ExprId d = t->postfixExpr() ? BuildPostfix(t->postfixExpr()) : ErrorExpr(range);
+        timeout = ast::TimeoutClause{range, d};
+      }
+    } else if (auto* c = dynamic_cast<P::CompensateClauseContext*>(clause)) {
+      if (out.compensate) {
+        ReportDuplicate("compensate", Range(c->COMPENSATE()));
+        continue;
+      }
+      ast::ExprId step = c->postfixExpr() ? BuildPostfix(c->postfixExpr()) : ErrorExpr(range);
+      out.compensate = ast::CompensateClause{range, step, std::nullopt, std::nullopt};
+      comp = &*out.compensate;
+    }
+    if (comp != nullptr) comp->range.end = std::max(comp->range.end, range.end);
+  }
+  return out;
+}
+
+}  // namespace flow::parse

@@ -1,0 +1,84 @@
+// The token filter between FlowLexer and the parser: newline rules and
+// contextual keywords (the rules are in docs/language.md, "Lexical
+// decisions", and at the top of grammar/Flow.g4).
+//
+// The lexer emits every line break as NL; the grammar only accepts NL where a
+// statement may end. This filter drops every NL that is not a statement
+// separator, Go style: a line break separates only after a token that can end
+// a statement, outside `(`, `[` and `${`, and when the next line does not
+// start with a token that continues the statement (`retry`, `else`, `.`, a
+// binary operator, a closing bracket...). Consecutive NLs collapse into one.
+//
+// It also reports the lexical errors, once each: unterminated strings (E003,
+// and a synthetic closing quote so the parse continues), unterminated block
+// comments (E004) and invalid characters (E005, the character is dropped).
+// `backoff`, `max` and `on` are keywords only inside a retry clause; any
+// keyword is a plain name after `.` or before `:` (`event.type`,
+// `{ from: x }`).
+//
+// Per token the filter does a few integer comparisons and moves unique_ptrs
+// through a fixed 4-slot queue: no allocation beyond ANTLR's own token.
+#pragma once
+
+#include <antlr4-runtime.h>
+
+#include <array>
+#include <memory>
+#include <vector>
+
+#include "FlowLexer.h"
+#include "compiler/parse/syntax_reporter.h"
+
+namespace flow::parse {
+
+class TokenFilter : public antlr4::TokenSource {
+ public:
+  TokenFilter(grammar::FlowLexer& lexer, SyntaxReporter& reporter);
+
+  auto nextToken() -> std::unique_ptr<antlr4::Token> override;
+  auto getLine() const -> size_t override { return lexer_.getLine(); }
+  auto getCharPositionInLine() -> size_t override { return lexer_.getCharPositionInLine(); }
+  auto getInputStream() -> antlr4::CharStream* override { return lexer_.getInputStream(); }
+  auto getSourceName() -> std::string override { return lexer_.getSourceName(); }
+  auto getTokenFactory() -> antlr4::TokenFactory<antlr4::CommonToken>* override {
+    return lexer_.getTokenFactory();
+  }
+
+ private:
+  // An open bracket or string: its kind ('(' '[' '{' '$' for `${`, '"') and
+  // where it starts (code-point index), for E003.
+  struct Open {
+    char kind;
+    size_t start;
+  };
+
+  // The next token with comments, bad characters and line breaks inside
+  // strings already handled.
+  auto Fetch() -> std::unique_ptr<antlr4::Token>;
+  auto FetchRaw() -> std::unique_ptr<antlr4::Token>;
+  auto PeekType() -> size_t;
+  void PushFront(std::unique_ptr<antlr4::Token> token);
+  void PushBack(std::unique_ptr<antlr4::Token> token);
+  auto MakeStringEnd(size_t at) -> std::unique_ptr<antlr4::Token>;
+
+  auto IsContinuation(size_t type) const -> bool;
+  auto InsideParens() const -> bool;
+  auto RetryKeywordAllowed() const -> bool;
+  void ApplyContextualKeyword(antlr4::Token& token);
+  void Track(const antlr4::Token& token);
+  void Close(char kind);
+
+  grammar::FlowLexer& lexer_;
+  SyntaxReporter& reporter_;
+  std::array<std::unique_ptr<antlr4::Token>, 4> queue_;
+  size_t queue_head_ = 0;
+  size_t queue_size_ = 0;
+  std::vector<Open> open_;
+  size_t prev_type_ = 0;  // last token handed out; 0 at the start of the file
+  bool string_closed_at_eof_ = false;
+  bool in_retry_ = false;
+  bool backoff_seen_ = false;
+  size_t retry_depth_ = 0;
+};
+
+}  // namespace flow::parse

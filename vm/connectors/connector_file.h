@@ -1,0 +1,111 @@
+// A connector file (SPEC §3) as a model: its transport, its named types and
+// its operations with their input and output schemas.
+//
+// Both halves read this model: the VM to call an operation (transport, HTTP
+// route, exec args) and to validate its response (the output schema); the
+// compiler (compiler/schema) to map the schemas to flow types for checking.
+// Parsing is strict: any key or value outside the documented format is an
+// error naming the JSON path, because a typo in a connector file ("operatons",
+// "requires_aproval") must not silently change what a workflow is allowed to
+// do. docs/connectors.md documents the format as implemented.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vm/base/result.h"
+#include "vm/schema/json_schema.h"
+
+namespace flow::connectors {
+
+enum class TransportKind { Http, Exec, Builtin };
+enum class AuthKind { None, Bearer, Basic, Header };
+enum class Effect { None, Reversible, Irreversible };
+
+// Where HTTP credentials come from. Only names of environment variables are
+// stored: secrets never live in the file, the database or the logs.
+struct HttpAuth {
+  AuthKind kind = AuthKind::None;
+  std::string token_env;     // bearer: Authorization: Bearer $token_env
+  std::string username_env;  // basic
+  std::string password_env;  // basic
+  std::string header;        // header: `header: $value_env`
+  std::string value_env;     // header
+};
+
+struct Transport {
+  TransportKind kind = TransportKind::Builtin;
+  // http: base_url, overridden by the environment variable base_url_env when
+  // that is set and non-empty.
+  std::string base_url;
+  std::string base_url_env;
+  HttpAuth auth;
+  // exec: argv[0..]; run without a shell, in the connector file's folder.
+  std::vector<std::string> command;
+};
+
+struct HttpRoute {
+  std::string method;  // GET POST PUT PATCH DELETE
+  std::string path;    // "/customers/{customer}/charges"
+  // The `{name}` parameters of `path` in order; each is an input property.
+  std::vector<std::string> path_params;
+};
+
+struct Operation {
+  std::string name;
+  HttpRoute http;                 // http transport only
+  std::vector<std::string> args;  // exec only: appended to the command
+  // The input schema: an object with properties (its properties are the
+  // operation's named arguments). Invalid when the file has no "input": the
+  // operation takes no arguments.
+  jsonschema::NodeId input;
+  // The output schema; an absent "output" is a node that accepts any JSON.
+  jsonschema::NodeId output;
+  Effect effect = Effect::None;
+  bool idempotent = false;
+  bool requires_approval = false;
+  // Whether the system honours the idempotency key flow sends with every
+  // attempt (header for http, FLOW_IDEMPOTENCY_KEY for exec). Defaults to
+  // true for http and exec, false for builtin.
+  bool idempotency_key = true;
+};
+
+struct ConnectorFile {
+  std::string name;     // the file's "connector"
+  std::string version;  // "" when absent
+  Transport transport;
+  jsonschema::SchemaPool schemas;
+  std::vector<Operation> operations;  // file order
+
+  auto FindOperation(std::string_view name) const -> const Operation*;
+};
+
+// Why a connector file was rejected, in parts, for callers that point at the
+// problem (the compiler renders line:column or the JSON path itself).
+struct ParseProblem {
+  bool invalid_json = false;
+  // invalid_json: 0-based byte offset in the text where the JSON parser
+  // stopped (at most text.size()).
+  size_t byte_offset = 0;
+  // Otherwise: the JSON path of the offending value, e.g.
+  // "$.operations.charge.input.properties.amount.type".
+  std::string json_path;
+  // The reason without the location: "unknown type 'integr'".
+  std::string what;
+};
+
+// JSON nesting beyond this is rejected before anything walks the document
+// (the walk is recursive); real connector files nest a dozen levels.
+constexpr int kMaxConnectorJsonDepth = 128;
+
+// Parses and checks a connector file's text. The Error's message is one line:
+// "invalid JSON at byte N: <reason>" or "<json path>: <reason>". When
+// `problem` is given it receives the same information in parts.
+auto ParseConnectorFile(std::string_view text, ParseProblem* problem = nullptr)
+    -> Result<ConnectorFile>;
+
+auto EffectName(Effect effect) -> std::string_view;
+
+}  // namespace flow::connectors
