@@ -8,6 +8,7 @@
 //   frames:    u32 count, then (function, pc, base, return slot) as u32
 //   handlers:  u32 count, then (frame, catch pc, register) as u32
 //   stack:     u32 slot count, then one value per slot
+//   compensations: u32 count, then (u32 step, value) each
 //   value:     u8 tag, then: bool u8 | int/duration/time i64 | float f64 |
 //              string str | list u32 n + values | record u32 n + (name str,
 //              value) | json str (its compact JSON text)
@@ -126,6 +127,11 @@ auto Vm::SaveState() const -> std::string {
   if (!frames_.empty()) used = frames_.back().base + module_.functions[frames_.back().fn].num_regs;
   w.U32(used);
   for (uint32_t k = 0; k < used; ++k) StateCodec::WriteValue(w, stack_[k]);
+  w.U32(static_cast<uint32_t>(compensations_.size()));
+  for (const Compensation& c : compensations_) {
+    w.U32(c.step);
+    StateCodec::WriteValue(w, c.args);
+  }
   return w.take();
 }
 
@@ -204,6 +210,13 @@ auto Vm::LoadState(std::string_view bytes) -> Status {
   for (Value& v : stack) {
     if (!StateCodec::ReadValue(r, v, 0)) return Corrupt("malformed value on the stack");
   }
+  if (!r.Count(n, 5)) return Corrupt("bad compensation count");
+  std::vector<Compensation> compensations(n);
+  for (Compensation& c : compensations) {
+    if (!r.U32(c.step) || c.step >= module_.steps.size() || !StateCodec::ReadValue(r, c.args, 0)) {
+      return Corrupt("malformed compensation");
+    }
+  }
   if (!r.at_end()) return Corrupt("trailing bytes");
   stack_ = std::move(stack);
   frames_ = std::move(frames);
@@ -212,6 +225,7 @@ auto Vm::LoadState(std::string_view bytes) -> Status {
   pending_reg_ = pending;
   pending_error_ = std::move(perr);
   effect_seq_ = effects;
+  compensations_ = std::move(compensations);
   return Ok{};
 }
 

@@ -124,6 +124,7 @@ void Vm::Reset() {
   pending_reg_ = kNoSlot;
   pending_error_.reset();
   effect_seq_ = 0;
+  compensations_.clear();
 }
 
 void Vm::EnsureStack(size_t slots) {

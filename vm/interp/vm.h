@@ -57,6 +57,12 @@ struct SuspendReason {
 
 enum class RunStatus : uint8_t { Completed, Failed, Suspended };
 
+// A registered compensation: step descriptor and its argument record.
+struct Compensation {
+  uint32_t step = 0;
+  Value args;
+};
+
 struct Outcome {
   RunStatus status = RunStatus::Completed;
   Value result;             // Completed
@@ -112,6 +118,8 @@ class Vm {
 
   auto module() const -> const bytecode::Module& { return module_; }
   auto suspended() const -> bool { return phase_ == Phase::Suspended; }
+  // Compensations registered so far, oldest first (they run newest first).
+  auto compensations() const -> const std::vector<Compensation>& { return compensations_; }
 
  private:
   enum class Phase : uint8_t { Idle, Ready, Suspended, Done };
@@ -173,6 +181,7 @@ class Vm {
   std::optional<WorkflowError> pending_error_;
   WorkflowError error_;             // the error being raised
   uint64_t effect_seq_ = 0;
+  std::vector<Compensation> compensations_;
   std::string module_hash_;
 };
 

@@ -318,6 +318,10 @@ dispatch:
     R[A] = options_.host->Effect(static_cast<bytecode::EffectId>(B), ++effect_seq_);
     VM_NEXT();
   }
+  VM_CASE(Compensate) {
+    compensations_.push_back(Compensation{B, R[A]});
+    VM_NEXT();
+  }
   VM_CASE(Step)
   VM_CASE(Approve)
   VM_CASE(Wait)
