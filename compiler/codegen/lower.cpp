@@ -152,6 +152,16 @@ void FunctionLowering::Stmt(ast::StmtId id) {
           if (!n.value.valid()) {
             f_.ABC(Op::LoadNull, r);
           } else {
+            const auto* name = std::get_if<ast::NameRef>(&ast().expr(n.value).node);
+            const check::NameTarget& target = prog().names[n.value.index];
+            bool is_local = name != nullptr && target.kind == check::NameKind::Local;
+            const types::TypeTable& tt = prog().types;
+            types::TypeId result = prog().functions[index_].result;
+            bool to_float = result.valid() && tt.kind(tt.StripOptional(result)) == types::Kind::Float;
+            if (is_local && n.clauses.empty() && !to_float) {  // return x: no copy
+              f_.ABC(Op::Ret, static_cast<uint32_t>(target.index));
+              return;
+            }
             if (!n.clauses.empty()) StepInto(n.value, &n.clauses, r);
             else ExprInto(n.value, r);
             CoerceInto(n.value, prog().functions[index_].result, r);

@@ -268,6 +268,19 @@ void FunctionLowering::Binary(ast::ExprId id, const ast::BinaryExpr& b, uint32_t
   using ast::BinaryOp;
   switch (b.op) {
     case BinaryOp::And: case BinaryOp::Or: case BinaryOp::Coalesce: Logical(b, dst); return;
+    case BinaryOp::Eq: case BinaryOp::Ne: case BinaryOp::Lt: case BinaryOp::Le: case BinaryOp::Gt:
+    case BinaryOp::Ge:
+      if (auto k = ConstantOperand(b.rhs)) {
+        uint32_t l = ExprReg(b.lhs);
+        Op op = b.op == BinaryOp::Eq ? Op::EqK : b.op == BinaryOp::Ne ? Op::NeK : b.op == BinaryOp::Lt ? Op::LtK
+              : b.op == BinaryOp::Le ? Op::LeK : b.op == BinaryOp::Gt ? Op::GtK : Op::GeK;
+        f_.ABC(op, dst, l, *k);
+        return;
+      }
+      break;
+    default: break;
+  }
+  switch (b.op) {
     case BinaryOp::Eq: case BinaryOp::Ne: case BinaryOp::Lt: case BinaryOp::Le: {
       uint32_t l = ExprReg(b.lhs);
       uint32_t r = ExprReg(b.rhs);
@@ -285,29 +298,42 @@ void FunctionLowering::Binary(ast::ExprId id, const ast::BinaryExpr& b, uint32_t
   }
   uint32_t l = ExprReg(b.lhs);
   auto k = Fold(b.rhs);
-  if (k) {
-    auto* i = std::get_if<int64_t>(&*k);
-    if (i && (b.op == BinaryOp::Add || b.op == BinaryOp::Sub)) {
-      int64_t v = b.op == BinaryOp::Add ? *i : -*i;
-      if (*i != INT64_MIN && v >= INT16_MIN && v <= INT16_MAX) {
-        f_.ABC(Op::AddI, dst, l, static_cast<uint16_t>(static_cast<int16_t>(v)));
-        return;
-      }
-    }
-    uint32_t kid = 0;
-    bool usable = true;
-    if (i) kid = mb().Int(*i);
-    else if (auto* d = std::get_if<double>(&*k)) kid = mb().Float(*d);
-    else if (auto* s = std::get_if<std::string>(&*k)) kid = mb().String(*s);
-    else if (auto* du = std::get_if<bytecode::DurationMs>(&*k)) kid = mb().Duration(du->ms);
-    else usable = false;
-    if (usable && kid <= bytecode::kMaxOperand) {
-      f_.ABC(ArithOp(b.op, true), dst, l, kid);
+  if (auto* i = k ? std::get_if<int64_t>(&*k) : nullptr; i && (b.op == BinaryOp::Add || b.op == BinaryOp::Sub)) {
+    int64_t v = b.op == BinaryOp::Add ? *i : -*i;
+    if (*i != INT64_MIN && v >= INT16_MIN && v <= INT16_MAX) {
+      f_.ABC(Op::AddI, dst, l, static_cast<uint16_t>(static_cast<int16_t>(v)));
       return;
     }
   }
+  if (auto kid = ConstantOperand(b.rhs)) {
+    f_.ABC(ArithOp(b.op, true), dst, l, *kid);
+    return;
+  }
   f_.ABC(ArithOp(b.op, false), dst, l, ExprReg(b.rhs));
   (void)id;
+}
+
+auto FunctionLowering::ConstantOperand(ast::ExprId e) -> std::optional<uint32_t> {
+  auto k = Fold(e);
+  if (!k) return std::nullopt;
+  uint32_t id = 0;
+  if (auto* i = std::get_if<int64_t>(&*k)) id = mb().Int(*i);
+  else if (auto* d = std::get_if<double>(&*k)) id = mb().Float(*d);
+  else if (auto* s = std::get_if<std::string>(&*k)) id = mb().String(*s);
+  else if (auto* du = std::get_if<bytecode::DurationMs>(&*k)) id = mb().Duration(du->ms);
+  else return std::nullopt;
+  if (id > bytecode::kMaxOperand) return std::nullopt;
+  return id;
+}
+
+auto FunctionLowering::CallBase(uint32_t dst, uint32_t args) -> uint32_t {
+  // When dst is the newest temporary, the call window can start at it and
+  // the result needs no Move.
+  if (dst >= locals_ && dst + 1 == top_) {
+    Temp(args);
+    return dst;
+  }
+  return Temp(args + 1);
 }
 
 void FunctionLowering::Logical(const ast::BinaryExpr& b, uint32_t dst) {
@@ -356,7 +382,7 @@ void FunctionLowering::Call(ast::ExprId id, const ast::CallExpr& c, uint32_t dst
         f_.ABC(Op::Effect, dst, vm_id);
         return;
       }
-      uint32_t base = Temp(n + 1);
+      uint32_t base = CallBase(dst, n);
       for (uint32_t k = 0; k < n; ++k) ExprInto(c.args[k].value, base + 1 + k);
       At(ast().expr(id).range);
       f_.ABC(Op::CallB, base, vm_id, n);
@@ -366,7 +392,7 @@ void FunctionLowering::Call(ast::ExprId id, const ast::CallExpr& c, uint32_t dst
     case check::CallKind::Function: {
       const check::FunctionInfo& callee = prog().functions[t.function];
       uint32_t arity = static_cast<uint32_t>(ast().functions[t.function].params.size());
-      uint32_t base = Temp(arity + 1);
+      uint32_t base = CallBase(dst, arity);
       for (uint32_t k = 0; k < n; ++k) {
         int32_t param = k < t.arg_params.size() ? t.arg_params[k] : static_cast<int32_t>(k);
         ExprInto(c.args[k].value, base + 1 + param);

@@ -76,6 +76,11 @@ class FunctionLowering {
   void For(ast::StmtId id, const ast::ForStmt& f);
   void Try(ast::StmtId id, const ast::TryStmt& t);
   void Compensate(const ast::CompensateClause& c);
+  // The constant index of `e` when it folds to a number, string or duration.
+  auto ConstantOperand(ast::ExprId e) -> std::optional<uint32_t>;
+  // The base register of a call window with `args` arguments for a result
+  // going to `dst`.
+  auto CallBase(uint32_t dst, uint32_t args) -> uint32_t;
   auto StepDescFor(ast::ExprId call, const ast::StepClauses* clauses) -> uint32_t;
   auto ArgsRecord(const ast::CallExpr& c, const check::CallTarget& t) -> uint32_t;
   // int -> float where an int expression meets a float destination (the

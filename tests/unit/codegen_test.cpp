@@ -157,6 +157,14 @@ workflow main() -> int {
 )"), "conversion: $.a: expected integer, got string @4");
 }
 
+TEST(Codegen, ComparisonsWithConstants) {
+  EXPECT_EQ(RunSource(R"(
+workflow main(x: int, s: string, f: float) -> [bool] {
+  return [x > 3, x >= 4, x < 4, x <= 3, x == 4, x != 4, s == "pro", s != "pro", f > 1, 3 < x, s < "q"]
+}
+)", R"({"x": 4, "s": "pro", "f": 1.5})"), "[true,true,false,false,true,false,true,false,true,true,true]");
+}
+
 TEST(Codegen, ConstantsAreFolded) {
   Compiled c = Compile(R"(
 workflow main() -> int { return 2 * 3 + 1 }

@@ -77,8 +77,8 @@ auto DisassembleInstr(const Module& m, const Function& fn, size_t pc) -> std::st
   };
   add(info.a, GetA(i));
   if (info.format == Format::ABC) {
-    add(info.b, info.b == Operand::I ? static_cast<int16_t>(GetB(i)) : GetB(i));
-    add(info.c, info.c == Operand::I ? GetSC(i) : GetC(i));
+    add(info.b, info.b == Operand::I ? static_cast<int64_t>(static_cast<int16_t>(GetB(i))) : int64_t{GetB(i)});
+    add(info.c, info.c == Operand::I ? static_cast<int64_t>(GetSC(i)) : int64_t{GetC(i)});
   } else {
     add(info.b, info.format == Format::AsBx ? GetSBx(i) : static_cast<int64_t>(GetBx(i)));
   }

@@ -109,6 +109,19 @@ auto Vm::Execute() -> Outcome {
     VM_NEXT();                                                   \
   }
 
+// Comparison with a constant; GtK/GeK reuse Lt/Le with swapped operands.
+#define VM_CMPK(name, cmp, slow_op, x, y)                        \
+  VM_CASE(name) {                                                \
+    const Value& b_ = R[B];                                      \
+    const Value& c_ = K[C];                                      \
+    if (b_.is_int() && c_.is_int()) {                            \
+      R[A].SetBool(b_.as_int() cmp c_.as_int());                 \
+      VM_NEXT();                                                 \
+    }                                                            \
+    if (!CompareOp(slow_op, R[A], x, y)) goto raise;             \
+    VM_NEXT();                                                   \
+  }
+
   VM_LOAD();
 #if FLOW_COMPUTED_GOTO
   VM_NEXT();
@@ -163,6 +176,22 @@ dispatch:
   }
   VM_CMP(Lt, <)
   VM_CMP(Le, <=)
+  VM_CASE(EqK) {
+    const Value& b_ = R[B];
+    const Value& c_ = K[C];
+    R[A].SetBool(b_.is_int() && c_.is_int() ? b_.as_int() == c_.as_int() : value::Equal(b_, c_));
+    VM_NEXT();
+  }
+  VM_CASE(NeK) {
+    const Value& b_ = R[B];
+    const Value& c_ = K[C];
+    R[A].SetBool(b_.is_int() && c_.is_int() ? b_.as_int() != c_.as_int() : !value::Equal(b_, c_));
+    VM_NEXT();
+  }
+  VM_CMPK(LtK, <, Op::Lt, b_, c_)
+  VM_CMPK(LeK, <=, Op::Le, b_, c_)
+  VM_CMPK(GtK, >, Op::Lt, c_, b_)
+  VM_CMPK(GeK, >=, Op::Le, c_, b_)
   VM_CASE(Jmp) { pc += GetSBx(i); VM_NEXT(); }
   VM_CASE(JmpF) {
     if (!R[A].truthy()) pc += GetSBx(i);
@@ -357,6 +386,7 @@ raise:
 #undef VM_NEXT
 #undef VM_ARITH
 #undef VM_CMP
+#undef VM_CMPK
 #undef A
 #undef B
 #undef C
