@@ -8,6 +8,7 @@
 
 #include "vm/bytecode/builder.h"
 #include "vm/bytecode/verify.h"
+#include "vm/interp/effect_log.h"
 #include "vm/interp/vm.h"
 #include "vm/value/convert.h"
 
@@ -232,7 +233,7 @@ TEST(Interp, Builtins) {
 // A host that replays recorded effects: what a journaling store will do.
 class RecordingHost : public Host {
  public:
-  auto Effect(bytecode::EffectId id, uint64_t seq) -> Value override {
+  auto Effect(bytecode::EffectId id, uint64_t seq) -> Result<Value> override {
     if (seq <= recorded.size()) return recorded[seq - 1];
     recorded.push_back(Value::Time(1000 + static_cast<int64_t>(seq)));
     return recorded.back();
@@ -425,6 +426,39 @@ TEST(Interp, WorkflowInputIsValidated) {
             "input: expected a JSON object, got array");
   ASSERT_TRUE(vm.StartWorkflow(w, nlohmann::json::parse(R"({"n":3})")).ok());
   EXPECT_EQ(Text(vm.Run()), "3");
+}
+
+}  // namespace
+}  // namespace flow::interp
+
+namespace flow::interp {
+namespace {
+
+// now(), uuid(), random() in order: a second VM replaying the first one's
+// records sees the same values; a record of the wrong effect is an error.
+TEST(EffectLog, ReplaysRecordedEffects) {
+  ModuleBuilder mb;
+  FunctionBuilder f(mb, mb.DeclareFunction("w", 0, FunctionKind::Workflow));
+  f.ABC(Op::Effect, 1, static_cast<uint32_t>(bytecode::EffectId::Now));
+  f.ABC(Op::Effect, 2, static_cast<uint32_t>(bytecode::EffectId::Uuid));
+  f.ABC(Op::Effect, 3, static_cast<uint32_t>(bytecode::EffectId::Random));
+  f.ABC(Op::NewList, 0, 1, 3);
+  f.ABC(Op::Ret, 0);
+  f.Finish(4);
+  Module m = std::move(mb).Finish();
+  EffectLog first({});
+  std::string a = Text(RunFn(m, 0, {}, VmOptions{&first, false}));
+  std::vector<nlohmann::json> records = first.TakeNew();
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[1]["effect"], "uuid");
+  EXPECT_TRUE(first.TakeNew().empty());
+  EffectLog replay(records);
+  EXPECT_EQ(Text(RunFn(m, 0, {}, VmOptions{&replay, false})), a);
+  EXPECT_TRUE(replay.TakeNew().empty());
+  std::swap(records[0], records[1]);
+  EffectLog wrong(records);
+  EXPECT_EQ(Text(RunFn(m, 0, {}, VmOptions{&wrong, false})),
+            "internal: journal mismatch: effect #1 is not a recorded now() @0");
 }
 
 }  // namespace

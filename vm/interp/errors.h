@@ -17,6 +17,7 @@ inline constexpr const char* kKindIndex = "index";            // index out of ra
 inline constexpr const char* kKindConversion = "conversion";  // `as T`, int(x), parse_json
 inline constexpr const char* kKindLimit = "limit";            // call depth, range size
 inline constexpr const char* kKindType = "type";              // operands the checker should have rejected
+inline constexpr const char* kKindInternal = "internal";      // the host failed (e.g. a journal mismatch)
 
 struct WorkflowError {
   std::string kind;

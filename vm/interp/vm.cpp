@@ -80,7 +80,9 @@ auto BaseOp(Op op) -> Op {
 
 }  // namespace
 
-auto Host::Effect(bytecode::EffectId id, uint64_t seq) -> Value {
+auto Host::Effect(bytecode::EffectId id, uint64_t seq) -> Result<Value> { return FreshEffect(id); }
+
+auto Host::FreshEffect(bytecode::EffectId id) -> Value {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   switch (id) {
     case bytecode::EffectId::Now: return Value::Time(NowMs());

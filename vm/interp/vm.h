@@ -71,12 +71,16 @@ struct Outcome {
 };
 
 // The host side of effects (now/uuid/random). `seq` numbers the run's
-// effects from 1; a journaling host returns the recorded value for a seq it
-// has seen, so a resumed run replays the same values.
+// effects from 1; a journaling host (EffectLog, effect_log.h) returns the
+// recorded value for a seq it has seen, so a resumed run replays the same
+// values. An Error (a journal that does not match the program) fails the
+// run with kind "internal".
 class Host {
  public:
   virtual ~Host() = default;
-  virtual auto Effect(bytecode::EffectId id, uint64_t seq) -> Value;
+  virtual auto Effect(bytecode::EffectId id, uint64_t seq) -> Result<Value>;
+  // A fresh value: the clock, a random v4 UUID, a uniform float in [0, 1).
+  static auto FreshEffect(bytecode::EffectId id) -> Value;
 };
 
 struct VmOptions {

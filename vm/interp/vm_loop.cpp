@@ -344,7 +344,12 @@ dispatch:
     VM_NEXT();
   }
   VM_CASE(Effect) {
-    R[A] = options_.host->Effect(static_cast<bytecode::EffectId>(B), ++effect_seq_);
+    auto v = options_.host->Effect(static_cast<bytecode::EffectId>(B), ++effect_seq_);
+    if (!v) {
+      Fail(kKindInternal, v.error().message);
+      goto raise;
+    }
+    R[A] = std::move(*v);
     VM_NEXT();
   }
   VM_CASE(Compensate) {
