@@ -457,6 +457,7 @@ auto FunctionLowering::StepDescFor(ast::ExprId call, const ast::StepClauses* cla
   d.connector = op.connector.empty() ? prog().connectors[t.connector].name : op.connector;
   d.operation = op.name;
   d.line = m_.LineOf(ast().expr(call).range);
+  if (op.output.valid()) d.output_type = m_.TypeId(op.output);
   auto int_of = [&](ast::ExprId e) -> int64_t {
     auto v = Fold(e);
     if (!v) return bytecode::kNone;

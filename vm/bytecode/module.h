@@ -76,6 +76,9 @@ struct StepDesc {
   // argument record from the step's result (kNone when absent).
   int64_t compensate_step = kNone;
   int64_t compensate_args_fn = kNone;
+  // The type descriptor of the operation's output: the runtime converts the
+  // response with it (value::FromJson) before delivering it. kNone: json.
+  int64_t output_type = kNone;
   uint32_t line = 0;
   friend auto operator==(const StepDesc&, const StepDesc&) -> bool = default;
 };

@@ -39,6 +39,7 @@ void WriteStep(ByteWriter& w, const StepDesc& s) {
   w.I64(s.timeout_ms);
   w.I64(s.compensate_step);
   w.I64(s.compensate_args_fn);
+  w.I64(s.output_type);
   w.U32(s.line);
 }
 
@@ -122,6 +123,7 @@ auto ReadStep(ByteReader& r, StepDesc& s) -> bool {
   r.I64(s.timeout_ms);
   r.I64(s.compensate_step);
   r.I64(s.compensate_args_fn);
+  r.I64(s.output_type);
   r.U32(s.line);
   return r.ok();
 }
@@ -177,7 +179,7 @@ auto DecodePayload(std::string_view payload) -> Result<Module> {
   if (!r.Count(n, 13)) return corrupt;
   m.types.resize(n);
   for (auto& t : m.types) if (!ReadType(r, t)) return corrupt;
-  if (!r.Count(n, 60)) return corrupt;
+  if (!r.Count(n, 68)) return corrupt;
   m.steps.resize(n);
   for (auto& s : m.steps) if (!ReadStep(r, s)) return corrupt;
   if (!r.Count(n, 29)) return corrupt;

@@ -152,6 +152,9 @@ auto VerifyTables(const Module& m) -> Status {
     if (d.compensate_args_fn != kNone && (d.compensate_args_fn < 0 || static_cast<size_t>(d.compensate_args_fn) >= m.functions.size())) {
       return bad(fmt::format("step {} compensation function out of range", s));
     }
+    if (d.output_type != kNone && (d.output_type < 0 || static_cast<size_t>(d.output_type) >= m.types.size())) {
+      return bad(fmt::format("step {} output type out of range", s));
+    }
   }
   std::unordered_set<std::string_view> seen;
   for (const auto& n : m.names) {
