@@ -27,6 +27,25 @@ auto SortKey(const Diagnostic& d) {
                          static_cast<int>(d.kind), d.message);
 }
 
+// True when `text` is valid UTF-8 without control characters other than tab.
+auto IsPrintableUtf8(std::string_view text) -> bool {
+  for (size_t i = 0; i < text.size();) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+      ++i;
+      continue;
+    }
+    size_t len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+    if (len == 0 || i + len > text.size()) return false;
+    for (size_t k = 1; k < len; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
 // Appends "file:line:col: severity: message", the source line and a caret
 // line under [begin, end) (clipped to the first line of the range).
 void RenderOne(std::string& out, const SourceManager& sources, SourceRange range,
@@ -39,10 +58,16 @@ void RenderOne(std::string& out, const SourceManager& sources, SourceRange range
   LineCol begin = file.Locate(range.begin);
   out += fmt::format("{}:{}:{}: {}: {}\n", file.path(), begin.line, begin.column,
                      SeverityName(severity), message);
+  // An empty range at the start of the file marks a diagnostic about the
+  // whole file (no workflow, not text): there is no line to point at.
+  if (range.begin == 0 && range.end == 0) return;
   std::string_view line = file.Line(begin.line);
-  // Very long lines (a minified or generated file) are not echoed whole.
+  // Very long lines (a minified or generated file) are not echoed whole, and
+  // a line that is not printable text (binary input, another encoding) is not
+  // echoed at all: it would garble the terminal and say nothing.
   constexpr size_t kMaxEchoedLine = 400;
   if (line.size() > kMaxEchoedLine || begin.column > line.size() + 1) return;
+  if (!IsPrintableUtf8(line)) return;
   out += line;
   out += '\n';
   size_t col = begin.column - 1;

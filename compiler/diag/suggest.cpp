@@ -6,16 +6,22 @@
 namespace flow {
 
 auto EditDistance(std::string_view a, std::string_view b) -> int {
-  // Two-row dynamic programme; substitution of a letter by the same letter in
-  // another case costs 1 like any other edit.
-  std::vector<int> prev(b.size() + 1), cur(b.size() + 1);
+  // Optimal string alignment: insertions, deletions, substitutions and swaps
+  // of two adjacent letters each cost 1, so "emial" is one edit from "email"
+  // (the commonest typo). A letter replaced by itself in another case costs 1
+  // like any other substitution. Three rows: the swap looks two rows back.
+  std::vector<int> before(b.size() + 1), prev(b.size() + 1), cur(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) prev[j] = static_cast<int>(j);
   for (size_t i = 1; i <= a.size(); ++i) {
     cur[0] = static_cast<int>(i);
     for (size_t j = 1; j <= b.size(); ++j) {
       int cost = a[i - 1] == b[j - 1] ? 0 : 1;
       cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        cur[j] = std::min(cur[j], before[j - 2] + 1);
+      }
     }
+    std::swap(before, prev);
     std::swap(prev, cur);
   }
   return prev[b.size()];

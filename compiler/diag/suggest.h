@@ -1,8 +1,8 @@
 // "Did you mean" suggestions (STYLE.md §4: one helper for all of them).
 //
-// A candidate is suggested when its Levenshtein distance to the misspelt name
-// is at most kMaxSuggestDistance and at most a third of the longer name's
-// length (so "id" is not "fixed" into "to"), ties broken by declaration order.
+// A candidate is suggested when its edit distance to the misspelt name (a swap
+// of two adjacent letters counts as one edit) is at most kMaxSuggestDistance
+// and at most a third of the longer name's length (so "id" is not "fixed" into "to"), ties broken by declaration order.
 // Comparison is case-sensitive but a case-only difference counts as distance 1.
 #pragma once
 

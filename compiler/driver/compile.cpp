@@ -1,6 +1,7 @@
 #include "compiler/driver/compile.h"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 
 #include "compiler/check/check.h"
@@ -8,9 +9,17 @@
 #include "compiler/schema/connector_types.h"
 
 namespace flow {
+namespace {
 
-auto CheckFile(const std::string& path, SourceManager& sources, Diagnostics& diags)
-    -> Result<std::unique_ptr<check::CheckedProgram>> {
+auto SecondsSince(std::chrono::steady_clock::time_point start) -> double {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+auto CheckFile(const std::string& path, SourceManager& sources, Diagnostics& diags,
+               PhaseTimings* timings) -> Result<std::unique_ptr<check::CheckedProgram>> {
+  auto parse_start = std::chrono::steady_clock::now();
   Result<FileId> loaded = sources.Load(path);
   if (!loaded.ok()) return loaded.error();
   FileId id = *loaded;
@@ -20,6 +29,8 @@ auto CheckFile(const std::string& path, SourceManager& sources, Diagnostics& dia
   int errors_before = diags.error_count();
   ast::Ast ast = parse::ParseFile(file, id, diags);
   bool parsed_cleanly = diags.error_count() == errors_before;
+  auto check_start = std::chrono::steady_clock::now();
+  if (timings != nullptr) timings->parse = SecondsSince(parse_start);
 
   check::CheckInput input;
   // Connector paths are relative to the .flow file's folder (SPEC §2.3), so
@@ -41,7 +52,9 @@ auto CheckFile(const std::string& path, SourceManager& sources, Diagnostics& dia
   }
   input.ast = std::move(ast);
   input.source_text = file.text();
-  return check::Check(std::move(input), diags);
+  auto program = check::Check(std::move(input), diags);
+  if (timings != nullptr) timings->check = SecondsSince(check_start);
+  return program;
 }
 
 }  // namespace flow

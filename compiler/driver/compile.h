@@ -13,11 +13,21 @@
 
 namespace flow {
 
+// Seconds spent in each phase of one CheckFile call, for `flow check
+// --timings` (the parser benchmarks read them). `parse` covers reading and
+// parsing the file, `check` covers connector loading and type checking.
+struct PhaseTimings {
+  double parse = 0;
+  double check = 0;
+};
+
 // Checks the file at `path`. A file that cannot be read (missing, a
 // directory) is an Error (the caller prints it, exit 2); everything wrong
 // *inside* the file or its connectors is a diagnostic in `diags`. The
-// returned program is complete only when `diags` has no errors.
-auto CheckFile(const std::string& path, SourceManager& sources, Diagnostics& diags)
+// returned program is complete only when `diags` has no errors. When
+// `timings` is not null it receives the time spent in each phase.
+auto CheckFile(const std::string& path, SourceManager& sources, Diagnostics& diags,
+               PhaseTimings* timings = nullptr)
     -> Result<std::unique_ptr<check::CheckedProgram>>;
 
 }  // namespace flow

@@ -1,0 +1,31 @@
+// The shape every `flow` subcommand has: one cmd_<name>.cpp per subcommand,
+// each exporting a Register function that adds its CLI11 subcommand and
+// options to the top-level app and returns the Run closure main calls when
+// that subcommand was chosen. main.cpp lists the Register functions in one
+// table (kCommands) and knows nothing else about any command.
+//
+// Exit codes are the contract of SPEC §5; the constants below name them so no
+// command writes a bare number.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace flow::cli {
+
+constexpr int kExitOk = 0;        // success, completed, or nothing wrong found
+constexpr int kExitFailed = 1;    // workflow failed, or check found errors
+constexpr int kExitUsage = 2;     // usage error, invalid input, compile error in run
+constexpr int kExitWaiting = 3;   // the run is suspended
+constexpr int kExitInternal = 4;  // store or internal error
+
+struct Command {
+  CLI::App* app = nullptr;     // the registered subcommand
+  std::function<int()> run;    // called after parsing when `app` was chosen
+};
+
+// Adds `flow check` to `app`.
+auto RegisterCheck(CLI::App& app) -> Command;
+
+}  // namespace flow::cli

@@ -1,0 +1,226 @@
+// The exec transport (vm/connectors/exec_transport.h) with real child
+// processes: tests/servers/exec_tool.py, copied into a fresh connector
+// folder per test so relative command resolution and the working directory
+// are really exercised (the test's own working directory is elsewhere).
+#include "vm/connectors/exec_transport.h"
+
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "vm/connectors/step_call.h"
+
+namespace flow::connectors {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using std::chrono::milliseconds;
+using Status = StepOutcome::Status;
+
+auto CountOpenFds() -> int {
+  int count = 0;
+  for ([[maybe_unused]] const auto& entry : fs::directory_iterator("/proc/self/fd")) ++count;
+  return count;
+}
+
+// True when `pid` is gone or a zombie (it no longer runs).
+auto IsDead(pid_t pid) -> bool {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return true;
+  std::string line;
+  std::getline(stat, line);
+  size_t paren = line.rfind(')');
+  return paren == std::string::npos || line.substr(paren + 2, 1) == "Z" ||
+         line.substr(paren + 2, 1) == "X";
+}
+
+auto ReadFile(const fs::path& path) -> std::string {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class ExecTransportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char templ[] = "/tmp/flow-exec-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(templ), nullptr);
+    dir_ = templ;
+    fs::create_directories(dir_ / "tools");
+    fs::copy_file(fs::path(FLOW_SOURCE_DIR) / "tests/servers/exec_tool.py",
+                  dir_ / "tools/exec_tool.py");
+    fs::permissions(dir_ / "tools/exec_tool.py", fs::perms::owner_all);
+    Load(R"(["tools/exec_tool.py"])");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  void Load(const std::string& command) {
+    std::string input = R"({"type": "object", "properties": {"times": {"type": "integer"},
+        "seconds": {"type": "number"}, "pidfile": {"type": "string"}, "message": {"type": "string"},
+        "bytes": {"type": "integer"}, "text": {"type": "string"}}})";
+    std::string text = R"({"connector": "crm", "transport": {"kind": "exec", "command": )" +
+                       command + R"(}, "operations": {)";
+    const char* modes[] = {"echo",    "flaky", "sleep", "grandchild",
+                           "badjson", "fail",  "noisy", "big"};
+    for (const char* mode : modes) {
+      text += std::string(mode == modes[0] ? "" : ",") + "\"" + mode + "\": {\"args\": [\"" + mode +
+              "\"], \"input\": " + input + "}";
+    }
+    text +=
+        R"(, "typed": {"args": ["echo"], "input": )" + input +
+        R"(, "output": {"type": "object", "required": ["args"], "properties": {"args": {"type": "string"}}}})";
+    text += "}}";
+    auto file = ParseConnectorFile(text);
+    ASSERT_TRUE(file.ok()) << file.error().message;
+    connector_ = std::move(file).value();
+  }
+
+  auto Attempt(const std::string& op, json args = json::object(),
+               milliseconds timeout = milliseconds(0), const std::string& key = "run-7/step-2")
+      -> StepOutcome {
+    StepAttempt attempt{
+        &connector_, connector_.FindOperation(op), dir_.string(), std::move(args), key, "run-7",
+        timeout};
+    EXPECT_NE(attempt.op, nullptr);
+    return PerformAttempt(attempt);
+  }
+
+  fs::path dir_;
+  ConnectorFile connector_;
+};
+
+TEST_F(ExecTransportTest, SuccessPassesArgsEnvAndWorkingDirectory) {
+  auto outcome = Attempt("echo", {{"text", "hello"}});
+  ASSERT_EQ(outcome.status, Status::Ok) << outcome.message;
+  EXPECT_EQ(outcome.output["args"], json({{"text", "hello"}}));
+  EXPECT_EQ(fs::canonical(outcome.output["cwd"].get<std::string>()), fs::canonical(dir_));
+  EXPECT_EQ(outcome.output["key"], "run-7/step-2");
+  EXPECT_EQ(outcome.output["run"], "run-7");
+  EXPECT_EQ(outcome.output["operation"], "crm.echo");
+  EXPECT_EQ(outcome.output["argv"], json({"echo"}));
+  EXPECT_EQ(ReadFile(dir_ / "invocations.log"), "echo run-7/step-2\n");
+}
+
+TEST_F(ExecTransportTest, BareCommandNamesAreFoundInPath) {
+  Load(R"(["python3", "tools/exec_tool.py"])");
+  auto outcome = Attempt("echo", {{"text", "x"}});
+  ASSERT_EQ(outcome.status, Status::Ok) << outcome.message;
+  EXPECT_EQ(outcome.output["argv"], json({"echo"}));
+}
+
+TEST_F(ExecTransportTest, MissingCommandIsAConfigError) {
+  Load(R"(["tools/nope.py"])");
+  auto missing = Attempt("echo");
+  EXPECT_EQ(missing.status, Status::Permanent);
+  EXPECT_EQ(missing.error_kind, "config");
+  EXPECT_EQ(missing.message, "cannot run 'tools/nope.py': No such file or directory");
+  Load(R"(["flow-no-such-command-xyz"])");
+  EXPECT_EQ(Attempt("echo").message, "command 'flow-no-such-command-xyz' not found in PATH");
+}
+
+TEST_F(ExecTransportTest, OutputIsValidatedAgainstTheSchema) {
+  auto outcome = Attempt("typed", {{"text", "x"}});
+  EXPECT_EQ(outcome.status, Status::Permanent);
+  EXPECT_EQ(outcome.error_kind, "contract");
+  EXPECT_EQ(outcome.message, "$.args: expected string, got object");
+}
+
+TEST_F(ExecTransportTest, Exit75IsRetryableAndKeepsTheKey) {
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    auto outcome = Attempt("flaky", {{"times", 2}});
+    EXPECT_EQ(outcome.status, Status::Retryable);
+    EXPECT_EQ(outcome.error_kind, "exit_retryable");
+    EXPECT_EQ(outcome.message, "not yet (attempt " + std::to_string(attempt) + ")");
+  }
+  auto outcome = Attempt("flaky", {{"times", 2}});
+  ASSERT_EQ(outcome.status, Status::Ok) << outcome.message;
+  EXPECT_EQ(outcome.output["attempts"], 3);
+  EXPECT_EQ(ReadFile(dir_ / "invocations.log"),
+            "flaky run-7/step-2\nflaky run-7/step-2\nflaky run-7/step-2\n");
+}
+
+TEST_F(ExecTransportTest, OtherExitCodesArePermanentWithStderr) {
+  auto outcome = Attempt("fail", {{"message", "card declined: insufficient funds"}});
+  EXPECT_EQ(outcome.status, Status::Permanent);
+  EXPECT_EQ(outcome.error_kind, "exit");
+  EXPECT_EQ(outcome.message, "card declined: insufficient funds");
+}
+
+TEST_F(ExecTransportTest, LongStderrIsCapped) {
+  auto outcome = Attempt("noisy", {{"bytes", 200000}});
+  EXPECT_EQ(outcome.error_kind, "exit");
+  EXPECT_EQ(outcome.message, std::string(kMaxMessageExcerptBytes, 'e') + "...");
+}
+
+TEST_F(ExecTransportTest, BadJsonIsAContractError) {
+  auto outcome = Attempt("badjson");
+  EXPECT_EQ(outcome.status, Status::Permanent);
+  EXPECT_EQ(outcome.error_kind, "contract");
+  EXPECT_EQ(outcome.message, "stdout is not JSON: 'this is { not json'");
+}
+
+TEST_F(ExecTransportTest, LargeInputAndOutputDoNotDeadlock) {
+  // Both far beyond a pipe buffer (64 KiB): stdin is written while stdout is read.
+  std::string big(1 << 20, 'q');
+  auto echoed = Attempt("echo", {{"text", big}});
+  ASSERT_EQ(echoed.status, Status::Ok) << echoed.message;
+  EXPECT_EQ(echoed.output["args"]["text"], big);
+  auto output = Attempt("big", {{"bytes", 3 << 20}});
+  ASSERT_EQ(output.status, Status::Ok) << output.message;
+  EXPECT_EQ(output.output.get<std::string>().size(), size_t{3} << 20);
+}
+
+TEST_F(ExecTransportTest, OutputAboveTheCapIsRefused) {
+  auto outcome = Attempt("big", {{"bytes", static_cast<int64_t>(kMaxOutputBytes) + 10}});
+  EXPECT_EQ(outcome.status, Status::Permanent);
+  EXPECT_EQ(outcome.error_kind, "contract");
+  EXPECT_EQ(outcome.message, "stdout exceeds 16 MiB");
+}
+
+TEST_F(ExecTransportTest, TimeoutKillsTheWholeProcessGroup) {
+  std::string pidfile = (dir_ / "grandchild.pid").string();
+  auto start = std::chrono::steady_clock::now();
+  auto outcome = Attempt("grandchild", {{"seconds", 30}, {"pidfile", pidfile}}, milliseconds(1500));
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(outcome.status, Status::Retryable);
+  EXPECT_EQ(outcome.error_kind, "timeout");
+  EXPECT_EQ(outcome.message, "no result within 1500ms; process group killed");
+  EXPECT_LT(elapsed, std::chrono::milliseconds(4000));
+  std::string pid_text = ReadFile(pidfile);
+  ASSERT_FALSE(pid_text.empty()) << "the tool did not start its grandchild within the timeout";
+  // The attempt returns only after the pipes closed, i.e. after every
+  // process holding them (the grandchild too) has exited.
+  EXPECT_TRUE(IsDead(std::stoi(pid_text)));
+}
+
+TEST_F(ExecTransportTest, NoZombiesAndNoLeakedDescriptors) {
+  int before = CountOpenFds();
+  EXPECT_EQ(Attempt("echo").status, Status::Ok);
+  EXPECT_EQ(Attempt("fail").status, Status::Permanent);
+  EXPECT_EQ(Attempt("sleep", {{"seconds", 30}}, milliseconds(200)).error_kind, "timeout");
+  EXPECT_EQ(CountOpenFds(), before);
+  // No child of this process has exited without being reaped.
+  siginfo_t info{};
+  int rc = ::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT);
+  EXPECT_TRUE(rc == -1 || info.si_pid == 0) << "unreaped child " << info.si_pid;
+}
+
+TEST_F(ExecTransportTest, CommandResolution) {
+  EXPECT_EQ(ResolveCommand("tools/x.py", "/srv/conn"), "/srv/conn/tools/x.py");
+  EXPECT_EQ(ResolveCommand("./x.sh", "/srv/conn"), "/srv/conn/x.sh");
+  EXPECT_EQ(ResolveCommand("/bin/tool", "/srv/conn"), "/bin/tool");
+  auto sh = ResolveCommand("sh", "/srv/conn");
+  ASSERT_TRUE(sh.has_value());
+  EXPECT_EQ(fs::path(*sh).filename(), "sh");
+  EXPECT_EQ(ResolveCommand("", "/srv/conn"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace flow::connectors

@@ -1,0 +1,389 @@
+#include "vm/connectors/exec_transport.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+extern char** environ;
+
+namespace flow::connectors {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// After the child exits, the rest of its process group is killed; a process
+// that escaped the group (setsid) may still hold the pipes open, so reading
+// them stops after this long instead of waiting for an end of file that may
+// never come.
+constexpr std::chrono::milliseconds kDrainAfterExit{2000};
+// Without pidfd (kernels before 5.3) the loop wakes this often to look for
+// the child's exit.
+constexpr int kExitPollSliceMs = 20;
+
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  ~UniqueFd() { reset(); }
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  auto operator=(UniqueFd&& other) noexcept -> UniqueFd& {
+    if (this != &other) {
+      reset();
+      fd_ = other.fd_;
+      other.fd_ = -1;
+    }
+    return *this;
+  }
+  auto get() const -> int { return fd_; }
+  void reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+struct Pipe {
+  UniqueFd read;
+  UniqueFd write;
+};
+
+auto MakePipe(Pipe& pipe) -> bool {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return false;
+  pipe.read = UniqueFd(fds[0]);
+  pipe.write = UniqueFd(fds[1]);
+  return true;
+}
+
+// The parent's environment with the three FLOW_ variables replaced.
+auto BuildEnvironment(const StepAttempt& attempt) -> std::vector<std::string> {
+  std::vector<std::string> env;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    std::string_view text(*entry);
+    if (text.rfind("FLOW_IDEMPOTENCY_KEY=", 0) == 0 || text.rfind("FLOW_RUN_ID=", 0) == 0 ||
+        text.rfind("FLOW_OPERATION=", 0) == 0) {
+      continue;
+    }
+    env.emplace_back(text);
+  }
+  env.push_back("FLOW_IDEMPOTENCY_KEY=" + attempt.idempotency_key);
+  env.push_back("FLOW_RUN_ID=" + attempt.run_id);
+  env.push_back("FLOW_OPERATION=" + attempt.connector->name + "." + attempt.op->name);
+  return env;
+}
+
+auto CStrings(std::vector<std::string>& strings) -> std::vector<char*> {
+  std::vector<char*> out;
+  for (std::string& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+struct Child {
+  pid_t pid = -1;
+  UniqueFd stdin_fd;   // parent's write end
+  UniqueFd stdout_fd;  // parent's read ends
+  UniqueFd stderr_fd;
+};
+
+// Starts `path` with `argv` and `env` in `dir`, in a new process group, with
+// default signal dispositions and an empty mask. Returns errno on failure.
+auto Spawn(const std::string& path, std::vector<std::string> argv, std::vector<std::string> env,
+           const std::string& dir, Child& child) -> int {
+  Pipe in, out, err;
+  if (!MakePipe(in) || !MakePipe(out) || !MakePipe(err)) return errno;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in.read.get(), 0);
+  posix_spawn_file_actions_adddup2(&actions, out.write.get(), 1);
+  posix_spawn_file_actions_adddup2(&actions, err.write.get(), 2);
+  if (!dir.empty()) posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  auto c_argv = CStrings(argv);
+  auto c_env = CStrings(env);
+  int rc = posix_spawn(&child.pid, path.c_str(), &actions, &attr, c_argv.data(), c_env.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return rc;
+  child.stdin_fd = std::move(in.write);
+  child.stdout_fd = std::move(out.read);
+  child.stderr_fd = std::move(err.read);
+  ::fcntl(child.stdin_fd.get(), F_SETFL, O_NONBLOCK);
+  return 0;
+}
+
+// write() that turns a closed pipe into EPIPE without killing flow: SIGPIPE
+// is blocked in this thread for the call and a pending one is consumed.
+auto WriteNoSigpipe(int fd, const char* data, size_t size) -> ssize_t {
+  sigset_t pipe_set, old_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
+  ssize_t n = ::write(fd, data, size);
+  int saved = errno;
+  if (n < 0 && errno == EPIPE) {
+    timespec zero{0, 0};
+    while (sigtimedwait(&pipe_set, nullptr, &zero) == SIGPIPE) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old_set, nullptr);
+  errno = saved;
+  return n;
+}
+
+// True once the child has exited; leaves it waitable (its pid, and so its
+// process group id, stays reserved until we reap it).
+auto HasExited(pid_t pid) -> bool {
+  siginfo_t info;
+  std::memset(&info, 0, sizeof info);
+  if (::waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return errno == ECHILD;
+  return info.si_pid == pid;
+}
+
+// What the I/O loop saw.
+struct Collected {
+  std::string out;
+  std::string err;
+  bool timed_out = false;
+  bool out_too_large = false;
+  int wait_status = 0;
+};
+
+// Reads one chunk from `fd` into `sink` (up to `cap`, the rest dropped).
+// Returns false at end of file or on an error.
+auto ReadChunk(int fd, std::string& sink, size_t cap, bool* overflow) -> bool {
+  char buffer[65536];
+  ssize_t n = ::read(fd, buffer, sizeof buffer);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
+  if (n <= 0) return false;
+  size_t room = cap > sink.size() ? cap - sink.size() : 0;
+  sink.append(buffer, std::min(room, static_cast<size_t>(n)));
+  if (static_cast<size_t>(n) > room && overflow != nullptr) *overflow = true;
+  return true;
+}
+
+// A descriptor that polls readable when `pid` exits, or -1 (kernels before
+// 5.3; the loop then wakes every kExitPollSliceMs). The raw syscall because
+// glibc's <sys/pidfd.h> is not C++-safe; pidfds are always close-on-exec.
+auto PidfdOpen(pid_t pid) -> int {
+#ifdef SYS_pidfd_open
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+#else
+  return -1;
+#endif
+}
+
+class IoLoop {
+ public:
+  IoLoop(Child& child, std::string input, std::chrono::milliseconds timeout)
+      : child_(child), input_(std::move(input)) {
+    if (timeout.count() > 0) deadline_ = Clock::now() + timeout;
+    pidfd_ = UniqueFd(PidfdOpen(child.pid));
+    if (input_.empty()) child_.stdin_fd.reset();
+  }
+
+  auto Run() -> Collected {
+    while (child_.stdout_fd.get() >= 0 || child_.stderr_fd.get() >= 0 || !exited_) {
+      if (!Step()) break;
+    }
+    child_.stdin_fd.reset();
+    ::kill(-child_.pid, SIGKILL);  // anything left in the group; harmless if empty
+    while (::waitpid(child_.pid, &collected_.wait_status, 0) < 0 && errno == EINTR) {
+    }
+    return std::move(collected_);
+  }
+
+ private:
+  // One poll round. False when the loop must stop (drain limit reached).
+  auto Step() -> bool {
+    std::vector<pollfd> fds;
+    auto watch = [&](const UniqueFd& fd, short events) {
+      if (fd.get() >= 0) fds.push_back({fd.get(), events, 0});
+    };
+    watch(child_.stdin_fd, POLLOUT);
+    watch(child_.stdout_fd, POLLIN);
+    watch(child_.stderr_fd, POLLIN);
+    if (!exited_) watch(pidfd_, POLLIN);
+    int wait_ms = WaitBudgetMs();
+    if (wait_ms == 0) return OnDeadline();
+    int ready = ::poll(fds.data(), fds.size(), wait_ms);
+    if (ready < 0 && errno != EINTR) return false;
+    for (const pollfd& p : fds) {
+      if (p.revents == 0) continue;
+      if (p.fd == child_.stdin_fd.get())
+        WriteInput();
+      else if (p.fd == child_.stdout_fd.get())
+        ReadOut();
+      else if (p.fd == child_.stderr_fd.get())
+        ReadErr();
+    }
+    if (!exited_ && HasExited(child_.pid)) OnExit();
+    return true;
+  }
+
+  // Milliseconds poll may sleep; 0 when the deadline that matters has passed.
+  auto WaitBudgetMs() -> int {
+    auto until = exited_ ? drain_deadline_ : deadline_;
+    int budget = -1;
+    if (until) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(*until - Clock::now()).count();
+      if (left <= 0) return 0;
+      budget = static_cast<int>(std::min<long long>(left, 60'000));
+    }
+    if (!exited_ && pidfd_.get() < 0)
+      budget = budget < 0 ? kExitPollSliceMs : std::min(budget, kExitPollSliceMs);
+    return budget;
+  }
+
+  auto OnDeadline() -> bool {
+    if (exited_) return false;  // drain limit: stop reading
+    collected_.timed_out = true;
+    ::kill(-child_.pid, SIGKILL);
+    OnExit();
+    return true;
+  }
+
+  void OnExit() {
+    exited_ = true;
+    // Kill what the child left behind before reaping it: until then its pid
+    // cannot be reused, so -pid still names only its group.
+    ::kill(-child_.pid, SIGKILL);
+    child_.stdin_fd.reset();
+    drain_deadline_ = Clock::now() + kDrainAfterExit;
+  }
+
+  void WriteInput() {
+    ssize_t n =
+        WriteNoSigpipe(child_.stdin_fd.get(), input_.data() + written_, input_.size() - written_);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    if (n < 0) {
+      child_.stdin_fd.reset();  // the child closed stdin: its business
+      return;
+    }
+    written_ += static_cast<size_t>(n);
+    if (written_ == input_.size()) child_.stdin_fd.reset();
+  }
+
+  void ReadOut() {
+    if (!ReadChunk(child_.stdout_fd.get(), collected_.out, kMaxOutputBytes,
+                   &collected_.out_too_large)) {
+      child_.stdout_fd.reset();
+    }
+    if (collected_.out_too_large && !exited_) {
+      ::kill(-child_.pid, SIGKILL);
+      OnExit();
+    }
+  }
+
+  void ReadErr() {
+    if (!ReadChunk(child_.stderr_fd.get(), collected_.err, kMaxStderrBytes, nullptr)) {
+      child_.stderr_fd.reset();
+    }
+  }
+
+  Child& child_;
+  std::string input_;
+  size_t written_ = 0;
+  UniqueFd pidfd_;
+  bool exited_ = false;
+  std::optional<Clock::time_point> deadline_;
+  std::optional<Clock::time_point> drain_deadline_;
+  Collected collected_;
+};
+
+auto Classify(const StepAttempt& attempt, const Collected& run) -> StepOutcome {
+  std::string err = Excerpt(run.err);
+  if (run.timed_out) {
+    return FailOutcome(kKindTimeout, "no result within " + std::to_string(attempt.timeout.count()) +
+                                         "ms; process group killed");
+  }
+  if (run.out_too_large) {
+    return FailOutcome(kKindContract, "stdout exceeds " +
+                                          std::to_string(kMaxOutputBytes / (1024 * 1024)) + " MiB");
+  }
+  if (WIFSIGNALED(run.wait_status)) {
+    int sig = WTERMSIG(run.wait_status);
+    std::string message = "killed by signal " + std::to_string(sig) + " (" + strsignal(sig) + ")";
+    return FailOutcome(kKindExit, err.empty() ? message : message + ": " + err);
+  }
+  int code = WIFEXITED(run.wait_status) ? WEXITSTATUS(run.wait_status) : -1;
+  if (code == 0) return ParseAndValidateOutput(*attempt.connector, *attempt.op, run.out, "stdout");
+  std::string fallback = "exited with code " + std::to_string(code);
+  return FailOutcome(code == kExitRetryable ? kKindExitRetryable : kKindExit,
+                     err.empty() ? fallback : err);
+}
+
+auto IsExecutableFile(const std::string& path) -> bool {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+}  // namespace
+
+auto ResolveCommand(const std::string& command, const std::string& connector_dir)
+    -> std::optional<std::string> {
+  namespace fs = std::filesystem;
+  if (command.empty()) return std::nullopt;
+  if (command.find('/') != std::string::npos) {
+    std::error_code ec;
+    fs::path path(command);
+    if (path.is_relative()) {
+      fs::path dir = connector_dir.empty() ? fs::current_path(ec) : fs::path(connector_dir);
+      path = fs::absolute(dir, ec) / path;
+    }
+    return path.lexically_normal().string();
+  }
+  const char* env_path = std::getenv("PATH");
+  std::string_view dirs = env_path != nullptr ? env_path : "/usr/local/bin:/usr/bin:/bin";
+  while (true) {
+    size_t colon = dirs.find(':');
+    std::string dir(dirs.substr(0, colon));
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + command;
+    if (IsExecutableFile(candidate)) return candidate;
+    if (colon == std::string_view::npos) return std::nullopt;
+    dirs.remove_prefix(colon + 1);
+  }
+}
+
+auto PerformExecAttempt(const StepAttempt& attempt) -> StepOutcome {
+  std::vector<std::string> argv = attempt.connector->transport.command;
+  if (argv.empty()) return FailOutcome(kKindConfig, "exec transport has no command");
+  argv.insert(argv.end(), attempt.op->args.begin(), attempt.op->args.end());
+  auto path = ResolveCommand(argv[0], attempt.connector_dir);
+  if (!path) return FailOutcome(kKindConfig, "command '" + argv[0] + "' not found in PATH");
+
+  Child child;
+  int rc = Spawn(*path, argv, BuildEnvironment(attempt), attempt.connector_dir, child);
+  if (rc != 0) {
+    return FailOutcome(kKindConfig, "cannot run '" + argv[0] + "': " + std::strerror(rc));
+  }
+  std::string input =
+      attempt.args.is_null()
+          ? "{}"
+          : attempt.args.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  IoLoop loop(child, std::move(input), attempt.timeout);
+  return Classify(attempt, loop.Run());
+}
+
+}  // namespace flow::connectors

@@ -1,0 +1,208 @@
+#include "vm/connectors/http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+
+namespace flow::connectors {
+namespace {
+
+// One handle per thread: curl handles are not thread-safe, and keeping one
+// alive keeps its connection cache (keep-alive to the same API).
+class ThreadCurl {
+ public:
+  ThreadCurl() {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    handle_ = curl_easy_init();
+  }
+  ~ThreadCurl() {
+    if (handle_ != nullptr) curl_easy_cleanup(handle_);
+  }
+  ThreadCurl(const ThreadCurl&) = delete;
+  auto operator=(const ThreadCurl&) -> ThreadCurl& = delete;
+  auto get() -> CURL* { return handle_; }
+
+ private:
+  CURL* handle_ = nullptr;
+};
+
+class HeaderList {
+ public:
+  HeaderList() = default;
+  ~HeaderList() { curl_slist_free_all(list_); }
+  HeaderList(const HeaderList&) = delete;
+  auto operator=(const HeaderList&) -> HeaderList& = delete;
+  void Add(const std::string& line) { list_ = curl_slist_append(list_, line.c_str()); }
+  auto get() const -> curl_slist* { return list_; }
+
+ private:
+  curl_slist* list_ = nullptr;
+};
+
+struct Sink {
+  HttpResponse response;
+  bool too_large = false;
+};
+
+auto OnBody(char* data, size_t size, size_t count, void* user) -> size_t {
+  auto* sink = static_cast<Sink*>(user);
+  size_t n = size * count;
+  if (sink->response.body.size() + n > kMaxResponseBytes) {
+    sink->too_large = true;
+    return 0;  // makes curl stop with CURLE_WRITE_ERROR
+  }
+  sink->response.body.append(data, n);
+  return n;
+}
+
+auto TrimSpace(std::string_view text) -> std::string_view {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
+  return text;
+}
+
+// Called once per header line, including each response's status line: a
+// status line starts a new response (100 Continue, then the final one), so
+// only the last response's headers are kept.
+auto OnHeader(char* data, size_t size, size_t count, void* user) -> size_t {
+  auto* sink = static_cast<Sink*>(user);
+  size_t n = size * count;
+  std::string_view line(data, n);
+  if (line.rfind("HTTP/", 0) == 0) {
+    sink->response.headers.clear();
+    return n;
+  }
+  size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return n;
+  std::string name(TrimSpace(line.substr(0, colon)));
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  sink->response.headers.emplace_back(std::move(name),
+                                      std::string(TrimSpace(line.substr(colon + 1))));
+  return n;
+}
+
+void SetMethodAndBody(CURL* curl, const HttpRequest& request) {
+  if (request.method == "GET" && !request.body) {
+    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+    return;
+  }
+  if (request.method != "POST")
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  if (request.body) {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.body->size()));
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body->data());
+  } else if (request.method == "POST") {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(0));
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
+  }
+}
+
+auto Classify(CURLcode code, const char* detail, bool too_large) -> HttpFailure {
+  HttpFailure failure;
+  std::string text = detail[0] != '\0' ? detail : curl_easy_strerror(code);
+  if (too_large) {
+    failure.kind = HttpFailure::Kind::TooLarge;
+    failure.message =
+        "response body exceeds " + std::to_string(kMaxResponseBytes / (1024 * 1024)) + " MiB";
+  } else if (code == CURLE_OPERATION_TIMEDOUT) {
+    failure.kind = HttpFailure::Kind::Timeout;
+    failure.message = text;
+  } else if (code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL) {
+    failure.kind = HttpFailure::Kind::BadRequest;
+    failure.message = text;
+  } else {
+    failure.kind = HttpFailure::Kind::Transport;
+    failure.message = text;
+  }
+  return failure;
+}
+
+}  // namespace
+
+auto HttpResponse::Header(std::string_view name) const -> std::optional<std::string> {
+  for (const auto& [key, value] : headers) {
+    if (key == name) return value;
+  }
+  return std::nullopt;
+}
+
+auto SendHttp(const HttpRequest& request) -> std::variant<HttpResponse, HttpFailure> {
+  thread_local ThreadCurl thread_curl;
+  CURL* curl = thread_curl.get();
+  if (curl == nullptr)
+    return HttpFailure{HttpFailure::Kind::Transport, "cannot initialise libcurl"};
+  curl_easy_reset(curl);
+
+  Sink sink;
+  HeaderList headers;
+  for (const std::string& line : request.headers) headers.Add(line);
+  headers.Add("Expect:");  // no 100-continue round trip for large bodies
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+
+  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &sink);
+  if (request.timeout.count() > 0) {
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+  }
+  SetMethodAndBody(curl, request);
+
+  CURLcode code = curl_easy_perform(curl);
+  // The handle keeps pointers into this frame's buffers; drop them now.
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
+  if (code != CURLE_OK) return Classify(code, error_buffer, sink.too_large);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &sink.response.status);
+  return std::move(sink.response);
+}
+
+auto UrlEscape(std::string_view text) -> std::string {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 0xF]);
+    }
+  }
+  return out;
+}
+
+auto ParseRetryAfter(std::string_view value, std::chrono::system_clock::time_point now)
+    -> std::optional<std::chrono::milliseconds> {
+  using std::chrono::milliseconds;
+  value = TrimSpace(value);
+  if (value.empty()) return std::nullopt;
+  if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    // Anything longer than 9 digits is beyond any cap the caller applies.
+    if (value.size() > 9) return milliseconds(999'999'999LL * 1000);
+    return milliseconds(std::stoll(std::string(value)) * 1000);
+  }
+  std::string text(value);
+  time_t when = curl_getdate(text.c_str(), nullptr);
+  if (when == -1) return std::nullopt;
+  auto delta = std::chrono::system_clock::from_time_t(when) - now;
+  if (delta.count() < 0) return milliseconds(0);
+  return std::chrono::duration_cast<milliseconds>(delta);
+}
+
+}  // namespace flow::connectors

@@ -1,0 +1,96 @@
+// One attempt of a connector step: the interface between the VM and the
+// transports (SPEC §3).
+//
+// The VM owns everything durable about a step (journal, retries, backoff
+// timers, compensation); this layer owns exactly one attempt: check the
+// arguments against the input schema, send them over the connector's
+// transport (http, exec or builtin), and classify what came back into an
+// outcome: Ok with the validated output, or a failure with an error kind
+// from error_kinds.h that says whether another attempt may help. It keeps
+// no state between attempts except a reusable HTTP handle per thread, so
+// the VM can call it from any thread and retry by calling it again with the
+// same StepAttempt (same idempotency key).
+//
+// Failures never escape as exceptions or Results: every problem, including
+// a broken environment (missing secret, command not found), is an outcome,
+// because the VM must journal it and may let the workflow `catch` it.
+// Messages are one line and never contain a secret read from the
+// environment (every secret value used for the attempt is redacted from the
+// message, even if the server echoes it back). docs/transports.md describes
+// the observable behaviour.
+#pragma once
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "vm/connectors/connector_file.h"
+#include "vm/connectors/error_kinds.h"
+
+namespace flow::connectors {
+
+struct StepAttempt {
+  const ConnectorFile* connector = nullptr;
+  const Operation* op = nullptr;  // one of connector->operations
+  // The folder of the connector file: exec commands containing a '/' are
+  // resolved against it and it is the child's working directory. Ignored by
+  // the other transports. "" means the current directory.
+  std::string connector_dir;
+  // The named arguments: a JSON object (or null when the operation takes
+  // none). An argument that was left out is simply absent.
+  nlohmann::json args;
+  // The same on every attempt of one step (SPEC §3). Sent as the
+  // Idempotency-Key header (http) or FLOW_IDEMPOTENCY_KEY (exec); an empty
+  // key sends no header.
+  std::string idempotency_key;
+  std::string run_id;  // FLOW_RUN_ID for exec
+  // Per-attempt limit (`timeout D`); zero means none.
+  std::chrono::milliseconds timeout{0};
+};
+
+struct StepOutcome {
+  enum class Status { Ok, Retryable, Permanent };
+  Status status = Status::Ok;
+  nlohmann::json output;   // Ok: the response, validated against the output schema
+  std::string error_kind;  // otherwise: a name from kErrorKinds
+  std::string message;     // otherwise: one line, secrets redacted
+  // rate_limited: the server's Retry-After (delta-seconds or HTTP-date),
+  // at least zero and at most kMaxRetryAfter.
+  std::optional<std::chrono::milliseconds> retry_after;
+
+  auto ok() const -> bool { return status == Status::Ok; }
+};
+
+// A server asking for more than a day is treated as asking for a day, so a
+// bogus header cannot overflow the timer arithmetic.
+inline constexpr std::chrono::milliseconds kMaxRetryAfter = std::chrono::hours(24);
+// Messages quote at most this much of a response body or of stderr: enough
+// for an API's error sentence, short enough for one journal line.
+inline constexpr size_t kMaxMessageExcerptBytes = 512;
+
+// Performs one attempt. Arguments that do not match the input schema are a
+// permanent "contract" outcome and nothing is sent. Never throws.
+auto PerformAttempt(const StepAttempt& attempt) -> StepOutcome;
+
+// Outcome builders shared by the transports.
+auto OkOutcome(nlohmann::json output) -> StepOutcome;
+// The status follows the kind's row in kErrorKinds.
+auto FailOutcome(std::string_view kind, std::string message) -> StepOutcome;
+
+// Parses `text` as JSON and validates it against `op`'s output schema:
+// Ok, or a "contract" failure ("response is not JSON: ...", "$.amount:
+// expected integer, got string"). `what` names the text in the message
+// ("response", "stdout").
+auto ParseAndValidateOutput(const ConnectorFile& connector, const Operation& op,
+                            std::string_view text, std::string_view what) -> StepOutcome;
+// Validates an already-parsed output (the builtin transport).
+auto ValidateOutput(const ConnectorFile& connector, const Operation& op, nlohmann::json output)
+    -> StepOutcome;
+
+// One line, at most kMaxMessageExcerptBytes (cut on a UTF-8 boundary, "..."
+// appended), whitespace runs and control characters folded to one space,
+// leading and trailing whitespace trimmed.
+auto Excerpt(std::string_view text, size_t max_bytes = kMaxMessageExcerptBytes) -> std::string;
+
+}  // namespace flow::connectors
