@@ -21,4 +21,9 @@ namespace flow::codegen {
 // when given, fills the line tables; without it every line is 0.
 auto Lower(const check::CheckedProgram& program, const SourceFile* source = nullptr) -> bytecode::Module;
 
+// Reads each declared connector file of `module` into its `text`, so the
+// stored program is self-contained. Call it right after Lower, before
+// hashing or storing the module. An Error names the unreadable file.
+auto EmbedConnectorFiles(bytecode::Module& module) -> Status;
+
 }  // namespace flow::codegen

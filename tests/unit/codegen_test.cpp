@@ -189,6 +189,10 @@ workflow main(name: string) -> string {
   EXPECT_EQ(c.module.steps[0].operation, "info");
   EXPECT_EQ(c.module.steps[0].retry_attempts, 3);
   EXPECT_EQ(c.module.steps[0].backoff_ms, 2000);
+  bool has_log = false;
+  for (const auto& conn : c.module.connectors) has_log |= conn.name == "log" && conn.path.empty();
+  EXPECT_TRUE(has_log);
+  ASSERT_TRUE(EmbedConnectorFiles(c.module).ok());
   // Through bytes at every stop, as a resumed run would be.
   std::string bytes = bytecode::SerializeModule(c.module);
   auto module = bytecode::DeserializeModule(bytes);
@@ -212,6 +216,46 @@ workflow main(name: string) -> string {
                                          {value::Value::Time(0), value::Value::String("grace"), value::Value::String("")});
   ASSERT_TRUE(vm->Deliver(by).ok());
   EXPECT_EQ(Text(vm->Run()), "grace approved");
+}
+
+// A declared connector is embedded in the module with its text, so a stored
+// program resumes without the file; the step carries its output type.
+TEST(Codegen, DeclaredConnectorsAreEmbedded) {
+  auto dir = std::filesystem::temp_directory_path() / ("flow_codegen_conn_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir / "connectors");
+  const std::string connector = R"({ "connector": "billing",
+    "transport": { "kind": "exec", "command": ["python3", "billing.py"] },
+    "operations": { "charge": {
+      "input": { "type": "object", "required": ["amount"], "properties": { "amount": { "type": "integer" } } },
+      "output": { "type": "object", "required": ["id"], "properties": { "id": { "type": "string" } } },
+      "idempotent": true } } })";
+  std::ofstream(dir / "connectors" / "billing.json") << connector;
+  std::ofstream(dir / "pay.flow") << R"(connector billing = "connectors/billing.json"
+workflow main() -> string {
+  let c = billing.charge(amount: 5)
+  return c.id
+}
+)";
+  SourceManager sources;
+  Diagnostics diags;
+  auto checked = CheckFile((dir / "pay.flow").string(), sources, diags);
+  ASSERT_TRUE(checked.ok() && diags.error_count() == 0) << RenderText(diags, sources);
+  bytecode::Module m = Lower(**checked);
+  ASSERT_TRUE(EmbedConnectorFiles(m).ok());
+  std::filesystem::remove_all(dir);
+  ASSERT_FALSE(m.connectors.empty());
+  EXPECT_EQ(m.connectors[0].name, "billing");
+  EXPECT_EQ(m.connectors[0].text, connector);
+  ASSERT_EQ(m.steps.size(), 1u);
+  EXPECT_EQ(m.steps[0].connector, "billing");
+  const bytecode::TypeDesc& out = m.types[static_cast<size_t>(m.steps[0].output_type)];
+  EXPECT_EQ(out.kind, bytecode::TypeKind::Record);
+  auto back = bytecode::DeserializeModule(bytecode::SerializeModule(m));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->connectors, m.connectors);
+  bytecode::Module missing = m;
+  missing.connectors[0].path = (dir / "gone.json").string();
+  EXPECT_FALSE(EmbedConnectorFiles(missing).ok());
 }
 
 // A workflow that calls a step in a loop inside try/catch, driven three

@@ -83,6 +83,16 @@ struct StepDesc {
   friend auto operator==(const StepDesc&, const StepDesc&) -> bool = default;
 };
 
+// A connector the program uses, embedded so a stored program needs no file
+// to resume (SPEC §4): `text` is the connector JSON as it was at compile
+// time. Built-in connectors have an empty path and text.
+struct ConnectorDesc {
+  std::string name;
+  std::string path;  // resolved at compile time; its folder is exec's working directory
+  std::string text;  // filled by codegen::EmbedConnectorFiles
+  friend auto operator==(const ConnectorDesc&, const ConnectorDesc&) -> bool = default;
+};
+
 enum class FunctionKind : uint8_t { Fn, Workflow, Helper };
 
 struct Function {
@@ -106,6 +116,7 @@ struct Module {
   std::vector<TypeDesc> types;
   std::vector<StepDesc> steps;
   std::vector<Function> functions;
+  std::vector<ConnectorDesc> connectors;  // StepDesc::connector names one
   friend auto operator==(const Module&, const Module&) -> bool = default;
 
   // The index of the function called `name`, or -1.

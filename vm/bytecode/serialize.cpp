@@ -81,6 +81,8 @@ auto Payload(const Module& m) -> std::string {
   for (const auto& s : m.steps) WriteStep(w, s);
   w.U32(static_cast<uint32_t>(m.functions.size()));
   for (const auto& f : m.functions) WriteFunction(w, f);
+  w.U32(static_cast<uint32_t>(m.connectors.size()));
+  for (const auto& c : m.connectors) { w.Str(c.name); w.Str(c.path); w.Str(c.text); }
   return w.take();
 }
 
@@ -185,6 +187,9 @@ auto DecodePayload(std::string_view payload) -> Result<Module> {
   if (!r.Count(n, 29)) return corrupt;
   m.functions.resize(n);
   for (auto& f : m.functions) if (!ReadFunction(r, f)) return corrupt;
+  if (!r.Count(n, 12)) return corrupt;
+  m.connectors.resize(n);
+  for (auto& c : m.connectors) { r.Str(c.name); r.Str(c.path); r.Str(c.text); }
   if (!r.ok()) return corrupt;
   if (!r.at_end()) return Error{"corrupt bytecode: trailing bytes after the payload"};
   return m;
