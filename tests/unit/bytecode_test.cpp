@@ -137,6 +137,16 @@ TEST(Bytecode, VerifierRejectsBadOperands) {
   EXPECT_EQ(Verify(m).error().message, "invalid bytecode: shape 0 is not sorted by field name");
 }
 
+TEST(Bytecode, TypeNestingIsBounded) {
+  ModuleBuilder mb;
+  uint32_t t = mb.ScalarType(TypeKind::Int);
+  for (uint32_t k = 0; k < kMaxTypeDepth; ++k) t = mb.Type(TypeDesc{TypeKind::List, t, {}, {}});
+  Module m = std::move(mb).Finish();
+  EXPECT_EQ(Verify(m).error().message, "invalid bytecode: type 256 nests deeper than 256 levels");
+  m.types.pop_back();
+  EXPECT_TRUE(Verify(m).ok());
+}
+
 TEST(Bytecode, Disassembly) {
   Module m = SampleModule();
   std::string text = Disassemble(m);

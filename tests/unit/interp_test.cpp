@@ -227,6 +227,9 @@ TEST(Interp, Builtins) {
   EXPECT_EQ(CallBuiltin(BuiltinId::Abs, {Value::Int(INT64_MIN)}), "arithmetic: integer overflow in abs @0");
   EXPECT_EQ(CallBuiltin(BuiltinId::ParseJson, {S(R"({"a":[1,2]})")}), R"({"a":[1,2]})");
   EXPECT_EQ(CallBuiltin(BuiltinId::ParseJson, {S("{")}), "conversion: parse_json: invalid JSON at byte 2 @0");
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_EQ(CallBuiltin(BuiltinId::ParseJson, {Value::String(deep)}),
+            "conversion: parse_json: nested deeper than 1000 levels @0");
   EXPECT_EQ(CallBuiltin(BuiltinId::ToJson, {Value::List({S("q\"")})}), R"(["q\""])");
 }
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <string_view>
 #include <unordered_set>
 
@@ -135,6 +136,7 @@ auto VerifyTables(const Module& m) -> Status {
       }
     }
   }
+  std::vector<uint32_t> depth(m.types.size(), 1);
   for (size_t t = 0; t < m.types.size(); ++t) {
     const TypeDesc& d = m.types[t];
     bool uses_element = d.kind == TypeKind::List || d.kind == TypeKind::Optional;
@@ -142,7 +144,10 @@ auto VerifyTables(const Module& m) -> Status {
     if (uses_element && d.element >= t) return bad(fmt::format("type {} element {} is not defined before it", t, d.element));
     for (const auto& f : d.fields) {
       if (f.name >= m.names.size() || f.type >= t) return bad(fmt::format("type {} has an invalid field", t));
+      depth[t] = std::max(depth[t], depth[f.type] + 1);
     }
+    if (uses_element) depth[t] = std::max(depth[t], depth[d.element] + 1);
+    if (depth[t] > kMaxTypeDepth) return bad(fmt::format("type {} nests deeper than {} levels", t, kMaxTypeDepth));
   }
   for (size_t s = 0; s < m.steps.size(); ++s) {
     const StepDesc& d = m.steps[s];

@@ -15,6 +15,10 @@ namespace flow::bytecode {
 // and the VM stack holds kMaxCallDepth frames of at most this many slots.
 inline constexpr uint32_t kMaxRegisters = 4096;
 
+// Why type descriptors nest at most this deep: converting JSON by a type
+// recurses once per level, and a hostile module must not overflow the stack.
+inline constexpr uint32_t kMaxTypeDepth = 256;
+
 // OK, or "invalid bytecode: <where>: <what>" naming the first problem.
 auto Verify(const Module& module) -> Status;
 

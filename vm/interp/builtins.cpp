@@ -266,7 +266,11 @@ auto Abs(Ctx& c, Value& out) -> bool {
 auto ParseJson(Ctx& c, Value& out) -> bool {
   if (!c.args[0].is_string()) return c.BadType("parse_json", c.args[0]);
   try {
-    out = Value::Json(nlohmann::json::parse(c.args[0].str()));
+    auto j = nlohmann::json::parse(c.args[0].str());  // an iterative parser: any depth is safe here
+    if (value::JsonTooDeep(j)) {
+      return c.Fail(kKindConversion, fmt::format("parse_json: nested deeper than {} levels", value::kMaxValueDepth));
+    }
+    out = Value::Json(std::move(j));
     return true;
   } catch (const nlohmann::json::parse_error& e) {
     return c.Fail(kKindConversion, fmt::format("parse_json: invalid JSON at byte {}", e.byte));

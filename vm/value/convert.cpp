@@ -115,6 +115,18 @@ auto ScalarFromJson(const json& j, const TypeDesc& d, const std::string& path) -
 
 }  // namespace
 
+auto JsonTooDeep(const json& j) -> bool {
+  std::vector<std::pair<const json*, int>> stack{{&j, 1}};
+  while (!stack.empty()) {
+    auto [node, depth] = stack.back();
+    stack.pop_back();
+    if (!node->is_structured()) continue;
+    if (depth > kMaxValueDepth) return true;
+    for (const auto& child : *node) stack.emplace_back(&child, depth + 1);
+  }
+  return false;
+}
+
 auto DumpJson(const json& j) -> std::string { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 auto ToJson(const Value& v) -> json {
@@ -146,7 +158,9 @@ auto FromJson(const json& j, const bytecode::Module& m, uint32_t type, const std
   FLOW_CHECK(type < m.types.size(), "type id out of range (verified modules only)");
   const TypeDesc& d = m.types[type];
   switch (d.kind) {
-    case TypeKind::Json: return Value::Json(j);
+    case TypeKind::Json:
+      if (JsonTooDeep(j)) return Error{fmt::format("{}: nested deeper than {} levels", path, kMaxValueDepth)};
+      return Value::Json(j);
     case TypeKind::Optional:
       if (j.is_null()) return Value();
       return FromJson(j, m, d.element, path);

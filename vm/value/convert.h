@@ -38,6 +38,12 @@ auto FromJson(const nlohmann::json& j, const bytecode::Module& module, uint32_t 
 // `v as T` for any value: json directly, others through their JSON form.
 auto ConvertTo(const Value& v, const bytecode::Module& module, uint32_t type) -> Result<Value>;
 
+// True when `j` nests arrays/objects deeper than kMaxValueDepth. Checked
+// without recursion, so it is safe on any parsed document; json values that
+// enter the VM (parse_json, inputs, responses) are checked with it, because
+// dumping or copying a deeper document would recurse past the C++ stack.
+auto JsonTooDeep(const nlohmann::json& j) -> bool;
+
 // The text of `v` as string(v) defines it.
 auto ToDisplayString(const Value& v) -> std::string;
 void AppendDisplay(std::string& out, const Value& v);
