@@ -17,8 +17,9 @@
 // every `}` pops, so the `}` that closes an interpolation returns to string
 // mode. A stray `}` at the top level pops nothing (see the action below).
 //
-// Performance: the parser runs in SLL mode first and only re-parses in LL mode
-// when SLL fails. Expression precedence is one left-recursive rule, which ANTLR
+// Performance: the parser runs in SLL mode first, without building parse
+// tree children (the AST builder reaches every child through the labels
+// below), and only re-parses in LL mode, with a full tree, when SLL fails. Expression precedence is one left-recursive rule, which ANTLR
 // rewrites into precedence climbing: no deep lookahead.
 parser grammar Flow;
 
@@ -27,65 +28,65 @@ options { tokenVocab = FlowLexer; }
 
 // ---------------------------------------------------------------- top level
 
-file : sep* (decl (sep+ decl)* sep*)? EOF ;
+file : sep* (decls+=decl (sep+ decls+=decl)* sep*)? EOF ;
 
 sep : NL | SEMI ;
 
 decl
   : CONNECTOR name=ID ASSIGN path=string                          # connectorDecl
-  | TYPE name=ID ASSIGN type                                      # typeDecl
-  | kind=(FN | WORKFLOW) name=ID LPAREN params? RPAREN (ARROW type)? block  # functionDecl
+  | TYPE name=ID ASSIGN value=type                                    # typeDecl
+  | kind=(FN | WORKFLOW) name=ID LPAREN ps=params? RPAREN (ARROW result=type)? body=block  # functionDecl
   ;
 
-params : param (COMMA param)* COMMA? ;
-param  : name=ID COLON type ;
+params : items+=param (COMMA items+=param)* COMMA? ;
+param  : name=ID COLON ty=type ;
 
 // ---------------------------------------------------------------- types
 
-type      : unionType QUESTION* ;
-unionType : primaryType (PIPE primaryType)* ;
+type      : un=unionType qs+=QUESTION* ;
+unionType : members+=primaryType (PIPE members+=primaryType)* ;
 primaryType
   : ID                                                            # namedType
-  | LBRACKET type RBRACKET                                        # listType
-  | LBRACE (fieldType (COMMA fieldType)* COMMA?)? RBRACE          # recordType
-  | string                                                        # literalType
-  | LPAREN type RPAREN                                            # parenType
+  | LBRACKET elem=type RBRACKET                                   # listType
+  | LBRACE (fields+=fieldType (COMMA fields+=fieldType)* COMMA?)? RBRACE # recordType
+  | str=string                                                    # literalType
+  | LPAREN inner=type RPAREN                                      # parenType
   ;
-fieldType : name=ID COLON type ;
+fieldType : name=ID COLON ty=type ;
 
 // ---------------------------------------------------------------- statements
 
-block : LBRACE sep* (stmt (sep+ stmt)* sep*)? RBRACE ;
+block : LBRACE sep* (stmts+=stmt (sep+ stmts+=stmt)* sep*)? RBRACE ;
 
 stmt
-  : kind=(LET | VAR) name=ID (COLON type)? ASSIGN expr clauses     # letStmt
+  : kind=(LET | VAR) name=ID (COLON ty=type)? ASSIGN init=expr cls=clauses # letStmt
   // An else-if chain is a loop, not recursion, so a long chain cannot
   // exhaust the parser's stack.
-  | IF conds+=expr blocks+=block (ELSE IF conds+=expr blocks+=block)*
+  | IF conds+=expr blocks+=block (ELSE elifs+=IF conds+=expr blocks+=block)*
       (ELSE elseBlock=block)?                                     # ifStmt
-  | FOR name=ID IN expr block                                     # forStmt
-  | WHILE expr block                                              # whileStmt
-  | RETURN (expr clauses)?                                        # returnStmt
-  | FAIL expr                                                     # failStmt
+  | FOR name=ID IN iter=expr body=block                           # forStmt
+  | WHILE cond=expr body=block                                    # whileStmt
+  | RETURN (value=expr cls=clauses)?                              # returnStmt
+  | FAIL value=expr                                               # failStmt
   | TRY body=block CATCH name=ID handler=block                    # tryStmt
-  | CHECKPOINT expr                                               # checkpointStmt
-  | SLEEP expr                                                    # sleepStmt
-  | PARALLEL block                                                # parallelStmt
+  | CHECKPOINT value=expr                                         # checkpointStmt
+  | SLEEP value=expr                                              # sleepStmt
+  | PARALLEL body=block                                           # parallelStmt
   // One alternative for `x = e` and a bare expression, so that prediction
   // need not look past a whole expression to tell them apart.
-  | target=expr (ASSIGN value=expr)? clauses                      # exprStmt
+  | target=expr (ASSIGN value=expr)? cls=clauses                  # exprStmt
   ;
 
 // Clauses of a step, in any order, each at most once (the AST builder reports
 // repeats, including a second `compensate`). Clauses written after
 // `compensate STEP` belong to the compensation step, not to the main one.
-clauses : clause* ;
+clauses : items+=clause* ;
 
 clause
   : RETRY attempts=postfixExpr (BACKOFF backoff=postfixExpr (MAX max=postfixExpr)?)?
-      (ON string (COMMA string)*)?                                # retryClause
-  | TIMEOUT postfixExpr                                           # timeoutClause
-  | COMPENSATE postfixExpr                                        # compensateClause
+      (ON ons+=string (COMMA ons+=string)*)?                                # retryClause
+  | TIMEOUT value=postfixExpr                                     # timeoutClause
+  | COMPENSATE step=postfixExpr                                   # compensateClause
   ;
 
 // ---------------------------------------------------------------- expressions
@@ -94,27 +95,27 @@ clause
 // unary minus, postfix. `??` is left-associative: (a ?? b) ?? c has the same
 // value and type as a ?? (b ?? c) and keeps deep chains out of recursion.
 expr
-  : postfixExpr                                                   # postfix
-  | op=MINUS expr                                                 # negate
+  : inner=postfixExpr                                             # postfix
+  | op=MINUS operand=expr                                         # negate
   | left=expr op=(STAR | SLASH | PERCENT) right=expr             # multiplicative
   | left=expr op=(PLUS | MINUS) right=expr                       # additive
-  | left=expr op=AS type                                         # cast
+  | left=expr op=AS ty=type                                      # cast
   | left=expr op=QQ right=expr                                   # coalesce
   | left=expr op=(EQ | NE | LT | LE | GT | GE) right=expr        # comparison
-  | op=NOT expr                                                   # not
+  | op=NOT operand=expr                                           # not
   | left=expr op=AND right=expr                                  # and
   | left=expr op=OR right=expr                                   # or
   ;
 
 postfixExpr
-  : primary                                                       # primaryExpr
+  : inner=primary                                                 # primaryExpr
   | object=postfixExpr DOT name=ID                                # member
-  | object=postfixExpr LBRACKET expr RBRACKET                     # index
-  | object=postfixExpr LPAREN args? RPAREN                        # call
+  | object=postfixExpr LBRACKET idx=expr RBRACKET                 # index
+  | object=postfixExpr lp=LPAREN arglist=args? rp=RPAREN          # call
   ;
 
-args : arg (COMMA arg)* COMMA? ;
-arg  : (name=ID COLON)? expr ;
+args : items+=arg (COMMA items+=arg)* COMMA? ;
+arg  : (name=ID COLON)? value=expr ;
 
 primary
   : INT                                                           # intLit
@@ -122,32 +123,32 @@ primary
   | DURATION                                                      # durationLit
   | (TRUE_LIT | FALSE_LIT)                                                # boolLit
   | NULL_LIT                                                       # nullLit
-  | string                                                        # stringLit
+  | str=string                                                    # stringLit
   | ID                                                            # name
-  | LPAREN expr RPAREN                                            # paren
-  | LBRACKET (expr (COMMA expr)* COMMA?)? RBRACKET                # listLit
-  | LBRACE (recordField (COMMA recordField)* COMMA?)? RBRACE      # recordLit
-  | APPROVE prompt=postfixExpr approveClause*                     # approve
-  | WAIT event=postfixExpr waitClause*                            # wait
+  | LPAREN inner=expr RPAREN                                      # paren
+  | LBRACKET (items+=expr (COMMA items+=expr)* COMMA?)? RBRACKET # listLit
+  | LBRACE (fields+=recordField (COMMA fields+=recordField)* COMMA?)? RBRACE # recordLit
+  | APPROVE prompt=postfixExpr aclauses+=approveClause*           # approve
+  | WAIT event=postfixExpr wclauses+=waitClause*                  # wait
   ;
 
-recordField : name=ID COLON expr ;
+recordField : name=ID COLON value=expr ;
 
 approveClause
-  : FROM postfixExpr                                              # approveFrom
-  | TIMEOUT postfixExpr                                           # approveTimeout
+  : FROM value=postfixExpr                                        # approveFrom
+  | TIMEOUT value=postfixExpr                                     # approveTimeout
   ;
 
 waitClause
-  : TIMEOUT postfixExpr                                           # waitTimeout
-  | AS type                                                       # waitAs
+  : TIMEOUT value=postfixExpr                                     # waitTimeout
+  | AS ty=type                                                    # waitAs
   ;
 
-string : STR_START stringPart* STR_END ;
+string : STR_START parts+=stringPart* STR_END ;
 stringPart
   : STR_TEXT                                                      # strText
   | STR_ESCAPE                                                    # strEscape
   | STR_DOLLAR                                                    # strDollar
-  | INTERP_START expr RBRACE                                      # strInterp
+  | INTERP_START value=expr RBRACE                                # strInterp
   ;
 

@@ -1,5 +1,10 @@
 // The tokens of the .flow language (SPEC §2.1). See Flow.g4 for how newlines
 // and string interpolation are handled.
+//
+// This grammar is the specification; at run time the tokens come from the
+// hand-written compiler/parse/scanner.cpp, which is several times faster and
+// must emit exactly what this lexer emits. A change here must be made there
+// too: tests/unit/lexer_check_test.cpp compares the two and fails until it is.
 lexer grammar FlowLexer;
 
 @members {

@@ -125,7 +125,7 @@ def workflow(i, t):
             "  var notes: [string] = []",
             f"  approve \"Process order ${{order.id}} for ${{order.customer}} (${{amount}})?\" from \"ops\" timeout 2d"]
     body += step(c1, 0, "first", "order.id", "amount",
-                 ["retry 5 backoff 2s max 1m on \"timeout\", \"unavailable\"", "timeout 30s",
+                 ["retry 5 backoff 2s max 1m on \"timeout\", \"server_error\", \"rate_limited\"", "timeout 30s",
                   f"compensate {c1}.op2(id: first.id, amount: first.total)"])
     body += step(c2, 1, "second", "first.id", "first.total + 1",
                  ["timeout 1m", "retry 3"])

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "compiler/check/checker.h"
+#include "vm/connectors/error_kinds.h"
 #include "compiler/diag/suggest.h"
 
 namespace flow::check {
@@ -10,11 +11,19 @@ namespace {
 
 using types::Kind;
 
-// The error kinds a `retry ... on "kind"` clause may name: exactly the
-// retryable errors of SPEC §2.5 (contract errors and 4xx never retry). The VM
-// raises these kind strings; keep the two in step.
-const std::array<std::string, 5> kRetryableKinds = {"transport", "timeout", "rate_limited",
-                                                     "server_error", "exit_retryable"};
+// The error kinds a `retry ... on "kind"` clause may name: the retryable rows
+// of the transports' table (vm/connectors/error_kinds.h), the single source of
+// the names the VM raises.
+auto RetryableKindNames() -> const std::vector<std::string>& {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& info : connectors::kErrorKinds) {
+      if (info.retryable) out.emplace_back(info.name);
+    }
+    return out;
+  }();
+  return names;
+}
 
 // The range of a statement's leading keyword, for messages about the keyword.
 auto Keyword(SourceRange stmt, std::string_view word) -> SourceRange {
@@ -295,12 +304,10 @@ void Checker::CheckRetry(const ast::RetryClause& r) {
   if (r.backoff.valid()) ExpectScalar(r.backoff, types().duration());
   if (r.max.valid()) ExpectScalar(r.max, types().duration());
   for (size_t i = 0; i < r.on.size(); ++i) {
-    if (std::find(kRetryableKinds.begin(), kRetryableKinds.end(), r.on[i]) !=
-        kRetryableKinds.end()) {
-      continue;
-    }
+    if (connectors::IsRetryableKind(r.on[i])) continue;
     SourceRange where = i < r.on_ranges.size() ? r.on_ranges[i] : r.range;
-    diags_.Report(DiagKind::UnknownErrorKind, where, r.on[i], DidYouMean(r.on[i], kRetryableKinds));
+    diags_.Report(DiagKind::UnknownErrorKind, where, r.on[i],
+                  DidYouMean(r.on[i], RetryableKindNames()));
   }
 }
 

@@ -13,6 +13,27 @@ auto AstBuilder::IsMissing(Token* token) -> bool {
          token->getStartIndex() == INVALID_INDEX;
 }
 
+// What ctx->getToken(type, 0) != nullptr tells, with dynamic_cast only on
+// terminal children (TerminalNodeImpl and ErrorNodeImpl, the only terminal
+// node classes, reach ParseTree through a virtual base).
+auto AstBuilder::HasToken(antlr4::ParserRuleContext* ctx, size_t type) -> bool {
+  for (auto* child : ctx->children) {
+    const std::type_info& t = typeid(*child);
+    if (t != typeid(antlr4::tree::TerminalNodeImpl) && t != typeid(antlr4::tree::ErrorNodeImpl)) {
+      continue;
+    }
+    auto* terminal = dynamic_cast<antlr4::tree::TerminalNode*>(child);
+    if (terminal != nullptr && terminal->getSymbol()->getType() == type) return true;
+  }
+  return false;
+}
+
+auto AstBuilder::LeadingToken(antlr4::ParserRuleContext* ctx, size_t type) const -> Token* {
+  if (!has_tree_) return ctx->getStart();
+  antlr4::tree::TerminalNode* node = ctx->getToken(type, 0);
+  return node == nullptr ? nullptr : node->getSymbol();
+}
+
 auto AstBuilder::Range(antlr4::ParserRuleContext* ctx) const -> SourceRange {
   if (ctx == nullptr) return reporter_.TokenRange(nullptr);
   SourceRange begin = reporter_.TokenRange(ctx->getStart());
@@ -59,37 +80,35 @@ auto AstBuilder::PlainText(const ast::StringLit& lit) -> std::string {
 
 void AstBuilder::BuildFile(P::FileContext* file) {
   if (file == nullptr) return;
-  for (auto* child : file->children) {
-    if (auto* decl = dynamic_cast<P::DeclContext*>(child)) BuildDecl(decl);
-  }
+  for (auto* decl : file->decls) BuildDecl(decl);
 }
 
 void AstBuilder::BuildDecl(P::DeclContext* ctx) {
   SourceRange range = Range(ctx);
-  if (auto* c = dynamic_cast<P::ConnectorDeclContext*>(ctx)) {
+  if (auto* c = Is<P::ConnectorDeclContext>(ctx)) {
     if (IsMissing(c->name) || c->path == nullptr) return;
     ast::StringLit path = BuildString(c->path);
     ast_.connectors.push_back(ast::ConnectorDecl{range, c->name->getText(), Range(c->name),
                                                  PlainText(path), Range(c->path)});
-  } else if (auto* t = dynamic_cast<P::TypeDeclContext*>(ctx)) {
+  } else if (auto* t = Is<P::TypeDeclContext>(ctx)) {
     if (IsMissing(t->name)) return;
     ast_.type_decls.push_back(
-        ast::TypeDecl{range, t->name->getText(), Range(t->name), BuildType(t->type())});
-  } else if (auto* f = dynamic_cast<P::FunctionDeclContext*>(ctx)) {
+        ast::TypeDecl{range, t->name->getText(), Range(t->name), BuildType(t->value)});
+  } else if (auto* f = Is<P::FunctionDeclContext>(ctx)) {
     if (IsMissing(f->name) || IsMissing(f->kind)) return;
     ast::FunctionDecl fn;
     fn.range = range;
     fn.is_workflow = f->kind->getType() == P::WORKFLOW;
     fn.name = f->name->getText();
     fn.name_range = Range(f->name);
-    if (auto* params = f->params()) {
-      for (auto* p : params->param()) {
+    if (auto* params = f->ps) {
+      for (auto* p : params->items) {
         if (IsMissing(p->name)) continue;
-        fn.params.push_back(ast::Param{p->name->getText(), Range(p->name), BuildType(p->type())});
+        fn.params.push_back(ast::Param{p->name->getText(), Range(p->name), BuildType(p->ty)});
       }
     }
-    if (f->type() != nullptr) fn.result = BuildType(f->type());
-    fn.body = BuildBlock(f->block());
+    if (f->result != nullptr) fn.result = BuildType(f->result);
+    fn.body = BuildBlock(f->body);
     ast_.functions.push_back(std::move(fn));
   }
 }
@@ -100,9 +119,8 @@ auto AstBuilder::BuildBlock(P::BlockContext* ctx) -> ast::Block {
   if (ctx == nullptr) return block;
   if (!Enter(1, block.range)) return block;
   DepthScope scope(depth_, 1);
-  for (auto* child : ctx->children) {
-    if (auto* stmt = dynamic_cast<P::StmtContext*>(child)) block.stmts.push_back(BuildStmt(stmt));
-  }
+  block.stmts.reserve(ctx->stmts.size());
+  for (auto* stmt : ctx->stmts) block.stmts.push_back(BuildStmt(stmt));
   return block;
 }
 
@@ -115,54 +133,54 @@ auto AstBuilder::BuildStmt(P::StmtContext* ctx) -> ast::StmtId {
 
 auto AstBuilder::BuildStmtNode(P::StmtContext* ctx, SourceRange range) -> ast::StmtId {
   auto add = [&](auto node) { return ast_.AddStmt(ast::Stmt{range, std::move(node)}); };
-  if (auto* s = dynamic_cast<P::ExprStmtContext*>(ctx)) {
+  if (auto* s = Is<P::ExprStmtContext>(ctx)) {
     ast::ExprId target = BuildExpr(s->target);
-    ast::StepClauses clauses = BuildClauses(s->clauses());
-    if (s->value != nullptr || s->ASSIGN() != nullptr) {
+    ast::StepClauses clauses = BuildClauses(s->cls);
+    if (s->value != nullptr || HasToken(s, P::ASSIGN)) {
       return add(ast::AssignStmt{target, BuildExpr(s->value), std::move(clauses)});
     }
     return add(ast::ExprStmt{target, std::move(clauses)});
   }
-  if (auto* s = dynamic_cast<P::LetStmtContext*>(ctx)) {
+  if (auto* s = Is<P::LetStmtContext>(ctx)) {
     if (IsMissing(s->name) || IsMissing(s->kind)) return add(ast::ErrorStmt{});
     ast::LetStmt let;
     let.is_var = s->kind->getType() == P::VAR;
     let.name = s->name->getText();
     let.name_range = Range(s->name);
-    if (s->type() != nullptr) let.type = BuildType(s->type());
-    let.init = BuildExpr(s->expr());
-    let.clauses = BuildClauses(s->clauses());
+    if (s->ty != nullptr) let.type = BuildType(s->ty);
+    let.init = BuildExpr(s->init);
+    let.clauses = BuildClauses(s->cls);
     return add(std::move(let));
   }
-  if (auto* s = dynamic_cast<P::IfStmtContext*>(ctx)) return BuildIf(s, range);
-  if (auto* s = dynamic_cast<P::ForStmtContext*>(ctx)) {
+  if (auto* s = Is<P::IfStmtContext>(ctx)) return BuildIf(s, range);
+  if (auto* s = Is<P::ForStmtContext>(ctx)) {
     if (IsMissing(s->name)) return add(ast::ErrorStmt{});
-    ast::ExprId iterable = BuildExpr(s->expr());
-    return add(ast::ForStmt{s->name->getText(), Range(s->name), iterable, BuildBlock(s->block())});
+    ast::ExprId iterable = BuildExpr(s->iter);
+    return add(ast::ForStmt{s->name->getText(), Range(s->name), iterable, BuildBlock(s->body)});
   }
-  if (auto* s = dynamic_cast<P::WhileStmtContext*>(ctx)) {
-    ast::ExprId cond = BuildExpr(s->expr());
-    return add(ast::WhileStmt{cond, BuildBlock(s->block())});
+  if (auto* s = Is<P::WhileStmtContext>(ctx)) {
+    ast::ExprId cond = BuildExpr(s->cond);
+    return add(ast::WhileStmt{cond, BuildBlock(s->body)});
   }
-  if (auto* s = dynamic_cast<P::ReturnStmtContext*>(ctx)) {
+  if (auto* s = Is<P::ReturnStmtContext>(ctx)) {
     ast::ReturnStmt ret;
-    if (s->expr() != nullptr) ret.value = BuildExpr(s->expr());
-    ret.clauses = BuildClauses(s->clauses());
+    if (s->value != nullptr) ret.value = BuildExpr(s->value);
+    ret.clauses = BuildClauses(s->cls);
     return add(std::move(ret));
   }
-  if (auto* s = dynamic_cast<P::FailStmtContext*>(ctx)) return add(ast::FailStmt{BuildExpr(s->expr())});
-  if (auto* s = dynamic_cast<P::TryStmtContext*>(ctx)) {
+  if (auto* s = Is<P::FailStmtContext>(ctx)) return add(ast::FailStmt{BuildExpr(s->value)});
+  if (auto* s = Is<P::TryStmtContext>(ctx)) {
     if (IsMissing(s->name)) return add(ast::ErrorStmt{});
     ast::Block body = BuildBlock(s->body);
     return add(ast::TryStmt{std::move(body), s->name->getText(), Range(s->name),
                             BuildBlock(s->handler)});
   }
-  if (auto* s = dynamic_cast<P::CheckpointStmtContext*>(ctx)) {
-    return add(ast::CheckpointStmt{BuildExpr(s->expr())});
+  if (auto* s = Is<P::CheckpointStmtContext>(ctx)) {
+    return add(ast::CheckpointStmt{BuildExpr(s->value)});
   }
-  if (auto* s = dynamic_cast<P::SleepStmtContext*>(ctx)) return add(ast::SleepStmt{BuildExpr(s->expr())});
-  if (auto* s = dynamic_cast<P::ParallelStmtContext*>(ctx)) {
-    return add(ast::ParallelStmt{BuildBlock(s->block())});
+  if (auto* s = Is<P::SleepStmtContext>(ctx)) return add(ast::SleepStmt{BuildExpr(s->value)});
+  if (auto* s = Is<P::ParallelStmtContext>(ctx)) {
+    return add(ast::ParallelStmt{BuildBlock(s->body)});
   }
   return add(ast::ErrorStmt{});
 }
@@ -182,7 +200,13 @@ auto AstBuilder::BuildIf(P::IfStmtContext* ctx, SourceRange range) -> ast::StmtI
     SourceRange link_range = i == 0 ? range : Range(ctx->conds[i]);
     if (i > 0) {
       // The link spans from its `if` to the end of the whole statement.
-      if (auto* if_node = ctx->IF(i)) link_range.begin = Range(if_node).begin;
+      Token* if_token = nullptr;
+      if (has_tree_) {
+        if (auto* if_node = ctx->IF(i)) if_token = if_node->getSymbol();
+      } else if (i - 1 < ctx->elifs.size()) {
+        if_token = ctx->elifs[i - 1];
+      }
+      if (if_token != nullptr) link_range.begin = Range(if_token).begin;
       link_range.end = range.end;
     }
     result = ast_.AddStmt(ast::Stmt{link_range, std::move(node)});
@@ -197,7 +221,7 @@ auto AstBuilder::BuildRetry(P::RetryClauseContext* ctx) -> ast::RetryClause {
   retry.attempts = ctx->attempts ? BuildPostfix(ctx->attempts) : ErrorExpr(retry.range);
   if (ctx->backoff != nullptr) retry.backoff = BuildPostfix(ctx->backoff);
   if (ctx->max != nullptr) retry.max = BuildPostfix(ctx->max);
-  for (auto* str : ctx->string()) {
+  for (auto* str : ctx->ons) {
     retry.on.push_back(PlainText(BuildString(str)));
     retry.on_ranges.push_back(Range(str));
   }
@@ -210,26 +234,26 @@ auto AstBuilder::BuildClauses(P::ClausesContext* ctx) -> ast::StepClauses {
   ast::StepClauses out;
   if (ctx == nullptr) return out;
   ast::CompensateClause* comp = nullptr;
-  for (auto* clause : ctx->clause()) {
+  for (auto* clause : ctx->items) {
     SourceRange range = Range(clause);
     auto& retry = comp ? comp->retry : out.retry;
     auto& timeout = comp ? comp->timeout : out.timeout;
-    if (auto* r = dynamic_cast<P::RetryClauseContext*>(clause)) {
-      if (retry) ReportDuplicate("retry", Range(r->RETRY()));
+    if (auto* r = Is<P::RetryClauseContext>(clause)) {
+      if (retry) ReportDuplicate("retry", Range(LeadingToken(r, P::RETRY)));
       else retry = BuildRetry(r);
-    } else if (auto* t = dynamic_cast<P::TimeoutClauseContext*>(clause)) {
+    } else if (auto* t = Is<P::TimeoutClauseContext>(clause)) {
       if (timeout) {
-        ReportDuplicate("timeout", Range(t->TIMEOUT()));
+        ReportDuplicate("timeout", Range(LeadingToken(t, P::TIMEOUT)));
       } else {
-        ast::ExprId d = t->postfixExpr() ? BuildPostfix(t->postfixExpr()) : ErrorExpr(range);
+        ast::ExprId d = t->value ? BuildPostfix(t->value) : ErrorExpr(range);
         timeout = ast::TimeoutClause{range, d};
       }
-    } else if (auto* c = dynamic_cast<P::CompensateClauseContext*>(clause)) {
+    } else if (auto* c = Is<P::CompensateClauseContext>(clause)) {
       if (out.compensate) {
-        ReportDuplicate("compensate", Range(c->COMPENSATE()));
+        ReportDuplicate("compensate", Range(LeadingToken(c, P::COMPENSATE)));
         continue;
       }
-      ast::ExprId step = c->postfixExpr() ? BuildPostfix(c->postfixExpr()) : ErrorExpr(range);
+      ast::ExprId step = c->step ? BuildPostfix(c->step) : ErrorExpr(range);
       out.compensate = ast::CompensateClause{range, step, std::nullopt, std::nullopt};
       comp = &*out.compensate;
     }

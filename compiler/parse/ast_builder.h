@@ -2,6 +2,11 @@
 //
 // A hand walk over the generated context classes rather than ANTLR's
 // visitor: the visitor returns antlrcpp::Any, which allocates for every node.
+// Children are reached through the labels in grammar/Flow.g4 (plain fields
+// set while parsing) rather than the generated accessors, and alternatives
+// are told apart with Is<T> (one type_info comparison) rather than
+// dynamic_cast: the accessors and dynamic_cast walk the class hierarchy with
+// string compares, which was an eighth of the whole front end.
 // The builder never trusts the tree to be complete: after a syntax error any
 // child may be missing or a token conjured by recovery, and each such hole
 // becomes an ErrorExpr / ErrorStmt / ErrorTypeExpr (already reported, so the
@@ -15,6 +20,7 @@
 #pragma once
 
 #include <string>
+#include <typeinfo>
 
 #include "Flow.h"
 #include "compiler/ast/ast.h"
@@ -22,9 +28,20 @@
 
 namespace flow::parse {
 
+// `node` when its dynamic type is exactly T (a labelled alternative's context
+// class, which nothing derives from), else null.
+template <typename T>
+auto Is(antlr4::tree::ParseTree* node) -> T* {
+  return node != nullptr && typeid(*node) == typeid(T) ? static_cast<T*>(node) : nullptr;
+}
+
 class AstBuilder {
  public:
-  AstBuilder(ast::Ast& ast, SyntaxReporter& reporter) : ast_(ast), reporter_(reporter) {}
+  // `has_tree`: whether the parser built the tree's children (the LL pass
+  // after a syntax error). Without them (the SLL pass, which succeeds only on
+  // input without syntax errors) terminals come from labels and rule starts.
+  AstBuilder(ast::Ast& ast, SyntaxReporter& reporter, bool has_tree)
+      : ast_(ast), reporter_(reporter), has_tree_(has_tree) {}
 
   // Fills the Ast with the declarations of `file`.
   void BuildFile(grammar::Flow::FileContext* file);
@@ -67,11 +84,17 @@ class AstBuilder {
   // The plain text of a string literal (interpolations skipped).
   static auto PlainText(const ast::StringLit& lit) -> std::string;
   static auto IsMissing(antlr4::Token* token) -> bool;
+  static auto HasToken(antlr4::ParserRuleContext* ctx, size_t type) -> bool;
+  // The first `type` token child of `ctx` (ctx->getToken(type, 0)) when the
+  // tree has children; otherwise the rule's first token, which is that
+  // token for the clause alternatives this is used on.
+  auto LeadingToken(antlr4::ParserRuleContext* ctx, size_t type) const -> antlr4::Token*;
 
   ast::Ast& ast_;
   SyntaxReporter& reporter_;
   int depth_ = 0;
   bool depth_reported_ = false;
+  bool has_tree_;
 
   friend class DepthScope;
 };

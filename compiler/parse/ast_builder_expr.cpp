@@ -48,13 +48,13 @@ struct Link {
 };
 
 auto AsLink(P::ExprContext* ctx, Link& link) -> bool {
-  if (auto* c = dynamic_cast<P::AdditiveContext*>(ctx)) link = {c->left, c->right, nullptr, c->op};
-  else if (auto* c = dynamic_cast<P::MultiplicativeContext*>(ctx)) link = {c->left, c->right, nullptr, c->op};
-  else if (auto* c = dynamic_cast<P::ComparisonContext*>(ctx)) link = {c->left, c->right, nullptr, c->op};
-  else if (auto* c = dynamic_cast<P::AndContext*>(ctx)) link = {c->left, c->right, nullptr, c->op};
-  else if (auto* c = dynamic_cast<P::OrContext*>(ctx)) link = {c->left, c->right, nullptr, c->op};
-  else if (auto* c = dynamic_cast<P::CoalesceContext*>(ctx)) link = {c->left, c->right, nullptr, c->op};
-  else if (auto* c = dynamic_cast<P::CastContext*>(ctx)) link = {c->left, nullptr, c->type(), c->op};
+  if (auto* c = Is<P::AdditiveContext>(ctx)) link = {c->left, c->right, nullptr, c->op};
+  else if (auto* c = Is<P::MultiplicativeContext>(ctx)) link = {c->left, c->right, nullptr, c->op};
+  else if (auto* c = Is<P::ComparisonContext>(ctx)) link = {c->left, c->right, nullptr, c->op};
+  else if (auto* c = Is<P::AndContext>(ctx)) link = {c->left, c->right, nullptr, c->op};
+  else if (auto* c = Is<P::OrContext>(ctx)) link = {c->left, c->right, nullptr, c->op};
+  else if (auto* c = Is<P::CoalesceContext>(ctx)) link = {c->left, c->right, nullptr, c->op};
+  else if (auto* c = Is<P::CastContext>(ctx)) link = {c->left, nullptr, c->ty, c->op};
   else return false;
   return link.op != nullptr;
 }
@@ -62,12 +62,12 @@ auto AsLink(P::ExprContext* ctx, Link& link) -> bool {
 // The literal a negation applies to, when it is directly an INT or FLOAT
 // token (so `-9223372036854775808` folds into one literal).
 auto NegatedLiteral(P::ExprContext* operand) -> P::PrimaryContext* {
-  auto* postfix = dynamic_cast<P::PostfixContext*>(operand);
+  auto* postfix = Is<P::PostfixContext>(operand);
   if (postfix == nullptr) return nullptr;
-  auto* primary = dynamic_cast<P::PrimaryExprContext*>(postfix->postfixExpr());
-  if (primary == nullptr || primary->primary() == nullptr) return nullptr;
-  auto* lit = primary->primary();
-  if (dynamic_cast<P::IntLitContext*>(lit) || dynamic_cast<P::FloatLitContext*>(lit)) return lit;
+  auto* primary = Is<P::PrimaryExprContext>(postfix->inner);
+  if (primary == nullptr || primary->inner == nullptr) return nullptr;
+  auto* lit = primary->inner;
+  if (Is<P::IntLitContext>(lit) || Is<P::FloatLitContext>(lit)) return lit;
   return nullptr;
 }
 
@@ -75,11 +75,11 @@ auto NegatedLiteral(P::ExprContext* operand) -> P::PrimaryContext* {
 
 auto AstBuilder::BuildExpr(P::ExprContext* ctx) -> ast::ExprId {
   if (ctx == nullptr || ctx->getStart() == nullptr) return ErrorExpr(Range(ctx));
-  if (auto* p = dynamic_cast<P::PostfixContext*>(ctx)) {
-    return p->postfixExpr() ? BuildPostfix(p->postfixExpr()) : ErrorExpr(Range(ctx));
+  if (auto* p = Is<P::PostfixContext>(ctx)) {
+    return p->inner ? BuildPostfix(p->inner) : ErrorExpr(Range(ctx));
   }
-  if (auto* n = dynamic_cast<P::NegateContext*>(ctx)) return BuildUnary(ctx, n->op, n->expr());
-  if (auto* n = dynamic_cast<P::NotContext*>(ctx)) return BuildUnary(ctx, n->op, n->expr());
+  if (auto* n = Is<P::NegateContext>(ctx)) return BuildUnary(ctx, n->op, n->operand);
+  if (auto* n = Is<P::NotContext>(ctx)) return BuildUnary(ctx, n->op, n->operand);
   return BuildBinaryChain(ctx);
 }
 
@@ -89,7 +89,7 @@ auto AstBuilder::BuildUnary(P::ExprContext* ctx, Token* op, P::ExprContext* oper
   if (op == nullptr || operand == nullptr) return ErrorExpr(range);
   if (op->getType() == P::MINUS) {
     if (auto* lit = NegatedLiteral(operand)) {
-      if (auto* i = dynamic_cast<P::IntLitContext*>(lit)) return BuildIntLiteral(i->INT()->getSymbol(), true, range);
+      if (auto* i = Is<P::IntLitContext>(lit)) return BuildIntLiteral(i->getStart(), true, range);
       double value = std::strtod(lit->getStart()->getText().c_str(), nullptr);
       return ast_.AddExpr(ast::Expr{range, ast::FloatLit{-value}});
     }
@@ -137,45 +137,52 @@ auto AstBuilder::BuildPostfix(P::PostfixExprContext* ctx) -> ast::ExprId {
   // Walk down `a.b[c](d)` to `a`, then build outwards.
   std::vector<P::PostfixExprContext*> spine;
   P::PostfixExprContext* cur = ctx;
-  while (cur != nullptr && dynamic_cast<P::PrimaryExprContext*>(cur) == nullptr) {
+  while (cur != nullptr && Is<P::PrimaryExprContext>(cur) == nullptr) {
     spine.push_back(cur);
     if (spine.size() > static_cast<size_t>(kMaxAstDepth)) break;
     P::PostfixExprContext* next = nullptr;
-    if (auto* m = dynamic_cast<P::MemberContext*>(cur)) next = m->object;
-    else if (auto* x = dynamic_cast<P::IndexContext*>(cur)) next = x->object;
-    else if (auto* c = dynamic_cast<P::CallContext*>(cur)) next = c->object;
+    if (auto* c = Is<P::CallContext>(cur)) next = c->object;
+    else if (auto* m = Is<P::MemberContext>(cur)) next = m->object;
+    else if (auto* x = Is<P::IndexContext>(cur)) next = x->object;
     cur = next;
   }
   SourceRange range = Range(ctx);
   int levels = static_cast<int>(spine.size()) + 1;
   if (!Enter(levels, range)) return ErrorExpr(range);
   DepthScope scope(depth_, levels);
-  auto* base = dynamic_cast<P::PrimaryExprContext*>(cur);
-  ast::ExprId acc = base != nullptr ? BuildPrimary(base->primary()) : ErrorExpr(Range(cur));
+  auto* base = Is<P::PrimaryExprContext>(cur);
+  ast::ExprId acc = base != nullptr ? BuildPrimary(base->inner) : ErrorExpr(Range(cur));
   for (size_t i = spine.size(); i-- > 0;) {
     P::PostfixExprContext* node = spine[i];
     SourceRange node_range = Range(node);
-    if (auto* m = dynamic_cast<P::MemberContext*>(node)) {
+    if (auto* m = Is<P::MemberContext>(node)) {
       if (IsMissing(m->name)) {
         acc = ErrorExpr(node_range);
         continue;
       }
       acc = ast_.AddExpr(ast::Expr{node_range, ast::MemberExpr{acc, m->name->getText(), Range(m->name)}});
-    } else if (auto* x = dynamic_cast<P::IndexContext*>(node)) {
-      acc = ast_.AddExpr(ast::Expr{node_range, ast::IndexExpr{acc, BuildExpr(x->expr())}});
-    } else if (auto* c = dynamic_cast<P::CallContext*>(node)) {
-      ast::CallExpr call{acc, {}, Range(c->LPAREN())};
-      if (auto* rparen = c->RPAREN(); rparen != nullptr && !IsMissing(rparen->getSymbol())) {
-        call.args_range.end = Range(rparen).end;
+    } else if (auto* x = Is<P::IndexContext>(node)) {
+      acc = ast_.AddExpr(ast::Expr{node_range, ast::IndexExpr{acc, BuildExpr(x->idx)}});
+    } else if (auto* c = Is<P::CallContext>(node)) {
+      Token* lparen = c->lp;
+      Token* rparen = c->rp;
+      if (has_tree_) {
+        auto* l = c->LPAREN();
+        auto* r = c->RPAREN();
+        lparen = l == nullptr ? nullptr : l->getSymbol();
+        rparen = r == nullptr ? nullptr : r->getSymbol();
       }
-      if (auto* args = c->args()) {
-        for (auto* arg : args->arg()) {
+      ast::CallExpr call{acc, {}, Range(lparen)};
+      if (rparen != nullptr && !IsMissing(rparen)) call.args_range.end = Range(rparen).end;
+      if (auto* args = c->arglist) {
+        call.args.reserve(args->items.size());
+        for (auto* arg : args->items) {
           ast::Arg a;
           if (arg->name != nullptr && !IsMissing(arg->name)) {
             a.name = arg->name->getText();
             a.name_range = Range(arg->name);
           }
-          a.value = BuildExpr(arg->expr());
+          a.value = BuildExpr(arg->value);
           call.args.push_back(std::move(a));
         }
       }
@@ -202,15 +209,15 @@ auto AstBuilder::BuildPrimary(P::PrimaryContext* ctx) -> ast::ExprId {
   SourceRange range = Range(ctx);
   if (ctx == nullptr || IsMissing(ctx->getStart())) return ErrorExpr(range);
   auto add = [&](auto node) { return ast_.AddExpr(ast::Expr{range, std::move(node)}); };
-  if (auto* n = dynamic_cast<P::NameContext*>(ctx)) return add(ast::NameRef{n->getStart()->getText()});
-  if (auto* i = dynamic_cast<P::IntLitContext*>(ctx)) return BuildIntLiteral(i->getStart(), false, range);
-  if (auto* s = dynamic_cast<P::StringLitContext*>(ctx)) return add(BuildString(s->string()));
-  if (dynamic_cast<P::BoolLitContext*>(ctx)) return add(ast::BoolLit{ctx->getStart()->getType() == P::TRUE_LIT});
-  if (dynamic_cast<P::NullLitContext*>(ctx)) return add(ast::NullLit{});
-  if (dynamic_cast<P::FloatLitContext*>(ctx)) {
+  if (auto* n = Is<P::NameContext>(ctx)) return add(ast::NameRef{n->getStart()->getText()});
+  if (auto* s = Is<P::StringLitContext>(ctx)) return add(BuildString(s->str));
+  if (auto* i = Is<P::IntLitContext>(ctx)) return BuildIntLiteral(i->getStart(), false, range);
+  if (Is<P::BoolLitContext>(ctx)) return add(ast::BoolLit{ctx->getStart()->getType() == P::TRUE_LIT});
+  if (Is<P::NullLitContext>(ctx)) return add(ast::NullLit{});
+  if (Is<P::FloatLitContext>(ctx)) {
     return add(ast::FloatLit{std::strtod(ctx->getStart()->getText().c_str(), nullptr)});
   }
-  if (dynamic_cast<P::DurationLitContext*>(ctx)) {
+  if (Is<P::DurationLitContext>(ctx)) {
     std::string text = ctx->getStart()->getText();
     auto millis = ParseDurationMillis(text);
     if (!millis) {
@@ -219,39 +226,36 @@ auto AstBuilder::BuildPrimary(P::PrimaryContext* ctx) -> ast::ExprId {
     }
     return add(ast::DurationLit{*millis});
   }
-  if (auto* p = dynamic_cast<P::ParenContext*>(ctx)) return BuildExpr(p->expr());
-  if (auto* l = dynamic_cast<P::ListLitContext*>(ctx)) {
+  if (auto* p = Is<P::ParenContext>(ctx)) return BuildExpr(p->inner);
+  if (auto* l = Is<P::ListLitContext>(ctx)) {
     ast::ListLit list;
-    for (auto* child : l->children) {
-      if (auto* e = dynamic_cast<P::ExprContext*>(child)) list.items.push_back(BuildExpr(e));
-    }
+    for (auto* e : l->items) list.items.push_back(BuildExpr(e));
     return add(std::move(list));
   }
-  if (auto* r = dynamic_cast<P::RecordLitContext*>(ctx)) {
+  if (auto* r = Is<P::RecordLitContext>(ctx)) {
     ast::RecordLit record;
-    for (auto* child : r->children) {
-      auto* field = dynamic_cast<P::RecordFieldContext*>(child);
-      if (field == nullptr || IsMissing(field->name)) continue;
+    for (auto* field : r->fields) {
+      if (IsMissing(field->name)) continue;
       record.fields.push_back(
-          ast::RecordFieldInit{field->name->getText(), Range(field->name), BuildExpr(field->expr())});
+          ast::RecordFieldInit{field->name->getText(), Range(field->name), BuildExpr(field->value)});
     }
     return add(std::move(record));
   }
-  if (auto* a = dynamic_cast<P::ApproveContext*>(ctx)) return BuildApprove(a, range);
-  if (auto* w = dynamic_cast<P::WaitContext*>(ctx)) return BuildWait(w, range);
+  if (auto* a = Is<P::ApproveContext>(ctx)) return BuildApprove(a, range);
+  if (auto* w = Is<P::WaitContext>(ctx)) return BuildWait(w, range);
   return ErrorExpr(range);
 }
 
 auto AstBuilder::BuildApprove(P::ApproveContext* ctx, SourceRange range) -> ast::ExprId {
   ast::ApproveExpr approve;
   approve.prompt = ctx->prompt ? BuildPostfix(ctx->prompt) : ErrorExpr(range);
-  for (auto* clause : ctx->approveClause()) {
-    if (auto* f = dynamic_cast<P::ApproveFromContext*>(clause)) {
-      if (approve.from.valid()) ReportDuplicate("from", Range(f->FROM()));
-      else approve.from = f->postfixExpr() ? BuildPostfix(f->postfixExpr()) : ErrorExpr(Range(f));
-    } else if (auto* t = dynamic_cast<P::ApproveTimeoutContext*>(clause)) {
-      if (approve.timeout.valid()) ReportDuplicate("timeout", Range(t->TIMEOUT()));
-      else approve.timeout = t->postfixExpr() ? BuildPostfix(t->postfixExpr()) : ErrorExpr(Range(t));
+  for (auto* clause : ctx->aclauses) {
+    if (auto* f = Is<P::ApproveFromContext>(clause)) {
+      if (approve.from.valid()) ReportDuplicate("from", Range(LeadingToken(f, P::FROM)));
+      else approve.from = f->value ? BuildPostfix(f->value) : ErrorExpr(Range(f));
+    } else if (auto* t = Is<P::ApproveTimeoutContext>(clause)) {
+      if (approve.timeout.valid()) ReportDuplicate("timeout", Range(LeadingToken(t, P::TIMEOUT)));
+      else approve.timeout = t->value ? BuildPostfix(t->value) : ErrorExpr(Range(t));
     }
   }
   return ast_.AddExpr(ast::Expr{range, approve});
@@ -260,13 +264,13 @@ auto AstBuilder::BuildApprove(P::ApproveContext* ctx, SourceRange range) -> ast:
 auto AstBuilder::BuildWait(P::WaitContext* ctx, SourceRange range) -> ast::ExprId {
   ast::WaitExpr wait;
   wait.event = ctx->event ? BuildPostfix(ctx->event) : ErrorExpr(range);
-  for (auto* clause : ctx->waitClause()) {
-    if (auto* t = dynamic_cast<P::WaitTimeoutContext*>(clause)) {
-      if (wait.timeout.valid()) ReportDuplicate("timeout", Range(t->TIMEOUT()));
-      else wait.timeout = t->postfixExpr() ? BuildPostfix(t->postfixExpr()) : ErrorExpr(Range(t));
-    } else if (auto* a = dynamic_cast<P::WaitAsContext*>(clause)) {
-      if (wait.type.valid()) ReportDuplicate("as", Range(a->AS()));
-      else wait.type = BuildType(a->type());
+  for (auto* clause : ctx->wclauses) {
+    if (auto* t = Is<P::WaitTimeoutContext>(clause)) {
+      if (wait.timeout.valid()) ReportDuplicate("timeout", Range(LeadingToken(t, P::TIMEOUT)));
+      else wait.timeout = t->value ? BuildPostfix(t->value) : ErrorExpr(Range(t));
+    } else if (auto* a = Is<P::WaitAsContext>(clause)) {
+      if (wait.type.valid()) ReportDuplicate("as", Range(LeadingToken(a, P::AS)));
+      else wait.type = BuildType(a->ty);
     }
   }
   return ast_.AddExpr(ast::Expr{range, wait});
@@ -281,11 +285,9 @@ auto AstBuilder::BuildString(P::StringContext* ctx) -> ast::StringLit {
     if (lit.parts.empty() || lit.parts.back().expr.valid()) lit.parts.push_back({});
     lit.parts.back().text.append(text);
   };
-  for (auto* child : ctx->children) {
-    auto* part = dynamic_cast<P::StringPartContext*>(child);
-    if (part == nullptr) continue;
-    if (auto* interp = dynamic_cast<P::StrInterpContext*>(part)) {
-      lit.parts.push_back(ast::StringPart{"", BuildExpr(interp->expr())});
+  for (auto* part : ctx->parts) {
+    if (auto* interp = Is<P::StrInterpContext>(part)) {
+      lit.parts.push_back(ast::StringPart{"", BuildExpr(interp->value)});
       continue;
     }
     Token* token = part->getStart();
@@ -307,21 +309,21 @@ auto AstBuilder::BuildString(P::StringContext* ctx) -> ast::StringLit {
 
 auto AstBuilder::BuildType(P::TypeContext* ctx) -> ast::TypeExprId {
   SourceRange range = Range(ctx);
-  if (ctx == nullptr || ctx->unionType() == nullptr) return ErrorType(range);
+  if (ctx == nullptr || ctx->un == nullptr) return ErrorType(range);
   if (!Enter(1, range)) return ErrorType(range);
   DepthScope scope(depth_, 1);
-  auto members = ctx->unionType()->primaryType();
+  const auto& members = ctx->un->members;
   ast::TypeExprId result;
   if (members.size() == 1) {
     result = BuildPrimaryType(members[0]);
   } else {
     ast::UnionTypeExpr u;
     for (auto* m : members) u.members.push_back(BuildPrimaryType(m));
-    result = ast_.AddType(ast::TypeExpr{Range(ctx->unionType()), std::move(u)});
+    result = ast_.AddType(ast::TypeExpr{Range(ctx->un), std::move(u)});
   }
   if (members.empty()) return ErrorType(range);
   // Each `?` wraps once more; its range ends at that `?`.
-  for (auto* q : ctx->QUESTION()) {
+  for (Token* q : ctx->qs) {
     SourceRange r{range.file, range.begin, Range(q).end};
     result = ast_.AddType(ast::TypeExpr{r, ast::OptionalTypeExpr{result}});
   }
@@ -332,18 +334,18 @@ auto AstBuilder::BuildPrimaryType(P::PrimaryTypeContext* ctx) -> ast::TypeExprId
   SourceRange range = Range(ctx);
   if (ctx == nullptr || IsMissing(ctx->getStart())) return ErrorType(range);
   auto add = [&](auto node) { return ast_.AddType(ast::TypeExpr{range, std::move(node)}); };
-  if (dynamic_cast<P::NamedTypeContext*>(ctx)) return add(ast::NamedTypeExpr{ctx->getStart()->getText()});
-  if (auto* l = dynamic_cast<P::ListTypeContext*>(ctx)) return add(ast::ListTypeExpr{BuildType(l->type())});
-  if (auto* p = dynamic_cast<P::ParenTypeContext*>(ctx)) return BuildType(p->type());
-  if (auto* s = dynamic_cast<P::LiteralTypeContext*>(ctx)) {
-    return add(ast::LiteralTypeExpr{PlainText(BuildString(s->string()))});
+  if (Is<P::NamedTypeContext>(ctx)) return add(ast::NamedTypeExpr{ctx->getStart()->getText()});
+  if (auto* l = Is<P::ListTypeContext>(ctx)) return add(ast::ListTypeExpr{BuildType(l->elem)});
+  if (auto* p = Is<P::ParenTypeContext>(ctx)) return BuildType(p->inner);
+  if (auto* s = Is<P::LiteralTypeContext>(ctx)) {
+    return add(ast::LiteralTypeExpr{PlainText(BuildString(s->str))});
   }
-  if (auto* r = dynamic_cast<P::RecordTypeContext*>(ctx)) {
+  if (auto* r = Is<P::RecordTypeContext>(ctx)) {
     ast::RecordTypeExpr record;
-    for (auto* field : r->fieldType()) {
+    for (auto* field : r->fields) {
       if (IsMissing(field->name)) continue;
       record.fields.push_back(
-          ast::FieldTypeExpr{field->name->getText(), Range(field->name), BuildType(field->type())});
+          ast::FieldTypeExpr{field->name->getText(), Range(field->name), BuildType(field->ty)});
     }
     return add(std::move(record));
   }

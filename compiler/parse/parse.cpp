@@ -3,9 +3,9 @@
 #include <antlr4-runtime.h>
 
 #include "Flow.h"
-#include "FlowLexer.h"
 #include "compiler/parse/ast_builder.h"
 #include "compiler/parse/limits.h"
+#include "compiler/parse/scanner.h"
 #include "compiler/parse/source_offsets.h"
 #include "compiler/parse/syntax_errors.h"
 #include "compiler/parse/syntax_reporter.h"
@@ -59,6 +59,10 @@ auto RunParser(P& parser, antlr4::CommonTokenStream& tokens, SyntaxReporter& rep
   auto* sim = parser.getInterpreter<antlr4::atn::ParserATNSimulator>();
   sim->setPredictionMode(antlr4::atn::PredictionMode::SLL);
   parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
+  // No parse-tree children in the fast pass: the AST builder reads the
+  // labelled fields, and skipping a terminal node per token and a child
+  // vector per rule is a fifth of the parse.
+  parser.setBuildParseTree(false);
   try {
     auto* tree = parser.file();
     last_mode = ParseMode::Sll;
@@ -69,6 +73,7 @@ auto RunParser(P& parser, antlr4::CommonTokenStream& tokens, SyntaxReporter& rep
   tokens.seek(0);
   parser.reset();
   sim->setPredictionMode(antlr4::atn::PredictionMode::LL);
+  parser.setBuildParseTree(true);
   parser.setErrorHandler(std::make_shared<FlowErrorStrategy>(reporter));
   last_mode = ParseMode::Ll;
   return parser.file();
@@ -80,15 +85,14 @@ auto ParseText(const SourceFile& file, FileId id, Diagnostics& diags) -> ast::As
   SourceOffsets offsets(file.text());
   SyntaxReporter reporter(file, id, offsets, diags);
   antlr4::ANTLRInputStream input(file.text().data(), file.text().size());
-  grammar::FlowLexer lexer(&input);
-  lexer.removeErrorListeners();
+  Scanner lexer(file.text(), &input);
   TokenFilter filter(lexer, reporter);
-  antlr4::CommonTokenStream tokens(&filter);
+  FilteredTokenStream tokens(&filter);
   tokens.fill();
   if (NestingTooDeep(tokens, reporter)) return ast;
   P parser(&tokens);
   P::FileContext* tree = RunParser(parser, tokens, reporter);
-  AstBuilder builder(ast, reporter);
+  AstBuilder builder(ast, reporter, last_mode == ParseMode::Ll);
   builder.BuildFile(tree);
   return ast;
 }

@@ -25,7 +25,7 @@ auto IsKeyword(size_t type) -> bool { return type >= L::CONNECTOR && type <= L::
 
 }  // namespace
 
-TokenFilter::TokenFilter(grammar::FlowLexer& lexer, SyntaxReporter& reporter)
+TokenFilter::TokenFilter(Scanner& lexer, SyntaxReporter& reporter)
     : lexer_(lexer), reporter_(reporter) {
   open_.reserve(64);
 }
@@ -219,6 +219,22 @@ auto TokenFilter::nextToken() -> std::unique_ptr<Token> {
     prev_type_ = token->getType();
     return token;
   }
+}
+
+auto FilteredTokenStream::fetch(size_t n) -> size_t {
+  if (_fetchedEOF) return 0;
+  size_t i = 0;
+  while (i < n) {
+    std::unique_ptr<Token> token = _tokenSource->nextToken();
+    static_cast<antlr4::CommonToken*>(token.get())->setTokenIndex(_tokens.size());
+    _tokens.push_back(std::move(token));
+    ++i;
+    if (_tokens.back()->getType() == Token::EOF) {
+      _fetchedEOF = true;
+      break;
+    }
+  }
+  return i;
 }
 
 }  // namespace flow::parse

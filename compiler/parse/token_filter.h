@@ -1,4 +1,4 @@
-// The token filter between FlowLexer and the parser: newline rules and
+// The token filter between the Scanner (scanner.h) and the parser: newline rules and
 // contextual keywords (the rules are in docs/language.md, "Lexical
 // decisions", and at the top of grammar/Flow.g4).
 //
@@ -27,13 +27,14 @@
 #include <vector>
 
 #include "FlowLexer.h"
+#include "compiler/parse/scanner.h"
 #include "compiler/parse/syntax_reporter.h"
 
 namespace flow::parse {
 
 class TokenFilter : public antlr4::TokenSource {
  public:
-  TokenFilter(grammar::FlowLexer& lexer, SyntaxReporter& reporter);
+  TokenFilter(Scanner& lexer, SyntaxReporter& reporter);
 
   auto nextToken() -> std::unique_ptr<antlr4::Token> override;
   auto getLine() const -> size_t override { return lexer_.getLine(); }
@@ -68,7 +69,7 @@ class TokenFilter : public antlr4::TokenSource {
   void Track(const antlr4::Token& token);
   void Close(char kind);
 
-  grammar::FlowLexer& lexer_;
+  Scanner& lexer_;
   SyntaxReporter& reporter_;
   std::array<std::unique_ptr<antlr4::Token>, 4> queue_;
   size_t queue_head_ = 0;
@@ -79,6 +80,17 @@ class TokenFilter : public antlr4::TokenSource {
   bool in_retry_ = false;
   bool backoff_seen_ = false;
   size_t retry_depth_ = 0;
+};
+
+// The token stream the parser reads: a CommonTokenStream whose fetch skips
+// the dynamic_cast ANTLR does on every token (TokenFilter and Scanner only
+// ever produce CommonTokens).
+class FilteredTokenStream : public antlr4::CommonTokenStream {
+ public:
+  explicit FilteredTokenStream(TokenFilter* filter) : antlr4::CommonTokenStream(filter) {}
+
+ protected:
+  auto fetch(size_t n) -> size_t override;
 };
 
 }  // namespace flow::parse
