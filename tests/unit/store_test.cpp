@@ -1,0 +1,201 @@
+// The SQLite store: creation and reopening, refusing foreign, corrupt and
+// newer files without touching them, programs by hash, runs, the journal's
+// seq numbering and append-only rule, durable points and checkpoints.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "vm/store/store.h"
+
+namespace flow::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("flow_store_test_" + std::to_string(getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  auto Path(const char* name) -> std::string { return (dir_ / name).string(); }
+  static auto Slurp(const std::string& p) -> std::string {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  static void Write(const std::string& p, const std::string& bytes) {
+    std::ofstream(p, std::ios::binary) << bytes;
+  }
+  static void Sql(const std::string& p, const char* sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(p.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  fs::path dir_;
+};
+
+auto NewRun(const std::string& id) -> RunRecord {
+  RunRecord r;
+  r.id = id;
+  r.program_hash = "h1";
+  r.workflow = "onboard";
+  r.input = R"({"n":1})";
+  r.created_ms = 1000;
+  return r;
+}
+
+TEST_F(StoreTest, CreatesAndReopens) {
+  std::string p = Path("flow.db");
+  {
+    auto s = OpenSqliteStore(p);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    ASSERT_TRUE((*s)->PutProgram("h1", std::string("\0bytes", 6)).ok());
+  }
+  auto s = OpenSqliteStore(p);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(*(*s)->GetProgram("h1"), std::string("\0bytes", 6));
+  EXPECT_TRUE((*s)->PutProgram("h1", std::string("\0bytes", 6)).ok());
+  EXPECT_EQ((*s)->PutProgram("h1", "other").error().message, "program h1 is stored with different bytes");
+  EXPECT_EQ((*s)->GetProgram("nope").error().message, "no stored program nope");
+}
+
+TEST_F(StoreTest, RefusesForeignFilesAndLeavesThemUntouched) {
+  std::string text = Path("notes.txt");
+  Write(text, "just some text, certainly not a database\n");
+  EXPECT_EQ(OpenSqliteStore(text).error().message, "'" + text + "' is not a flow database (not an SQLite file)");
+  EXPECT_EQ(Slurp(text), "just some text, certainly not a database\n");
+
+  std::string other = Path("other.db");
+  Sql(other, "CREATE TABLE customers (id TEXT)");
+  std::string before = Slurp(other);
+  EXPECT_EQ(OpenSqliteStore(other).error().message,
+            "'" + other + "' is not a flow database (an SQLite file without flow's tables)");
+  EXPECT_EQ(Slurp(other), before);
+
+  std::string liar = Path("liar.db");
+  Sql(liar, "CREATE TABLE meta (key TEXT, value TEXT); INSERT INTO meta VALUES ('application', 'other')");
+  EXPECT_EQ(OpenSqliteStore(liar).error().message,
+            "'" + liar + "' is not a flow database (its meta table does not say flow)");
+}
+
+TEST_F(StoreTest, RefusesNewerSchemaAndCorruptFiles) {
+  std::string p = Path("flow.db");
+  ASSERT_TRUE(OpenSqliteStore(p).ok());
+  Sql(p, "PRAGMA user_version = 99");
+  EXPECT_EQ(OpenSqliteStore(p).error().message,
+            "'" + p + "' has schema version 99, newer than this flow supports (1); upgrade flow");
+
+  std::string bad = Path("bad.db");
+  ASSERT_TRUE(OpenSqliteStore(bad).ok());
+  std::string bytes = Slurp(bad);
+  for (size_t i = 100; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7);
+  Write(bad, bytes);
+  fs::remove(bad + "-wal");
+  fs::remove(bad + "-shm");
+  auto r = OpenSqliteStore(bad);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Slurp(bad), bytes);
+}
+
+TEST_F(StoreTest, RunsJournalAndDurablePoints) {
+  auto opened = OpenSqliteStore(Path("flow.db"));
+  ASSERT_TRUE(opened.ok());
+  Store& s = **opened;
+  EXPECT_EQ(s.CreateRun(NewRun("r1"), JournalEvent{0, "started"}, "S0").error().message,
+            "run 'r1' names program h1, which is not stored");
+  ASSERT_TRUE(s.PutProgram("h1", "code").ok());
+  ASSERT_TRUE(s.CreateRun(NewRun("r1"), JournalEvent{0, "started"}, "S0").ok());
+  EXPECT_EQ(s.CreateRun(NewRun("r1"), JournalEvent{0, "started"}, "S0").error().message, "run 'r1' already exists");
+
+  DurableUpdate u;
+  u.run_id = "r1";
+  u.events = {JournalEvent{0, "step_started", 1, 1, R"({"op":"billing.charge"})", 2000},
+              JournalEvent{0, "step_completed", 1, 1, R"({"id":"c1"})", 2001}};
+  u.state = "S1";
+  u.now_ms = 2001;
+  auto seqs = s.Commit(u);
+  ASSERT_TRUE(seqs.ok()) << seqs.error().message;
+  EXPECT_EQ(*seqs, (std::vector<int64_t>{2, 3}));
+
+  DurableUpdate wait;
+  wait.run_id = "r1";
+  wait.status = RunStatus::Waiting;
+  wait.waiting_reason = "approval";
+  wait.waiting = R"({"prompt":"ok?"})";
+  wait.events = {JournalEvent{0, "approval_requested"}};
+  wait.state = "S2";
+  wait.checkpoint = "before-approval";
+  ASSERT_TRUE(s.Commit(wait).ok());
+
+  auto run = s.GetRun("r1");
+  ASSERT_TRUE(run.ok() && run->has_value());
+  EXPECT_EQ((*run)->status, RunStatus::Waiting);
+  EXPECT_EQ((*run)->waiting_reason, "approval");
+  EXPECT_EQ(*s.LoadState("r1"), std::optional<std::string>("S2"));
+  auto journal = s.Journal("r1");
+  ASSERT_EQ(journal->size(), 4u);
+  EXPECT_EQ((*journal)[0].type, "started");
+  EXPECT_EQ((*journal)[0].seq, 1);
+  EXPECT_EQ((*journal)[2].type, "step_completed");
+  EXPECT_EQ((*journal)[2].step, 1);
+  EXPECT_EQ((*journal)[2].attempt, 1);
+  EXPECT_EQ((*journal)[3].seq, 4);
+  EXPECT_EQ(s.Checkpoints("r1")->at(0).name, "before-approval");
+  EXPECT_EQ(*s.CheckpointState("r1", "before-approval"), std::optional<std::string>("S2"));
+
+  // Resuming clears the wait: "" writes NULL.
+  DurableUpdate resume;
+  resume.run_id = "r1";
+  resume.status = RunStatus::Completed;
+  resume.waiting_reason = "";
+  resume.result = R"({"ok":true})";
+  ASSERT_TRUE(s.Commit(resume).ok());
+  run = s.GetRun("r1");
+  EXPECT_EQ((*run)->status, RunStatus::Completed);
+  EXPECT_EQ((*run)->waiting_reason, "");
+  EXPECT_EQ((*run)->result, R"({"ok":true})");
+  EXPECT_EQ(s.ListRuns(RunStatus::Completed)->size(), 1u);
+  EXPECT_EQ(s.ListRuns(RunStatus::Failed)->size(), 0u);
+  EXPECT_FALSE(s.GetRun("nope")->has_value());
+
+  DurableUpdate unknown;
+  unknown.run_id = "nope";
+  EXPECT_EQ(s.Commit(unknown).error().message, "unknown run 'nope'");
+
+  // A failing durable point leaves nothing behind: the bad status violates
+  // the CHECK constraint after the events were inserted.
+  DurableUpdate bad;
+  bad.run_id = "r1";
+  bad.events = {JournalEvent{0, "ghost"}};
+  bad.waiting_reason = "coffee";
+  EXPECT_FALSE(s.Commit(bad).ok());
+  EXPECT_EQ(s.Journal("r1")->size(), 4u);
+}
+
+TEST_F(StoreTest, JournalIsAppendOnly) {
+  std::string p = Path("flow.db");
+  {
+    auto s = OpenSqliteStore(p);
+    ASSERT_TRUE((*s)->PutProgram("h1", "code").ok());
+    ASSERT_TRUE((*s)->CreateRun(NewRun("r1"), JournalEvent{0, "started"}, "S0").ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(p.c_str(), &db), SQLITE_OK);
+  EXPECT_NE(sqlite3_exec(db, "UPDATE journal SET type = 'x'", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_NE(sqlite3_exec(db, "DELETE FROM journal", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+}
+
+}  // namespace
+}  // namespace flow::store

@@ -1,0 +1,126 @@
+// A compiled flow program: the unit codegen produces, `flow compile` writes,
+// and the store keeps content-addressed. It is pure data -- no Values, no
+// pointers -- so it can be hashed, serialised (serialize.h), verified
+// (verify.h) and shared by every VM that runs it. Everything refers to
+// everything else by index into the vectors below.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "vm/bytecode/opcodes.h"
+
+namespace flow::bytecode {
+
+// Bumped on any change to opcodes.def, builtins.def or the layout below.
+inline constexpr uint32_t kBytecodeFormatVersion = 1;
+
+enum class BuiltinId : uint16_t {
+#define FLOW_BUILTIN(name, flow_name, min, max) name,
+#include "vm/bytecode/builtins.def"
+#undef FLOW_BUILTIN
+  kCount
+};
+enum class EffectId : uint16_t {
+#define FLOW_EFFECT(name, flow_name) name,
+#include "vm/bytecode/builtins.def"
+#undef FLOW_EFFECT
+  kCount
+};
+struct BuiltinInfo {
+  const char* name;
+  int min_args, max_args;
+};
+auto GetBuiltinInfo(BuiltinId id) -> const BuiltinInfo&;
+auto GetEffectName(EffectId id) -> const char*;
+
+// A duration constant in milliseconds (a distinct type from int).
+struct DurationMs {
+  int64_t ms = 0;
+  friend auto operator==(DurationMs, DurationMs) -> bool = default;
+};
+using Constant = std::variant<int64_t, double, std::string, DurationMs>;
+
+// A run-time type, for `as T`, `int(x)` narrowing and input validation. The
+// kinds mirror compiler/types (minus Error/Never).
+enum class TypeKind : uint8_t {
+  Null, Int, Float, Bool, String, Duration, Time, Json, List, Record, Optional, Literal,
+};
+struct TypeField {
+  uint32_t name = 0;  // field-name id
+  uint32_t type = 0;  // type-descriptor id
+  friend auto operator==(const TypeField&, const TypeField&) -> bool = default;
+};
+struct TypeDesc {
+  TypeKind kind = TypeKind::Json;
+  uint32_t element = 0;               // List element / Optional inner
+  std::vector<TypeField> fields;      // Record, sorted by field name text
+  std::vector<std::string> literals;  // Literal members
+  friend auto operator==(const TypeDesc&, const TypeDesc&) -> bool = default;
+};
+
+// A step's static description, data for the connector runtime. kNone marks
+// an absent clause.
+inline constexpr int64_t kNone = -1;
+struct StepDesc {
+  std::string connector;
+  std::string operation;
+  int64_t retry_attempts = kNone;
+  int64_t backoff_ms = kNone;
+  int64_t backoff_max_ms = kNone;
+  std::vector<std::string> retry_on;
+  int64_t timeout_ms = kNone;
+  // The compensation: a step descriptor, plus the function computing its
+  // argument record from the step's result (kNone when absent).
+  int64_t compensate_step = kNone;
+  int64_t compensate_args_fn = kNone;
+  // The type descriptor of the operation's output: the runtime converts the
+  // response with it (value::FromJson) before delivering it. kNone: json.
+  int64_t output_type = kNone;
+  uint32_t line = 0;
+  friend auto operator==(const StepDesc&, const StepDesc&) -> bool = default;
+};
+
+// A connector the program uses, embedded so a stored program needs no file
+// to resume (SPEC §4): `text` is the connector JSON as it was at compile
+// time. Built-in connectors have an empty path and text.
+struct ConnectorDesc {
+  std::string name;
+  std::string path;  // resolved at compile time; its folder is exec's working directory
+  std::string text;  // filled by codegen::EmbedConnectorFiles
+  friend auto operator==(const ConnectorDesc&, const ConnectorDesc&) -> bool = default;
+};
+
+enum class FunctionKind : uint8_t { Fn, Workflow, Helper };
+
+struct Function {
+  std::string name;
+  FunctionKind kind = FunctionKind::Fn;
+  uint32_t arity = 0;
+  uint32_t num_regs = 0;                // registers 0..arity-1 are the parameters
+  std::vector<uint32_t> param_names;    // field-name ids (workflow input keys)
+  std::vector<uint32_t> param_types;    // type-descriptor ids
+  uint32_t result_type = 0;
+  std::vector<Instr> code;
+  std::vector<uint32_t> lines;          // lines[pc] = source line of code[pc]
+  friend auto operator==(const Function&, const Function&) -> bool = default;
+};
+
+struct Module {
+  std::string source_name;                  // the .flow file, for messages
+  std::vector<Constant> constants;
+  std::vector<std::string> names;           // field names, unique
+  std::vector<std::vector<uint32_t>> shapes;  // name ids sorted by name text
+  std::vector<TypeDesc> types;
+  std::vector<StepDesc> steps;
+  std::vector<Function> functions;
+  std::vector<ConnectorDesc> connectors;  // StepDesc::connector names one
+  friend auto operator==(const Module&, const Module&) -> bool = default;
+
+  // The index of the function called `name`, or -1.
+  auto FindFunction(const std::string& name) const -> int;
+};
+
+}  // namespace flow::bytecode

@@ -1,0 +1,400 @@
+// Vm::Execute: the interpreter loop, one case per opcode of opcodes.def.
+//
+// Hot registers live in locals (code, pc, R, ic) and are written back to the
+// frame (VM_SAVE) before anything that can push/pop frames, grow the stack,
+// raise or suspend; VM_LOAD re-reads them after. Those pointers are never
+// stored anywhere else -- the frame keeps an integer pc and a base slot.
+// Int fast paths are inline; everything else calls a named helper in vm.cpp.
+#include <fmt/format.h>
+
+#include "vm/interp/builtins.h"
+#include "vm/interp/vm.h"
+#include "vm/value/convert.h"
+
+#if defined(__GNUC__) && !defined(FLOW_NO_COMPUTED_GOTO)
+#define FLOW_COMPUTED_GOTO 1
+#else
+#define FLOW_COMPUTED_GOTO 0
+#endif
+
+namespace flow::interp {
+
+using bytecode::Function;
+using bytecode::GetA;
+using bytecode::GetB;
+using bytecode::GetBx;
+using bytecode::GetC;
+using bytecode::GetSBx;
+using bytecode::GetSC;
+using bytecode::Instr;
+using bytecode::Op;
+
+namespace {
+inline auto IntDivFails(int64_t a, int64_t b, int64_t* r) -> bool {
+  if (b == 0 || (a == INT64_MIN && b == -1)) return true;
+  *r = a / b;
+  return false;
+}
+inline auto IntModFails(int64_t a, int64_t b, int64_t* r) -> bool {
+  if (b == 0 || b == -1) return true;  // -1: slow path answers 0 without UB
+  *r = a % b;
+  return false;
+}
+}  // namespace
+
+auto Vm::Execute() -> Outcome {
+  const Function* fn;
+  const Instr* code;
+  const Instr* pc;
+  Value* R;
+  FieldCache* ic;
+  const Value* K = constants_.data();
+  Instr i;
+
+#define VM_LOAD()                                        \
+  do {                                                   \
+    const Frame& f_ = frames_.back();                    \
+    fn = &module_.functions[f_.fn];                      \
+    code = fn->code.data();                              \
+    pc = code + f_.pc;                                   \
+    R = stack_.data() + f_.base;                         \
+    ic = field_caches_[f_.fn].data();                    \
+  } while (0)
+#define VM_SAVE() (frames_.back().pc = static_cast<uint32_t>(pc - code))
+#define A GetA(i)
+#define B GetB(i)
+#define C GetC(i)
+
+#if FLOW_COMPUTED_GOTO
+  static const void* const kLabels[] = {
+#define FLOW_OP(name, fmt, a, b, c, effect) &&L_##name,
+#include "vm/bytecode/opcodes.def"
+#undef FLOW_OP
+  };
+  static_assert(sizeof(kLabels) / sizeof(kLabels[0]) == bytecode::kOpCount);
+#define VM_CASE(name) L_##name:
+#define VM_NEXT()                                    \
+  do {                                               \
+    i = *pc++;                                       \
+    goto* kLabels[static_cast<uint8_t>(i)];          \
+  } while (0)
+#else
+#define VM_CASE(name) case Op::name:
+#define VM_NEXT() goto dispatch
+#endif
+
+// Binary arithmetic: int fast path, generic helper otherwise. `rhs` is the
+// right operand, `fails` a __builtin_*_overflow-style function.
+#define VM_ARITH(name, rhs, fails)                               \
+  VM_CASE(name) {                                                \
+    const Value& b_ = R[B];                                      \
+    const Value& c_ = rhs;                                       \
+    int64_t r_;                                                  \
+    if (b_.is_int() && c_.is_int() && !fails(b_.as_int(), c_.as_int(), &r_)) { \
+      R[A].SetInt(r_);                                           \
+      VM_NEXT();                                                 \
+    }                                                            \
+    if (!Arith(Op::name, R[A], b_, c_)) goto raise;              \
+    VM_NEXT();                                                   \
+  }
+#define VM_CMP(name, cmp)                                        \
+  VM_CASE(name) {                                                \
+    const Value& b_ = R[B];                                      \
+    const Value& c_ = R[C];                                      \
+    if (b_.is_int() && c_.is_int()) {                            \
+      R[A].SetBool(b_.as_int() cmp c_.as_int());                 \
+      VM_NEXT();                                                 \
+    }                                                            \
+    if (!CompareOp(Op::name, R[A], b_, c_)) goto raise;          \
+    VM_NEXT();                                                   \
+  }
+
+// Comparison with a constant; GtK/GeK reuse Lt/Le with swapped operands.
+#define VM_CMPK(name, cmp, slow_op, x, y)                        \
+  VM_CASE(name) {                                                \
+    const Value& b_ = R[B];                                      \
+    const Value& c_ = K[C];                                      \
+    if (b_.is_int() && c_.is_int()) {                            \
+      R[A].SetBool(b_.as_int() cmp c_.as_int());                 \
+      VM_NEXT();                                                 \
+    }                                                            \
+    if (!CompareOp(slow_op, R[A], x, y)) goto raise;             \
+    VM_NEXT();                                                   \
+  }
+
+  VM_LOAD();
+#if FLOW_COMPUTED_GOTO
+  VM_NEXT();
+#else
+dispatch:
+  i = *pc++;
+  switch (bytecode::GetOp(i)) {
+#endif
+
+  VM_CASE(Nop) VM_NEXT();
+  VM_CASE(Move) { R[A] = R[B]; VM_NEXT(); }
+  VM_CASE(LoadK) { R[A] = K[GetBx(i)]; VM_NEXT(); }
+  VM_CASE(LoadI) { R[A].SetInt(GetSBx(i)); VM_NEXT(); }
+  VM_CASE(LoadBool) { R[A].SetBool(B != 0); VM_NEXT(); }
+  VM_CASE(LoadNull) { R[A].SetNull(); VM_NEXT(); }
+  VM_ARITH(Add, R[C], __builtin_add_overflow)
+  VM_ARITH(Sub, R[C], __builtin_sub_overflow)
+  VM_ARITH(Mul, R[C], __builtin_mul_overflow)
+  VM_ARITH(Div, R[C], IntDivFails)
+  VM_ARITH(Mod, R[C], IntModFails)
+  VM_ARITH(AddK, K[C], __builtin_add_overflow)
+  VM_ARITH(SubK, K[C], __builtin_sub_overflow)
+  VM_ARITH(MulK, K[C], __builtin_mul_overflow)
+  VM_ARITH(DivK, K[C], IntDivFails)
+  VM_ARITH(ModK, K[C], IntModFails)
+  VM_CASE(AddI) {
+    const Value& b_ = R[B];
+    int64_t r_;
+    if (b_.is_int() && !__builtin_add_overflow(b_.as_int(), int64_t{GetSC(i)}, &r_)) {
+      R[A].SetInt(r_);
+      VM_NEXT();
+    }
+    if (!Arith(Op::AddI, R[A], b_, Value::Int(GetSC(i)))) goto raise;
+    VM_NEXT();
+  }
+  VM_CASE(Neg) {
+    if (!Negate(R[A], R[B])) goto raise;
+    VM_NEXT();
+  }
+  VM_CASE(Not) { R[A].SetBool(!R[B].truthy()); VM_NEXT(); }
+  VM_CASE(Eq) {
+    const Value& b_ = R[B];
+    const Value& c_ = R[C];
+    R[A].SetBool(b_.is_int() && c_.is_int() ? b_.as_int() == c_.as_int() : value::Equal(b_, c_));
+    VM_NEXT();
+  }
+  VM_CASE(Ne) {
+    const Value& b_ = R[B];
+    const Value& c_ = R[C];
+    R[A].SetBool(b_.is_int() && c_.is_int() ? b_.as_int() != c_.as_int() : !value::Equal(b_, c_));
+    VM_NEXT();
+  }
+  VM_CMP(Lt, <)
+  VM_CMP(Le, <=)
+  VM_CASE(EqK) {
+    const Value& b_ = R[B];
+    const Value& c_ = K[C];
+    R[A].SetBool(b_.is_int() && c_.is_int() ? b_.as_int() == c_.as_int() : value::Equal(b_, c_));
+    VM_NEXT();
+  }
+  VM_CASE(NeK) {
+    const Value& b_ = R[B];
+    const Value& c_ = K[C];
+    R[A].SetBool(b_.is_int() && c_.is_int() ? b_.as_int() != c_.as_int() : !value::Equal(b_, c_));
+    VM_NEXT();
+  }
+  VM_CMPK(LtK, <, Op::Lt, b_, c_)
+  VM_CMPK(LeK, <=, Op::Le, b_, c_)
+  VM_CMPK(GtK, >, Op::Lt, c_, b_)
+  VM_CMPK(GeK, >=, Op::Le, c_, b_)
+  VM_CASE(Jmp) { pc += GetSBx(i); VM_NEXT(); }
+  VM_CASE(JmpF) {
+    if (!R[A].truthy()) pc += GetSBx(i);
+    VM_NEXT();
+  }
+  VM_CASE(JmpT) {
+    if (R[A].truthy()) pc += GetSBx(i);
+    VM_NEXT();
+  }
+  VM_CASE(JmpNN) {
+    if (!R[A].is_null()) pc += GetSBx(i);
+    VM_NEXT();
+  }
+  VM_CASE(NewList) {
+    std::vector<Value> items(R + B, R + B + C);
+    R[A] = Value::List(std::move(items));
+    if (R[A].depth() > value::kMaxValueDepth) {
+      DepthLimit();
+      goto raise;
+    }
+    VM_NEXT();
+  }
+  VM_CASE(Append) {
+    if (!Append(R[A], R[B])) goto raise;
+    VM_NEXT();
+  }
+  VM_CASE(NewRecord) {
+    const value::Shape* shape = shapes_[C];
+    std::vector<Value> fields(R + B, R + B + shape->names.size());
+    R[A] = Value::Record(shape, std::move(fields));
+    if (R[A].depth() > value::kMaxValueDepth) {
+      DepthLimit();
+      goto raise;
+    }
+    VM_NEXT();
+  }
+  VM_CASE(GetField) {
+    if (!GetField(R[A], R[B], C, ic[pc - code - 1])) goto raise;
+    VM_NEXT();
+  }
+  VM_CASE(GetIndex) {
+    if (!GetIndex(R[A], R[B], R[C])) goto raise;
+    VM_NEXT();
+  }
+  VM_CASE(Call) {
+    VM_SAVE();
+    uint32_t caller_base = frames_.back().base;
+    uint32_t callee_base = caller_base + fn->num_regs;
+    const Function& target = module_.functions[B];
+    // Fast path: depth and stack room are fine; PushFrame handles the rest.
+    if (frames_.size() < kMaxCallDepth && stack_.size() >= size_t{callee_base} + target.num_regs) {
+      frames_.push_back(Frame{B, 0, callee_base, caller_base + A});
+    } else if (!PushFrame(B, callee_base, caller_base + A)) {
+      goto raise;
+    }
+    Value* callee = stack_.data() + callee_base;
+    const Value* args = stack_.data() + caller_base + A + 1;
+    for (uint32_t k = 0, n = C; k < n; ++k) callee[k] = args[k];
+    fn = &target;
+    code = fn->code.data();
+    pc = code;
+    R = callee;
+    ic = field_caches_[B].data();
+    VM_NEXT();
+  }
+  VM_CASE(CallB) {
+    Value out;
+    if (!CallBuiltin(static_cast<bytecode::BuiltinId>(B), R + A + 1, C, out, value::Symbols::Global(), error_)) {
+      error_.step.reset();
+      goto raise;
+    }
+    R[A] = std::move(out);
+    VM_NEXT();
+  }
+  VM_CASE(Ret) {
+    Value result = std::move(R[A]);
+    uint32_t ret = frames_.back().ret;
+    if (handlers_.empty()) {  // fast path of PopFrame
+      for (Value *r = R, *end = R + fn->num_regs; r != end; ++r) r->SetNull();
+      frames_.pop_back();
+    } else {
+      PopFrame();
+    }
+    if (frames_.empty()) {
+      phase_ = Phase::Done;
+      Outcome o;
+      o.status = RunStatus::Completed;
+      o.result = std::move(result);
+      return o;
+    }
+    stack_[ret] = std::move(result);
+    VM_LOAD();
+    VM_NEXT();
+  }
+  VM_CASE(Try) {
+    uint32_t catch_pc = static_cast<uint32_t>(pc - code) + GetSBx(i);
+    handlers_.push_back(Handler{static_cast<uint32_t>(frames_.size() - 1), catch_pc, A});
+    VM_NEXT();
+  }
+  VM_CASE(EndTry) {
+    if (!handlers_.empty() && handlers_.back().frame == frames_.size() - 1) handlers_.pop_back();
+    VM_NEXT();
+  }
+  VM_CASE(Fail) {
+    Fail(kKindFail, value::ToDisplayString(R[A]));
+    goto raise;
+  }
+  VM_CASE(Raise) {
+    const Value& e = R[A];
+    value::Symbols& symbols = value::Symbols::Global();
+    auto field = [&](const char* name) -> std::string {
+      const Value* v = e.is_record() ? e.FindField(symbols.Name(name)) : nullptr;
+      return v != nullptr && v->is_string() ? v->str() : "";
+    };
+    Fail(kKindFail, "");
+    error_.kind = field("kind");
+    error_.message = field("message");
+    if (error_.kind.empty()) error_.kind = kKindFail;
+    const Value* step = e.is_record() ? e.FindField(symbols.Name("step")) : nullptr;
+    if (step != nullptr && step->is_string()) error_.step = step->str();
+    goto raise;
+  }
+  VM_CASE(Concat) {
+    if (!Concat(R, A, B, C)) goto raise;
+    VM_NEXT();
+  }
+  VM_CASE(CheckAs) {
+    auto v = value::ConvertTo(R[B], module_, C);
+    if (!v) {
+      Fail(kKindConversion, v.error().message);
+      goto raise;
+    }
+    R[A] = std::move(*v);
+    VM_NEXT();
+  }
+  VM_CASE(ForNext) {
+    Value* loop = R + A;
+    if (!loop[0].is_list()) {
+      Fail(kKindType, fmt::format("cannot iterate over a {}", value::TagName(loop[0].tag())));
+      goto raise;
+    }
+    int64_t index = loop[1].is_int() ? loop[1].as_int() : 0;
+    const auto& items = loop[0].list();
+    if (index >= 0 && static_cast<uint64_t>(index) < items.size()) {
+      loop[2] = items[index];
+      loop[1].SetInt(index + 1);
+    } else {
+      pc += GetSBx(i);
+    }
+    VM_NEXT();
+  }
+  VM_CASE(Effect) {
+    auto v = options_.host->Effect(static_cast<bytecode::EffectId>(B), ++effect_seq_);
+    if (!v) {
+      Fail(kKindInternal, v.error().message);
+      goto raise;
+    }
+    R[A] = std::move(*v);
+    VM_NEXT();
+  }
+  VM_CASE(Compensate) {
+    compensations_.push_back(Compensation{B, R[A]});
+    VM_NEXT();
+  }
+  VM_CASE(Step)
+  VM_CASE(Approve)
+  VM_CASE(Wait)
+  VM_CASE(Sleep)
+  VM_CASE(Checkpoint) {
+    VM_SAVE();
+    SuspendReason reason;
+    if (!StepReason(i, R, reason)) goto raise;
+    Op op = bytecode::GetOp(i);
+    bool has_value = op == Op::Step || op == Op::Approve || op == Op::Wait;
+    return Suspend(std::move(reason), has_value ? A : kNoSlot);
+  }
+
+#if !FLOW_COMPUTED_GOTO
+  }
+  FLOW_CHECK(false, "unknown opcode (the verifier rejects these)");
+#endif
+
+raise:
+  VM_SAVE();
+  if (!Raise()) {
+    Outcome o;
+    o.status = RunStatus::Failed;
+    o.error = error_;
+    return o;
+  }
+  VM_LOAD();
+  VM_NEXT();
+
+#undef VM_LOAD
+#undef VM_SAVE
+#undef VM_CASE
+#undef VM_NEXT
+#undef VM_ARITH
+#undef VM_CMP
+#undef VM_CMPK
+#undef A
+#undef B
+#undef C
+}
+
+}  // namespace flow::interp

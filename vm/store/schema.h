@@ -1,0 +1,85 @@
+// The SQLite schema as numbered migrations. Migration N brings a database
+// from user_version N-1 to N; each runs in its own BEGIN IMMEDIATE
+// transaction and ends by setting PRAGMA user_version. APPEND ONLY: never
+// edit a released migration, add the next one (and document its columns in
+// docs/store.md).
+#pragma once
+
+namespace flow::store {
+
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+inline constexpr Migration kMigrations[] = {
+    {1, R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+INSERT INTO meta (key, value) VALUES ('application', 'flow');
+
+CREATE TABLE programs (
+  hash       TEXT PRIMARY KEY,
+  bytes      BLOB NOT NULL,
+  created_ms INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE runs (
+  id              TEXT PRIMARY KEY,
+  program_hash    TEXT NOT NULL REFERENCES programs (hash),
+  workflow        TEXT NOT NULL,
+  status          TEXT NOT NULL
+                  CHECK (status IN ('running', 'waiting', 'completed', 'failed', 'cancelled')),
+  waiting_reason  TEXT CHECK (waiting_reason IN ('approval', 'signal', 'timer', 'retry')),
+  waiting         TEXT,
+  input           TEXT NOT NULL,
+  result          TEXT,
+  error           TEXT,
+  wake_at_ms      INTEGER,
+  created_ms      INTEGER NOT NULL,
+  updated_ms      INTEGER NOT NULL,
+  lease_owner     TEXT,
+  lease_expiry_ms INTEGER
+) STRICT;
+CREATE INDEX runs_by_status ON runs (status, wake_at_ms);
+
+CREATE TABLE journal (
+  run_id  TEXT NOT NULL REFERENCES runs (id),
+  seq     INTEGER NOT NULL CHECK (seq >= 1),
+  type    TEXT NOT NULL,
+  step    INTEGER,
+  attempt INTEGER NOT NULL DEFAULT 0,
+  data    TEXT NOT NULL DEFAULT '{}',
+  at_ms   INTEGER NOT NULL,
+  PRIMARY KEY (run_id, seq)
+) STRICT, WITHOUT ROWID;
+CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal
+  BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
+  BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+
+CREATE TABLE state (
+  run_id      TEXT PRIMARY KEY REFERENCES runs (id),
+  bytes       BLOB NOT NULL,
+  journal_seq INTEGER NOT NULL,
+  updated_ms  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE checkpoints (
+  run_id      TEXT NOT NULL REFERENCES runs (id),
+  name        TEXT NOT NULL,
+  journal_seq INTEGER NOT NULL,
+  bytes       BLOB NOT NULL,
+  created_ms  INTEGER NOT NULL,
+  PRIMARY KEY (run_id, journal_seq)
+) STRICT;
+
+PRAGMA user_version = 1;
+)sql"},
+};
+
+inline constexpr int kSchemaVersion = 1;
+
+}  // namespace flow::store

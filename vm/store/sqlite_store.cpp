@@ -1,0 +1,375 @@
+// The SQLite implementation of Store (store.h): opening with inspection,
+// migrations, and one BEGIN IMMEDIATE transaction per durable point.
+#include <sys/stat.h>
+
+#include <fmt/format.h>
+
+#include "vm/store/schema.h"
+#include "vm/store/sqlite.h"
+#include "vm/store/store.h"
+
+namespace flow::store {
+
+namespace {
+
+constexpr int kNewDatabase = -1;
+
+// The columns ReadRun expects, in order (a macro so it joins literals).
+#define FLOW_SELECT_RUN                                                                                   \
+  "SELECT id, program_hash, workflow, status, waiting_reason, waiting, input, result, error, wake_at_ms, " \
+  "created_ms, updated_ms, lease_owner, lease_expiry_ms FROM runs"
+
+// Rolls back unless committed: every early return leaves nothing behind.
+class Tx {
+ public:
+  explicit Tx(Db& db) : db_(db) {}
+  ~Tx() {
+    if (open_) (void)db_.Exec("ROLLBACK");
+  }
+  auto Begin() -> Status {
+    auto s = db_.Exec("BEGIN IMMEDIATE");
+    open_ = s.ok();
+    return s;
+  }
+  auto Commit() -> Status {
+    auto s = db_.Exec("COMMIT");
+    if (s.ok()) open_ = false;
+    return s;
+  }
+
+ private:
+  Db& db_;
+  bool open_ = false;
+};
+
+#define FLOW_TRY(expr)              \
+  do {                              \
+    auto status_ = (expr);          \
+    if (!status_) return status_.error(); \
+  } while (0)
+
+// Looks at an existing file read-only: its schema version, kNewDatabase
+// when it is empty, or an Error when it is not ours or too new.
+auto Inspect(const std::string& path) -> Result<int> {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0 || st.st_size == 0) return kNewDatabase;
+  auto db = Db::Open(path, SQLITE_OPEN_READONLY);
+  if (!db) return db.error();
+  auto count = (*db)->Prepare("SELECT count(*) FROM sqlite_schema");
+  if (!count) {
+    int code = sqlite3_extended_errcode((*db)->handle());
+    if (code == SQLITE_NOTADB) return Error{"'" + path + "' is not a flow database (not an SQLite file)"};
+    return Error{"'" + path + "' cannot be read: " + (*db)->ErrorText()};
+  }
+  auto row = (*count)->Step();
+  if (!row) return Error{"'" + path + "' is corrupt or not a database: " + (*db)->ErrorText()};
+  if ((*count)->Int(0) == 0) return kNewDatabase;
+  auto meta = (*db)->Prepare("SELECT value FROM meta WHERE key = 'application'");
+  if (!meta) return Error{"'" + path + "' is not a flow database (an SQLite file without flow's tables)"};
+  auto app = (*meta)->Step();
+  if (!app || !*app || (*meta)->Text(0) != "flow") {
+    return Error{"'" + path + "' is not a flow database (its meta table does not say flow)"};
+  }
+  auto version = (*db)->Prepare("PRAGMA user_version");
+  if (!version || !(*version)->Step().ok()) return Error{"'" + path + "' cannot be read: " + (*db)->ErrorText()};
+  int v = static_cast<int>((*version)->Int(0));
+  if (v > kSchemaVersion) {
+    return Error{fmt::format("'{}' has schema version {}, newer than this flow supports ({}); upgrade flow", path, v,
+                             kSchemaVersion)};
+  }
+  return v;
+}
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(std::unique_ptr<Db> db) : db_(std::move(db)) {}
+
+  auto Migrate() -> Status {
+    for (const Migration& m : kMigrations) {
+      Tx tx(*db_);
+      FLOW_TRY(tx.Begin());
+      // Re-read inside the transaction: another process may have migrated.
+      auto v = db_->Prepare("PRAGMA user_version");
+      if (!v) return v.error();
+      FLOW_TRY((*v)->Step());
+      if ((*v)->Int(0) >= m.version) continue;
+      (*v)->Reset();
+      FLOW_TRY(db_->Exec(m.sql));
+      FLOW_TRY(tx.Commit());
+    }
+    return Ok{};
+  }
+
+  auto PutProgram(const std::string& hash, const std::string& bytes) -> Status override {
+    auto existing = GetProgram(hash);
+    if (existing) {
+      if (*existing != bytes) return Error{"program " + hash + " is stored with different bytes"};
+      return Ok{};
+    }
+    auto s = db_->Prepare("INSERT INTO programs (hash, bytes, created_ms) VALUES (?1, ?2, strftime('%s','now') * 1000)");
+    if (!s) return s.error();
+    (*s)->Bind(1, hash);
+    (*s)->BindBlob(2, bytes);
+    return (*s)->Run();
+  }
+
+  auto GetProgram(const std::string& hash) -> Result<std::string> override {
+    auto s = db_->Prepare("SELECT bytes FROM programs WHERE hash = ?1");
+    if (!s) return s.error();
+    (*s)->Bind(1, hash);
+    auto row = (*s)->Step();
+    if (!row) return row.error();
+    if (!*row) return Error{"no stored program " + hash};
+    return (*s)->Text(0);
+  }
+
+  auto CreateRun(const RunRecord& run, const JournalEvent& started, const std::string& state) -> Status override {
+    Tx tx(*db_);
+    FLOW_TRY(tx.Begin());
+    auto exists = GetRun(run.id);
+    if (!exists) return exists.error();
+    if (*exists) return Error{"run '" + run.id + "' already exists"};
+    auto s = db_->Prepare(
+        "INSERT INTO runs (id, program_hash, workflow, status, waiting_reason, waiting, input, result, error, "
+        "wake_at_ms, created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)");
+    if (!s) return s.error();
+    Stmt& st = **s;
+    st.Bind(1, run.id);
+    st.Bind(2, run.program_hash);
+    st.Bind(3, run.workflow);
+    st.Bind(4, StatusName(run.status));
+    st.BindOptText(5, run.waiting_reason);
+    st.BindOptText(6, run.waiting);
+    st.Bind(7, run.input);
+    st.BindOptText(8, run.result);
+    st.BindOptText(9, run.error);
+    if (run.wake_at_ms >= 0) st.Bind(10, run.wake_at_ms); else st.BindNull(10);
+    st.Bind(11, run.created_ms);
+    if (auto r = st.Run(); !r) {
+      if (sqlite3_extended_errcode(db_->handle()) == SQLITE_CONSTRAINT_FOREIGNKEY) {
+        return Error{"run '" + run.id + "' names program " + run.program_hash + ", which is not stored"};
+      }
+      return r;
+    }
+    FLOW_TRY(AppendEvent(run.id, 1, started));
+    FLOW_TRY(SaveState(run.id, state, 1, run.created_ms));
+    return tx.Commit();
+  }
+
+  auto GetRun(const std::string& id) -> Result<std::optional<RunRecord>> override {
+    auto s = db_->Prepare(FLOW_SELECT_RUN " WHERE id = ?1");
+    if (!s) return s.error();
+    (*s)->Bind(1, id);
+    auto row = (*s)->Step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<RunRecord>();
+    return std::optional<RunRecord>(ReadRun(**s));
+  }
+
+  auto ListRuns(std::optional<RunStatus> status) -> Result<std::vector<RunRecord>> override {
+    auto s = db_->Prepare(FLOW_SELECT_RUN " WHERE ?1 IS NULL OR status = ?1 ORDER BY created_ms DESC, id");
+    if (!s) return s.error();
+    if (status) (*s)->Bind(1, StatusName(*status)); else (*s)->BindNull(1);
+    std::vector<RunRecord> runs;
+    for (;;) {
+      auto row = (*s)->Step();
+      if (!row) return row.error();
+      if (!*row) return runs;
+      runs.push_back(ReadRun(**s));
+    }
+  }
+
+  auto Commit(const DurableUpdate& u) -> Result<std::vector<int64_t>> override {
+    Tx tx(*db_);
+    FLOW_TRY(tx.Begin());
+    auto last = db_->Prepare("SELECT COALESCE(MAX(seq), 0), (SELECT count(*) FROM runs WHERE id = ?1) FROM journal WHERE run_id = ?1");
+    if (!last) return last.error();
+    (*last)->Bind(1, u.run_id);
+    FLOW_TRY((*last)->Step());
+    int64_t seq = (*last)->Int(0);
+    if ((*last)->Int(1) == 0) return Error{"unknown run '" + u.run_id + "'"};
+    std::vector<int64_t> seqs;
+    for (const JournalEvent& e : u.events) {
+      FLOW_TRY(AppendEvent(u.run_id, ++seq, e));
+      seqs.push_back(seq);
+    }
+    FLOW_TRY(UpdateRun(u));
+    if (u.state) FLOW_TRY(SaveState(u.run_id, *u.state, seq, u.now_ms));
+    if (u.checkpoint) {
+      if (!u.state) return Error{"a checkpoint needs the state to keep"};
+      auto c = db_->Prepare("INSERT INTO checkpoints (run_id, name, journal_seq, bytes, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)");
+      if (!c) return c.error();
+      (*c)->Bind(1, u.run_id);
+      (*c)->Bind(2, *u.checkpoint);
+      (*c)->Bind(3, seq);
+      (*c)->BindBlob(4, *u.state);
+      (*c)->Bind(5, u.now_ms);
+      FLOW_TRY((*c)->Run());
+    }
+    FLOW_TRY(tx.Commit());
+    return seqs;
+  }
+
+  auto Journal(const std::string& run_id) -> Result<std::vector<JournalEvent>> override {
+    auto s = db_->Prepare("SELECT seq, type, step, attempt, data, at_ms FROM journal WHERE run_id = ?1 ORDER BY seq");
+    if (!s) return s.error();
+    (*s)->Bind(1, run_id);
+    std::vector<JournalEvent> events;
+    for (;;) {
+      auto row = (*s)->Step();
+      if (!row) return row.error();
+      if (!*row) return events;
+      Stmt& st = **s;
+      events.push_back(JournalEvent{st.Int(0), st.Text(1), st.IsNull(2) ? -1 : st.Int(2), st.Int(3), st.Text(4), st.Int(5)});
+    }
+  }
+
+  auto LoadState(const std::string& run_id) -> Result<std::optional<std::string>> override {
+    return OneBlob("SELECT bytes FROM state WHERE run_id = ?1", run_id, "");
+  }
+
+  auto Checkpoints(const std::string& run_id) -> Result<std::vector<Checkpoint>> override {
+    auto s = db_->Prepare("SELECT name, journal_seq, created_ms FROM checkpoints WHERE run_id = ?1 ORDER BY journal_seq");
+    if (!s) return s.error();
+    (*s)->Bind(1, run_id);
+    std::vector<Checkpoint> out;
+    for (;;) {
+      auto row = (*s)->Step();
+      if (!row) return row.error();
+      if (!*row) return out;
+      out.push_back(Checkpoint{(*s)->Text(0), (*s)->Int(1), (*s)->Int(2)});
+    }
+  }
+
+  auto CheckpointState(const std::string& run_id, const std::string& name) -> Result<std::optional<std::string>> override {
+    // The latest checkpoint with that name.
+    return OneBlob("SELECT bytes FROM checkpoints WHERE run_id = ?1 AND name = ?2 ORDER BY journal_seq DESC LIMIT 1",
+                   run_id, name);
+  }
+
+ private:
+  static auto ReadRun(const Stmt& st) -> RunRecord {
+    RunRecord r;
+    r.id = st.Text(0);
+    r.program_hash = st.Text(1);
+    r.workflow = st.Text(2);
+    r.status = ParseStatus(st.Text(3)).value_or(RunStatus::Failed);
+    r.waiting_reason = st.Text(4);
+    r.waiting = st.Text(5);
+    r.input = st.Text(6);
+    r.result = st.Text(7);
+    r.error = st.Text(8);
+    r.wake_at_ms = st.IsNull(9) ? -1 : st.Int(9);
+    r.created_ms = st.Int(10);
+    r.updated_ms = st.Int(11);
+    r.lease_owner = st.Text(12);
+    r.lease_expiry_ms = st.IsNull(13) ? -1 : st.Int(13);
+    return r;
+  }
+
+  auto OneBlob(const char* sql, const std::string& a, const std::string& b) -> Result<std::optional<std::string>> {
+    auto s = db_->Prepare(sql);
+    if (!s) return s.error();
+    (*s)->Bind(1, a);
+    if (!b.empty()) (*s)->Bind(2, b);
+    auto row = (*s)->Step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<std::string>();
+    return std::optional<std::string>((*s)->Text(0));
+  }
+
+  auto AppendEvent(const std::string& run_id, int64_t seq, const JournalEvent& e) -> Status {
+    auto s = db_->Prepare("INSERT INTO journal (run_id, seq, type, step, attempt, data, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    if (!s) return s.error();
+    Stmt& st = **s;
+    st.Bind(1, run_id);
+    st.Bind(2, seq);
+    st.Bind(3, e.type);
+    if (e.step >= 0) st.Bind(4, e.step); else st.BindNull(4);
+    st.Bind(5, e.attempt);
+    st.Bind(6, e.data.empty() ? std::string("{}") : e.data);
+    st.Bind(7, e.at_ms);
+    return st.Run();
+  }
+
+  auto SaveState(const std::string& run_id, const std::string& bytes, int64_t seq, int64_t now) -> Status {
+    auto s = db_->Prepare(
+        "INSERT INTO state (run_id, bytes, journal_seq, updated_ms) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT (run_id) DO UPDATE SET bytes = excluded.bytes, journal_seq = excluded.journal_seq, "
+        "updated_ms = excluded.updated_ms");
+    if (!s) return s.error();
+    (*s)->Bind(1, run_id);
+    (*s)->BindBlob(2, bytes);
+    (*s)->Bind(3, seq);
+    (*s)->Bind(4, now);
+    return (*s)->Run();
+  }
+
+  // Each optional column has a flag bind: 1 = set it (NULL for ""), 0 = keep.
+  auto UpdateRun(const DurableUpdate& u) -> Status {
+    auto s = db_->Prepare(
+        "UPDATE runs SET "
+        "status = CASE ?2 WHEN 1 THEN ?3 ELSE status END, "
+        "waiting_reason = CASE ?4 WHEN 1 THEN ?5 ELSE waiting_reason END, "
+        "waiting = CASE ?6 WHEN 1 THEN ?7 ELSE waiting END, "
+        "result = CASE ?8 WHEN 1 THEN ?9 ELSE result END, "
+        "error = CASE ?10 WHEN 1 THEN ?11 ELSE error END, "
+        "wake_at_ms = CASE ?12 WHEN 1 THEN ?13 ELSE wake_at_ms END, "
+        "updated_ms = ?14 WHERE id = ?1");
+    if (!s) return s.error();
+    Stmt& st = **s;
+    st.Bind(1, u.run_id);
+    auto opt_text = [&](int flag, const std::optional<std::string>& v) {
+      st.Bind(flag, int64_t{v.has_value()});
+      if (v) st.BindOptText(flag + 1, *v); else st.BindNull(flag + 1);
+    };
+    opt_text(2, u.status ? std::optional<std::string>(StatusName(*u.status)) : std::nullopt);
+    opt_text(4, u.waiting_reason);
+    opt_text(6, u.waiting);
+    opt_text(8, u.result);
+    opt_text(10, u.error);
+    st.Bind(12, int64_t{u.wake_at_ms.has_value()});
+    if (u.wake_at_ms && *u.wake_at_ms >= 0) st.Bind(13, *u.wake_at_ms); else st.BindNull(13);
+    st.Bind(14, u.now_ms);
+    return st.Run();
+  }
+
+  std::unique_ptr<Db> db_;
+};
+
+}  // namespace
+
+auto StatusName(RunStatus s) -> const char* {
+  switch (s) {
+    case RunStatus::Running: return "running";
+    case RunStatus::Waiting: return "waiting";
+    case RunStatus::Completed: return "completed";
+    case RunStatus::Failed: return "failed";
+    case RunStatus::Cancelled: return "cancelled";
+  }
+  return "?";
+}
+
+auto ParseStatus(const std::string& name) -> std::optional<RunStatus> {
+  for (auto s : {RunStatus::Running, RunStatus::Waiting, RunStatus::Completed, RunStatus::Failed, RunStatus::Cancelled}) {
+    if (name == StatusName(s)) return s;
+  }
+  return std::nullopt;
+}
+
+auto OpenSqliteStore(const std::string& path, SqliteOptions options) -> Result<std::unique_ptr<Store>> {
+  auto version = Inspect(path);
+  if (!version) return version.error();
+  int flags = SQLITE_OPEN_READWRITE | (*version == kNewDatabase ? SQLITE_OPEN_CREATE : 0);
+  auto db = Db::Open(path, flags);
+  if (!db) return db.error();
+  sqlite3_busy_timeout((*db)->handle(), options.busy_timeout_ms);
+  FLOW_TRY((*db)->Exec("PRAGMA journal_mode = WAL"));
+  FLOW_TRY((*db)->Exec("PRAGMA foreign_keys = ON"));
+  FLOW_TRY((*db)->Exec(options.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
+  auto store = std::make_unique<SqliteStore>(std::move(*db));
+  if (auto m = store->Migrate(); !m) return Error{"cannot initialise '" + path + "': " + m.error().message};
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace flow::store

@@ -1,0 +1,121 @@
+// The durable store of runs: one interface, so the SQLite store of this
+// milestone and the PostgreSQL store of a later one are interchangeable.
+//
+// Everything a durable point writes goes through Commit() as one
+// DurableUpdate, applied in one transaction (SPEC §4: the step result, the
+// VM state after it and the journal event land together or not at all).
+// The journal is append-only; its seq numbers are assigned by the store,
+// from 1 per run. docs/store.md describes every table and column.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vm/base/result.h"
+
+namespace flow::store {
+
+enum class RunStatus : uint8_t { Running, Waiting, Completed, Failed, Cancelled };
+auto StatusName(RunStatus s) -> const char*;
+auto ParseStatus(const std::string& name) -> std::optional<RunStatus>;
+
+struct RunRecord {
+  std::string id;
+  std::string program_hash;
+  std::string workflow;
+  RunStatus status = RunStatus::Running;
+  std::string waiting_reason;  // "", "approval", "signal", "timer", "retry"
+  std::string waiting;         // JSON details of the wait ("" when not waiting)
+  std::string input;           // JSON
+  std::string result;          // JSON, "" unless completed
+  std::string error;           // JSON {kind, message, step}, "" unless failed/cancelled
+  int64_t wake_at_ms = -1;     // when a timer/retry/approval timeout is due, -1 if never
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+  std::string lease_owner;     // "" when no process owns the run
+  int64_t lease_expiry_ms = -1;
+};
+
+struct JournalEvent {
+  int64_t seq = 0;             // assigned by the store on append
+  std::string type;            // started, step_started, step_completed, ...
+  int64_t step = -1;           // step position (the run's step counter), -1 if none
+  int64_t attempt = 0;         // 1.. for step events, 0 otherwise
+  std::string data = "{}";     // JSON
+  int64_t at_ms = 0;
+};
+
+// One durable point. Absent optionals leave the column as it is.
+struct DurableUpdate {
+  std::string run_id;
+  std::optional<RunStatus> status;
+  std::optional<std::string> waiting_reason;
+  std::optional<std::string> waiting;
+  std::optional<std::string> result;
+  std::optional<std::string> error;
+  std::optional<int64_t> wake_at_ms;
+  std::vector<JournalEvent> events;   // appended in order
+  std::optional<std::string> state;   // the VM state after this point
+  std::optional<std::string> checkpoint;  // also keep `state` under this label
+  int64_t now_ms = 0;
+};
+
+struct Checkpoint {
+  std::string name;
+  int64_t journal_seq = 0;
+  int64_t created_ms = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Stores a compiled program under its content hash; storing the same
+  // hash again is a no-op. A hash already stored with different bytes is an
+  // Error (a collision or a corrupt row, never silently replaced).
+  virtual auto PutProgram(const std::string& hash, const std::string& bytes) -> Status = 0;
+  // The bytes of a stored program; an Error when unknown.
+  virtual auto GetProgram(const std::string& hash) -> Result<std::string> = 0;
+
+  // Creates a run with its `started` event and initial state, atomically.
+  // An Error when the id exists ("run 'x' already exists") or the program
+  // is not stored.
+  virtual auto CreateRun(const RunRecord& run, const JournalEvent& started, const std::string& state)
+      -> Status = 0;
+  // The run, or nullopt when there is none with this id.
+  virtual auto GetRun(const std::string& id) -> Result<std::optional<RunRecord>> = 0;
+  // All runs, newest first, optionally only those with `status`.
+  virtual auto ListRuns(std::optional<RunStatus> status) -> Result<std::vector<RunRecord>> = 0;
+
+  // Applies one durable point in one transaction; returns the seqs
+  // assigned to update.events. An Error leaves nothing changed.
+  virtual auto Commit(const DurableUpdate& update) -> Result<std::vector<int64_t>> = 0;
+
+  // The run's journal in seq order.
+  virtual auto Journal(const std::string& run_id) -> Result<std::vector<JournalEvent>> = 0;
+  // The latest VM state of the run, or nullopt when it has none.
+  virtual auto LoadState(const std::string& run_id) -> Result<std::optional<std::string>> = 0;
+  // Checkpoints of a run, oldest first, and the state saved with one.
+  virtual auto Checkpoints(const std::string& run_id) -> Result<std::vector<Checkpoint>> = 0;
+  virtual auto CheckpointState(const std::string& run_id, const std::string& name)
+      -> Result<std::optional<std::string>> = 0;
+};
+
+struct SqliteOptions {
+  // synchronous=FULL by default: a committed durable point survives power
+  // loss. NORMAL is faster and only risks the last commits on power loss.
+  bool synchronous_full = true;
+  // How long a writer waits for another process's transaction.
+  int busy_timeout_ms = 5000;
+};
+
+// Opens (creating if absent) the SQLite store at `path`. A file that is not
+// an SQLite database, not a flow database, or has a newer schema version is
+// an Error, and the file is left untouched: it is inspected read-only first
+// and tables are only created in a new or empty file.
+auto OpenSqliteStore(const std::string& path, SqliteOptions options = {}) -> Result<std::unique_ptr<Store>>;
+
+}  // namespace flow::store
