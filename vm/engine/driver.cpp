@@ -58,6 +58,7 @@ auto Driver::Commit(store::DurableUpdate u) -> Status {
   u.events = std::move(all);
   auto seqs = store_.Commit(u);
   if (!seqs) return seqs.error();
+  if (++commits_ == options_.crash_after_commits) return Error{"simulated crash after a durable point"};
   return Ok{};
 }
 
@@ -123,6 +124,12 @@ auto Driver::Suspend(std::string_view event, json data, const std::string& reaso
   return r;
 }
 
+// A suspension's report as "stop driving".
+static auto Stop(Result<RunReport> r) -> Result<std::optional<RunReport>> {
+  if (!r) return r.error();
+  return std::optional<RunReport>(std::move(*r));
+}
+
 auto Driver::OnSuspend(const interp::SuspendReason& reason) -> Result<std::optional<RunReport>> {
   const int64_t now = NowMs();
   auto opt_ms = [](int64_t ms) { return ms < 0 ? json() : json(ms); };
@@ -144,21 +151,21 @@ auto Driver::OnSuspend(const interp::SuspendReason& reason) -> Result<std::optio
       int64_t wake = reason.timeout_ms < 0 ? -1 : now + reason.timeout_ms;
       json waiting{{"kind", "approval"}, {"prompt", reason.text}, {"from", from}};
       if (wake >= 0) waiting["timeout_at"] = value::FormatTime(wake);
-      return Suspend(events::kApprovalRequested,
+      return Stop(Suspend(events::kApprovalRequested,
                      json{{"prompt", reason.text}, {"from", from}, {"timeout_ms", opt_ms(reason.timeout_ms)}},
-                     "approval", waiting, wake);
+                     "approval", waiting, wake));
     }
     case SuspendKind::Signal: {
       int64_t wake = reason.timeout_ms < 0 ? -1 : now + reason.timeout_ms;
       json waiting{{"kind", "signal"}, {"event", reason.text}};
       if (wake >= 0) waiting["timeout_at"] = value::FormatTime(wake);
-      return Suspend(events::kSignalAwaited, json{{"event", reason.text}, {"timeout_ms", opt_ms(reason.timeout_ms)}},
-                     "signal", waiting, wake);
+      return Stop(Suspend(events::kSignalAwaited, json{{"event", reason.text}, {"timeout_ms", opt_ms(reason.timeout_ms)}},
+                          "signal", waiting, wake));
     }
     case SuspendKind::Timer: {
       int64_t wake = now + std::max<int64_t>(reason.duration_ms, 0);
-      return Suspend(events::kTimerStarted, json{{"duration_ms", reason.duration_ms}, {"wake_at_ms", wake}},
-                     "timer", json{{"kind", "timer"}, {"wake_at", value::FormatTime(wake)}}, wake);
+      return Stop(Suspend(events::kTimerStarted, json{{"duration_ms", reason.duration_ms}, {"wake_at_ms", wake}},
+                          "timer", json{{"kind", "timer"}, {"wake_at", value::FormatTime(wake)}}, wake));
     }
   }
   return Error{"internal error: unknown suspension kind"};

@@ -99,6 +99,7 @@ class Driver {
   interp::EffectLog log_;
   interp::Vm vm_;
   int64_t steps_ = 0;  // step positions used so far
+  int commits_ = 0;    // durable points committed by this Driver
   std::map<std::string, LoadedConnector> connectors_;
 };
 

@@ -38,6 +38,10 @@ inline constexpr std::chrono::milliseconds kMaxInProcessBackoff{60'000};
 
 struct EngineOptions {
   std::chrono::milliseconds max_in_process_backoff = kMaxInProcessBackoff;
+  // Tests only: after the N-th durable point the driver commits (counted
+  // from 1, run start excluded) it stops with an Error, as if the process
+  // had died right after that commit. -1: never.
+  int crash_after_commits = -1;
 };
 
 // What a command reports about a run once the engine let go of it.
