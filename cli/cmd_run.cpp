@@ -85,6 +85,11 @@ auto RunRun(const RunOptions& o) -> int {
         std::fprintf(stderr, "flow: run '%s' already exists with a different program\n", o.id.c_str());
         return kExitUsage;
       }
+      if ((*existing)->workflow != program->module.functions[fn].name) {
+        std::fprintf(stderr, "flow: run '%s' already exists for workflow '%s'\n", o.id.c_str(),
+                     (*existing)->workflow.c_str());
+        return kExitUsage;
+      }
       auto report = engine::ReportRun(**store, **existing);
       if (!report) {
         std::fprintf(stderr, "flow: %s\n", report.error().message.c_str());
