@@ -21,6 +21,7 @@
 #include "vm/connectors/http_client.h"
 #include "vm/engine/events.h"
 #include "vm/engine/input_check.h"
+#include "vm/engine/lease.h"
 #include "vm/engine/run_driver.h"
 #include "vm/store/store.h"
 
@@ -400,6 +401,41 @@ TEST_F(EngineTest, InputValidationSpeaksFlowTypes) {
   EXPECT_EQ(check(R"({"items": [{"qty": 1}], "plan": "pro"})"), "$.items[0].sku: missing");
   EXPECT_EQ(check(R"({"items": [], "plan": "gold"})"), R"($.plan: expected "free" | "pro", got "gold")");
   EXPECT_EQ(check(R"({"items": [], "plan": "free", "note": 3})"), "$.note: expected string, got int");
+}
+
+TEST_F(EngineTest, LeaseIsReleasedAndRespectedAcrossProcessesAndHosts) {
+  const char* src = "workflow w() -> string {\n  let d = approve \"go?\"\n  return d.by\n}\n";
+  auto r = Start(src, json::object(), "r13");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->status, store::RunStatus::Waiting);
+  EXPECT_EQ((*store_->GetRun("r13"))->lease_owner, "");  // released on exit
+  const std::string me = ThisLeaseOwner();
+  const std::string host = me.substr(me.find('@') + 1);
+  const int64_t now = NowMs();
+  auto hold = [&](const std::string& owner, int64_t expiry) {
+    ASSERT_TRUE(store_->ReleaseLease("r13", (*store_->GetRun("r13"))->lease_owner).ok());
+    auto h = store_->TakeLease("r13", owner, now, expiry, "");
+    ASSERT_TRUE(h.ok() && *h == owner);
+  };
+  // Another host, lease live: refused; expired: taken over.
+  hold("1@other-host", now + 60'000);
+  auto refused = ResumeRun(*store_, "r13");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message, "run r13 is owned by pid 1 on other-host");
+  hold("1@other-host", now - 1);
+  EXPECT_TRUE(ResumeRun(*store_, "r13").ok());
+  // This host, owner alive (our parent): refused even when expired.
+  hold(std::to_string(::getppid()) + "@" + host, now - 1);
+  EXPECT_FALSE(ResumeRun(*store_, "r13").ok());
+  // This host, owner dead: taken over at once.
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, nullptr, 0);
+  hold(std::to_string(child) + "@" + host, now + 60'000);
+  auto taken = ResumeRun(*store_, "r13");
+  ASSERT_TRUE(taken.ok()) << taken.error().message;
+  EXPECT_EQ(taken->status, store::RunStatus::Waiting);
+  EXPECT_EQ((*store_->GetRun("r13"))->lease_owner, "");
 }
 
 #ifdef FLOW_BINARY

@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "vm/engine/events.h"
+#include "vm/engine/lease.h"
 #include "vm/value/convert.h"
 #include "vm/value/shape.h"
 #include "vm/value/time_format.h"
@@ -31,7 +32,9 @@ Driver::Driver(store::Store& store, const bytecode::Module& module, std::string 
       journal_(std::move(journal)),
       options_(options),
       log_(std::move(effects)),
-      vm_(module, interp::VmOptions{.host = &log_}) {
+      vm_(module, interp::VmOptions{.host = &log_}),
+      renewed_ms_(NowMs()) {
+  if (options_.lease_owner.empty()) options_.lease_owner = ThisLeaseOwner();
   for (const auto& e : journal_) {
     if (e.type == events::kStepStarted || e.type == events::kStepCompleted || e.type == events::kStepFailed) {
       steps_ = std::max(steps_, e.step);
@@ -49,7 +52,18 @@ auto Driver::Event(std::string_view type, json data, int64_t step, int64_t attem
   return e;
 }
 
+auto Driver::Heartbeat() -> Status {
+  const int64_t now = NowMs();
+  if (now - renewed_ms_ < kLeaseRenewInterval.count()) return Ok{};
+  auto holder = store_.TakeLease(run_id_, options_.lease_owner, now, now + kLeaseDuration.count(), "");
+  if (!holder) return holder.error();
+  if (*holder != options_.lease_owner) return Error{fmt::format("run {} lost its lease to {}", run_id_, *holder)};
+  renewed_ms_ = now;
+  return Ok{};
+}
+
 auto Driver::Commit(store::DurableUpdate u) -> Status {
+  if (auto s = Heartbeat(); !s) return s;
   u.run_id = run_id_;
   u.now_ms = NowMs();
   std::vector<store::JournalEvent> all;

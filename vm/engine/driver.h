@@ -65,6 +65,8 @@ class Driver {
   };
 
   auto Commit(store::DurableUpdate u) -> Status;
+  // Renews the lease when kLeaseRenewInterval has passed since the last time.
+  auto Heartbeat() -> Status;
   auto Event(std::string_view type, json data, int64_t step = -1, int64_t attempt = 0) -> store::JournalEvent;
   auto StepName(uint32_t desc) const -> std::string;
   auto Connector(const std::string& name) -> Result<const LoadedConnector*>;
@@ -79,7 +81,7 @@ class Driver {
       -> Result<std::optional<RunReport>>;
   auto Compensate(const interp::WorkflowError& error) -> Result<RunReport>;
   auto CompensateOne(int64_t pos, const interp::Compensation& c) -> Result<std::string>;
-  auto WaitUntil(int64_t at_ms) -> void;
+  auto WaitUntil(int64_t at_ms) -> Status;
 
   // driver.cpp
   auto OnSuspend(const interp::SuspendReason& reason) -> Result<std::optional<RunReport>>;
@@ -100,6 +102,7 @@ class Driver {
   interp::Vm vm_;
   int64_t steps_ = 0;  // step positions used so far
   int commits_ = 0;    // durable points committed by this Driver
+  int64_t renewed_ms_ = 0;  // when the lease was last taken or renewed
   std::map<std::string, LoadedConnector> connectors_;
 };
 

@@ -16,6 +16,7 @@
 #include "stdlib/builtin_connectors.h"
 #include "vm/engine/driver.h"
 #include "vm/engine/events.h"
+#include "vm/engine/lease.h"
 #include "vm/value/convert.h"
 #include "vm/value/time_format.h"
 
@@ -92,9 +93,14 @@ auto Driver::Attempt(const StepCall& call, int attempt) -> conn::StepOutcome {
   return conn::PerformAttempt(a);
 }
 
-void Driver::WaitUntil(int64_t at_ms) {
-  int64_t left = at_ms - NowMs();
-  if (left > 0) std::this_thread::sleep_for(std::chrono::milliseconds(left));
+// Sleeps until `at_ms`, renewing the lease on the way.
+auto Driver::WaitUntil(int64_t at_ms) -> Status {
+  for (;;) {
+    if (auto s = Heartbeat(); !s) return s;
+    int64_t left = at_ms - NowMs();
+    if (left <= 0) return Ok{};
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(left, kLeaseRenewInterval.count())));
+  }
 }
 
 // Attempts from `first_attempt` until success, a final failure, or a
@@ -145,7 +151,9 @@ auto Driver::RunStep(const StepCall& call, int first_attempt, bool resent) -> Re
     f.events.push_back(Event(failed, std::move(fail), call.pos, attempt));
     if (!call.compensation) f.state = vm_.SaveState();
     if (auto s = Commit(std::move(f)); !s) return s.error();
-    WaitUntil(std::min(retry_at, NowMs() + options_.max_in_process_backoff.count()));
+    if (auto s = WaitUntil(std::min(retry_at, NowMs() + options_.max_in_process_backoff.count())); !s) {
+      return s.error();
+    }
   }
 }
 
@@ -220,7 +228,7 @@ auto Driver::ResumeStep(const store::JournalEvent& last, const store::RunRecord&
       RunReport r = ReportFromRecord(run);
       return std::optional<RunReport>(std::move(r));
     }
-    WaitUntil(retry_at);
+    if (auto s = WaitUntil(retry_at); !s) return s.error();
     end = RunStep(*call, static_cast<int>(last.attempt) + 1, false);
   }
   if (!end) return end.error();

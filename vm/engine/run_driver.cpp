@@ -10,6 +10,7 @@
 #include "vm/bytecode/serialize.h"
 #include "vm/engine/driver.h"
 #include "vm/engine/events.h"
+#include "vm/engine/lease.h"
 #include "vm/value/convert.h"
 
 namespace flow::engine {
@@ -33,6 +34,21 @@ auto RecordedEffects(const std::vector<store::JournalEvent>& journal) -> std::ve
   });
   return out;
 }
+
+// Releases the run's lease when the command lets go of the run, however
+// it returns. A failed release only delays others until the lease expires.
+class LeaseGuard {
+ public:
+  LeaseGuard(store::Store& store, std::string id, std::string owner)
+      : store_(store), id_(std::move(id)), owner_(std::move(owner)) {}
+  ~LeaseGuard() { (void)store_.ReleaseLease(id_, owner_); }
+  LeaseGuard(const LeaseGuard&) = delete;
+  auto operator=(const LeaseGuard&) -> LeaseGuard& = delete;
+
+ private:
+  store::Store& store_;
+  std::string id_, owner_;
+};
 
 }  // namespace
 
@@ -83,7 +99,9 @@ auto NewRunId() -> std::string {
 }
 
 auto StartRun(store::Store& store, const std::string& program_bytes, const std::string& workflow,
-              const json& input, std::string run_id, const EngineOptions& options) -> Result<RunReport> {
+              const json& input, std::string run_id, const EngineOptions& engine_options) -> Result<RunReport> {
+  EngineOptions options = engine_options;
+  if (options.lease_owner.empty()) options.lease_owner = ThisLeaseOwner();
   auto module = bytecode::DeserializeModule(program_bytes);
   if (!module) return module.error();
   int fn = module->FindFunction(workflow);
@@ -105,23 +123,27 @@ auto StartRun(store::Store& store, const std::string& program_bytes, const std::
   rec.status = store::RunStatus::Running;
   rec.input = value::DumpJson(input);
   rec.created_ms = rec.updated_ms = NowMs();
+  rec.lease_owner = options.lease_owner;
+  rec.lease_expiry_ms = rec.created_ms + kLeaseDuration.count();
   store::JournalEvent started;
   started.type = std::string(events::kStarted);
   started.data = value::DumpJson(json{{"workflow", workflow}, {"program", hash}, {"input", input}});
   started.at_ms = rec.created_ms;
   if (auto s = store.CreateRun(rec, started, driver.vm().SaveState()); !s) return s.error();
+  LeaseGuard lease(store, run_id, options.lease_owner);
   return driver.Drive();
 }
 
-auto ResumeRun(store::Store& store, const std::string& run_id, const EngineOptions& options) -> Result<RunReport> {
-  auto run = store.GetRun(run_id);
-  if (!run) return run.error();
-  if (!*run) return Error{fmt::format("no run '{}'", run_id)};
-  const store::RunRecord& rec = **run;
-  if (rec.status == store::RunStatus::Completed || rec.status == store::RunStatus::Failed ||
-      rec.status == store::RunStatus::Cancelled) {
-    return ReportRun(store, rec);
-  }
+namespace {
+
+auto IsFinished(store::RunStatus s) -> bool {
+  return s == store::RunStatus::Completed || s == store::RunStatus::Failed || s == store::RunStatus::Cancelled;
+}
+
+// The rest of ResumeRun, with the lease held and `rec` read under it.
+auto ResumeLeased(store::Store& store, const store::RunRecord& rec, const EngineOptions& options)
+    -> Result<RunReport> {
+  const std::string& run_id = rec.id;
   auto bytes = store.GetProgram(rec.program_hash);
   if (!bytes) return bytes.error();
   auto module = bytecode::DeserializeModule(*bytes);
@@ -142,6 +164,26 @@ auto ResumeRun(store::Store& store, const std::string& run_id, const EngineOptio
     if (*waiting) return std::move(**waiting);
   }
   return driver.Drive();
+}
+
+}  // namespace
+
+auto ResumeRun(store::Store& store, const std::string& run_id, const EngineOptions& engine_options)
+    -> Result<RunReport> {
+  EngineOptions options = engine_options;
+  if (options.lease_owner.empty()) options.lease_owner = ThisLeaseOwner();
+  auto run = store.GetRun(run_id);
+  if (!run) return run.error();
+  if (!*run) return Error{fmt::format("no run '{}'", run_id)};
+  if (IsFinished((*run)->status)) return ReportRun(store, **run);
+  if (auto s = AcquireLease(store, run_id, options.lease_owner); !s) return s.error();
+  LeaseGuard lease(store, run_id, options.lease_owner);
+  // Read again under the lease: the previous owner may have moved it on.
+  run = store.GetRun(run_id);
+  if (!run) return run.error();
+  if (!*run) return Error{fmt::format("no run '{}'", run_id)};
+  if (IsFinished((*run)->status)) return ReportRun(store, **run);
+  return ResumeLeased(store, **run, options);
 }
 
 }  // namespace flow::engine

@@ -42,6 +42,8 @@ struct EngineOptions {
   // from 1, run start excluded) it stops with an Error, as if the process
   // had died right after that commit. -1: never.
   int crash_after_commits = -1;
+  // The lease owner id ("PID@HOST", lease.h); "" means this process's.
+  std::string lease_owner;
 };
 
 // What a command reports about a run once the engine let go of it.
@@ -72,6 +74,10 @@ auto StartRun(store::Store& store, const std::string& program_bytes, const std::
               const nlohmann::json& input, std::string run_id, const EngineOptions& options = {})
     -> Result<RunReport>;
 
+// Both take the run's lease (lease.h) for the time they drive it and
+// release it before returning; a run another live process holds is an
+// Error "run X is owned by pid P on HOST".
+//
 // Continues run `run_id` from its last durable point: resends a step that
 // was in flight (same idempotency key), delivers a recorded approval
 // decision, signal or due timer, or reports that it still waits. A
