@@ -8,11 +8,13 @@
 // with a due time (timer, retry, wait timeout); it exits 0 unless one of
 // them hit a store error (4); with --json it prints {"runs": [report...]}.
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "cli/command.h"
 #include "cli/program_loader.h"
 #include "vm/engine/run_driver.h"
+#include "vm/value/convert.h"
 
 namespace flow::cli {
 namespace {
@@ -64,13 +66,23 @@ auto ResumeAll(store::Store& store, bool json) -> int {
     if (json) reports.push_back(report->ToJson());
     else PrintReport(*report, false);
   }
-  if (json) std::printf("%s\n", nlohmann::json{{"runs", reports}}.dump().c_str());
+  if (json) std::printf("%s\n", value::DumpJson(nlohmann::json{{"runs", reports}}).c_str());
   return exit_code;
 }
 
 auto RunResume(const ResumeOptions& o) -> int {
   if (o.all == !o.id.empty()) {
     std::fprintf(stderr, "flow: resume needs exactly one of RUN_ID and --all; see 'flow --help'\n");
+    return kExitUsage;
+  }
+  // Without a database there is no run to resume: say so without creating one.
+  const std::string path = DatabasePath(o.db);
+  if (!std::filesystem::exists(path)) {
+    if (o.all) {
+      if (o.json) std::printf("{\"runs\":[]}\n");
+      return kExitOk;
+    }
+    std::fprintf(stderr, "flow: no run '%s' (no database at '%s')\n", o.id.c_str(), path.c_str());
     return kExitUsage;
   }
   auto store = OpenStore(o.db);

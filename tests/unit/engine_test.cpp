@@ -321,6 +321,57 @@ TEST_F(EngineTest, ResumeResendsAnInFlightStepWithTheSameKey) {
   EXPECT_EQ(RequestKeys().size(), 2u);
 }
 
+TEST_F(EngineTest, LongBackoffSuspendsWithReasonRetryAndResumeRetriesWithTheSameKey) {
+  EngineOptions short_wait;
+  short_wait.max_in_process_backoff = std::chrono::milliseconds(100);
+  const char* src = "connector tool = \"tool.json\"\n"
+                    "workflow w() -> int {\n"
+                    "  let f = tool.flaky(times: 1) retry 2\n"  // fixed 1 s delay
+                    "  return f.attempts\n}\n";
+  auto r = Start(src, json::object(), "r14", short_wait);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->status, store::RunStatus::Waiting);
+  EXPECT_EQ(r->waiting["kind"], "retry");
+  EXPECT_EQ(r->waiting["step"], "tool.flaky");
+  EXPECT_EQ(r->waiting["attempt"], 2);
+  auto run = *store_->GetRun("r14");
+  EXPECT_EQ(run->waiting_reason, "retry");
+  EXPECT_GT(run->wake_at_ms, NowMs());
+  // Not due, and too far to wait here: still waiting, nothing sent.
+  auto early = ResumeRun(*store_, "r14", short_wait);
+  ASSERT_TRUE(early.ok()) << early.error().message;
+  EXPECT_EQ(early->status, store::RunStatus::Waiting);
+  EXPECT_EQ(Invocations().size(), 1u);
+  // With the default limit the resume waits out the backoff in-process.
+  auto done = ResumeRun(*store_, "r14");
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  EXPECT_EQ(done->result, 2);
+  EXPECT_EQ(Invocations(), (std::vector<std::string>{"flaky r14:1", "flaky r14:1"}));
+}
+
+TEST_F(EngineTest, ResumeDuringCompensationsSkipsTheCompletedOnes) {
+  EngineOptions crash;
+  // step 1 start/end, step 2 start/end, compensation 3 start/end.
+  crash.crash_after_commits = 6;
+  const char* src = "connector tool = \"tool.json\"\n"
+                    "workflow w() -> int {\n"
+                    "  let a = tool.echo(x: \"a\") compensate tool.undo(x: \"undo-a\")\n"
+                    "  let b = tool.echo(x: \"b\") compensate tool.undo(x: \"undo-b\")\n"
+                    "  fail \"boom\"\n}\n";
+  ASSERT_FALSE(Start(src, json::object(), "r15", crash).ok());
+  EXPECT_EQ(Invocations().size(), 3u);
+  auto r = ResumeRun(*store_, "r15");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, store::RunStatus::Failed);
+  EXPECT_EQ(r->compensations.size(), 2u);
+  EXPECT_EQ(Invocations(), (std::vector<std::string>{"echo r15:1", "echo r15:2", "echo r15:3", "echo r15:4"}));
+  std::vector<std::string> undone;
+  for (const auto& e : Journal("r15")) {
+    if (e.type == events::kCompensationStarted) undone.push_back(json::parse(e.data)["args"]["x"]);
+  }
+  EXPECT_EQ(undone, (std::vector<std::string>{"undo-b", "undo-a"}));
+}
+
 TEST_F(EngineTest, EffectsAreJournaledAndTheSameAfterResume) {
   EngineOptions crash;
   crash.crash_after_commits = 1;

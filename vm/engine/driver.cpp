@@ -121,14 +121,14 @@ auto Driver::Continue(std::string_view event, json data) -> Status {
   return Commit(std::move(u));
 }
 
-auto Driver::Suspend(std::string_view event, json data, const std::string& reason, json waiting,
-                     int64_t wake_at) -> Result<RunReport> {
+auto Driver::Suspend(std::string_view event, json data, const std::string& reason, json waiting, int64_t wake_at,
+                     int64_t step, int64_t attempt) -> Result<RunReport> {
   store::DurableUpdate u;
   u.status = RunStatus::Waiting;
   u.waiting_reason = reason;
   u.waiting = value::DumpJson(waiting);
   u.wake_at_ms = wake_at;
-  u.events.push_back(Event(event, std::move(data)));
+  u.events.push_back(Event(event, std::move(data), step, attempt));
   u.state = vm_.SaveState();
   if (auto s = Commit(std::move(u)); !s) return s.error();
   RunReport r;

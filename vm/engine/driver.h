@@ -85,8 +85,8 @@ class Driver {
 
   // driver.cpp
   auto OnSuspend(const interp::SuspendReason& reason) -> Result<std::optional<RunReport>>;
-  auto Suspend(std::string_view event, json data, const std::string& reason, json waiting,
-               int64_t wake_at) -> Result<RunReport>;
+  auto Suspend(std::string_view event, json data, const std::string& reason, json waiting, int64_t wake_at,
+               int64_t step = -1, int64_t attempt = 0) -> Result<RunReport>;
   auto Complete(const interp::Value& result) -> Result<RunReport>;
   auto ResumeApproval(const store::RunRecord& run, size_t requested) -> Result<std::optional<RunReport>>;
   auto ResumeSignal(const store::RunRecord& run, size_t awaited) -> Result<std::optional<RunReport>>;

@@ -142,7 +142,7 @@ auto Driver::RunStep(const StepCall& call, int first_attempt, bool resent) -> Re
     if (!call.compensation && delay > options_.max_in_process_backoff) {
       json waiting{{"kind", "retry"}, {"step", name}, {"attempt", attempt + 1},
                    {"wake_at", value::FormatTime(retry_at)}};
-      auto report = Suspend(failed, std::move(fail), "retry", std::move(waiting), retry_at);
+      auto report = Suspend(failed, std::move(fail), "retry", std::move(waiting), retry_at, call.pos, attempt);
       if (!report) return report.error();
       end.waiting = std::move(*report);
       return end;
