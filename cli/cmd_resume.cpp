@@ -7,12 +7,15 @@
 // `--all` resumes every run that is `running` (interrupted) or `waiting`
 // with a due time (timer, retry, wait timeout); it exits 0 unless one of
 // them hit a store error (4); with --json it prints {"runs": [report...]}.
+// A run another live process holds the lease of is skipped (its owner
+// drives it), with a note on stderr.
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 
 #include "cli/command.h"
 #include "cli/program_loader.h"
+#include "vm/engine/lease.h"
 #include "vm/engine/run_driver.h"
 #include "vm/value/convert.h"
 
@@ -58,6 +61,10 @@ auto ResumeAll(store::Store& store, bool json) -> int {
                (r.status == store::RunStatus::Waiting && r.wake_at_ms >= 0 && r.wake_at_ms <= now);
     if (!due) continue;
     auto report = engine::ResumeRun(store, r.id);
+    if (!report && engine::IsLeaseConflict(report.error())) {
+      std::fprintf(stderr, "flow: skipped: %s\n", report.error().message.c_str());  // its owner drives it
+      continue;
+    }
     if (!report) {
       std::fprintf(stderr, "flow: %s: %s\n", r.id.c_str(), report.error().message.c_str());
       exit_code = kExitInternal;

@@ -182,6 +182,16 @@ TEST_F(EngineTest, PureWorkflowCompletesWithStartedAndCompletedEvents) {
   EXPECT_EQ((*run)->result, "5");
 }
 
+TEST_F(EngineTest, ResumeRightAfterTheStartRunsFromTheInitialState) {
+  EngineOptions crash;
+  crash.crash_after_commits = 0;
+  ASSERT_FALSE(Start("workflow add(a: int, b: int) -> int { return a + b }\n", json{{"a", 2}, {"b", 3}}, "r0", crash).ok());
+  EXPECT_EQ((*store_->GetRun("r0"))->status, store::RunStatus::Running);
+  auto r = ResumeRun(*store_, "r0");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->result, 5);
+}
+
 TEST_F(EngineTest, ExecStepCompletesWithKeyFromRunAndPosition) {
   auto r = Start("connector tool = \"tool.json\"\n"
                  "workflow w(x: string) -> string {\n"

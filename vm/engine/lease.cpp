@@ -37,6 +37,10 @@ auto PidIsGone(long pid) -> bool { return pid > 0 && ::kill(static_cast<pid_t>(p
 
 }  // namespace
 
+auto IsLeaseConflict(const Error& error) -> bool {
+  return error.message.rfind("run ", 0) == 0 && error.message.find(" is owned by pid ") != std::string::npos;
+}
+
 auto ThisLeaseOwner() -> std::string { return fmt::format("{}@{}", ::getpid(), HostName()); }
 
 auto AcquireLease(store::Store& store, const std::string& id, const std::string& owner) -> Status {

@@ -33,4 +33,8 @@ auto ThisLeaseOwner() -> std::string;
 // `owner` already holds it.
 auto AcquireLease(store::Store& store, const std::string& id, const std::string& owner) -> Status;
 
+// True when `error` is AcquireLease's "run X is owned by ..." (another
+// live process drives the run), as opposed to a store failure.
+auto IsLeaseConflict(const Error& error) -> bool;
+
 }  // namespace flow::engine

@@ -131,6 +131,7 @@ auto StartRun(store::Store& store, const std::string& program_bytes, const std::
   started.at_ms = rec.created_ms;
   if (auto s = store.CreateRun(rec, started, driver.vm().SaveState()); !s) return s.error();
   LeaseGuard lease(store, run_id, options.lease_owner);
+  if (options.crash_after_commits == 0) return Error{"simulated crash after a durable point"};
   return driver.Drive();
 }
 

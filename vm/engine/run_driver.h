@@ -39,7 +39,7 @@ inline constexpr std::chrono::milliseconds kMaxInProcessBackoff{60'000};
 struct EngineOptions {
   std::chrono::milliseconds max_in_process_backoff = kMaxInProcessBackoff;
   // Tests only: after the N-th durable point the driver commits (counted
-  // from 1, run start excluded) it stops with an Error, as if the process
+  // from 1; 0 is the run start) it stops with an Error, as if the process
   // had died right after that commit. -1: never.
   int crash_after_commits = -1;
   // The lease owner id ("PID@HOST", lease.h); "" means this process's.
