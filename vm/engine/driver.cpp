@@ -163,7 +163,8 @@ auto Driver::OnSuspend(const interp::SuspendReason& reason) -> Result<std::optio
     case SuspendKind::Approval: {
       json from = reason.from ? json(*reason.from) : json();
       int64_t wake = reason.timeout_ms < 0 ? -1 : now + reason.timeout_ms;
-      json waiting{{"kind", "approval"}, {"prompt", reason.text}, {"from", from}};
+      json waiting{{"kind", "approval"}, {"prompt", reason.text}};
+      if (reason.from) waiting["from"] = *reason.from;
       if (wake >= 0) waiting["timeout_at"] = value::FormatTime(wake);
       return Stop(Suspend(events::kApprovalRequested,
                      json{{"prompt", reason.text}, {"from", from}, {"timeout_ms", opt_ms(reason.timeout_ms)}},
