@@ -9,6 +9,7 @@
 
 #include "cli/command.h"
 #include "compiler/codegen/lower.h"
+#include "compiler/diag/diagnostics.h"
 #include "compiler/diag/suggest.h"
 #include "compiler/driver/compile.h"
 #include "vm/bytecode/serialize.h"
@@ -80,8 +81,10 @@ auto PickWorkflow(const bytecode::Module& module, const std::string& path, const
   if (!name.empty()) {
     int fn = module.FindFunction(name);
     if (fn >= 0 && module.functions[fn].kind == bytecode::FunctionKind::Workflow) return fn;
-    std::fprintf(stderr, "flow: %s has no workflow '%s'%s\n", path.c_str(), name.c_str(),
-                 DidYouMean(name, names).c_str());
+    // E028, worded by the registry; no source range, so the file leads the line.
+    Diagnostics diags;
+    const Diagnostic& d = diags.Report(DiagKind::UnknownWorkflow, SourceRange{}, name, DidYouMean(name, names));
+    std::fprintf(stderr, "%s: error: %s\n", path.c_str(), d.message.c_str());
     return -1;
   }
   if (names.size() == 1) return module.FindFunction(names[0]);
