@@ -382,6 +382,47 @@ TEST_F(EngineTest, ResumeDuringCompensationsSkipsTheCompletedOnes) {
   EXPECT_EQ(undone, (std::vector<std::string>{"undo-b", "undo-a"}));
 }
 
+TEST_F(EngineTest, ResumeRefusesAJournalThatRecordsAnotherOperation) {
+  EngineOptions crash;
+  crash.crash_after_commits = 3;  // step 2 started
+  ASSERT_FALSE(Start(kTwoCharges, json{{"customer", "c1"}}, "r16", crash).ok());
+  store::DurableUpdate u;
+  u.run_id = "r16";
+  store::JournalEvent e;
+  e.type = std::string(events::kStepStarted);
+  e.step = 2;
+  e.attempt = 1;
+  e.data = R"({"operation": "billing.refund", "step_id": 1, "args": {}})";
+  u.events.push_back(e);
+  ASSERT_TRUE(store_->Commit(u).ok());
+  auto r = ResumeRun(*store_, "r16");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message,
+            "run 'r16': the journal records 'billing.refund' at step 2, which does not match the program");
+  EXPECT_EQ(RequestKeys(), (std::vector<std::string>{"r16:1"}));
+}
+
+TEST_F(EngineTest, CancelRunsCompensationsAndSetsCancelled) {
+  const char* src = "connector tool = \"tool.json\"\n"
+                    "workflow w() -> string {\n"
+                    "  let a = tool.echo(x: \"a\") compensate tool.undo(x: \"undo-a\")\n"
+                    "  let d = approve \"go?\"\n"
+                    "  return d.by\n}\n";
+  auto r = Start(src, json::object(), "r17");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->status, store::RunStatus::Waiting);
+  auto c = CancelRun(*store_, "r17", "cancelled by ann");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->ToJson(), json::parse(R"({"run": "r17", "status": "cancelled",
+      "error": {"kind": "cancelled", "message": "cancelled by ann"},
+      "compensations": [{"step": "tool.undo", "status": "completed"}]})"));
+  EXPECT_EQ(Types("r17").back(), "cancelled");
+  EXPECT_EQ(Invocations(), (std::vector<std::string>{"echo r17:1", "echo r17:2"}));
+  auto again = CancelRun(*store_, "r17", "x");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().message, "run 'r17' is already cancelled");
+}
+
 TEST_F(EngineTest, EffectsAreJournaledAndTheSameAfterResume) {
   EngineOptions crash;
   crash.crash_after_commits = 1;

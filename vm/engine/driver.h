@@ -36,6 +36,8 @@ class Driver {
          std::vector<json> effects, std::vector<store::JournalEvent> journal, const EngineOptions& options);
 
   auto vm() -> interp::Vm& { return vm_; }
+  // Cancels the loaded run: its compensations, then status cancelled.
+  auto Cancel(const std::string& reason) -> Result<RunReport>;
 
   // Runs the VM until it completes, fails (then compensates) or suspends.
   auto Drive() -> Result<RunReport>;
@@ -79,7 +81,8 @@ class Driver {
   auto CallFromJournal(const store::JournalEvent& e, bool compensation) -> Result<StepCall>;
   auto ResumeStep(const store::JournalEvent& last, const store::RunRecord& run)
       -> Result<std::optional<RunReport>>;
-  auto Compensate(const interp::WorkflowError& error) -> Result<RunReport>;
+  auto Compensate(const interp::WorkflowError& error, store::RunStatus final_status = store::RunStatus::Failed)
+      -> Result<RunReport>;
   auto CompensateOne(int64_t pos, const interp::Compensation& c) -> Result<std::string>;
   auto WaitUntil(int64_t at_ms) -> Status;
 

@@ -276,7 +276,12 @@ auto Driver::CompensateOne(int64_t pos, const interp::Compensation& c) -> Result
   return std::string(end->ok ? "completed" : "failed");
 }
 
-auto Driver::Compensate(const interp::WorkflowError& error) -> Result<RunReport> {
+auto Driver::Cancel(const std::string& reason) -> Result<RunReport> {
+  interp::WorkflowError error{"cancelled", reason, std::nullopt, "", 0};
+  return Compensate(error, RunStatus::Cancelled);
+}
+
+auto Driver::Compensate(const interp::WorkflowError& error, RunStatus final_status) -> Result<RunReport> {
   const auto comps = vm_.compensations();  // a copy: oldest first
   json list = json::array();
   int64_t pos = steps_;
@@ -287,16 +292,17 @@ auto Driver::Compensate(const interp::WorkflowError& error) -> Result<RunReport>
   }
   json err{{"kind", error.kind}, {"message", error.message}, {"step", error.step ? json(*error.step) : json()}};
   store::DurableUpdate u;
-  u.status = RunStatus::Failed;
+  u.status = final_status;
   u.waiting_reason = "";
   u.waiting = "";
   u.wake_at_ms = -1;
   u.error = value::DumpJson(err);
-  u.events.push_back(Event(events::kFailed, json{{"error", err}, {"compensations", list}}));
+  const auto type = final_status == RunStatus::Cancelled ? events::kCancelled : events::kFailed;
+  u.events.push_back(Event(type, json{{"error", err}, {"compensations", list}}));
   if (auto s = Commit(std::move(u)); !s) return s.error();
   RunReport r;
   r.run_id = run_id_;
-  r.status = RunStatus::Failed;
+  r.status = final_status;
   r.error = std::move(err);
   r.compensations = std::move(list);
   return r;

@@ -51,5 +51,7 @@ inline constexpr std::string_view kCompensationFailed = "compensation_failed";
 inline constexpr std::string_view kCompleted = "completed";
 // data {"error": {kind, message, step}, "compensations": [{step, status}]}.
 inline constexpr std::string_view kFailed = "failed";
+// `flow cancel` (CancelRun): data as `failed`, error kind "cancelled".
+inline constexpr std::string_view kCancelled = "cancelled";
 
 }  // namespace flow::engine::events

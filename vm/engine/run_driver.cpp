@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <memory>
 #include <random>
 
 #include "vm/bytecode/serialize.h"
@@ -141,9 +142,13 @@ auto IsFinished(store::RunStatus s) -> bool {
   return s == store::RunStatus::Completed || s == store::RunStatus::Failed || s == store::RunStatus::Cancelled;
 }
 
-// The rest of ResumeRun, with the lease held and `rec` read under it.
-auto ResumeLeased(store::Store& store, const store::RunRecord& rec, const EngineOptions& options)
-    -> Result<RunReport> {
+// What the store holds of a run, loaded into a Driver.
+struct LoadedRun {
+  std::unique_ptr<bytecode::Module> module;  // heap: the Driver and its Vm point at it
+  std::unique_ptr<Driver> driver;
+};
+
+auto LoadRun(store::Store& store, const store::RunRecord& rec, const EngineOptions& options) -> Result<LoadedRun> {
   const std::string& run_id = rec.id;
   auto bytes = store.GetProgram(rec.program_hash);
   if (!bytes) return bytes.error();
@@ -154,11 +159,22 @@ auto ResumeLeased(store::Store& store, const store::RunRecord& rec, const Engine
   auto state = store.LoadState(run_id);
   if (!state) return state.error();
   if (!*state) return Error{fmt::format("run '{}' has no saved state", run_id)};
+  LoadedRun loaded{std::make_unique<bytecode::Module>(std::move(*module)), nullptr};
   std::vector<json> effects = RecordedEffects(*journal);
-  Driver driver(store, *module, run_id, std::move(effects), std::move(*journal), options);
-  if (auto s = driver.vm().LoadState(**state); !s) {
+  loaded.driver = std::make_unique<Driver>(store, *loaded.module, run_id, std::move(effects), std::move(*journal),
+                                           options);
+  if (auto s = loaded.driver->vm().LoadState(**state); !s) {
     return Error{fmt::format("run '{}': saved state: {}", run_id, s.error().message)};
   }
+  return loaded;
+}
+
+// The rest of ResumeRun, with the lease held and `rec` read under it.
+auto ResumeLeased(store::Store& store, const store::RunRecord& rec, const EngineOptions& options)
+    -> Result<RunReport> {
+  auto loaded = LoadRun(store, rec, options);
+  if (!loaded) return loaded.error();
+  Driver& driver = *loaded->driver;
   if (driver.vm().suspended()) {
     auto waiting = driver.ResumeSuspended(rec);
     if (!waiting) return waiting.error();
@@ -185,6 +201,23 @@ auto ResumeRun(store::Store& store, const std::string& run_id, const EngineOptio
   if (!*run) return Error{fmt::format("no run '{}'", run_id)};
   if (IsFinished((*run)->status)) return ReportRun(store, **run);
   return ResumeLeased(store, **run, options);
+}
+
+auto CancelRun(store::Store& store, const std::string& run_id, const std::string& reason,
+               const EngineOptions& engine_options) -> Result<RunReport> {
+  EngineOptions options = engine_options;
+  if (options.lease_owner.empty()) options.lease_owner = ThisLeaseOwner();
+  if (auto s = AcquireLease(store, run_id, options.lease_owner); !s) return s.error();
+  LeaseGuard lease(store, run_id, options.lease_owner);
+  auto run = store.GetRun(run_id);
+  if (!run) return run.error();
+  if (!*run) return Error{fmt::format("no run '{}'", run_id)};
+  if (IsFinished((*run)->status)) {
+    return Error{fmt::format("run '{}' is already {}", run_id, store::StatusName((*run)->status))};
+  }
+  auto loaded = LoadRun(store, **run, options);
+  if (!loaded) return loaded.error();
+  return loaded->driver->Cancel(reason);
 }
 
 }  // namespace flow::engine

@@ -90,6 +90,14 @@ auto ResumeRun(store::Store& store, const std::string& run_id, const EngineOptio
 // Wall-clock time in Unix milliseconds (the store's time unit).
 auto NowMs() -> int64_t;
 
+// Cancels run `run_id` (for `flow cancel`): takes the lease, runs the
+// registered compensations newest first (as a failure does), then sets
+// status cancelled with error {kind: "cancelled", message: `reason`} and a
+// `cancelled` event. A step that was in flight is abandoned, not resent. A
+// finished run is an Error "run 'x' is already <status>".
+auto CancelRun(store::Store& store, const std::string& run_id, const std::string& reason,
+               const EngineOptions& options = {}) -> Result<RunReport>;
+
 // A fresh run id: "run_" and 16 random hex digits.
 auto NewRunId() -> std::string;
 
