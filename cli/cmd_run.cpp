@@ -100,6 +100,11 @@ auto RunRun(const RunOptions& o) -> int {
   }
   const std::string& name = program->module.functions[fn].name;
   auto report = engine::StartRun(**store, program->bytes, name, *input, o.id);
+  if (!report && !o.id.empty() && report.error().message == "run '" + o.id + "' already exists") {
+    // Another `flow run --id` created it between our look and our start.
+    auto existing = (*store)->GetRun(o.id);
+    if (existing && *existing) report = engine::ReportRun(**store, **existing);
+  }
   if (!report) {
     std::fprintf(stderr, "flow: %s\n", report.error().message.c_str());
     return kExitInternal;
