@@ -50,11 +50,13 @@ class Tx {
 
 // Looks at an existing file read-only: its schema version, kNewDatabase
 // when it is empty, or an Error when it is not ours or too new.
-auto Inspect(const std::string& path) -> Result<int> {
+auto Inspect(const std::string& path, int busy_timeout_ms) -> Result<int> {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0 || st.st_size == 0) return kNewDatabase;
   auto db = Db::Open(path, SQLITE_OPEN_READONLY);
   if (!db) return db.error();
+  // Another process may be creating or migrating the file right now.
+  sqlite3_busy_timeout((*db)->handle(), busy_timeout_ms);
   auto count = (*db)->Prepare("SELECT count(*) FROM sqlite_schema");
   if (!count) {
     int code = sqlite3_extended_errcode((*db)->handle());
@@ -390,7 +392,7 @@ auto ParseStatus(const std::string& name) -> std::optional<RunStatus> {
 }
 
 auto OpenSqliteStore(const std::string& path, SqliteOptions options) -> Result<std::unique_ptr<Store>> {
-  auto version = Inspect(path);
+  auto version = Inspect(path, options.busy_timeout_ms);
   if (!version) return version.error();
   int flags = SQLITE_OPEN_READWRITE | (*version == kNewDatabase ? SQLITE_OPEN_CREATE : 0);
   auto db = Db::Open(path, flags);
