@@ -61,7 +61,6 @@ auto RunReport::ToJson() const -> json {
     case store::RunStatus::Failed:
     case store::RunStatus::Cancelled:
       j["error"] = json{{"kind", error.value("kind", "")}, {"message", error.value("message", "")}};
-      if (error.contains("step") && !error["step"].is_null()) j["error"]["step"] = error["step"];
       j["compensations"] = compensations;
       break;
     case store::RunStatus::Running: break;

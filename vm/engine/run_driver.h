@@ -55,7 +55,8 @@ struct RunReport {
   nlohmann::json waiting;  // waiting: {kind, ...} (docs/runs.md)
   nlohmann::json compensations = nlohmann::json::array();  // [{step, status}]
 
-  // The `--json` object of SPEC §5.
+  // The `--json` object of SPEC §5 (error: kind and message only, as the
+  // SPEC shows it; the step is in the run row and the `failed` event).
   auto ToJson() const -> nlohmann::json;
 };
 
