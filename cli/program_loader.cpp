@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -65,6 +66,15 @@ auto LoadProgram(const std::string& path, int& exit_code, int compile_error_exit
   const check::CheckedProgram& checked = **program;
   const SourceFile* source = checked.ast.file.valid() ? &sources.file(checked.ast.file) : nullptr;
   bytecode::Module module = codegen::Lower(checked, source);
+  // Absolute connector paths: an exec connector runs in its file's folder,
+  // and a stored program or .flowc may be run from any directory.
+  for (auto& c : module.connectors) {
+    std::error_code ec;
+    if (!c.path.empty()) {
+      auto abs = std::filesystem::absolute(c.path, ec);
+      if (!ec) c.path = abs.lexically_normal().string();
+    }
+  }
   if (auto s = codegen::EmbedConnectorFiles(module); !s) {
     std::fprintf(stderr, "flow: %s\n", s.error().message.c_str());
     return std::nullopt;
