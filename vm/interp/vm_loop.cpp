@@ -50,16 +50,23 @@ auto Vm::Execute() -> Outcome {
   Value* R;
   FieldCache* ic;
   const Value* K = constants_.data();
+  const Function* fns = module_.functions.data();
+  std::vector<FieldCache>* caches = field_caches_.data();
+  Value* S;          // stack_.data(), refreshed whenever the stack can grow
+  Value* stack_end;  // S + stack_.size()
   Instr i;
+  frames_.reserve(kMaxCallDepth);
 
 #define VM_LOAD()                                        \
   do {                                                   \
     const Frame& f_ = frames_.back();                    \
-    fn = &module_.functions[f_.fn];                      \
+    fn = fns + f_.fn;                                    \
     code = fn->code.data();                              \
     pc = code + f_.pc;                                   \
-    R = stack_.data() + f_.base;                         \
-    ic = field_caches_[f_.fn].data();                    \
+    S = stack_.data();                                   \
+    stack_end = S + stack_.size();                       \
+    R = S + f_.base;                                     \
+    ic = caches[f_.fn].data();                           \
   } while (0)
 #define VM_SAVE() (frames_.back().pc = static_cast<uint32_t>(pc - code))
 #define A GetA(i)
@@ -238,24 +245,34 @@ dispatch:
     VM_NEXT();
   }
   VM_CASE(Call) {
+    // Fast path: depth and stack room are fine (frames_ never reallocates:
+    // Execute reserved kMaxCallDepth). PushFrame handles the rest.
+    const Function* target = fns + B;
+    Value* callee = R + fn->num_regs;
+    uint32_t caller_base = static_cast<uint32_t>(R - S);
     VM_SAVE();
-    uint32_t caller_base = frames_.back().base;
-    uint32_t callee_base = caller_base + fn->num_regs;
-    const Function& target = module_.functions[B];
-    // Fast path: depth and stack room are fine; PushFrame handles the rest.
-    if (frames_.size() < kMaxCallDepth && stack_.size() >= size_t{callee_base} + target.num_regs) {
-      frames_.push_back(Frame{B, 0, callee_base, caller_base + A});
-    } else if (!PushFrame(B, callee_base, caller_base + A)) {
-      goto raise;
+    if (frames_.size() < kMaxCallDepth && callee + target->num_regs <= stack_end) {
+      frames_.push_back(Frame{B, 0, static_cast<uint32_t>(callee - S), caller_base + A});
+    } else {
+      if (!PushFrame(B, static_cast<uint32_t>(callee - S), caller_base + A)) goto raise;
+      S = stack_.data();
+      stack_end = S + stack_.size();
+      R = S + caller_base;
+      callee = R + fn->num_regs;
     }
-    Value* callee = stack_.data() + callee_base;
-    const Value* args = stack_.data() + caller_base + A + 1;
-    for (uint32_t k = 0, n = C; k < n; ++k) callee[k] = args[k];
-    fn = &target;
+    // Everything above the top frame is null (Ret and PopFrame clear their
+    // window), so the arguments are constructed in place: no release checks.
+    const Value* args = R + A + 1;
+    if (uint32_t n = C; n == 1) {  // the common case, without the loop
+      new (callee) Value(*args);
+    } else {
+      for (uint32_t k = 0; k < n; ++k) new (callee + k) Value(args[k]);
+    }
+    fn = target;
     code = fn->code.data();
     pc = code;
     R = callee;
-    ic = field_caches_[B].data();
+    ic = caches[B].data();
     VM_NEXT();
   }
   VM_CASE(CallB) {
@@ -283,8 +300,13 @@ dispatch:
       o.result = std::move(result);
       return o;
     }
-    stack_[ret] = std::move(result);
-    VM_LOAD();
+    const Frame& f = frames_.back();
+    fn = fns + f.fn;
+    code = fn->code.data();
+    pc = code + f.pc;
+    R = S + f.base;
+    ic = caches[f.fn].data();
+    S[ret] = std::move(result);
     VM_NEXT();
   }
   VM_CASE(Try) {
