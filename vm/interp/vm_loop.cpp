@@ -91,6 +91,21 @@ auto Vm::Execute() -> Outcome {
 #define VM_NEXT() goto dispatch
 #endif
 
+// A comparison's bool result; when the next instruction is `JmpF` on that
+// register (an `if`/`while` condition), that jump is taken or skipped here,
+// saving its dispatch (Lua's "donextjump"). R[A] is still written, so the
+// state is the same as executing both instructions.
+#define VM_BOOL_RESULT(value)                                          \
+  do {                                                                 \
+    bool r_ = (value);                                                 \
+    R[A].SetBool(r_);                                                  \
+    Instr n_ = *pc;                                                    \
+    if ((n_ & 0xFFFFFF) == ((Instr{A} << 8) | static_cast<uint8_t>(Op::JmpF))) { \
+      pc += 1 + (r_ ? 0 : GetSBx(n_));                                 \
+    }                                                                  \
+    VM_NEXT();                                                         \
+  } while (0)
+
 // Binary arithmetic: int fast path, generic helper otherwise. `rhs` is the
 // right operand, `fails` a __builtin_*_overflow-style function.
 #define VM_ARITH(name, rhs, fails)                               \
@@ -109,10 +124,7 @@ auto Vm::Execute() -> Outcome {
   VM_CASE(name) {                                                \
     const Value& b_ = R[B];                                      \
     const Value& c_ = R[C];                                      \
-    if (b_.is_int() && c_.is_int()) {                            \
-      R[A].SetBool(b_.as_int() cmp c_.as_int());                 \
-      VM_NEXT();                                                 \
-    }                                                            \
+    if (b_.is_int() && c_.is_int()) VM_BOOL_RESULT(b_.as_int() cmp c_.as_int()); \
     if (!CompareOp(Op::name, R[A], b_, c_)) goto raise;          \
     VM_NEXT();                                                   \
   }
@@ -122,10 +134,7 @@ auto Vm::Execute() -> Outcome {
   VM_CASE(name) {                                                \
     const Value& b_ = R[B];                                      \
     const Value& c_ = K[C];                                      \
-    if (b_.is_int() && c_.is_int()) {                            \
-      R[A].SetBool(b_.as_int() cmp c_.as_int());                 \
-      VM_NEXT();                                                 \
-    }                                                            \
+    if (b_.is_int() && c_.is_int()) VM_BOOL_RESULT(b_.as_int() cmp c_.as_int()); \
     if (!CompareOp(slow_op, R[A], x, y)) goto raise;             \
     VM_NEXT();                                                   \
   }
@@ -415,6 +424,7 @@ raise:
 #undef VM_ARITH
 #undef VM_CMP
 #undef VM_CMPK
+#undef VM_BOOL_RESULT
 #undef A
 #undef B
 #undef C
