@@ -1,25 +1,74 @@
 #include "vm/connectors/http_client.h"
 
+// curl's GCC type-checking macros would wrap the calls below, which go
+// through function pointers instead.
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <cctype>
-#include <mutex>
 
 namespace flow::connectors {
 namespace {
+
+// libcurl is loaded with dlopen on the first HTTP request, not linked: it
+// and its ~30 dependencies are built with BIND_NOW, so merely linking them
+// cost every `flow` process (most never send a request) about half of its
+// start-up instructions in the dynamic loader (docs/performance.md).
+constexpr const char* kCurlLibrary = "libcurl.so.4";
+
+struct CurlApi {
+  decltype(&::curl_global_init) global_init;
+  decltype(&::curl_easy_init) easy_init;
+  decltype(&::curl_easy_cleanup) easy_cleanup;
+  decltype(&::curl_easy_reset) easy_reset;
+  decltype(&::curl_easy_setopt) easy_setopt;
+  decltype(&::curl_easy_perform) easy_perform;
+  decltype(&::curl_easy_getinfo) easy_getinfo;
+  decltype(&::curl_easy_strerror) easy_strerror;
+  decltype(&::curl_slist_append) slist_append;
+  decltype(&::curl_slist_free_all) slist_free_all;
+  decltype(&::curl_getdate) getdate;
+};
+
+template <typename F>
+auto Bind(void* lib, const char* name, F& out) -> bool {
+  out = reinterpret_cast<F>(dlsym(lib, name));
+  return out != nullptr;
+}
+
+// The loaded library once per process (never unloaded), or nullptr when it
+// cannot be loaded; curl_global_init has run on it.
+auto LoadCurl() -> const CurlApi* {
+  static const CurlApi* api = []() -> const CurlApi* {
+    void* lib = dlopen(kCurlLibrary, RTLD_NOW | RTLD_LOCAL);
+    if (lib == nullptr) return nullptr;
+    static CurlApi a;
+    bool ok = Bind(lib, "curl_global_init", a.global_init) && Bind(lib, "curl_easy_init", a.easy_init) &&
+              Bind(lib, "curl_easy_cleanup", a.easy_cleanup) && Bind(lib, "curl_easy_reset", a.easy_reset) &&
+              Bind(lib, "curl_easy_setopt", a.easy_setopt) && Bind(lib, "curl_easy_perform", a.easy_perform) &&
+              Bind(lib, "curl_easy_getinfo", a.easy_getinfo) && Bind(lib, "curl_easy_strerror", a.easy_strerror) &&
+              Bind(lib, "curl_slist_append", a.slist_append) && Bind(lib, "curl_slist_free_all", a.slist_free_all) &&
+              Bind(lib, "curl_getdate", a.getdate);
+    if (!ok || a.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return nullptr;
+    return &a;
+  }();
+  return api;
+}
+
+// Only after LoadCurl() returned non-null.
+auto Api() -> const CurlApi& { return *LoadCurl(); }
 
 // One handle per thread: curl handles are not thread-safe, and keeping one
 // alive keeps its connection cache (keep-alive to the same API).
 class ThreadCurl {
  public:
   ThreadCurl() {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-    handle_ = curl_easy_init();
+    handle_ = Api().easy_init();
   }
   ~ThreadCurl() {
-    if (handle_ != nullptr) curl_easy_cleanup(handle_);
+    if (handle_ != nullptr) Api().easy_cleanup(handle_);
   }
   ThreadCurl(const ThreadCurl&) = delete;
   auto operator=(const ThreadCurl&) -> ThreadCurl& = delete;
@@ -32,10 +81,12 @@ class ThreadCurl {
 class HeaderList {
  public:
   HeaderList() = default;
-  ~HeaderList() { curl_slist_free_all(list_); }
+  ~HeaderList() {
+    if (list_ != nullptr) Api().slist_free_all(list_);
+  }
   HeaderList(const HeaderList&) = delete;
   auto operator=(const HeaderList&) -> HeaderList& = delete;
-  void Add(const std::string& line) { list_ = curl_slist_append(list_, line.c_str()); }
+  void Add(const std::string& line) { list_ = Api().slist_append(list_, line.c_str()); }
   auto get() const -> curl_slist* { return list_; }
 
  private:
@@ -89,24 +140,24 @@ auto OnHeader(char* data, size_t size, size_t count, void* user) -> size_t {
 
 void SetMethodAndBody(CURL* curl, const HttpRequest& request) {
   if (request.method == "GET" && !request.body) {
-    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+    Api().easy_setopt(curl, CURLOPT_HTTPGET, 1L);
     return;
   }
   if (request.method != "POST")
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    Api().easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   if (request.body) {
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+    Api().easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(request.body->size()));
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body->data());
+    Api().easy_setopt(curl, CURLOPT_POSTFIELDS, request.body->data());
   } else if (request.method == "POST") {
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(0));
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
+    Api().easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(0));
+    Api().easy_setopt(curl, CURLOPT_POSTFIELDS, "");
   }
 }
 
 auto Classify(CURLcode code, const char* detail, bool too_large) -> HttpFailure {
   HttpFailure failure;
-  std::string text = detail[0] != '\0' ? detail : curl_easy_strerror(code);
+  std::string text = detail[0] != '\0' ? detail : Api().easy_strerror(code);
   if (too_large) {
     failure.kind = HttpFailure::Kind::TooLarge;
     failure.message =
@@ -134,11 +185,14 @@ auto HttpResponse::Header(std::string_view name) const -> std::optional<std::str
 }
 
 auto SendHttp(const HttpRequest& request) -> std::variant<HttpResponse, HttpFailure> {
+  if (LoadCurl() == nullptr) {
+    return HttpFailure{HttpFailure::Kind::Transport, std::string("cannot load ") + kCurlLibrary};
+  }
   thread_local ThreadCurl thread_curl;
   CURL* curl = thread_curl.get();
   if (curl == nullptr)
     return HttpFailure{HttpFailure::Kind::Transport, "cannot initialise libcurl"};
-  curl_easy_reset(curl);
+  Api().easy_reset(curl);
 
   Sink sink;
   HeaderList headers;
@@ -146,27 +200,27 @@ auto SendHttp(const HttpRequest& request) -> std::variant<HttpResponse, HttpFail
   headers.Add("Expect:");  // no 100-continue round trip for large bodies
   char error_buffer[CURL_ERROR_SIZE] = {0};
 
-  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &sink);
+  Api().easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  Api().easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  Api().easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  Api().easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  Api().easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
+  Api().easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+  Api().easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
+  Api().easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+  Api().easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
+  Api().easy_setopt(curl, CURLOPT_HEADERDATA, &sink);
   if (request.timeout.count() > 0) {
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+    Api().easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
   }
   SetMethodAndBody(curl, request);
 
-  CURLcode code = curl_easy_perform(curl);
+  CURLcode code = Api().easy_perform(curl);
   // The handle keeps pointers into this frame's buffers; drop them now.
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
+  Api().easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+  Api().easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
   if (code != CURLE_OK) return Classify(code, error_buffer, sink.too_large);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &sink.response.status);
+  Api().easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &sink.response.status);
   return std::move(sink.response);
 }
 
@@ -197,8 +251,9 @@ auto ParseRetryAfter(std::string_view value, std::chrono::system_clock::time_poi
     if (value.size() > 9) return milliseconds(999'999'999LL * 1000);
     return milliseconds(std::stoll(std::string(value)) * 1000);
   }
+  if (LoadCurl() == nullptr) return std::nullopt;  // an HTTP date needs curl's parser
   std::string text(value);
-  time_t when = curl_getdate(text.c_str(), nullptr);
+  time_t when = Api().getdate(text.c_str(), nullptr);
   if (when == -1) return std::nullopt;
   auto delta = std::chrono::system_clock::from_time_t(when) - now;
   if (delta.count() < 0) return milliseconds(0);

@@ -5,7 +5,8 @@
 // connectors or error kinds: it sends one request and returns either the
 // final response (any status) or why no response arrived. Each thread keeps
 // one CURL handle, reset before every request, so connections are reused
-// across steps; curl_global_init runs once per process. TLS verification
+// across steps; libcurl is loaded (dlopen) and curl_global_init run once per
+// process, on the first request. TLS verification
 // stays at libcurl's defaults (on), only http and https URLs are allowed,
 // redirects are not followed (a 3xx is a response like any other), and
 // CURLOPT_NOSIGNAL keeps curl away from signals in a threaded VM.
