@@ -1,6 +1,6 @@
 // Vm::Execute: the interpreter loop, one case per opcode of opcodes.def.
 //
-// Hot registers live in locals (code, pc, R, ic) and are written back to the
+// Hot registers live in locals (code, pc, R, ic, S, stack_end) and pc is written back to the
 // frame (VM_SAVE) before anything that can push/pop frames, grow the stack,
 // raise or suspend; VM_LOAD re-reads them after. Those pointers are never
 // stored anywhere else -- the frame keeps an integer pc and a base slot.
