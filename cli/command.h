@@ -27,5 +27,9 @@ struct Command {
 
 // Adds `flow check` to `app`.
 auto RegisterCheck(CLI::App& app) -> Command;
+// Adds `flow runs` to `app`.
+auto RegisterRuns(CLI::App& app) -> Command;
+// Adds `flow show` to `app`.
+auto RegisterShow(CLI::App& app) -> Command;
 
 }  // namespace flow::cli

@@ -18,6 +18,8 @@ namespace {
 using RegisterFn = auto (*)(CLI::App&) -> Command;
 constexpr RegisterFn kCommands[] = {
     RegisterCheck,
+    RegisterRuns,
+    RegisterShow,
 };
 
 auto Main(int argc, char** argv) -> int {

@@ -1,0 +1,47 @@
+// What the reporting commands (`flow runs`, `flow show`) share: where the
+// database is, opening it without ever creating or altering a file, and the
+// JSON shapes of a run (docs/cli.md documents them). These commands only
+// read: a missing database means "no runs yet", never a new file.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cli/command.h"
+#include "vm/base/result.h"
+#include "vm/store/store.h"
+
+namespace flow::cli {
+
+// The file name used when neither --db nor FLOW_DB is given (SPEC §4).
+inline constexpr const char* kDefaultDbPath = "flow.db";
+
+// Adds `--db PATH` (also read from env FLOW_DB, default ./flow.db) to `app`,
+// storing into `path`.
+void AddDbOption(CLI::App& app, std::string& path);
+
+// Opens the store at `path` for reading. A missing or empty (0-byte) file
+// gives a null store and no file is created; a file that is not a flow
+// database, or one of a newer schema, is an Error and stays byte-identical.
+auto OpenStoreForReading(const std::string& path) -> Result<std::unique_ptr<store::Store>>;
+
+// Unix milliseconds as RFC 3339 UTC text ("2026-01-15T09:30:00Z").
+auto FormatMs(int64_t ms) -> std::string;
+
+// Parses stored JSON text; "" (absent) is null, and text that does not parse
+// is kept as a JSON string rather than lost.
+auto ParseStoredJson(const std::string& text) -> nlohmann::json;
+
+// `{"kind": reason, ...details}` of a waiting run, or null when not waiting.
+auto WaitingJson(const store::RunRecord& run) -> nlohmann::json;
+
+// The summary of a run that `flow runs --json` lists:
+// {run, workflow, status, waiting, created, updated}.
+auto RunSummaryJson(const store::RunRecord& run) -> nlohmann::json;
+
+// Exactly one line of compact JSON (invalid UTF-8 replaced, never thrown on).
+auto DumpLine(const nlohmann::json& value) -> std::string;
+
+}  // namespace flow::cli
