@@ -77,7 +77,7 @@ auto RunRuns(const RunsOptions& options) -> int {
     runs = std::move(*listed);
   }
   if (options.json) {
-    nlohmann::json list = nlohmann::json::array();
+    Json list = Json::array();
     for (const store::RunRecord& run : runs) list.push_back(RunSummaryJson(run));
     std::string line = DumpLine({{"runs", list}});
     std::fwrite(line.data(), 1, line.size(), stdout);

@@ -31,42 +31,42 @@ struct ShowOptions {
   std::string db;
 };
 
-auto EventJson(const store::JournalEvent& event) -> nlohmann::json {
-  nlohmann::json out = nlohmann::json::object();
+auto EventJson(const store::JournalEvent& event) -> Json {
+  Json out = Json::object();
   out["seq"] = event.seq;
   out["at"] = FormatMs(event.at_ms);
   out["event"] = event.type;
-  out["step"] = event.step >= 0 ? nlohmann::json(event.step) : nlohmann::json(nullptr);
-  out["attempt"] = event.attempt > 0 ? nlohmann::json(event.attempt) : nlohmann::json(nullptr);
-  nlohmann::json data = ParseStoredJson(event.data);
-  out["data"] = data.is_null() ? nlohmann::json::object() : data;
+  out["step"] = event.step >= 0 ? Json(event.step) : Json(nullptr);
+  out["attempt"] = event.attempt > 0 ? Json(event.attempt) : Json(nullptr);
+  Json data = ParseStoredJson(event.data);
+  out["data"] = data.is_null() ? Json::object() : data;
   return out;
 }
 
 // The field `key` of an object, or null.
-auto Field(const nlohmann::json& object, const char* key) -> nlohmann::json {
+auto Field(const Json& object, const char* key) -> Json {
   if (!object.is_object()) return nullptr;
   auto it = object.find(key);
-  return it == object.end() ? nlohmann::json(nullptr) : *it;
+  return it == object.end() ? Json(nullptr) : *it;
 }
 
 // One entry per compensation, in the order the first event about it
 // appears: its latest event decides the outcome ("completed", "failed", or
 // the last state reached when the run stopped in between).
-auto CompensationsJson(const nlohmann::json& journal) -> nlohmann::json {
-  nlohmann::json out = nlohmann::json::array();
+auto CompensationsJson(const Json& journal) -> Json {
+  Json out = Json::array();
   std::map<std::string, size_t> index_of;
-  for (const nlohmann::json& event : journal) {
+  for (const Json& event : journal) {
     std::string type = event["event"].get<std::string>();
     if (type.rfind(kCompensationPrefix, 0) != 0) continue;
-    const nlohmann::json& data = event["data"];
-    nlohmann::json step = !event["step"].is_null() ? event["step"] : Field(data, "step");
-    nlohmann::json operation = Field(data, "operation");
+    const Json& data = event["data"];
+    Json step = !event["step"].is_null() ? event["step"] : Field(data, "step");
+    Json operation = Field(data, "operation");
     if (operation.is_null()) operation = Field(data, "name");
     std::string key = step.dump() + "|" + operation.dump();
     auto [it, inserted] = index_of.emplace(key, out.size());
     if (inserted) out.push_back({{"step", step}, {"operation", operation}});
-    nlohmann::json& entry = out[it->second];
+    Json& entry = out[it->second];
     std::string status = type.size() > kCompensationPrefix.size() + 1
                              ? type.substr(kCompensationPrefix.size() + 1)
                              : type;
@@ -80,15 +80,15 @@ auto CompensationsJson(const nlohmann::json& journal) -> nlohmann::json {
 }
 
 auto ShowJson(const store::RunRecord& run, const std::vector<store::JournalEvent>& events,
-              const std::vector<store::Checkpoint>& checkpoints) -> nlohmann::json {
-  nlohmann::json out = RunSummaryJson(run);
+              const std::vector<store::Checkpoint>& checkpoints) -> Json {
+  Json out = RunSummaryJson(run);
   out["program"] = run.program_hash;
   out["input"] = ParseStoredJson(run.input);
   out["result"] = run.status == store::RunStatus::Completed ? ParseStoredJson(run.result) : nullptr;
   out["error"] = ParseStoredJson(run.error);
-  nlohmann::json journal = nlohmann::json::array();
+  Json journal = Json::array();
   for (const store::JournalEvent& event : events) journal.push_back(EventJson(event));
-  nlohmann::json saved = nlohmann::json::array();
+  Json saved = Json::array();
   for (const store::Checkpoint& c : checkpoints) {
     saved.push_back({{"name", c.name}, {"seq", c.journal_seq}, {"at", FormatMs(c.created_ms)}});
   }
@@ -98,13 +98,13 @@ auto ShowJson(const store::RunRecord& run, const std::vector<store::JournalEvent
   return out;
 }
 
-auto Compact(const nlohmann::json& value) -> std::string {
+auto Compact(const Json& value) -> std::string {
   std::string line = DumpLine(value);
   return line.substr(0, line.size() - 1);
 }
 
 // `key=value` pairs of an event's data, values as compact JSON.
-auto DetailsText(const nlohmann::json& data) -> std::string {
+auto DetailsText(const Json& data) -> std::string {
   if (!data.is_object()) return Compact(data);
   std::string text;
   for (auto& [key, value] : data.items()) {
@@ -114,7 +114,7 @@ auto DetailsText(const nlohmann::json& data) -> std::string {
   return text;
 }
 
-void PrintHuman(const nlohmann::json& shown) {
+void PrintHuman(const Json& shown) {
   auto line = [](std::string_view label, const std::string& value) {
     std::fprintf(stderr, "%-10s %s\n", std::string(label).c_str(), value.c_str());
   };
@@ -128,13 +128,13 @@ void PrintHuman(const nlohmann::json& shown) {
   line("Input", Compact(shown["input"]));
   if (!shown["result"].is_null()) line("Result", Compact(shown["result"]));
   if (!shown["error"].is_null()) line("Error", Compact(shown["error"]));
-  for (const nlohmann::json& c : shown["checkpoints"]) {
+  for (const Json& c : shown["checkpoints"]) {
     line("Checkpoint", fmt::format("{} (seq {}, {})", c["name"].get<std::string>(), c["seq"].dump(),
                                    c["at"].get<std::string>()));
   }
   std::fputs("\nJournal:\n", stderr);
   std::fprintf(stderr, "  %-4s %-24s %-24s %-5s %-7s %s\n", "SEQ", "TIME", "EVENT", "STEP", "ATTEMPT", "DETAILS");
-  for (const nlohmann::json& e : shown["journal"]) {
+  for (const Json& e : shown["journal"]) {
     std::string step = e["step"].is_null() ? "-" : e["step"].dump();
     std::string attempt = e["attempt"].is_null() ? "-" : e["attempt"].dump();
     std::fprintf(stderr, "  %-4s %-24s %-24s %-5s %-7s %s\n", e["seq"].dump().c_str(),
@@ -143,7 +143,7 @@ void PrintHuman(const nlohmann::json& shown) {
   }
   if (shown["compensations"].empty()) return;
   std::fputs("\nCompensations:\n", stderr);
-  for (const nlohmann::json& c : shown["compensations"]) {
+  for (const Json& c : shown["compensations"]) {
     std::string what = c["operation"].is_string() ? c["operation"].get<std::string>() : "compensation";
     std::string where = c["step"].is_null() ? "" : " (step " + c["step"].dump() + ")";
     std::string error = c.contains("error") ? ": " + Compact(c["error"]) : "";
@@ -176,7 +176,7 @@ auto RunShow(const ShowOptions& options) -> int {
     std::fprintf(stderr, "flow: cannot read run '%s': %s\n", options.run_id.c_str(), error.message.c_str());
     return kExitInternal;
   }
-  nlohmann::json shown = ShowJson(**run, *journal, *checkpoints);
+  Json shown = ShowJson(**run, *journal, *checkpoints);
   if (options.json) {
     std::string text = DumpLine(shown);
     std::fwrite(text.data(), 1, text.size(), stdout);

@@ -28,17 +28,17 @@ auto OpenStoreForReading(const std::string& path) -> Result<std::unique_ptr<stor
 
 auto FormatMs(int64_t ms) -> std::string { return value::FormatTime(ms); }
 
-auto ParseStoredJson(const std::string& text) -> nlohmann::json {
+auto ParseStoredJson(const std::string& text) -> Json {
   if (text.empty()) return nullptr;
-  auto parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  auto parsed = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return text;
   return parsed;
 }
 
-auto WaitingJson(const store::RunRecord& run) -> nlohmann::json {
+auto WaitingJson(const store::RunRecord& run) -> Json {
   if (run.status != store::RunStatus::Waiting) return nullptr;
-  nlohmann::json details = ParseStoredJson(run.waiting);
-  nlohmann::json out = nlohmann::json::object();
+  Json details = ParseStoredJson(run.waiting);
+  Json out = Json::object();
   out["kind"] = run.waiting_reason;
   if (details.is_object()) {
     for (auto& [key, value] : details.items()) {
@@ -50,8 +50,8 @@ auto WaitingJson(const store::RunRecord& run) -> nlohmann::json {
   return out;
 }
 
-auto RunSummaryJson(const store::RunRecord& run) -> nlohmann::json {
-  nlohmann::json out = nlohmann::json::object();
+auto RunSummaryJson(const store::RunRecord& run) -> Json {
+  Json out = Json::object();
   out["run"] = run.id;
   out["workflow"] = run.workflow;
   out["status"] = store::StatusName(run.status);
@@ -61,7 +61,7 @@ auto RunSummaryJson(const store::RunRecord& run) -> nlohmann::json {
   return out;
 }
 
-auto DumpLine(const nlohmann::json& value) -> std::string {
+auto DumpLine(const Json& value) -> std::string {
   return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 

@@ -15,6 +15,10 @@
 
 namespace flow::cli {
 
+// Output objects keep the order fields are added in (the order docs/cli.md
+// shows: "run" first), which plain nlohmann::json would sort.
+using Json = nlohmann::ordered_json;
+
 // The file name used when neither --db nor FLOW_DB is given (SPEC §4).
 inline constexpr const char* kDefaultDbPath = "flow.db";
 
@@ -32,16 +36,16 @@ auto FormatMs(int64_t ms) -> std::string;
 
 // Parses stored JSON text; "" (absent) is null, and text that does not parse
 // is kept as a JSON string rather than lost.
-auto ParseStoredJson(const std::string& text) -> nlohmann::json;
+auto ParseStoredJson(const std::string& text) -> Json;
 
 // `{"kind": reason, ...details}` of a waiting run, or null when not waiting.
-auto WaitingJson(const store::RunRecord& run) -> nlohmann::json;
+auto WaitingJson(const store::RunRecord& run) -> Json;
 
 // The summary of a run that `flow runs --json` lists:
 // {run, workflow, status, waiting, created, updated}.
-auto RunSummaryJson(const store::RunRecord& run) -> nlohmann::json;
+auto RunSummaryJson(const store::RunRecord& run) -> Json;
 
 // Exactly one line of compact JSON (invalid UTF-8 replaced, never thrown on).
-auto DumpLine(const nlohmann::json& value) -> std::string;
+auto DumpLine(const Json& value) -> std::string;
 
 }  // namespace flow::cli

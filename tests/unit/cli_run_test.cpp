@@ -188,6 +188,29 @@ TEST_F(CliRunTest, RunsListsNewestFirstWithTheDocumentedShape) {
   EXPECT_EQ(j["runs"][1]["waiting"], nlohmann::json::parse(R"({"kind":"approval","prompt":"ok?","from":"ops"})"));
 }
 
+TEST_F(CliRunTest, RunsCreatedInTheSameMillisecondListLatestInsertedFirst) {
+  {
+    auto s = store::OpenSqliteStore((dir_ / "flow.db").string());
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    ASSERT_TRUE((*s)->PutProgram("h1", "code").ok());
+    for (const char* id : {"b-first", "a-second"}) {
+      store::RunRecord r;
+      r.id = id;
+      r.program_hash = "h1";
+      r.workflow = "w";
+      r.input = "{}";
+      r.created_ms = r.updated_ms = 5000;
+      ASSERT_TRUE((*s)->CreateRun(r, store::JournalEvent{0, "started"}, "S0").ok());
+    }
+  }
+  Outcome o = Flow({"runs", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  auto j = nlohmann::json::parse(o.out);
+  ASSERT_EQ(j["runs"].size(), 2u);
+  EXPECT_EQ(j["runs"][0]["run"], "a-second");
+  EXPECT_EQ(j["runs"][1]["run"], "b-first");
+}
+
 TEST_F(CliRunTest, RunsFiltersByStatus) {
   FillStore();
   Outcome o = Flow({"runs", "--status", "waiting", "--json"});
