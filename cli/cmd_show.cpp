@@ -51,8 +51,10 @@ auto Field(const Json& object, const char* key) -> Json {
 }
 
 // One entry per compensation, in the order the first event about it
-// appears: its latest event decides the outcome ("completed", "failed", or
-// the last state reached when the run stopped in between).
+// appears, keyed by step position and operation. Like `flow run --json`,
+// "step" names the compensating operation; "position" is its step position.
+// Its latest event decides the outcome: "completed", "failed", or the last
+// state reached when the run stopped in between (e.g. "started").
 auto CompensationsJson(const Json& journal) -> Json {
   Json out = Json::array();
   std::map<std::string, size_t> index_of;
@@ -60,21 +62,19 @@ auto CompensationsJson(const Json& journal) -> Json {
     std::string type = event["event"].get<std::string>();
     if (type.rfind(kCompensationPrefix, 0) != 0) continue;
     const Json& data = event["data"];
-    Json step = !event["step"].is_null() ? event["step"] : Field(data, "step");
+    Json position = event["step"];
     Json operation = Field(data, "operation");
-    if (operation.is_null()) operation = Field(data, "name");
-    std::string key = step.dump() + "|" + operation.dump();
+    std::string key = position.dump() + "|" + operation.dump();
     auto [it, inserted] = index_of.emplace(key, out.size());
-    if (inserted) out.push_back({{"step", step}, {"operation", operation}});
+    if (inserted) out.push_back({{"step", operation}, {"position", position}});
     Json& entry = out[it->second];
-    std::string status = type.size() > kCompensationPrefix.size() + 1
-                             ? type.substr(kCompensationPrefix.size() + 1)
-                             : type;
-    entry["status"] = status;
+    entry["status"] = type.size() > kCompensationPrefix.size() + 1 ? type.substr(kCompensationPrefix.size() + 1) : type;
     entry["seq"] = event["seq"];
     if (!event["attempt"].is_null()) entry["attempts"] = event["attempt"];
+    if (auto kind = Field(data, "kind"); !kind.is_null()) {
+      entry["error"] = {{"kind", kind}, {"message", Field(data, "message")}};
+    }
     if (auto error = Field(data, "error"); !error.is_null()) entry["error"] = error;
-    if (auto result = Field(data, "result"); !result.is_null()) entry["result"] = result;
   }
   return out;
 }
@@ -144,8 +144,8 @@ void PrintHuman(const Json& shown) {
   if (shown["compensations"].empty()) return;
   std::fputs("\nCompensations:\n", stderr);
   for (const Json& c : shown["compensations"]) {
-    std::string what = c["operation"].is_string() ? c["operation"].get<std::string>() : "compensation";
-    std::string where = c["step"].is_null() ? "" : " (step " + c["step"].dump() + ")";
+    std::string what = c["step"].is_string() ? c["step"].get<std::string>() : "compensation";
+    std::string where = c["position"].is_null() ? "" : " (step " + c["position"].dump() + ")";
     std::string error = c.contains("error") ? ": " + Compact(c["error"]) : "";
     std::fprintf(stderr, "  %s%s: %s%s\n", what.c_str(), where.c_str(), c["status"].get<std::string>().c_str(),
                  error.c_str());

@@ -261,7 +261,8 @@ TEST_F(CliRunTest, ShowPrintsRunJournalCheckpointsAndCompensations) {
   EXPECT_EQ(j["journal"][1]["data"]["operation"], "billing.charge");
   EXPECT_EQ(j["journal"][4]["at"], "1970-01-01T00:00:03.400Z");
   ASSERT_EQ(j["compensations"].size(), 1u);
-  EXPECT_EQ(j["compensations"][0]["operation"], "billing.refund");
+  EXPECT_EQ(j["compensations"][0]["step"], "billing.refund");
+  EXPECT_EQ(j["compensations"][0]["position"], 1);
   EXPECT_EQ(j["compensations"][0]["status"], "completed");
   ASSERT_EQ(j["checkpoints"].size(), 1u);
   EXPECT_EQ(j["checkpoints"][0]["name"], "after-charge");
