@@ -114,6 +114,18 @@ auto DetailsText(const Json& data) -> std::string {
   return text;
 }
 
+// "kind: message (step s)" for a {kind, message, step} record; any other
+// shape as compact JSON.
+auto ErrorText(const Json& error) -> std::string {
+  if (!error.is_object() || !error.contains("kind") || !error.contains("message")) return Compact(error);
+  std::string text = Compact(error["kind"]) + ": " + Compact(error["message"]);
+  if (error["kind"].is_string() && error["message"].is_string()) {
+    text = error["kind"].get<std::string>() + ": " + error["message"].get<std::string>();
+  }
+  if (auto step = Field(error, "step"); !step.is_null()) text += " (step " + Compact(step) + ")";
+  return text;
+}
+
 void PrintHuman(const Json& shown) {
   auto line = [](std::string_view label, const std::string& value) {
     std::fprintf(stderr, "%-10s %s\n", std::string(label).c_str(), value.c_str());
@@ -127,7 +139,7 @@ void PrintHuman(const Json& shown) {
   line("Updated", shown["updated"].get<std::string>());
   line("Input", Compact(shown["input"]));
   if (!shown["result"].is_null()) line("Result", Compact(shown["result"]));
-  if (!shown["error"].is_null()) line("Error", Compact(shown["error"]));
+  if (!shown["error"].is_null()) line("Error", ErrorText(shown["error"]));
   for (const Json& c : shown["checkpoints"]) {
     line("Checkpoint", fmt::format("{} (seq {}, {})", c["name"].get<std::string>(), c["seq"].dump(),
                                    c["at"].get<std::string>()));
