@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/program_loader.h"
 #include "cli/run_report.h"
 
 namespace flow::cli {
@@ -71,7 +72,7 @@ auto RunRuns(const RunsOptions& options) -> int {
   if (*store) {
     auto listed = (*store)->ListRuns(filter);
     if (!listed) {
-      std::fprintf(stderr, "flow: cannot list runs in '%s': %s\n", options.db.c_str(), listed.error().message.c_str());
+      std::fprintf(stderr, "flow: cannot list runs in '%s': %s\n", DatabasePath(options.db).c_str(), listed.error().message.c_str());
       return kExitInternal;
     }
     runs = std::move(*listed);

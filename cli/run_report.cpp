@@ -4,16 +4,17 @@
 #include <sys/stat.h>
 
 #include "cli/command.h"
+#include "cli/program_loader.h"
 #include "vm/value/time_format.h"
 
 namespace flow::cli {
 
 void AddDbOption(CLI::App& app, std::string& path) {
-  path = kDefaultDbPath;
-  app.add_option("--db", path, "The run database (default ./flow.db)")->envname("FLOW_DB");
+  app.add_option("--db", path, "The database (default: $FLOW_DB, else ./flow.db)");
 }
 
-auto OpenStoreForReading(const std::string& path) -> Result<std::unique_ptr<store::Store>> {
+auto OpenStoreForReading(const std::string& option) -> Result<std::unique_ptr<store::Store>> {
+  const std::string path = DatabasePath(option);
   struct stat st {};
   // Reading never creates: no file (or an empty one) simply holds no runs.
   if (stat(path.c_str(), &st) != 0 || st.st_size == 0) {

@@ -19,17 +19,15 @@ namespace flow::cli {
 // shows: "run" first), which plain nlohmann::json would sort.
 using Json = nlohmann::ordered_json;
 
-// The file name used when neither --db nor FLOW_DB is given (SPEC §4).
-inline constexpr const char* kDefaultDbPath = "flow.db";
-
-// Adds `--db PATH` (also read from env FLOW_DB, default ./flow.db) to `app`,
-// storing into `path`.
+// Adds `--db PATH` to `app`, storing into `path` ("" when absent; resolved
+// like every command's, by DatabasePath in program_loader.h: --db, else
+// $FLOW_DB, else ./flow.db).
 void AddDbOption(CLI::App& app, std::string& path);
 
-// Opens the store at `path` for reading. A missing or empty (0-byte) file
+// Opens the store named by the --db option `option` for reading. A missing or empty (0-byte) file
 // gives a null store and no file is created; a file that is not a flow
 // database, or one of a newer schema, is an Error and stays byte-identical.
-auto OpenStoreForReading(const std::string& path) -> Result<std::unique_ptr<store::Store>>;
+auto OpenStoreForReading(const std::string& option) -> Result<std::unique_ptr<store::Store>>;
 
 // Unix milliseconds as RFC 3339 UTC text ("2026-01-15T09:30:00Z").
 auto FormatMs(int64_t ms) -> std::string;
