@@ -26,6 +26,7 @@ struct Command {
 };
 
 // Adds `flow check` to `app`.
+auto RegisterCancel(CLI::App& app) -> Command;
 auto RegisterCheck(CLI::App& app) -> Command;
 // Adds `flow compile`, `flow disasm`, `flow run`, `flow resume`.
 auto RegisterCompile(CLI::App& app) -> Command;

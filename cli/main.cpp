@@ -17,6 +17,7 @@ namespace {
 // line here.
 using RegisterFn = auto (*)(CLI::App&) -> Command;
 constexpr RegisterFn kCommands[] = {
+    RegisterCancel,
     RegisterCheck,
     RegisterCompile,
     RegisterDisasm,
