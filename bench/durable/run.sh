@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Durable steps per second: `flow run` against the raw SQLite ceiling.
+#
+#   bash bench/durable/run.sh [BUILD_DIR] [full|normal] [RUNS]
+#
+# (defaults: build, full, 5). Needs BUILD_DIR/flow and BUILD_DIR/flow_bench_sqlite.
+#  1. builtin steps: `flow run bench/durable/steps.flow` (1,000 log.info
+#     steps) with a fresh database per run, under hyperfine (warmup 1);
+#     steps/s = 1000 / mean wall time (process start, compile and run
+#     creation included: measured separately on a 1-step workflow and
+#     printed as the fixed cost);
+#  2. measures on the last run's database what one step commit writes
+#     (journal rows per step, their data size, the VM state size) and runs
+#     flow_bench_sqlite with the same sizes, the same synchronous setting
+#     and a database in the same directory: the raw transactions/s;
+#  3. prints flow steps/s ÷ raw transactions/s (target: >= 70 %);
+#  4. exec-connector steps/s (200 steps of tests/servers/exec_tool.py echo)
+#     and HTTP steps/s (200 idempotent POST /charges against
+#     tests/servers/http_server.py, started here on 127.0.0.1, port 0).
+# Every database lives in a temp dir under BUILD_DIR (the same disk for
+# flow and the raw benchmark: fsync cost is what is measured), removed at
+# the end. flow's synchronous setting is passed as FLOW_SYNCHRONOUS.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=$(cd "${1:-build}" && pwd)
+SYNC=${2:-full}
+RUNS=${3:-5}
+FLOW=$BUILD/flow
+RAW=$BUILD/flow_bench_sqlite
+STEPS=1000
+CONNECTOR_STEPS=200
+
+case $SYNC in full|normal) ;; *) echo "run.sh: synchronous must be full or normal, not '$SYNC'" >&2; exit 2 ;; esac
+for bin in "$FLOW" "$RAW"; do
+  [[ -x $bin ]] || { echo "run.sh: $bin is missing; build it first" >&2; exit 2; }
+done
+command -v hyperfine >/dev/null || { echo "run.sh: hyperfine is not installed" >&2; exit 2; }
+
+WORK=$(mktemp -d "$BUILD/durable-bench.XXXXXX")
+SERVER_PID=
+cleanup() {
+  [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+export FLOW_SYNCHRONOUS=$SYNC
+
+# mean seconds from a hyperfine JSON export
+mean() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["mean"])' "$1"; }
+stddev() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["stddev"] or 0)' "$1"; }
+rate() { python3 -c 'import sys; print("%.1f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
+
+# Times `flow run FILE` with a fresh database per run; $1 = name, $2 = file.
+time_flow() {
+  local name=$1 file=$2 db=$WORK/$1.db
+  hyperfine --warmup 1 --runs "$RUNS" --style none --export-json "$WORK/$name.json" \
+    --prepare "rm -f '$db' '$db-wal' '$db-shm'" \
+    "'$FLOW' run '$file' --db '$db' >/dev/null 2>&1" >/dev/null
+  # The last run must have completed, or the timing means nothing.
+  local status
+  status=$("$FLOW" runs --db "$db" --json 2>/dev/null |
+    python3 -c 'import json,sys; r=json.load(sys.stdin)["runs"]; print(r[0]["status"] if len(r)==1 else "runs=%d" % len(r))' || echo "unreadable")
+  [[ $status == completed ]] || { echo "run.sh: $name did not complete (status: $status)" >&2; exit 1; }
+}
+
+echo "durable steps: synchronous=$SYNC, runs=$RUNS, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ---- 1. builtin steps
+printf 'workflow one() -> int {\n  log.info(message: "step 0")\n  return 1\n}\n' >"$WORK/one.flow"
+time_flow one "$WORK/one.flow"
+time_flow steps "$ROOT/bench/durable/steps.flow"
+FIXED=$(mean "$WORK/one.json")
+STEPS_MEAN=$(mean "$WORK/steps.json")
+STEPS_SD=$(stddev "$WORK/steps.json")
+FLOW_RATE=$(rate $STEPS "$STEPS_MEAN")
+
+# ---- 2. what one step commit writes, from the last run's database
+read -r EVENTS_PER_STEP EVENT_BYTES STATE_BYTES < <(python3 - "$WORK/steps.db" $STEPS <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1]); steps = int(sys.argv[2])
+rows, size = db.execute("SELECT count(*), avg(length(data)) FROM journal WHERE step IS NOT NULL").fetchone()
+(state,) = db.execute("SELECT length(bytes) FROM state").fetchone()
+print(max(1, round(rows / steps)), max(8, round(size or 8)), state)
+EOF
+)
+RAW_OUT=$("$RAW" --dir "$WORK" --n $STEPS --synchronous "$SYNC" --state-bytes "$STATE_BYTES" \
+  --event-bytes "$EVENT_BYTES" --events "$EVENTS_PER_STEP" --json)
+RAW_RATE=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["transactions_per_s"])' "$RAW_OUT")
+RATIO=$(python3 -c 'import sys; print("%.0f" % (100 * float(sys.argv[1]) / float(sys.argv[2])))' "$FLOW_RATE" "$RAW_RATE")
+
+# ---- 4. connector steps
+mkdir -p "$WORK/exec" "$WORK/http"
+cp "$ROOT/bench/durable/exec_steps.flow" "$WORK/exec/"
+cat >"$WORK/exec/exec.json" <<EOF
+{ "connector": "tool",
+  "transport": { "kind": "exec", "command": ["python3", "$ROOT/tests/servers/exec_tool.py"] },
+  "operations": { "echo": { "args": ["echo"],
+    "input": { "type": "object", "properties": { "i": { "type": "integer" } } },
+    "output": { "type": "object" }, "idempotent": true } } }
+EOF
+time_flow exec "$WORK/exec/exec_steps.flow"
+EXEC_RATE=$(rate $CONNECTOR_STEPS "$(mean "$WORK/exec.json")")
+
+coproc SERVER { exec python3 "$ROOT/tests/servers/http_server.py" --max-lifetime 900; }
+SERVER_PID=$SERVER_PID
+read -r PORT <&"${SERVER[0]}"
+cp "$ROOT/bench/durable/http_steps.flow" "$WORK/http/"
+cat >"$WORK/http/http.json" <<EOF
+{ "connector": "billing",
+  "transport": { "kind": "http", "base_url": "http://127.0.0.1:$PORT" },
+  "operations": { "charge": { "http": { "method": "POST", "path": "/charges" },
+    "input": { "type": "object", "required": ["customer", "amount"],
+               "properties": { "customer": { "type": "string" }, "amount": { "type": "integer" } } },
+    "output": { "type": "object", "required": ["id", "amount"],
+                "properties": { "id": { "type": "string" }, "amount": { "type": "integer" } } },
+    "idempotent": true } } }
+EOF
+time_flow http "$WORK/http/http_steps.flow"
+HTTP_RATE=$(rate $CONNECTOR_STEPS "$(mean "$WORK/http.json")")
+
+# ---- 3. report
+cat <<EOF
+
+| | figure |
+|---|---|
+| flow run, $STEPS builtin steps: wall mean ± σ | ${STEPS_MEAN} ± ${STEPS_SD} s |
+| — fixed cost (1-step workflow, whole process) | ${FIXED} s |
+| flow builtin steps/s | **$FLOW_RATE** |
+| one step commit (from the flow database) | $EVENTS_PER_STEP journal row(s) of ~$EVENT_BYTES B, state $STATE_BYTES B |
+| raw SQLite transactions/s (flow_bench_sqlite, same sizes, same disk) | **$RAW_RATE** |
+| flow ÷ raw | **$RATIO %** (target >= 70 %) |
+| exec-connector steps/s ($CONNECTOR_STEPS steps, exec_tool.py echo) | $EXEC_RATE |
+| HTTP steps/s ($CONNECTOR_STEPS idempotent POST /charges, local server) | $HTTP_RATE |
+EOF
