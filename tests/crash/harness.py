@@ -118,10 +118,15 @@ def journal_of(show):
     return events
 
 
+def event_type(event):
+    """The type of a journal event of `flow show --json` (key "event")."""
+    return event.get("event", event.get("type", ""))
+
+
 def completed_steps(events):
     """step position -> how many step_completed events name it."""
     counts = {}
     for e in events:
-        if e.get("type") == "step_completed":
+        if event_type(e) == "step_completed":
             counts[e.get("step")] = counts.get(e.get("step"), 0) + 1
     return counts
