@@ -48,11 +48,20 @@ EXPECTED_TOTAL = sum(i + 1 for i in range(STEPS))
 # At least this many SIGKILLs per scenario: fewer would not exercise enough
 # different instants to mean anything.
 MIN_KILLS = 15
-# Bounds so a flow that never completes fails the test instead of hanging it.
-MAX_SECONDS = 180
+# The kill window aims at this many, so that chance rarely leaves fewer
+# than MIN_KILLS.
+TARGET_KILLS = 25
+# Bounds so a flow that never completes fails the test instead of hanging it
+# (per scenario; both together stay within 3 minutes).
+MAX_SECONDS = 90
 MAX_ITERATIONS = 400
 # How far the kill window may widen when kills keep landing before progress.
 MAX_STRETCH = 20.0
+MIN_STRETCH = 0.3
+# Every /charges request is held this long by the server (its "hang" rule),
+# so a step takes measurable time and many kills land while a request is in
+# flight: the case where the resumed run must resend with the same key.
+REQUEST_SECONDS = 0.015
 # kills_503: scripted failures in all, and the attempts each step may take.
 # Every scripted failure could hit the same step, so the attempts must exceed
 # the budget, or a legitimate run would fail for good.
@@ -137,11 +146,11 @@ def drive_with_kills(flow, server, source, run_id, rng, startup, per_step, distu
               "no completed run after %d s (%d kills, %d iterations)" % (MAX_SECONDS, kills, iteration))
         if disturb:
             disturb(rng)
-        # Aim for about as many kills as steps remain (at least MIN_KILLS in
-        # all): the window covers start-up plus a few steps' time.
+        # Spread TARGET_KILLS over the remaining steps: the window covers
+        # start-up plus a few steps' time, stretched by what kills achieved.
         before = len(server.effects())
-        steps_per_kill = min(4.0, max(0.3, (STEPS - before) / max(1, MIN_KILLS - kills + 1)))
-        delay = rng.uniform(0.5 * startup, (startup + steps_per_kill * per_step) * stretch)
+        steps_per_kill = min(4.0, max(0.3, (STEPS - before) / max(1, TARGET_KILLS - kills + 1)))
+        delay = rng.uniform(0.5 * startup, startup + steps_per_kill * per_step) * stretch
         proc = start(flow, source, run_id, exists)
         try:
             code = proc.wait(timeout=delay)  # the random instant is the point of the test
@@ -153,8 +162,12 @@ def drive_with_kills(flow, server, source, run_id, rng, startup, per_step, distu
             exists = exists or run_exists(flow, run_id)
             # No progress: kills come too early (start-up, retries and
             # backoff take longer than the calibration said); widen.
+            # Too much progress: the run would end with too few kills; narrow.
             progress = len(server.effects()) - before
-            stretch = min(MAX_STRETCH, stretch * 1.3) if progress == 0 else max(1.0, stretch * 0.9)
+            if progress == 0:
+                stretch = min(MAX_STRETCH, stretch * 1.3)
+            elif progress > 1.5 * steps_per_kill:
+                stretch = max(MIN_STRETCH, stretch * 0.7)
             continue
         out, err = Flow.output(proc)
         check(code == 0, "iteration %d: flow %s exited %d (not killed): stdout %r stderr %r"
@@ -240,8 +253,10 @@ def scenario(name, flow_binary, seed, keep):
         with Server() as server:
             source = write_files(workdir, server)
             flow = Flow(flow_binary, workdir)
+            server.control(path="/charges", hang=1000000, seconds=REQUEST_SECONDS)
             startup, per_step = calibrate(flow, source)
             server.reset()
+            server.control(path="/charges", hang=1000000, seconds=REQUEST_SECONDS)
             run_id = "crash-%s-%d" % (name, seed)
             t0 = time.monotonic()
             disturb = disturb_503(server) if name == "kills_503" else None
