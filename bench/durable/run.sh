@@ -3,7 +3,8 @@
 #
 #   bash bench/durable/run.sh [BUILD_DIR] [full|normal] [RUNS]
 #
-# (defaults: build, full, 5). Needs BUILD_DIR/flow and BUILD_DIR/flow_bench_sqlite.
+# (defaults: build, full, 5). Needs BUILD_DIR/flow, BUILD_DIR/flow_bench_sqlite
+# and BUILD_DIR/flow_bench_store.
 #  1. builtin steps: `flow run bench/durable/steps.flow` (1,000 log.info
 #     steps) with a fresh database per run, under hyperfine (warmup 1);
 #     steps/s = 1000 / mean wall time (process start, compile and run
@@ -15,6 +16,8 @@
 #     synchronous setting and a database in the same directory, right
 #     before and right after the flow runs: the raw transactions/s (one
 #     transaction per step is the ceiling);
+#     flow_bench_store, flow's own Store::Commit at the same sizes, splits
+#     the gap between the store and the engine;
 #  3. prints flow steps/s ÷ raw transactions/s (target: >= 70 %);
 #  4. exec-connector steps/s (200 steps of tests/servers/exec_tool.py echo)
 #     and HTTP steps/s (200 idempotent POST /charges against
@@ -32,11 +35,12 @@ SYNC=${2:-full}
 RUNS=${3:-5}
 FLOW=$BUILD/flow
 RAW=$BUILD/flow_bench_sqlite
+STORE=$BUILD/flow_bench_store
 STEPS=1000
 CONNECTOR_STEPS=200
 
 case $SYNC in full|normal) ;; *) echo "run.sh: synchronous must be full or normal, not '$SYNC'" >&2; exit 2 ;; esac
-for bin in "$FLOW" "$RAW"; do
+for bin in "$FLOW" "$RAW" "$STORE"; do
   [[ -x $bin ]] || { echo "run.sh: $bin is missing; build it first" >&2; exit 2; }
 done
 command -v hyperfine >/dev/null || { echo "run.sh: hyperfine is not installed" >&2; exit 2; }
@@ -100,6 +104,8 @@ raw() {
     python3 -c 'import json,sys; print(json.load(sys.stdin)["transactions_per_s"])'
 }
 RAW_BEFORE=$(raw)
+STORE_RATE=$("$STORE" --dir "$WORK" --n $STEPS --synchronous "$SYNC" --state-bytes "$STATE_BYTES" \
+  --event-bytes "$EVENT_BYTES" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["transactions_per_s"])')
 time_flow steps "$ROOT/bench/durable/steps.flow"
 RAW_AFTER=$(raw)
 RAW_RATE=$(python3 -c 'import sys; print("%.1f" % ((float(sys.argv[1]) + float(sys.argv[2])) / 2))' "$RAW_BEFORE" "$RAW_AFTER")
@@ -121,6 +127,11 @@ cat >"$WORK/exec/exec.json" <<EOF
 EOF
 time_flow exec "$WORK/exec/exec_steps.flow"
 EXEC_RATE=$(rate $CONNECTOR_STEPS "$(mean "$WORK/exec.json")")
+# The floor under the exec figure: starting the tool alone, without flow.
+echo '{"i": 1}' >"$WORK/exec/in.json"
+hyperfine --warmup 1 --runs 20 --style none --export-json "$WORK/tool.json" \
+  "cd '$WORK/exec' && python3 '$ROOT/tests/servers/exec_tool.py' echo <in.json >/dev/null" >/dev/null
+TOOL_RATE=$(rate 1 "$(mean "$WORK/tool.json")")
 
 coproc SERVER { exec python3 "$ROOT/tests/servers/http_server.py" --max-lifetime 900; }
 SERVER_PID=$SERVER_PID
@@ -150,7 +161,8 @@ cat <<EOF
 | one flow commit (from the flow database) | $EVENTS_PER_COMMIT journal row(s) of ~$EVENT_BYTES B, state $STATE_BYTES B |
 | flow commits (fdatasync calls, strace) per step | $COMMITS |
 | raw SQLite transactions/s (flow_bench_sqlite, same sizes, same disk; before / after the flow runs) | **$RAW_RATE** ($RAW_BEFORE / $RAW_AFTER) |
+| flow Store::Commit/s (flow_bench_store, same sizes, one step_completed per commit) | $STORE_RATE |
 | flow ÷ raw | **$RATIO %** (target >= 70 %) |
-| exec-connector steps/s ($CONNECTOR_STEPS steps, exec_tool.py echo) | $EXEC_RATE |
+| exec-connector steps/s ($CONNECTOR_STEPS steps, exec_tool.py echo) | $EXEC_RATE (the tool alone, started by a shell: $TOOL_RATE/s) |
 | HTTP steps/s ($CONNECTOR_STEPS idempotent POST /charges, local server) | $HTTP_RATE |
 EOF
