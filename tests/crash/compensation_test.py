@@ -21,20 +21,44 @@ was sent once (no retry of a 4xx), the three charges happened once each;
 and from flow: exit 1, status failed with the ship error, three
 compensations with a successful outcome in `flow run --json`, and the same
 in `flow show RUN --json` and the text of `flow show RUN`.
+
+Scenario 2 runs the same workflow (no 503 this time; each refund request is
+held REFUND_SECONDS by the server) and kills `flow run` / `flow resume` with
+SIGKILL at random instants (seeded RNG, seed printed, --seed replays) until
+one exits 1 with status failed. At least MIN_KILLS kills, MIN_COMPENSATION_KILLS
+of them after the first refund was sent. Then: the refunds were first sent
+newest first, a refund resent after a kill carried its key again, each
+compensation is completed exactly once in the journal, and both the last
+`--json` report and `flow show --json` list three completed compensations.
 """
 
 import argparse
 import json
 import os
+import random
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
+import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Failure, Flow, Server, check, event_type, header, journal_of  # noqa: E402
 
 RUN_ID = "compensation-1"
+KILL_RUN_ID = "compensation-kills"
+# Scenario 2 (compensations under kill -9): each refund request is held
+# this long by the server, so the compensation phase is most of the run and
+# random kills land in it, often with a refund in flight.
+REFUND_SECONDS = 0.15
+# At least this many kills, this many of them after the first refund was
+# sent; bounds on the whole loop.
+MIN_KILLS = 4
+MIN_COMPENSATION_KILLS = 2
+MAX_ITERATIONS = 200
+MAX_SECONDS = 90
 
 WORKFLOW = """connector billing = "billing.json"
 
@@ -140,27 +164,123 @@ def verify_flow(flow, code, result):
     check(len(lines) >= 3, "flow show does not list the three compensations:\n%s" % text)
 
 
+def refund_charges(server):
+    return [(r["json"] or {}).get("charge") for r in server.requests()
+            if r["method"] == "POST" and r["path"] == "/refunds"]
+
+
+def kill_loop(flow, server, source, rng, window):
+    """Runs/resumes KILL_RUN_ID with kills until it ends; (kills, in comp., JSON)."""
+    kills = in_compensation = 0
+    exists = False
+    deadline = time.monotonic() + MAX_SECONDS
+    for iteration in range(MAX_ITERATIONS):
+        check(time.monotonic() < deadline, "the run did not end within %d s" % MAX_SECONDS)
+        if exists:
+            proc = flow.start("resume", KILL_RUN_ID, "--json")
+        else:
+            proc = flow.start("run", source, "--id", KILL_RUN_ID, "--json")
+        # Kill before the expected end (start-up and steps, then the refunds
+        # not yet known to be done), so most attempts are cut short until
+        # enough kills happened; then let it finish.
+        before_refunds = max(0.01, window - 3 * REFUND_SECONDS)
+        done = max(0, len(set(refund_charges(server))) - 1)
+        remaining = before_refunds + (3 - done) * REFUND_SECONDS
+        delay = rng.uniform(0, remaining * (0.6 if kills < MIN_KILLS + MIN_COMPENSATION_KILLS else 1.5))
+        try:
+            code = proc.wait(timeout=delay)  # the random instant is the point of the test
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+            code = proc.wait()
+        if code == -signal.SIGKILL:
+            kills += 1
+            in_compensation += 1 if refund_charges(server) else 0
+            exists = exists or flow.run("show", KILL_RUN_ID, "--json")[0] == 0
+            continue
+        out, err = Flow.output(proc)
+        check(code == 1, "iteration %d: exit %d, expected 1 (failed): %s %s" % (iteration, code, out[-300:], err[-300:]))
+        try:
+            return kills, in_compensation, json.loads(out)
+        except ValueError:
+            raise Failure("iteration %d: stdout is not JSON: %r" % (iteration, out[-300:]))
+    raise Failure("the run did not end after %d iterations" % MAX_ITERATIONS)
+
+
+def verify_kills(flow, server, kills, in_compensation, final):
+    check(kills >= MIN_KILLS and in_compensation >= MIN_COMPENSATION_KILLS,
+          "%d kills, %d during compensation: at least %d and %d needed"
+          % (kills, in_compensation, MIN_KILLS, MIN_COMPENSATION_KILLS))
+    check(final.get("status") == "failed", "final status %r" % final.get("status"))
+    compensations_ok(final.get("compensations"), "the last flow run/resume --json")
+    # Refunds: first sent newest first; each charge's refund under one key.
+    charges = refund_charges(server)
+    first = []
+    for c in charges:
+        if c not in first:
+            first.append(c)
+    check(first == ["ch_3", "ch_2", "ch_1"], "refunds were first sent for %s, expected ch_3, ch_2, ch_1" % first)
+    keys = {}
+    for r in server.requests():
+        if r["path"] == "/refunds":
+            keys.setdefault((r["json"] or {}).get("charge"), set()).add(header(r, "Idempotency-Key"))
+    check(all(len(k) == 1 for k in keys.values()), "a refund was resent under another key: %s" % keys)
+    check(len(server.effects()) == 3, "%d charges happened, expected 3" % len(server.effects()))
+    code, show = flow.json("show", KILL_RUN_ID, "--json")
+    check(show.get("status") == "failed", "flow show says %r" % show.get("status"))
+    compensations_ok(show.get("compensations"), "flow show --json")
+    done = {}
+    for e in journal_of(show):
+        if event_type(e) == "compensation_completed":
+            done[e.get("step")] = done.get(e.get("step"), 0) + 1
+    check(len(done) == 3 and all(n == 1 for n in done.values()),
+          "compensations completed in the journal: %s (each of 3 exactly once expected)" % done)
+    print("compensation under kills: ok: %d kills, %d during compensation, %d refund requests"
+          % (kills, in_compensation, len(charges)))
+
+
+def write_files(workdir, server):
+    with open(os.path.join(workdir, "billing.json"), "w") as f:
+        json.dump(connector(server.url), f)
+    source = os.path.join(workdir, "order.flow")
+    with open(source, "w") as f:
+        f.write(WORKFLOW)
+    return source
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--flow", required=True)
+    parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--keep", action="store_true")
     options = parser.parse_args()
+    seed = options.seed if options.seed is not None else random.SystemRandom().randrange(1 << 31)
+    print("seed %d (replay with --seed %d)" % (seed, seed), flush=True)
     workdir = tempfile.mkdtemp(prefix="flow-compensation-")
     try:
         with Server() as server:
-            with open(os.path.join(workdir, "billing.json"), "w") as f:
-                json.dump(connector(server.url), f)
-            source = os.path.join(workdir, "order.flow")
-            with open(source, "w") as f:
-                f.write(WORKFLOW)
+            source = write_files(workdir, server)
             server.control(path="/ship", fail=1000, status=400, body={"error": "cannot ship"})
             server.control(path="/refunds", fail=1, status=503)
             flow = Flow(os.path.abspath(options.flow), workdir)
             code, result = flow.json("run", source, "--id", RUN_ID, "--json")
             verify_flow(flow, code, result)
             verify_server(server)
+            print("compensation: ok")
+
+            server.reset()
+            server.control(path="/ship", fail=1000, status=400, body={"error": "cannot ship"})
+            server.control(path="/refunds", hang=1000, seconds=REFUND_SECONDS)
+            t0 = time.monotonic()
+            code, _ = flow.json("run", source, "--id", "calibrate", "--json")
+            window = time.monotonic() - t0
+            check(code == 1, "the calibration run exited %d, expected 1" % code)
+            server.reset()
+            server.control(path="/ship", fail=1000, status=400, body={"error": "cannot ship"})
+            server.control(path="/refunds", hang=1000, seconds=REFUND_SECONDS)
+            kills, in_compensation, final = kill_loop(flow, server, source, random.Random(seed), window)
+            verify_kills(flow, server, kills, in_compensation, final)
     except Failure as f:
-        print("FAIL: %s" % f)
+        print("FAIL (seed %d): %s" % (seed, f))
         return 1
     finally:
         if options.keep:
