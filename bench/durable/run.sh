@@ -117,10 +117,13 @@ RATIO=$(python3 -c 'import sys; print("%.0f" % (100 * float(sys.argv[1]) / float
 
 # ---- 4. connector steps
 mkdir -p "$WORK/exec" "$WORK/http"
+# The interpreter itself, not a version-manager shim (pyenv's python3 is a
+# shell script that starts several processes before Python).
+PYTHON=$(python3 -c 'import sys; print(sys.executable)')
 cp "$ROOT/bench/durable/exec_steps.flow" "$WORK/exec/"
 cat >"$WORK/exec/exec.json" <<EOF
 { "connector": "tool",
-  "transport": { "kind": "exec", "command": ["python3", "$ROOT/tests/servers/exec_tool.py"] },
+  "transport": { "kind": "exec", "command": ["$PYTHON", "$ROOT/tests/servers/exec_tool.py"] },
   "operations": { "echo": { "args": ["echo"],
     "input": { "type": "object", "properties": { "i": { "type": "integer" } } },
     "output": { "type": "object" }, "idempotent": true } } }
@@ -130,7 +133,7 @@ EXEC_RATE=$(rate $CONNECTOR_STEPS "$(mean "$WORK/exec.json")")
 # The floor under the exec figure: starting the tool alone, without flow.
 echo '{"i": 1}' >"$WORK/exec/in.json"
 hyperfine --warmup 1 --runs 20 --style none --export-json "$WORK/tool.json" \
-  "cd '$WORK/exec' && python3 '$ROOT/tests/servers/exec_tool.py' echo <in.json >/dev/null" >/dev/null
+  "cd '$WORK/exec' && '$PYTHON' '$ROOT/tests/servers/exec_tool.py' echo <in.json >/dev/null" >/dev/null
 TOOL_RATE=$(rate 1 "$(mean "$WORK/tool.json")")
 
 coproc SERVER { exec python3 "$ROOT/tests/servers/http_server.py" --max-lifetime 900; }
