@@ -27,5 +27,10 @@ struct Command {
 
 // Adds `flow check` to `app`.
 auto RegisterCheck(CLI::App& app) -> Command;
+// Adds `flow compile`, `flow disasm`, `flow run`, `flow resume`.
+auto RegisterCompile(CLI::App& app) -> Command;
+auto RegisterDisasm(CLI::App& app) -> Command;
+auto RegisterRun(CLI::App& app) -> Command;
+auto RegisterResume(CLI::App& app) -> Command;
 
 }  // namespace flow::cli

@@ -18,6 +18,10 @@ namespace {
 using RegisterFn = auto (*)(CLI::App&) -> Command;
 constexpr RegisterFn kCommands[] = {
     RegisterCheck,
+    RegisterCompile,
+    RegisterDisasm,
+    RegisterRun,
+    RegisterResume,
 };
 
 auto Main(int argc, char** argv) -> int {

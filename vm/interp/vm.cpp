@@ -13,13 +13,6 @@
 #include "vm/interp/builtins.h"
 #include "vm/value/convert.h"
 
-// Computed goto where the compiler has it (GCC, Clang); a switch otherwise.
-#if defined(__GNUC__) && !defined(FLOW_NO_COMPUTED_GOTO)
-#define FLOW_COMPUTED_GOTO 1
-#else
-#define FLOW_COMPUTED_GOTO 0
-#endif
-
 namespace flow::interp {
 
 using bytecode::Function;

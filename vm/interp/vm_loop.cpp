@@ -11,6 +11,7 @@
 #include "vm/interp/vm.h"
 #include "vm/value/convert.h"
 
+// Computed goto where the compiler has it (GCC, Clang); a switch otherwise.
 #if defined(__GNUC__) && !defined(FLOW_NO_COMPUTED_GOTO)
 #define FLOW_COMPUTED_GOTO 1
 #else

@@ -59,11 +59,13 @@ class Tx {
 
 // Looks at an existing file read-only: its schema version, kNewDatabase
 // when it is empty, or an Error when it is not ours or too new.
-auto Inspect(const std::string& path) -> Result<int> {
+auto Inspect(const std::string& path, int busy_timeout_ms) -> Result<int> {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0 || st.st_size == 0) return kNewDatabase;
   auto db = Db::Open(path, SQLITE_OPEN_READONLY);
   if (!db) return db.error();
+  // Another process may be creating or migrating the file right now.
+  sqlite3_busy_timeout((*db)->handle(), busy_timeout_ms);
   auto count = (*db)->Prepare("SELECT count(*) FROM sqlite_schema");
   if (!count) {
     int code = sqlite3_extended_errcode((*db)->handle());
@@ -140,7 +142,8 @@ class SqliteStore final : public Store {
     if (*exists) return Error{"run '" + run.id + "' already exists"};
     auto s = db_->Prepare(
         "INSERT INTO runs (id, program_hash, workflow, status, waiting_reason, waiting, input, result, error, "
-        "wake_at_ms, created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)");
+        "wake_at_ms, created_ms, updated_ms, lease_owner, lease_expiry_ms) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13)");
     if (!s) return s.error();
     Stmt& st = **s;
     st.Bind(1, run.id);
@@ -154,6 +157,8 @@ class SqliteStore final : public Store {
     st.BindOptText(9, run.error);
     if (run.wake_at_ms >= 0) st.Bind(10, run.wake_at_ms); else st.BindNull(10);
     st.Bind(11, run.created_ms);
+    st.BindOptText(12, run.lease_owner);
+    if (run.lease_expiry_ms >= 0) st.Bind(13, run.lease_expiry_ms); else st.BindNull(13);
     if (auto r = st.Run(); !r) {
       if (sqlite3_extended_errcode(db_->handle()) == SQLITE_CONSTRAINT_FOREIGNKEY) {
         return Error{"run '" + run.id + "' names program " + run.program_hash + ", which is not stored"};
@@ -217,6 +222,35 @@ class SqliteStore final : public Store {
     }
     FLOW_TRY(tx.Commit());
     return seqs;
+  }
+
+  auto TakeLease(const std::string& id, const std::string& owner, int64_t now_ms, int64_t expiry_ms,
+                 const std::string& takeover) -> Result<std::string> override {
+    Tx tx(*db_);
+    FLOW_TRY(tx.Begin());
+    auto s = db_->Prepare(
+        "UPDATE runs SET lease_owner = ?2, lease_expiry_ms = ?3 WHERE id = ?1 AND (lease_owner IS NULL "
+        "OR lease_owner = ?2 OR lease_expiry_ms IS NULL OR lease_expiry_ms < ?4 OR (?5 <> '' AND lease_owner = ?5))");
+    if (!s) return s.error();
+    (*s)->Bind(1, id);
+    (*s)->Bind(2, owner);
+    (*s)->Bind(3, expiry_ms);
+    (*s)->Bind(4, now_ms);
+    (*s)->Bind(5, takeover);
+    FLOW_TRY((*s)->Run());
+    auto run = GetRun(id);
+    if (!run) return run.error();
+    if (!*run) return Error{"unknown run '" + id + "'"};
+    FLOW_TRY(tx.Commit());
+    return (*run)->lease_owner;
+  }
+
+  auto ReleaseLease(const std::string& id, const std::string& owner) -> Status override {
+    auto s = db_->Prepare("UPDATE runs SET lease_owner = NULL, lease_expiry_ms = NULL WHERE id = ?1 AND lease_owner = ?2");
+    if (!s) return s.error();
+    (*s)->Bind(1, id);
+    (*s)->Bind(2, owner);
+    return (*s)->Run();
   }
 
   auto Journal(const std::string& run_id) -> Result<std::vector<JournalEvent>> override {
@@ -382,7 +416,7 @@ auto ParseStatus(const std::string& name) -> std::optional<RunStatus> {
 }
 
 auto OpenSqliteStore(const std::string& path, SqliteOptions options) -> Result<std::unique_ptr<Store>> {
-  auto version = Inspect(path);
+  auto version = Inspect(path, options.busy_timeout_ms);
   if (!version) return version.error();
   int flags = SQLITE_OPEN_READWRITE | (*version == kNewDatabase ? SQLITE_OPEN_CREATE : 0);
   auto db = Db::Open(path, flags);

@@ -35,7 +35,7 @@ struct RunRecord {
   int64_t wake_at_ms = -1;     // when a timer/retry/approval timeout is due, -1 if never
   int64_t created_ms = 0;
   int64_t updated_ms = 0;
-  std::string lease_owner;     // "" when no process owns the run
+  std::string lease_owner;     // "" when no process owns the run (CreateRun writes it too)
   int64_t lease_expiry_ms = -1;
 };
 
@@ -102,6 +102,17 @@ class Store {
   virtual auto Checkpoints(const std::string& run_id) -> Result<std::vector<Checkpoint>> = 0;
   virtual auto CheckpointState(const std::string& run_id, const std::string& name)
       -> Result<std::optional<std::string>> = 0;
+
+  // Leases (SPEC §4: one process drives a run at a time). Takes or renews
+  // the lease of run `id` for `owner` until `expiry_ms`, in one
+  // transaction, when it is free, expired at `now_ms`, already `owner`'s,
+  // or held by `takeover` (a holder the caller found dead; "" for none).
+  // Returns the holder afterwards: `owner` when taken, else the current
+  // one. An Error for an unknown run.
+  virtual auto TakeLease(const std::string& id, const std::string& owner, int64_t now_ms, int64_t expiry_ms,
+                         const std::string& takeover) -> Result<std::string> = 0;
+  // Frees the lease when `owner` holds it; otherwise does nothing.
+  virtual auto ReleaseLease(const std::string& id, const std::string& owner) -> Status = 0;
 };
 
 struct SqliteOptions {

@@ -1,0 +1,115 @@
+// `flow resume RUN_ID [--json] [--db PATH]` and `flow resume --all`
+//
+// Continues a run from its last durable point (vm/engine/run_driver.h): a
+// step in flight is resent with its idempotency key, a recorded decision,
+// signal or due timer is delivered, a completed run is just reported.
+// Exit codes as `flow run`; an unknown run id is bad input (2).
+// `--all` resumes every run that is `running` (interrupted) or `waiting`
+// with a due time (timer, retry, wait timeout); it exits 0 unless one of
+// them hit a store error (4); with --json it prints {"runs": [report...]}.
+// A run another live process holds the lease of is skipped (its owner
+// drives it), with a note on stderr.
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "cli/command.h"
+#include "cli/program_loader.h"
+#include "vm/engine/lease.h"
+#include "vm/engine/run_driver.h"
+#include "vm/value/convert.h"
+
+namespace flow::cli {
+namespace {
+
+struct ResumeOptions {
+  std::string id;
+  std::string db;
+  bool all = false;
+  bool json = false;
+};
+
+auto ResumeOne(store::Store& store, const std::string& id, bool json) -> int {
+  auto run = store.GetRun(id);
+  if (!run) {
+    std::fprintf(stderr, "flow: %s\n", run.error().message.c_str());
+    return kExitInternal;
+  }
+  if (!*run) {
+    std::fprintf(stderr, "flow: no run '%s'\n", id.c_str());
+    return kExitUsage;
+  }
+  auto report = engine::ResumeRun(store, id);
+  if (!report) {
+    std::fprintf(stderr, "flow: %s\n", report.error().message.c_str());
+    return kExitInternal;
+  }
+  return PrintReport(*report, json);
+}
+
+auto ResumeAll(store::Store& store, bool json) -> int {
+  auto runs = store.ListRuns(std::nullopt);
+  if (!runs) {
+    std::fprintf(stderr, "flow: %s\n", runs.error().message.c_str());
+    return kExitInternal;
+  }
+  const int64_t now = engine::NowMs();
+  int exit_code = kExitOk;
+  auto reports = nlohmann::json::array();
+  for (const auto& r : *runs) {
+    bool due = r.status == store::RunStatus::Running ||
+               (r.status == store::RunStatus::Waiting && r.wake_at_ms >= 0 && r.wake_at_ms <= now);
+    if (!due) continue;
+    auto report = engine::ResumeRun(store, r.id);
+    if (!report && engine::IsLeaseConflict(report.error())) {
+      std::fprintf(stderr, "flow: skipped: %s\n", report.error().message.c_str());  // its owner drives it
+      continue;
+    }
+    if (!report) {
+      std::fprintf(stderr, "flow: %s: %s\n", r.id.c_str(), report.error().message.c_str());
+      exit_code = kExitInternal;
+      continue;
+    }
+    if (json) reports.push_back(report->ToJson());
+    else PrintReport(*report, false);
+  }
+  if (json) std::printf("%s\n", value::DumpJson(nlohmann::json{{"runs", reports}}).c_str());
+  return exit_code;
+}
+
+auto RunResume(const ResumeOptions& o) -> int {
+  if (o.all == !o.id.empty()) {
+    std::fprintf(stderr, "flow: resume needs exactly one of RUN_ID and --all; see 'flow --help'\n");
+    return kExitUsage;
+  }
+  // Without a database there is no run to resume: say so without creating one.
+  const std::string path = DatabasePath(o.db);
+  if (!std::filesystem::exists(path)) {
+    if (o.all) {
+      if (o.json) std::printf("{\"runs\":[]}\n");
+      return kExitOk;
+    }
+    std::fprintf(stderr, "flow: no run '%s' (no database at '%s')\n", o.id.c_str(), path.c_str());
+    return kExitUsage;
+  }
+  auto store = OpenStore(o.db);
+  if (!store) {
+    std::fprintf(stderr, "flow: %s\n", store.error().message.c_str());
+    return kExitInternal;
+  }
+  return o.all ? ResumeAll(**store, o.json) : ResumeOne(**store, o.id, o.json);
+}
+
+}  // namespace
+
+auto RegisterResume(CLI::App& app) -> Command {
+  auto o = std::make_shared<ResumeOptions>();
+  CLI::App* sub = app.add_subcommand("resume", "Continue an interrupted or due run from its last durable point");
+  sub->add_option("RUN_ID", o->id, "The run to resume");
+  sub->add_flag("--all", o->all, "Resume every interrupted or due run");
+  sub->add_option("--db", o->db, "The database (default: $FLOW_DB, else ./flow.db)");
+  sub->add_flag("--json", o->json, "Print one JSON object on stdout");
+  return Command{sub, [o] { return RunResume(*o); }};
+}
+
+}  // namespace flow::cli

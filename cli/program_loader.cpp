@@ -1,0 +1,175 @@
+#include "cli/program_loader.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cli/command.h"
+#include "compiler/codegen/lower.h"
+#include "compiler/diag/diagnostics.h"
+#include "compiler/diag/suggest.h"
+#include "compiler/driver/compile.h"
+#include "vm/bytecode/serialize.h"
+#include "vm/value/convert.h"
+
+namespace flow::cli {
+
+namespace {
+
+auto EndsWith(const std::string& s, std::string_view suffix) -> bool {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+auto ReadFile(const std::string& path) -> std::optional<std::string> {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return std::nullopt;
+  return ss.str();
+}
+
+}  // namespace
+
+auto LoadProgram(const std::string& path, int& exit_code, int compile_error_exit) -> std::optional<LoadedProgram> {
+  exit_code = kExitUsage;
+  if (EndsWith(path, ".flowc")) {
+    auto bytes = ReadFile(path);
+    if (!bytes) {
+      std::fprintf(stderr, "flow: cannot read '%s'\n", path.c_str());
+      return std::nullopt;
+    }
+    auto module = bytecode::DeserializeModule(*bytes);
+    if (!module) {
+      std::fprintf(stderr, "flow: %s: %s\n", path.c_str(), module.error().message.c_str());
+      return std::nullopt;
+    }
+    return LoadedProgram{std::move(*module), std::move(*bytes), ""};
+  }
+  SourceManager sources;
+  Diagnostics diags;
+  auto program = CheckFile(path, sources, diags);
+  if (!program) {
+    std::fprintf(stderr, "flow: %s\n", program.error().message.c_str());
+    return std::nullopt;
+  }
+  std::string text = RenderText(diags, sources);
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  if (diags.has_errors() || !*program) {
+    exit_code = compile_error_exit;
+    return std::nullopt;
+  }
+  const check::CheckedProgram& checked = **program;
+  const SourceFile* source = checked.ast.file.valid() ? &sources.file(checked.ast.file) : nullptr;
+  bytecode::Module module = codegen::Lower(checked, source);
+  // Absolute connector paths: an exec connector runs in its file's folder,
+  // and a stored program or .flowc may be run from any directory.
+  for (auto& c : module.connectors) {
+    std::error_code ec;
+    if (!c.path.empty()) {
+      auto abs = std::filesystem::absolute(c.path, ec);
+      if (!ec) c.path = abs.lexically_normal().string();
+    }
+  }
+  if (auto s = codegen::EmbedConnectorFiles(module); !s) {
+    std::fprintf(stderr, "flow: %s\n", s.error().message.c_str());
+    return std::nullopt;
+  }
+  std::string bytes = bytecode::SerializeModule(module);
+  return LoadedProgram{std::move(module), std::move(bytes), source ? std::string(source->text()) : ""};
+}
+
+auto PickWorkflow(const bytecode::Module& module, const std::string& path, const std::string& name) -> int {
+  std::vector<std::string> names;
+  for (const auto& f : module.functions) {
+    if (f.kind == bytecode::FunctionKind::Workflow) names.push_back(f.name);
+  }
+  if (!name.empty()) {
+    int fn = module.FindFunction(name);
+    if (fn >= 0 && module.functions[fn].kind == bytecode::FunctionKind::Workflow) return fn;
+    // E028, worded by the registry; no source range, so the file leads the line.
+    Diagnostics diags;
+    const Diagnostic& d = diags.Report(DiagKind::UnknownWorkflow, SourceRange{}, name, DidYouMean(name, names));
+    std::fprintf(stderr, "%s: error: %s\n", path.c_str(), d.message.c_str());
+    return -1;
+  }
+  if (names.size() == 1) return module.FindFunction(names[0]);
+  if (names.empty()) {
+    std::fprintf(stderr, "flow: %s has no workflow to run\n", path.c_str());
+  } else {
+    std::fprintf(stderr, "flow: %s has several workflows (%s); choose one with --workflow\n", path.c_str(),
+                 fmt::format("{}", fmt::join(names, ", ")).c_str());
+  }
+  return -1;
+}
+
+auto DatabasePath(const std::string& option) -> std::string {
+  if (!option.empty()) return option;
+  const char* env = std::getenv("FLOW_DB");
+  if (env != nullptr && *env != '\0') return env;
+  return "flow.db";
+}
+
+auto OpenStore(const std::string& option) -> Result<std::unique_ptr<store::Store>> {
+  return store::OpenSqliteStore(DatabasePath(option));
+}
+
+auto ExitCodeFor(store::RunStatus status) -> int {
+  switch (status) {
+    case store::RunStatus::Completed: return kExitOk;
+    case store::RunStatus::Failed:
+    case store::RunStatus::Cancelled: return kExitFailed;
+    case store::RunStatus::Waiting:
+    case store::RunStatus::Running: return kExitWaiting;
+  }
+  return kExitInternal;
+}
+
+namespace {
+
+void PrintHuman(const engine::RunReport& r) {
+  const char* id = r.run_id.c_str();
+  switch (r.status) {
+    case store::RunStatus::Completed:
+      std::fprintf(stderr, "run %s completed: %s\n", id, value::DumpJson(r.result).c_str());
+      break;
+    case store::RunStatus::Waiting: {
+      std::string kind = r.waiting.value("kind", "");
+      std::string detail = kind == "approval" ? r.waiting.value("prompt", "")
+                           : kind == "signal" ? "'" + r.waiting.value("event", "") + "'"
+                           : kind == "retry"  ? r.waiting.value("step", "") + " until " + r.waiting.value("wake_at", "")
+                                              : r.waiting.value("wake_at", "");
+      std::fprintf(stderr, "run %s is waiting (%s): %s\n", id, kind.c_str(), detail.c_str());
+      break;
+    }
+    case store::RunStatus::Failed:
+    case store::RunStatus::Cancelled:
+      std::fprintf(stderr, "run %s %s: %s: %s\n", id, store::StatusName(r.status),
+                   r.error.value("kind", "").c_str(), r.error.value("message", "").c_str());
+      for (const auto& c : r.compensations) {
+        std::fprintf(stderr, "  compensation %s: %s\n", c.value("step", "").c_str(), c.value("status", "").c_str());
+      }
+      break;
+    case store::RunStatus::Running:
+      std::fprintf(stderr, "run %s is running\n", id);
+      break;
+  }
+}
+
+}  // namespace
+
+auto PrintReport(const engine::RunReport& report, bool json) -> int {
+  if (json) {
+    std::string text = value::DumpJson(report.ToJson()) + "\n";
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  } else {
+    PrintHuman(report);
+  }
+  return ExitCodeFor(report.status);
+}
+
+}  // namespace flow::cli

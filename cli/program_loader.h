@@ -1,0 +1,45 @@
+// What `run`, `resume`, `compile` and `disasm` share: turning a FILE into a
+// verified, serialised Module (compiling a .flow, or reading a .flowc),
+// choosing the workflow, opening the store, and printing a run report with
+// its exit code (SPEC §5).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "vm/bytecode/module.h"
+#include "vm/engine/run_driver.h"
+#include "vm/store/store.h"
+
+namespace flow::cli {
+
+struct LoadedProgram {
+  bytecode::Module module;
+  std::string bytes;   // SerializeModule(module)
+  std::string source;  // the .flow text ("" for a .flowc)
+};
+
+// Compiles FILE (.flow; diagnostics to stderr, warnings included) or reads
+// it (.flowc). nullopt after printing the reason: `exit_code` is 2 for an
+// unreadable file or a compile error (`compile_error_exit` for the latter).
+auto LoadProgram(const std::string& path, int& exit_code, int compile_error_exit = 2)
+    -> std::optional<LoadedProgram>;
+
+// The workflow to run: `name`, or the only one. -1 after printing the
+// reason (unknown name with a did-you-mean, none, or several).
+auto PickWorkflow(const bytecode::Module& module, const std::string& path, const std::string& name) -> int;
+
+// The database: --db, else $FLOW_DB, else ./flow.db.
+auto DatabasePath(const std::string& option) -> std::string;
+auto OpenStore(const std::string& option) -> Result<std::unique_ptr<store::Store>>;
+
+// The exit code of a run in this state: 0 completed, 1 failed/cancelled,
+// 3 waiting or still running elsewhere.
+auto ExitCodeFor(store::RunStatus status) -> int;
+
+// Prints the report (`json`: one object on stdout; else a human line or
+// two on stderr) and returns ExitCodeFor its status.
+auto PrintReport(const engine::RunReport& report, bool json) -> int;
+
+}  // namespace flow::cli

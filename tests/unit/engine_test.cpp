@@ -1,0 +1,567 @@
+// The run engine (vm/engine/run_driver.h) end to end: real programs compiled
+// from .flow text, a real SQLite store in a temp folder, the real exec test
+// tool (tests/servers/exec_tool.py) and the real HTTP test server
+// (tests/servers/http_server.py, one per suite, port read from its first
+// line). Interruptions are simulated with EngineOptions::crash_after_commits:
+// the driver stops right after a durable point, as a killed process would,
+// and a fresh ResumeRun continues from the store alone.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "compiler/codegen/lower.h"
+#include "compiler/driver/compile.h"
+#include "vm/bytecode/serialize.h"
+#include "vm/connectors/http_client.h"
+#include "vm/engine/events.h"
+#include "vm/engine/input_check.h"
+#include "vm/engine/lease.h"
+#include "vm/engine/run_driver.h"
+#include "vm/store/store.h"
+
+namespace flow::engine {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+auto ToolConnector() -> std::string {
+  std::string tool = std::string(FLOW_SOURCE_DIR) + "/tests/servers/exec_tool.py";
+  return R"({"connector": "tool", "transport": {"kind": "exec", "command": ["python3", ")" + tool + R"("]},
+    "operations": {
+      "echo": {"args": ["echo"], "idempotent": true,
+        "input": {"type": "object", "properties": {"x": {"type": "string"}}},
+        "output": {"type": "object", "required": ["key"], "properties": {"key": {"type": "string"}}}},
+      "undo": {"args": ["echo"], "idempotent": true,
+        "input": {"type": "object", "properties": {"x": {"type": "string"}}},
+        "output": {"type": "object"}},
+      "flaky": {"args": ["flaky"], "idempotent": true,
+        "input": {"type": "object", "properties": {"times": {"type": "integer"}}},
+        "output": {"type": "object", "required": ["attempts"], "properties": {"attempts": {"type": "integer"}}}},
+      "fail": {"args": ["fail"], "idempotent": true,
+        "input": {"type": "object", "properties": {"message": {"type": "string"}}},
+        "output": {"type": "object"}}}})";
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    server_pid_ = ::fork();
+    ASSERT_GE(server_pid_, 0);
+    if (server_pid_ == 0) {
+      ::dup2(fds[1], 1);
+      ::close(fds[0]);
+      ::close(fds[1]);
+      std::string script = std::string(FLOW_SOURCE_DIR) + "/tests/servers/http_server.py";
+      ::execlp("python3", "python3", script.c_str(), "--max-lifetime", "300", nullptr);
+      ::_exit(127);
+    }
+    ::close(fds[1]);
+    FILE* out = ::fdopen(fds[0], "r");
+    char line[32] = {0};
+    ASSERT_NE(std::fgets(line, sizeof line, out), nullptr) << "the test server did not start";
+    std::fclose(out);
+    port_ = std::atoi(line);
+    ASSERT_GT(port_, 0);
+  }
+  static void TearDownTestSuite() {
+    if (server_pid_ > 0) {
+      ::kill(server_pid_, SIGTERM);
+      ::waitpid(server_pid_, nullptr, 0);
+    }
+  }
+
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("flow_engine_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    Write("tool.json", ToolConnector());
+    Write("billing.json", R"({"connector": "billing",
+      "transport": {"kind": "http", "base_url": "http://127.0.0.1:)" + std::to_string(port_) + R"("},
+      "operations": {"charge": {"http": {"method": "POST", "path": "/customers/{customer}/charges"},
+        "idempotent": true,
+        "input": {"type": "object", "required": ["customer", "amount"],
+          "properties": {"customer": {"type": "string"}, "amount": {"type": "integer"}}},
+        "output": {"type": "object", "required": ["id", "amount"],
+          "properties": {"id": {"type": "string"}, "amount": {"type": "integer"}}}}}})");
+    Http("POST", "/_reset", json::object());
+    auto s = store::OpenSqliteStore((dir_ / "flow.db").string());
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    store_ = std::move(*s);
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void Write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name) << text; }
+
+  // Compiles `source` (in the temp folder, next to the connectors).
+  auto Compile(const std::string& source) -> std::string {
+    Write("w.flow", source);
+    SourceManager sources;
+    Diagnostics diags;
+    auto checked = CheckFile((dir_ / "w.flow").string(), sources, diags);
+    EXPECT_TRUE(checked.ok() && !diags.has_errors()) << RenderText(diags, sources);
+    if (!checked.ok() || diags.has_errors()) return "";
+    bytecode::Module m = codegen::Lower(**checked, &sources.file((*checked)->ast.file));
+    EXPECT_TRUE(codegen::EmbedConnectorFiles(m).ok());
+    return bytecode::SerializeModule(m);
+  }
+
+  auto Start(const std::string& source, json input, const std::string& id, EngineOptions o = {}) -> Result<RunReport> {
+    std::string bytes = Compile(source);
+    if (bytes.empty()) return Error{"compile failed"};
+    auto module = bytecode::DeserializeModule(bytes);
+    std::string wf;
+    for (const auto& f : module->functions) {
+      if (f.kind == bytecode::FunctionKind::Workflow) wf = f.name;
+    }
+    return StartRun(*store_, bytes, wf, input, id, o);
+  }
+
+  auto Journal(const std::string& id) -> std::vector<store::JournalEvent> {
+    auto j = store_->Journal(id);
+    EXPECT_TRUE(j.ok());
+    return j.ok() ? *j : std::vector<store::JournalEvent>{};
+  }
+  auto Types(const std::string& id) -> std::vector<std::string> {
+    std::vector<std::string> out;
+    for (const auto& e : Journal(id)) out.push_back(e.type);
+    return out;
+  }
+  auto Invocations() -> std::vector<std::string> {
+    std::ifstream in(dir_ / "invocations.log");
+    std::vector<std::string> lines;
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+    return lines;
+  }
+
+  static auto Http(const std::string& method, const std::string& path, const json& body) -> json {
+    connectors::HttpRequest request{method, "http://127.0.0.1:" + std::to_string(port_) + path,
+                                    {"Content-Type: application/json"},
+                                    body.is_null() ? std::nullopt : std::optional(body.dump()),
+                                    std::chrono::milliseconds(5000)};
+    auto result = connectors::SendHttp(request);
+    if (!std::holds_alternative<connectors::HttpResponse>(result)) return nullptr;
+    return json::parse(std::get<connectors::HttpResponse>(result).body, nullptr, false);
+  }
+  static auto RequestKeys() -> std::vector<std::string> {
+    std::vector<std::string> keys;
+    for (const auto& r : Http("GET", "/_requests", nullptr)) {
+      for (const auto& [name, value] : r["headers"].items()) {
+        if (name == "Idempotency-Key" || name == "idempotency-key") keys.push_back(value.get<std::string>());
+      }
+    }
+    return keys;
+  }
+
+  static inline pid_t server_pid_ = -1;
+  static inline int port_ = 0;
+  fs::path dir_;
+  std::unique_ptr<store::Store> store_;
+};
+
+TEST_F(EngineTest, PureWorkflowCompletesWithStartedAndCompletedEvents) {
+  auto r = Start("workflow add(a: int, b: int) -> int { return a + b }\n", json{{"a", 2}, {"b", 3}}, "r1");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->ToJson(), json::parse(R"({"run": "r1", "status": "completed", "result": 5})"));
+  EXPECT_EQ(Types("r1"), (std::vector<std::string>{"started", "completed"}));
+  auto run = store_->GetRun("r1");
+  ASSERT_TRUE(run.ok() && *run);
+  EXPECT_EQ((*run)->status, store::RunStatus::Completed);
+  EXPECT_EQ((*run)->result, "5");
+}
+
+TEST_F(EngineTest, ResumeRightAfterTheStartRunsFromTheInitialState) {
+  EngineOptions crash;
+  crash.crash_after_commits = 0;
+  ASSERT_FALSE(Start("workflow add(a: int, b: int) -> int { return a + b }\n", json{{"a", 2}, {"b", 3}}, "r0", crash).ok());
+  EXPECT_EQ((*store_->GetRun("r0"))->status, store::RunStatus::Running);
+  auto r = ResumeRun(*store_, "r0");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->result, 5);
+}
+
+TEST_F(EngineTest, ExecStepCompletesWithKeyFromRunAndPosition) {
+  auto r = Start("connector tool = \"tool.json\"\n"
+                 "workflow w(x: string) -> string {\n"
+                 "  let a = tool.echo(x: x)\n"
+                 "  let b = tool.echo(x: x)\n"
+                 "  return a.key + \" \" + b.key\n}\n",
+                 json{{"x", "hi"}}, "r2");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->result, "r2:1 r2:2");
+  EXPECT_EQ(Types("r2"), (std::vector<std::string>{"started", "step_started", "step_completed", "step_started",
+                                                    "step_completed", "completed"}));
+  auto j = Journal("r2");
+  EXPECT_EQ(j[1].step, 1);
+  EXPECT_EQ(j[1].attempt, 1);
+  EXPECT_EQ(json::parse(j[1].data)["operation"], "tool.echo");
+  EXPECT_EQ(j[3].step, 2);
+}
+
+TEST_F(EngineTest, FailureRunsCompensationsNewestFirst) {
+  auto r = Start("connector tool = \"tool.json\"\n"
+                 "workflow w(n: int) -> int {\n"
+                 "  let a = tool.echo(x: \"a\") compensate tool.undo(x: \"undo-a\")\n"
+                 "  let b = tool.echo(x: \"b\") compensate tool.undo(x: \"undo-b\")\n"
+                 "  if n > 0 { fail \"boom\" }\n"
+                 "  return n\n}\n",
+                 json{{"n", 1}}, "r3");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->ToJson(), json::parse(R"({"run": "r3", "status": "failed",
+      "error": {"kind": "fail", "message": "boom"},
+      "compensations": [{"step": "tool.undo", "status": "completed"}, {"step": "tool.undo", "status": "completed"}]})"));
+  std::vector<std::string> undone;
+  for (const auto& e : Journal("r3")) {
+    if (e.type == events::kCompensationStarted) undone.push_back(json::parse(e.data)["args"]["x"]);
+  }
+  EXPECT_EQ(undone, (std::vector<std::string>{"undo-b", "undo-a"}));
+  EXPECT_EQ(Types("r3").back(), "failed");
+  EXPECT_EQ(Invocations(), (std::vector<std::string>{"echo r3:1", "echo r3:2", "echo r3:3", "echo r3:4"}));
+}
+
+TEST_F(EngineTest, FailedStepIsCaughtWithKindMessageAndStep) {
+  auto r = Start("connector tool = \"tool.json\"\n"
+                 "workflow w() -> string {\n"
+                 "  try { tool.fail(message: \"nope\") } catch err { return err.kind + \"/\" + (err.step ?? \"\") }\n"
+                 "  return \"none\"\n}\n",
+                 json::object(), "r4");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->result, "exit/tool.fail");
+  auto j = Journal("r4");
+  ASSERT_GE(j.size(), 3u);
+  EXPECT_EQ(j[2].type, "step_failed");
+  EXPECT_EQ(json::parse(j[2].data)["final"], true);
+}
+
+TEST_F(EngineTest, ExecRetryableExitRetriesWithTheSameKey) {
+  auto r = Start("connector tool = \"tool.json\"\n"
+                 "workflow w() -> int {\n"
+                 "  let f = tool.flaky(times: 2) retry 3 backoff 10ms\n"
+                 "  return f.attempts\n}\n",
+                 json::object(), "r5");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, store::RunStatus::Completed);
+  EXPECT_EQ(Invocations(), (std::vector<std::string>{"flaky r5:1", "flaky r5:1", "flaky r5:1"}));
+  std::vector<std::pair<std::string, int64_t>> steps;
+  for (const auto& e : Journal("r5")) {
+    if (e.step > 0) steps.emplace_back(e.type, e.attempt);
+  }
+  EXPECT_EQ(steps, (std::vector<std::pair<std::string, int64_t>>{{"step_started", 1}, {"step_failed", 1},
+                                                                {"step_started", 2}, {"step_failed", 2},
+                                                                {"step_started", 3}, {"step_completed", 3}}));
+}
+
+TEST_F(EngineTest, HttpServerErrorRetriesThenCompletes) {
+  Http("POST", "/_control", json{{"path", "/customers/c1/charges"}, {"fail", 1}});
+  auto r = Start("connector billing = \"billing.json\"\n"
+                 "workflow w(customer: string) -> int {\n"
+                 "  let c = billing.charge(customer: customer, amount: 7) retry 3 backoff 10ms\n"
+                 "  return c.amount\n}\n",
+                 json{{"customer", "c1"}}, "r6");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->result, 7);
+  EXPECT_EQ(RequestKeys(), (std::vector<std::string>{"r6:1", "r6:1"}));
+}
+
+TEST_F(EngineTest, PermanentFailureWithoutRetriesFailsTheRun) {
+  Http("POST", "/_control", json{{"path", "/customers/c1/charges"}, {"fail", 1}, {"status", 400}});
+  auto r = Start("connector billing = \"billing.json\"\n"
+                 "workflow w(customer: string) -> int {\n"
+                 "  let c = billing.charge(customer: customer, amount: 7) retry 3 backoff 10ms\n"
+                 "  return c.amount\n}\n",
+                 json{{"customer", "c1"}}, "r7");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, store::RunStatus::Failed);
+  EXPECT_EQ(r->error["kind"], "http");
+  EXPECT_EQ(r->error["step"], "billing.charge");
+  EXPECT_EQ(RequestKeys().size(), 1u);
+}
+
+constexpr const char* kTwoCharges =
+    "connector billing = \"billing.json\"\n"
+    "workflow w(customer: string) -> string {\n"
+    "  let a = billing.charge(customer: customer, amount: 1)\n"
+    "  let b = billing.charge(customer: customer, amount: 2)\n"
+    "  return a.id + \",\" + b.id\n}\n";
+
+TEST_F(EngineTest, ResumeAfterACompletedStepNeverResendsIt) {
+  EngineOptions crash;
+  crash.crash_after_commits = 2;  // step_started(1), step_completed(1)
+  auto first = Start(kTwoCharges, json{{"customer", "c1"}}, "r8", crash);
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(RequestKeys(), (std::vector<std::string>{"r8:1"}));
+  auto r = ResumeRun(*store_, "r8");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->result, "ch_1,ch_2");
+  EXPECT_EQ(RequestKeys(), (std::vector<std::string>{"r8:1", "r8:2"}));
+}
+
+TEST_F(EngineTest, ResumeResendsAnInFlightStepWithTheSameKey) {
+  EngineOptions crash;
+  crash.crash_after_commits = 3;  // step 2 started, its request not answered
+  ASSERT_FALSE(Start(kTwoCharges, json{{"customer", "c1"}}, "r9", crash).ok());
+  auto r = ResumeRun(*store_, "r9");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->result, "ch_1,ch_2");
+  EXPECT_EQ(RequestKeys(), (std::vector<std::string>{"r9:1", "r9:2"}));
+  int resent = 0;
+  for (const auto& e : Journal("r9")) {
+    if (e.type == events::kStepStarted && json::parse(e.data).value("resent", false)) {
+      ++resent;
+      EXPECT_EQ(e.step, 2);
+    }
+  }
+  EXPECT_EQ(resent, 1);
+  // Resuming a finished run only reports it.
+  auto again = ResumeRun(*store_, "r9");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->result, "ch_1,ch_2");
+  EXPECT_EQ(RequestKeys().size(), 2u);
+}
+
+TEST_F(EngineTest, LongBackoffSuspendsWithReasonRetryAndResumeRetriesWithTheSameKey) {
+  EngineOptions short_wait;
+  short_wait.max_in_process_backoff = std::chrono::milliseconds(100);
+  const char* src = "connector tool = \"tool.json\"\n"
+                    "workflow w() -> int {\n"
+                    "  let f = tool.flaky(times: 1) retry 2\n"  // fixed 1 s delay
+                    "  return f.attempts\n}\n";
+  auto r = Start(src, json::object(), "r14", short_wait);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->status, store::RunStatus::Waiting);
+  EXPECT_EQ(r->waiting["kind"], "retry");
+  EXPECT_EQ(r->waiting["step"], "tool.flaky");
+  EXPECT_EQ(r->waiting["attempt"], 2);
+  auto run = *store_->GetRun("r14");
+  EXPECT_EQ(run->waiting_reason, "retry");
+  EXPECT_GT(run->wake_at_ms, NowMs());
+  // Not due, and too far to wait here: still waiting, nothing sent.
+  auto early = ResumeRun(*store_, "r14", short_wait);
+  ASSERT_TRUE(early.ok()) << early.error().message;
+  EXPECT_EQ(early->status, store::RunStatus::Waiting);
+  EXPECT_EQ(Invocations().size(), 1u);
+  // With the default limit the resume waits out the backoff in-process.
+  auto done = ResumeRun(*store_, "r14");
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  EXPECT_EQ(done->result, 2);
+  EXPECT_EQ(Invocations(), (std::vector<std::string>{"flaky r14:1", "flaky r14:1"}));
+}
+
+TEST_F(EngineTest, ResumeDuringCompensationsSkipsTheCompletedOnes) {
+  EngineOptions crash;
+  // step 1 start/end, step 2 start/end, compensation 3 start/end.
+  crash.crash_after_commits = 6;
+  const char* src = "connector tool = \"tool.json\"\n"
+                    "workflow w() -> int {\n"
+                    "  let a = tool.echo(x: \"a\") compensate tool.undo(x: \"undo-a\")\n"
+                    "  let b = tool.echo(x: \"b\") compensate tool.undo(x: \"undo-b\")\n"
+                    "  fail \"boom\"\n}\n";
+  ASSERT_FALSE(Start(src, json::object(), "r15", crash).ok());
+  EXPECT_EQ(Invocations().size(), 3u);
+  auto r = ResumeRun(*store_, "r15");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, store::RunStatus::Failed);
+  EXPECT_EQ(r->compensations.size(), 2u);
+  EXPECT_EQ(Invocations(), (std::vector<std::string>{"echo r15:1", "echo r15:2", "echo r15:3", "echo r15:4"}));
+  std::vector<std::string> undone;
+  for (const auto& e : Journal("r15")) {
+    if (e.type == events::kCompensationStarted) undone.push_back(json::parse(e.data)["args"]["x"]);
+  }
+  EXPECT_EQ(undone, (std::vector<std::string>{"undo-b", "undo-a"}));
+}
+
+TEST_F(EngineTest, ResumeRefusesAJournalThatRecordsAnotherOperation) {
+  EngineOptions crash;
+  crash.crash_after_commits = 3;  // step 2 started
+  ASSERT_FALSE(Start(kTwoCharges, json{{"customer", "c1"}}, "r16", crash).ok());
+  store::DurableUpdate u;
+  u.run_id = "r16";
+  store::JournalEvent e;
+  e.type = std::string(events::kStepStarted);
+  e.step = 2;
+  e.attempt = 1;
+  e.data = R"({"operation": "billing.refund", "step_id": 1, "args": {}})";
+  u.events.push_back(e);
+  ASSERT_TRUE(store_->Commit(u).ok());
+  auto r = ResumeRun(*store_, "r16");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message,
+            "run 'r16': the journal records 'billing.refund' at step 2, which does not match the program");
+  EXPECT_EQ(RequestKeys(), (std::vector<std::string>{"r16:1"}));
+}
+
+TEST_F(EngineTest, CancelRunsCompensationsAndSetsCancelled) {
+  const char* src = "connector tool = \"tool.json\"\n"
+                    "workflow w() -> string {\n"
+                    "  let a = tool.echo(x: \"a\") compensate tool.undo(x: \"undo-a\")\n"
+                    "  let d = approve \"go?\"\n"
+                    "  return d.by\n}\n";
+  auto r = Start(src, json::object(), "r17");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->status, store::RunStatus::Waiting);
+  auto c = CancelRun(*store_, "r17", "cancelled by ann");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->ToJson(), json::parse(R"({"run": "r17", "status": "cancelled",
+      "error": {"kind": "cancelled", "message": "cancelled by ann"},
+      "compensations": [{"step": "tool.undo", "status": "completed"}]})"));
+  EXPECT_EQ(Types("r17").back(), "cancelled");
+  EXPECT_EQ(Invocations(), (std::vector<std::string>{"echo r17:1", "echo r17:2"}));
+  auto again = CancelRun(*store_, "r17", "x");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().message, "run 'r17' is already cancelled");
+}
+
+TEST_F(EngineTest, EffectsAreJournaledAndTheSameAfterResume) {
+  EngineOptions crash;
+  crash.crash_after_commits = 1;
+  ASSERT_FALSE(Start("connector tool = \"tool.json\"\n"
+                     "workflow w() -> string {\n"
+                     "  let u = uuid()\n"
+                     "  let r = tool.echo(x: u)\n"
+                     "  return u\n}\n",
+                     json::object(), "r10", crash)
+                   .ok());
+  std::string journaled;
+  for (const auto& e : Journal("r10")) {
+    if (e.type == events::kEffect) journaled = json::parse(e.data)["value"];
+  }
+  ASSERT_FALSE(journaled.empty());
+  auto r = ResumeRun(*store_, "r10");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->result, journaled);
+}
+
+TEST_F(EngineTest, ApprovalWaitsThenARecordedDecisionContinuesTheRun) {
+  const char* src =
+      "workflow w() -> string {\n"
+      "  let d = approve \"ship it?\" from \"ops\"\n"
+      "  return d.by + \": \" + d.comment\n}\n";
+  auto r = Start(src, json::object(), "r11");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->ToJson(), json::parse(R"({"run": "r11", "status": "waiting",
+      "waiting": {"kind": "approval", "prompt": "ship it?", "from": "ops"}})"));
+  // Resuming without a decision changes nothing.
+  auto still = ResumeRun(*store_, "r11");
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ(still->status, store::RunStatus::Waiting);
+  store::DurableUpdate u;
+  u.run_id = "r11";
+  store::JournalEvent e;
+  e.type = std::string(events::kApprovalDecided);
+  e.data = R"({"approved": true, "by": "ann", "comment": "ok", "at": "2026-01-15T09:30:00Z"})";
+  u.events.push_back(e);
+  ASSERT_TRUE(store_->Commit(u).ok());
+  auto done = ResumeRun(*store_, "r11");
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  EXPECT_EQ(done->result, "ann: ok");
+}
+
+TEST_F(EngineTest, SleepSuspendsWithTimerReasonUntilDue) {
+  auto r = Start("workflow w() -> int {\n  sleep 1ms\n  return 1\n}\n", json::object(), "r12");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, store::RunStatus::Waiting);
+  EXPECT_EQ(r->waiting["kind"], "timer");
+  ::usleep(5000);
+  auto done = ResumeRun(*store_, "r12");
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  EXPECT_EQ(done->result, 1);
+}
+
+TEST_F(EngineTest, UnknownRunIsAnError) {
+  auto r = ResumeRun(*store_, "nope");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "no run 'nope'");
+}
+
+TEST_F(EngineTest, InputValidationSpeaksFlowTypes) {
+  std::string bytes = Compile(
+      "type Item = { sku: string, qty: int }\n"
+      "workflow w(items: [Item], plan: \"free\" | \"pro\", note: string?) -> int { return len(items) }\n");
+  auto m = bytecode::DeserializeModule(bytes);
+  ASSERT_TRUE(m.ok());
+  uint32_t fn = static_cast<uint32_t>(m->FindFunction("w"));
+  auto check = [&](const char* input) {
+    auto s = ValidateInput(*m, fn, json::parse(input));
+    return s.ok() ? std::string("ok") : s.error().message;
+  };
+  EXPECT_EQ(check(R"({"items": [], "plan": "pro"})"), "ok");
+  EXPECT_EQ(check(R"({"items": [{"sku": "a", "qty": 1}, {"sku": "b", "qty": "2"}], "plan": "pro"})"),
+            "$.items[1].qty: expected int, got string");
+  EXPECT_EQ(check(R"({"plan": "pro"})"), "$.items: missing");
+  EXPECT_EQ(check(R"({"items": [{"qty": 1}], "plan": "pro"})"), "$.items[0].sku: missing");
+  EXPECT_EQ(check(R"({"items": [], "plan": "gold"})"), R"($.plan: expected "free" | "pro", got "gold")");
+  EXPECT_EQ(check(R"({"items": [], "plan": "free", "note": 3})"), "$.note: expected string, got int");
+}
+
+TEST_F(EngineTest, LeaseIsReleasedAndRespectedAcrossProcessesAndHosts) {
+  const char* src = "workflow w() -> string {\n  let d = approve \"go?\"\n  return d.by\n}\n";
+  auto r = Start(src, json::object(), "r13");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->status, store::RunStatus::Waiting);
+  EXPECT_EQ((*store_->GetRun("r13"))->lease_owner, "");  // released on exit
+  const std::string me = ThisLeaseOwner();
+  const std::string host = me.substr(me.find('@') + 1);
+  const int64_t now = NowMs();
+  auto hold = [&](const std::string& owner, int64_t expiry) {
+    ASSERT_TRUE(store_->ReleaseLease("r13", (*store_->GetRun("r13"))->lease_owner).ok());
+    auto h = store_->TakeLease("r13", owner, now, expiry, "");
+    ASSERT_TRUE(h.ok() && *h == owner);
+  };
+  // Another host, lease live: refused; expired: taken over.
+  hold("1@other-host", now + 60'000);
+  auto refused = ResumeRun(*store_, "r13");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message, "run r13 is owned by pid 1 on other-host");
+  hold("1@other-host", now - 1);
+  EXPECT_TRUE(ResumeRun(*store_, "r13").ok());
+  // This host, owner alive (our parent): refused even when expired.
+  hold(std::to_string(::getppid()) + "@" + host, now - 1);
+  EXPECT_FALSE(ResumeRun(*store_, "r13").ok());
+  // This host, owner dead: taken over at once.
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, nullptr, 0);
+  hold(std::to_string(child) + "@" + host, now + 60'000);
+  auto taken = ResumeRun(*store_, "r13");
+  ASSERT_TRUE(taken.ok()) << taken.error().message;
+  EXPECT_EQ(taken->status, store::RunStatus::Waiting);
+  EXPECT_EQ((*store_->GetRun("r13"))->lease_owner, "");
+}
+
+#ifdef FLOW_BINARY
+TEST_F(EngineTest, CliInvalidInputExitsTwoAndCreatesNoRun) {
+  Write("add.flow", "workflow add(a: int) -> int { return a }\n");
+  std::string db = (dir_ / "cli.db").string();
+  std::string cmd = std::string(FLOW_BINARY) + " run " + (dir_ / "add.flow").string() + " --db " + db +
+                    " --input '{\"a\": \"x\"}' 2>" + (dir_ / "err.txt").string();
+  int status = std::system(cmd.c_str());
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+  std::ifstream err(dir_ / "err.txt");
+  std::string line;
+  std::getline(err, line);
+  EXPECT_EQ(line, "flow: invalid input: $.a: expected int, got string");
+  EXPECT_FALSE(fs::exists(db));
+  cmd = std::string(FLOW_BINARY) + " run " + (dir_ / "add.flow").string() + " --db " + db +
+        " --json --id k --input '{\"a\": 4}' >" + (dir_ / "out.txt").string();
+  status = std::system(cmd.c_str());
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  std::ifstream out(dir_ / "out.txt");
+  std::getline(out, line);
+  EXPECT_EQ(line, R"({"result":4,"run":"k","status":"completed"})");
+}
+#endif
+
+}  // namespace
+}  // namespace flow::engine

@@ -1,0 +1,268 @@
+// The Driver's main loop and its waits: approval, signal, timer, checkpoint,
+// completion (driver.h). Steps and compensations are in driver_steps.cpp.
+#include "vm/engine/driver.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "vm/engine/events.h"
+#include "vm/engine/lease.h"
+#include "vm/value/convert.h"
+#include "vm/value/shape.h"
+#include "vm/value/time_format.h"
+
+namespace flow::engine {
+
+using interp::SuspendKind;
+using store::RunStatus;
+
+auto NowMs() -> int64_t {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Driver::Driver(store::Store& store, const bytecode::Module& module, std::string run_id,
+               std::vector<json> effects, std::vector<store::JournalEvent> journal,
+               const EngineOptions& options)
+    : store_(store),
+      module_(module),
+      run_id_(std::move(run_id)),
+      journal_(std::move(journal)),
+      options_(options),
+      log_(std::move(effects)),
+      vm_(module, interp::VmOptions{.host = &log_}),
+      renewed_ms_(NowMs()) {
+  if (options_.lease_owner.empty()) options_.lease_owner = ThisLeaseOwner();
+  for (const auto& e : journal_) {
+    if (e.type == events::kStepStarted || e.type == events::kStepCompleted || e.type == events::kStepFailed) {
+      steps_ = std::max(steps_, e.step);
+    }
+  }
+}
+
+auto Driver::Event(std::string_view type, json data, int64_t step, int64_t attempt) -> store::JournalEvent {
+  store::JournalEvent e;
+  e.type = std::string(type);
+  e.step = step;
+  e.attempt = attempt;
+  e.data = value::DumpJson(data);
+  e.at_ms = NowMs();
+  return e;
+}
+
+auto Driver::Heartbeat() -> Status {
+  const int64_t now = NowMs();
+  if (now - renewed_ms_ < kLeaseRenewInterval.count()) return Ok{};
+  auto holder = store_.TakeLease(run_id_, options_.lease_owner, now, now + kLeaseDuration.count(), "");
+  if (!holder) return holder.error();
+  if (*holder != options_.lease_owner) return Error{fmt::format("run {} lost its lease to {}", run_id_, *holder)};
+  renewed_ms_ = now;
+  return Ok{};
+}
+
+auto Driver::Commit(store::DurableUpdate u) -> Status {
+  if (auto s = Heartbeat(); !s) return s;
+  u.run_id = run_id_;
+  u.now_ms = NowMs();
+  std::vector<store::JournalEvent> all;
+  for (json& record : log_.TakeNew()) all.push_back(Event(events::kEffect, std::move(record)));
+  for (auto& e : u.events) all.push_back(std::move(e));
+  u.events = std::move(all);
+  auto seqs = store_.Commit(u);
+  if (!seqs) return seqs.error();
+  if (++commits_ == options_.crash_after_commits) return Error{"simulated crash after a durable point"};
+  return Ok{};
+}
+
+auto Driver::StepName(uint32_t desc) const -> std::string {
+  const auto& d = module_.steps[desc];
+  return d.connector + "." + d.operation;
+}
+
+auto Driver::Drive() -> Result<RunReport> {
+  for (;;) {
+    interp::Outcome o = vm_.Run();
+    if (o.status == interp::RunStatus::Completed) return Complete(o.result);
+    if (o.status == interp::RunStatus::Failed) return Compensate(o.error);
+    auto waiting = OnSuspend(o.suspend);
+    if (!waiting) return waiting.error();
+    if (*waiting) return std::move(**waiting);
+  }
+}
+
+auto Driver::Complete(const interp::Value& result) -> Result<RunReport> {
+  json value = value::ToJson(result);
+  store::DurableUpdate u;
+  u.status = RunStatus::Completed;
+  u.waiting_reason = "";
+  u.waiting = "";
+  u.wake_at_ms = -1;
+  u.result = value::DumpJson(value);
+  u.events.push_back(Event(events::kCompleted, json{{"result", value}}));
+  if (auto s = Commit(std::move(u)); !s) return s.error();
+  RunReport r;
+  r.run_id = run_id_;
+  r.status = RunStatus::Completed;
+  r.result = std::move(value);
+  return r;
+}
+
+// A durable point that keeps the run going: the event plus the ready state.
+auto Driver::Continue(std::string_view event, json data) -> Status {
+  store::DurableUpdate u;
+  u.status = RunStatus::Running;
+  u.waiting_reason = "";
+  u.waiting = "";
+  u.wake_at_ms = -1;
+  u.events.push_back(Event(event, std::move(data)));
+  u.state = vm_.SaveState();
+  return Commit(std::move(u));
+}
+
+auto Driver::Suspend(std::string_view event, json data, const std::string& reason, json waiting, int64_t wake_at,
+                     int64_t step, int64_t attempt) -> Result<RunReport> {
+  store::DurableUpdate u;
+  u.status = RunStatus::Waiting;
+  u.waiting_reason = reason;
+  u.waiting = value::DumpJson(waiting);
+  u.wake_at_ms = wake_at;
+  u.events.push_back(Event(event, std::move(data), step, attempt));
+  u.state = vm_.SaveState();
+  if (auto s = Commit(std::move(u)); !s) return s.error();
+  RunReport r;
+  r.run_id = run_id_;
+  r.status = RunStatus::Waiting;
+  r.waiting = std::move(waiting);
+  return r;
+}
+
+// A suspension's report as "stop driving".
+static auto Stop(Result<RunReport> r) -> Result<std::optional<RunReport>> {
+  if (!r) return r.error();
+  return std::optional<RunReport>(std::move(*r));
+}
+
+auto Driver::OnSuspend(const interp::SuspendReason& reason) -> Result<std::optional<RunReport>> {
+  const int64_t now = NowMs();
+  auto opt_ms = [](int64_t ms) { return ms < 0 ? json() : json(ms); };
+  switch (reason.kind) {
+    case SuspendKind::Step:
+      return OnStep(reason);
+    case SuspendKind::Checkpoint: {
+      if (auto s = vm_.Deliver(interp::Value()); !s) return s.error();
+      store::DurableUpdate u;
+      u.status = RunStatus::Running;
+      u.events.push_back(Event(events::kCheckpoint, json{{"name", reason.text}}));
+      u.state = vm_.SaveState();
+      u.checkpoint = reason.text;
+      if (auto s = Commit(std::move(u)); !s) return s.error();
+      return std::optional<RunReport>();
+    }
+    case SuspendKind::Approval: {
+      json from = reason.from ? json(*reason.from) : json();
+      int64_t wake = reason.timeout_ms < 0 ? -1 : now + reason.timeout_ms;
+      json waiting{{"kind", "approval"}, {"prompt", reason.text}};
+      if (reason.from) waiting["from"] = *reason.from;
+      if (wake >= 0) waiting["timeout_at"] = value::FormatTime(wake);
+      return Stop(Suspend(events::kApprovalRequested,
+                     json{{"prompt", reason.text}, {"from", from}, {"timeout_ms", opt_ms(reason.timeout_ms)}},
+                     "approval", waiting, wake));
+    }
+    case SuspendKind::Signal: {
+      int64_t wake = reason.timeout_ms < 0 ? -1 : now + reason.timeout_ms;
+      json waiting{{"kind", "signal"}, {"event", reason.text}};
+      if (wake >= 0) waiting["timeout_at"] = value::FormatTime(wake);
+      return Stop(Suspend(events::kSignalAwaited, json{{"event", reason.text}, {"timeout_ms", opt_ms(reason.timeout_ms)}},
+                          "signal", waiting, wake));
+    }
+    case SuspendKind::Timer: {
+      int64_t wake = now + std::max<int64_t>(reason.duration_ms, 0);
+      return Stop(Suspend(events::kTimerStarted, json{{"duration_ms", reason.duration_ms}, {"wake_at_ms", wake}},
+                          "timer", json{{"kind", "timer"}, {"wake_at", value::FormatTime(wake)}}, wake));
+    }
+  }
+  return Error{"internal error: unknown suspension kind"};
+}
+
+// The loaded state is suspended: the journal's last suspension event says on what.
+auto Driver::ResumeSuspended(const store::RunRecord& run) -> Result<std::optional<RunReport>> {
+  for (size_t i = journal_.size(); i-- > 0;) {
+    const auto& e = journal_[i];
+    if (e.type == events::kStepStarted || e.type == events::kStepFailed) return ResumeStep(e, run);
+    if (e.type == events::kApprovalRequested) return ResumeApproval(run, i);
+    if (e.type == events::kSignalAwaited) return ResumeSignal(run, i);
+    if (e.type == events::kTimerStarted) return ResumeTimer(run);
+  }
+  return Error{fmt::format("run '{}' has a suspended state but no suspension in its journal", run_id_)};
+}
+
+// A report of the run as it still waits (nothing written).
+static auto StillWaiting(const store::RunRecord& run) -> RunReport {
+  RunReport r;
+  r.run_id = run.id;
+  r.status = RunStatus::Waiting;
+  r.waiting = json::parse(run.waiting.empty() ? "{}" : run.waiting, nullptr, false);
+  return r;
+}
+
+auto Driver::ResumeApproval(const store::RunRecord& run, size_t requested) -> Result<std::optional<RunReport>> {
+  for (size_t i = requested + 1; i < journal_.size(); ++i) {
+    const auto& e = journal_[i];
+    if (e.type != events::kApprovalDecided) continue;
+    json d = json::parse(e.data, nullptr, false);
+    if (!d.is_object()) return Error{fmt::format("run '{}': malformed approval_decided event", run_id_)};
+    std::string by = d.value("by", ""), comment = d.value("comment", "");
+    if (!d.value("approved", false)) {
+      std::string msg = fmt::format("rejected by {}", by.empty() ? "someone" : by);
+      if (!comment.empty()) msg += ": " + comment;
+      if (auto s = vm_.DeliverError("rejected", msg, std::nullopt); !s) return s.error();
+    } else {
+      int64_t at = value::ParseTime(d.value("at", "")).value_or(e.at_ms);
+      auto shape = value::Symbols::Global().ShapeOfTexts({"at", "by", "comment"});
+      auto rec = interp::Value::Record(shape, {interp::Value::Time(at), interp::Value::String(by),
+                                               interp::Value::String(comment)});
+      if (auto s = vm_.Deliver(std::move(rec)); !s) return s.error();
+    }
+    if (auto s = Continue(events::kRunResumed, json{{"after", "approval"}}); !s) return s.error();
+    return std::optional<RunReport>();
+  }
+  if (run.wake_at_ms >= 0 && NowMs() >= run.wake_at_ms) {
+    if (auto s = vm_.DeliverError("timeout", "approval timed out", std::nullopt); !s) return s.error();
+    if (auto s = Continue(events::kWaitTimedOut, json{{"what", "approval"}}); !s) return s.error();
+    return std::optional<RunReport>();
+  }
+  return std::optional<RunReport>(StillWaiting(run));
+}
+
+auto Driver::ResumeSignal(const store::RunRecord& run, size_t awaited) -> Result<std::optional<RunReport>> {
+  json want = json::parse(journal_[awaited].data, nullptr, false);
+  std::string event = want.is_object() ? want.value("event", "") : "";
+  for (size_t i = awaited + 1; i < journal_.size(); ++i) {
+    const auto& e = journal_[i];
+    if (e.type != events::kSignalReceived) continue;
+    json d = json::parse(e.data, nullptr, false);
+    if (!d.is_object() || d.value("event", "") != event) continue;
+    json payload = d.contains("payload") ? d["payload"] : json();
+    if (auto s = vm_.Deliver(interp::Value::Json(std::move(payload))); !s) return s.error();
+    if (auto s = Continue(events::kRunResumed, json{{"after", "signal"}}); !s) return s.error();
+    return std::optional<RunReport>();
+  }
+  if (run.wake_at_ms >= 0 && NowMs() >= run.wake_at_ms) {
+    std::string msg = fmt::format("no signal '{}' arrived in time", event);
+    if (auto s = vm_.DeliverError("timeout", msg, std::nullopt); !s) return s.error();
+    if (auto s = Continue(events::kWaitTimedOut, json{{"what", "signal"}}); !s) return s.error();
+    return std::optional<RunReport>();
+  }
+  return std::optional<RunReport>(StillWaiting(run));
+}
+
+auto Driver::ResumeTimer(const store::RunRecord& run) -> Result<std::optional<RunReport>> {
+  if (run.wake_at_ms >= 0 && NowMs() < run.wake_at_ms) return std::optional<RunReport>(StillWaiting(run));
+  if (auto s = vm_.Deliver(interp::Value()); !s) return s.error();
+  if (auto s = Continue(events::kTimerFired, json::object()); !s) return s.error();
+  return std::optional<RunReport>();
+}
+
+}  // namespace flow::engine

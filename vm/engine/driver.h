@@ -1,0 +1,116 @@
+// The Driver: the engine's private workhorse behind run_driver.h. One Driver
+// holds one run's Vm (with its EffectLog host), the parsed connectors of the
+// program, and the run's step counter, and turns every VM suspension into
+// durable points (Store::Commit) and transport attempts (PerformAttempt).
+//
+// driver.cpp holds the main loop and the waits (approval, signal, timer,
+// checkpoint); driver_steps.cpp the step attempts, retries and
+// compensations. Not a public interface: commands use run_driver.h.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "vm/base/result.h"
+#include "vm/bytecode/module.h"
+#include "vm/connectors/connector_file.h"
+#include "vm/connectors/retry_policy.h"
+#include "vm/connectors/step_call.h"
+#include "vm/engine/run_driver.h"
+#include "vm/interp/effect_log.h"
+#include "vm/interp/vm.h"
+#include "vm/store/store.h"
+
+namespace flow::engine {
+
+using nlohmann::json;
+
+class Driver {
+ public:
+  Driver(store::Store& store, const bytecode::Module& module, std::string run_id,
+         std::vector<json> effects, std::vector<store::JournalEvent> journal, const EngineOptions& options);
+
+  auto vm() -> interp::Vm& { return vm_; }
+  // Cancels the loaded run: its compensations, then status cancelled.
+  auto Cancel(const std::string& reason) -> Result<RunReport>;
+
+  // Runs the VM until it completes, fails (then compensates) or suspends.
+  auto Drive() -> Result<RunReport>;
+  // After LoadState of a suspended state: finishes what the run was
+  // suspended on. A report when the run still waits; nullopt when the
+  // VM has its delivery and Drive() may continue.
+  auto ResumeSuspended(const store::RunRecord& run) -> Result<std::optional<RunReport>>;
+
+ private:
+  struct LoadedConnector {
+    connectors::ConnectorFile file;
+    std::string dir;
+  };
+  // How a step's attempts ended.
+  struct StepEnd {
+    bool ok = false;
+    int attempt = 1;  // the last attempt made
+    json output;
+    std::string kind, message;
+    std::optional<RunReport> waiting;  // a long retry backoff suspended the run
+  };
+  struct StepCall {
+    int64_t pos = 0;
+    uint32_t desc = 0;
+    json args;
+    bool compensation = false;
+  };
+
+  auto Commit(store::DurableUpdate u) -> Status;
+  // Renews the lease when kLeaseRenewInterval has passed since the last time.
+  auto Heartbeat() -> Status;
+  auto Event(std::string_view type, json data, int64_t step = -1, int64_t attempt = 0) -> store::JournalEvent;
+  auto StepName(uint32_t desc) const -> std::string;
+  auto Connector(const std::string& name) -> Result<const LoadedConnector*>;
+  auto Attempt(const StepCall& call, int attempt) -> connectors::StepOutcome;
+
+  // driver_steps.cpp
+  auto RunStep(const StepCall& call, int first_attempt, bool resent) -> Result<StepEnd>;
+  auto FinishStep(const StepCall& call, StepEnd end) -> Result<std::optional<RunReport>>;
+  auto OnStep(const interp::SuspendReason& reason) -> Result<std::optional<RunReport>>;
+  auto CallFromJournal(const store::JournalEvent& e, bool compensation) -> Result<StepCall>;
+  auto ResumeStep(const store::JournalEvent& last, const store::RunRecord& run)
+      -> Result<std::optional<RunReport>>;
+  auto Compensate(const interp::WorkflowError& error, store::RunStatus final_status = store::RunStatus::Failed)
+      -> Result<RunReport>;
+  auto CompensateOne(int64_t pos, const interp::Compensation& c) -> Result<std::string>;
+  auto WaitUntil(int64_t at_ms) -> Status;
+
+  // driver.cpp
+  auto OnSuspend(const interp::SuspendReason& reason) -> Result<std::optional<RunReport>>;
+  auto Suspend(std::string_view event, json data, const std::string& reason, json waiting, int64_t wake_at,
+               int64_t step = -1, int64_t attempt = 0) -> Result<RunReport>;
+  auto Complete(const interp::Value& result) -> Result<RunReport>;
+  auto ResumeApproval(const store::RunRecord& run, size_t requested) -> Result<std::optional<RunReport>>;
+  auto ResumeSignal(const store::RunRecord& run, size_t awaited) -> Result<std::optional<RunReport>>;
+  auto ResumeTimer(const store::RunRecord& run) -> Result<std::optional<RunReport>>;
+  auto Continue(std::string_view event, json data) -> Status;
+
+  store::Store& store_;
+  const bytecode::Module& module_;
+  std::string run_id_;
+  std::vector<store::JournalEvent> journal_;  // as loaded (resume lookups only)
+  EngineOptions options_;
+  interp::EffectLog log_;
+  interp::Vm vm_;
+  int64_t steps_ = 0;  // step positions used so far
+  int commits_ = 0;    // durable points committed by this Driver
+  int64_t renewed_ms_ = 0;  // when the lease was last taken or renewed
+  std::map<std::string, LoadedConnector> connectors_;
+};
+
+// A step's retry policy from its clauses; compensations default to
+// CompensationDefaultPolicy.
+auto PolicyOf(const bytecode::StepDesc& d, bool compensation) -> connectors::RetryPolicy;
+
+}  // namespace flow::engine

@@ -1,0 +1,57 @@
+// The journal event vocabulary of a run (SPEC §4), as one table of names.
+//
+// The run engine (run_driver.h) writes these; `flow show`, `flow runs`, the
+// approve/signal commands and the golden run tests read them generically.
+// docs/runs.md documents each event's `step`, `attempt` and `data` fields.
+// Names are stored in databases: append, never rename.
+#pragma once
+
+#include <string_view>
+
+namespace flow::engine::events {
+
+// data {"workflow", "program", "input"}; always seq 1.
+inline constexpr std::string_view kStarted = "started";
+// data {"seq", "effect", "value"} (interp/effect_log.h): a now()/uuid()/random() value.
+inline constexpr std::string_view kEffect = "effect";
+// step = position, attempt = n; data {"operation", "step_id", "args", "key"}:
+// written durably before the attempt is sent ("resent": true on resume).
+inline constexpr std::string_view kStepStarted = "step_started";
+// data {"operation", "result"}.
+inline constexpr std::string_view kStepCompleted = "step_completed";
+// data {"operation", "kind", "message", "final"}; when another attempt
+// follows ("final": false) also "retry_in_ms" and "retry_at_ms".
+inline constexpr std::string_view kStepFailed = "step_failed";
+// data {"name"}.
+inline constexpr std::string_view kCheckpoint = "checkpoint";
+// data {"prompt", "from" (string or null), "timeout_ms" (or null)}.
+inline constexpr std::string_view kApprovalRequested = "approval_requested";
+// Written by `flow approve`/`flow reject`: data {"approved": bool, "by",
+// "comment", "at" (RFC 3339)}. The engine delivers it on resume.
+inline constexpr std::string_view kApprovalDecided = "approval_decided";
+// data {"event", "timeout_ms" (or null)}.
+inline constexpr std::string_view kSignalAwaited = "signal_awaited";
+// Written by `flow signal`: data {"event", "payload"}.
+inline constexpr std::string_view kSignalReceived = "signal_received";
+// The engine delivered a recorded decision or payload and the run goes on:
+// data {"after": "approval"|"signal"}.
+inline constexpr std::string_view kRunResumed = "resumed";
+// data {"duration_ms", "wake_at_ms"}.
+inline constexpr std::string_view kTimerStarted = "timer_started";
+// data {}: the sleep is over.
+inline constexpr std::string_view kTimerFired = "timer_fired";
+// An approval or signal wait ran out: data {"what": "approval"|"signal"}.
+inline constexpr std::string_view kWaitTimedOut = "wait_timed_out";
+// Compensations: step = position (after the run's steps), attempt = n;
+// data as the step events ("operation", then "result" or "kind"/"message").
+inline constexpr std::string_view kCompensationStarted = "compensation_started";
+inline constexpr std::string_view kCompensationCompleted = "compensation_completed";
+inline constexpr std::string_view kCompensationFailed = "compensation_failed";
+// data {"result"}.
+inline constexpr std::string_view kCompleted = "completed";
+// data {"error": {kind, message, step}, "compensations": [{step, status}]}.
+inline constexpr std::string_view kFailed = "failed";
+// `flow cancel` (CancelRun): data as `failed`, error kind "cancelled".
+inline constexpr std::string_view kCancelled = "cancelled";
+
+}  // namespace flow::engine::events

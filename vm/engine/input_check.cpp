@@ -1,0 +1,137 @@
+#include "vm/engine/input_check.h"
+
+#include <fmt/format.h>
+
+#include "vm/value/convert.h"
+#include "vm/value/time_format.h"
+
+namespace flow::engine {
+
+namespace {
+
+using bytecode::TypeKind;
+using nlohmann::json;
+
+// Why the walk stops here: the verifier bounds type nesting (kMaxTypeDepth)
+// but JSON may still be deep; beyond this the path is deep enough to report.
+constexpr int kMaxInputDepth = 256;
+
+auto GotName(const json& j) -> std::string {
+  switch (j.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::boolean: return "bool";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned: return "int";
+    case json::value_t::number_float: return "float";
+    case json::value_t::string: return "string";
+    case json::value_t::array: return "list";
+    case json::value_t::object: return "record";
+    default: return "invalid";
+  }
+}
+
+auto Mismatch(const bytecode::Module& m, const std::string& path, uint32_t type, const json& got) -> Error {
+  std::string what = GotName(got);
+  if (got.is_string() && m.types[type].kind == TypeKind::Literal) what = value::DumpJson(got);
+  return Error{fmt::format("{}: expected {}, got {}", path, FlowTypeName(m, type), what)};
+}
+
+auto Check(const bytecode::Module& m, uint32_t type, const json& j, const std::string& path, int depth) -> Status {
+  if (depth > kMaxInputDepth) return Error{fmt::format("{}: nested too deeply", path)};
+  const bytecode::TypeDesc& d = m.types[type];
+  switch (d.kind) {
+    case TypeKind::Json: return value::JsonTooDeep(j) ? Status(Error{path + ": nested too deeply"}) : Status(Ok{});
+    case TypeKind::Null: return j.is_null() ? Status(Ok{}) : Mismatch(m, path, type, j);
+    case TypeKind::Optional: return j.is_null() ? Status(Ok{}) : Check(m, d.element, j, path, depth + 1);
+    case TypeKind::Int: return j.is_number_integer() ? Status(Ok{}) : Mismatch(m, path, type, j);
+    case TypeKind::Float: return j.is_number() ? Status(Ok{}) : Mismatch(m, path, type, j);
+    case TypeKind::Bool: return j.is_boolean() ? Status(Ok{}) : Mismatch(m, path, type, j);
+    case TypeKind::String: return j.is_string() ? Status(Ok{}) : Mismatch(m, path, type, j);
+    case TypeKind::Duration:
+      if (j.is_string() && value::ParseDuration(j.get<std::string>())) return Ok{};
+      return Mismatch(m, path, type, j);
+    case TypeKind::Time:
+      if (j.is_string() && value::ParseTime(j.get<std::string>())) return Ok{};
+      return Mismatch(m, path, type, j);
+    case TypeKind::Literal:
+      if (j.is_string()) {
+        for (const auto& lit : d.literals) {
+          if (lit == j.get<std::string>()) return Ok{};
+        }
+      }
+      return Mismatch(m, path, type, j);
+    case TypeKind::List: {
+      if (!j.is_array()) return Mismatch(m, path, type, j);
+      for (size_t i = 0; i < j.size(); ++i) {
+        if (auto s = Check(m, d.element, j[i], fmt::format("{}[{}]", path, i), depth + 1); !s) return s;
+      }
+      return Ok{};
+    }
+    case TypeKind::Record: {
+      if (!j.is_object()) return Mismatch(m, path, type, j);
+      for (const auto& f : d.fields) {
+        const std::string& name = m.names[f.name];
+        const std::string sub = path + "." + name;
+        auto it = j.find(name);
+        if (it == j.end()) {
+          TypeKind k = m.types[f.type].kind;
+          if (k == TypeKind::Optional || k == TypeKind::Json || k == TypeKind::Null) continue;
+          return Error{sub + ": missing"};
+        }
+        if (auto s = Check(m, f.type, *it, sub, depth + 1); !s) return s;
+      }
+      return Ok{};
+    }
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+auto FlowTypeName(const bytecode::Module& m, uint32_t type) -> std::string {
+  const bytecode::TypeDesc& d = m.types[type];
+  switch (d.kind) {
+    case TypeKind::Null: return "null";
+    case TypeKind::Int: return "int";
+    case TypeKind::Float: return "float";
+    case TypeKind::Bool: return "bool";
+    case TypeKind::String: return "string";
+    case TypeKind::Duration: return "duration";
+    case TypeKind::Time: return "time";
+    case TypeKind::Json: return "json";
+    case TypeKind::List: return "[" + FlowTypeName(m, d.element) + "]";
+    case TypeKind::Optional: return FlowTypeName(m, d.element) + "?";
+    case TypeKind::Literal: {
+      std::string out;
+      for (const auto& lit : d.literals) out += (out.empty() ? "" : " | ") + value::DumpJson(lit);
+      return out;
+    }
+    case TypeKind::Record: {
+      std::string out = "{ ";
+      for (size_t i = 0; i < d.fields.size(); ++i) {
+        if (i > 0) out += ", ";
+        out += m.names[d.fields[i].name] + ": " + FlowTypeName(m, d.fields[i].type);
+      }
+      return out + " }";
+    }
+  }
+  return "?";
+}
+
+auto ValidateInput(const bytecode::Module& m, uint32_t fn, const json& input) -> Status {
+  if (!input.is_object()) return Error{fmt::format("$: expected a JSON object of the parameters, got {}", GotName(input))};
+  const bytecode::Function& f = m.functions[fn];
+  for (size_t k = 0; k < f.param_names.size() && k < f.param_types.size(); ++k) {
+    const std::string& name = m.names[f.param_names[k]];
+    auto it = input.find(name);
+    if (it == input.end()) {
+      TypeKind kind = m.types[f.param_types[k]].kind;
+      if (kind == TypeKind::Optional || kind == TypeKind::Json || kind == TypeKind::Null) continue;
+      return Error{fmt::format("$.{}: missing", name)};
+    }
+    if (auto s = Check(m, f.param_types[k], *it, "$." + name, 0); !s) return s;
+  }
+  return Ok{};
+}
+
+}  // namespace flow::engine

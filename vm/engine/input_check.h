@@ -1,0 +1,26 @@
+// Validating a workflow's JSON input against its parameter types before a
+// run is created (SPEC §5: invalid input is exit 2 and writes nothing).
+//
+// The messages speak flow, not JSON Schema, because the user wrote flow
+// types: "$.items[1].qty: expected int, got string", "$.customer: missing",
+// "$.plan: expected "free" | "pro", got "gold"". An optional parameter or
+// field may be absent or null; extra fields are allowed (width subtyping).
+#pragma once
+
+#include <cstdint>
+
+#include <nlohmann/json.hpp>
+
+#include "vm/base/result.h"
+#include "vm/bytecode/module.h"
+
+namespace flow::engine {
+
+// OK when `input` (a JSON object of the parameters by name) fits function
+// `fn` of the verified `module`; otherwise the first problem, path first.
+auto ValidateInput(const bytecode::Module& module, uint32_t fn, const nlohmann::json& input) -> Status;
+
+// The flow spelling of a type descriptor: int, [string], { id: string }, T?.
+auto FlowTypeName(const bytecode::Module& module, uint32_t type) -> std::string;
+
+}  // namespace flow::engine

@@ -1,0 +1,40 @@
+// Run leases (SPEC §4): one process drives a run at a time.
+//
+// The lease is the run row's (lease_owner, lease_expiry_ms). Its owner is
+// "PID@HOST". Starting a run takes it in the CreateRun transaction; resuming
+// takes it in its own transaction first. The driver renews it at durable
+// points and while it waits, and releases it when it lets go of the run.
+// Another process wanting the run:
+// - same host: takes it at once when the holder's pid is gone (kill(pid, 0)
+//   fails with ESRCH), and never while that pid is alive, expired or not
+//   (a live owner may be inside a long attempt);
+// - other host: takes it once the lease expired (kLeaseDuration after the
+//   last renewal).
+// Otherwise it fails with "run X is owned by pid P on HOST" (exit 4).
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "vm/base/result.h"
+#include "vm/store/store.h"
+
+namespace flow::engine {
+
+// How long a lease lasts without renewal (SPEC §4 default).
+inline constexpr std::chrono::milliseconds kLeaseDuration{30'000};
+// Renewed when a third of it has passed, so two missed renewals still hold it.
+inline constexpr std::chrono::milliseconds kLeaseRenewInterval{10'000};
+
+// This process's owner id: "PID@HOST".
+auto ThisLeaseOwner() -> std::string;
+
+// Takes the lease of run `id` for `owner` (rules above); renews it when
+// `owner` already holds it.
+auto AcquireLease(store::Store& store, const std::string& id, const std::string& owner) -> Status;
+
+// True when `error` is AcquireLease's "run X is owned by ..." (another
+// live process drives the run), as opposed to a store failure.
+auto IsLeaseConflict(const Error& error) -> bool;
+
+}  // namespace flow::engine

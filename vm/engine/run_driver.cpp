@@ -1,0 +1,222 @@
+// StartRun / ResumeRun (run_driver.h): load the program, set up a Driver
+// (driver.h) from the store, and let it drive.
+#include "vm/engine/run_driver.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <memory>
+#include <random>
+
+#include "vm/bytecode/serialize.h"
+#include "vm/engine/driver.h"
+#include "vm/engine/events.h"
+#include "vm/engine/lease.h"
+#include "vm/value/convert.h"
+
+namespace flow::engine {
+
+namespace {
+
+auto ParseOr(const std::string& text, json fallback) -> json {
+  if (text.empty()) return fallback;
+  json j = json::parse(text, nullptr, false);
+  return j.is_discarded() ? fallback : j;
+}
+
+// The effect records of a journal, in seq order of the effects.
+auto RecordedEffects(const std::vector<store::JournalEvent>& journal) -> std::vector<json> {
+  std::vector<json> out;
+  for (const auto& e : journal) {
+    if (e.type == events::kEffect) out.push_back(ParseOr(e.data, json::object()));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const json& a, const json& b) {
+    return a.value("seq", int64_t{0}) < b.value("seq", int64_t{0});
+  });
+  return out;
+}
+
+// Releases the run's lease when the command lets go of the run, however
+// it returns. A failed release only delays others until the lease expires.
+class LeaseGuard {
+ public:
+  LeaseGuard(store::Store& store, std::string id, std::string owner)
+      : store_(store), id_(std::move(id)), owner_(std::move(owner)) {}
+  ~LeaseGuard() { (void)store_.ReleaseLease(id_, owner_); }
+  LeaseGuard(const LeaseGuard&) = delete;
+  auto operator=(const LeaseGuard&) -> LeaseGuard& = delete;
+
+ private:
+  store::Store& store_;
+  std::string id_, owner_;
+};
+
+}  // namespace
+
+auto RunReport::ToJson() const -> json {
+  json j{{"run", run_id}, {"status", store::StatusName(status)}};
+  switch (status) {
+    case store::RunStatus::Completed: j["result"] = result; break;
+    case store::RunStatus::Waiting: j["waiting"] = waiting; break;
+    case store::RunStatus::Failed:
+    case store::RunStatus::Cancelled:
+      j["error"] = json{{"kind", error.value("kind", "")}, {"message", error.value("message", "")}};
+      j["compensations"] = compensations;
+      break;
+    case store::RunStatus::Running: break;
+  }
+  return j;
+}
+
+auto ReportFromRecord(const store::RunRecord& run) -> RunReport {
+  RunReport r;
+  r.run_id = run.id;
+  r.status = run.status;
+  r.result = ParseOr(run.result, json());
+  r.error = ParseOr(run.error, json::object());
+  if (!r.error.is_object()) r.error = json::object();
+  r.waiting = ParseOr(run.waiting, json::object());
+  return r;
+}
+
+auto ReportRun(store::Store& store, const store::RunRecord& run) -> Result<RunReport> {
+  RunReport r = ReportFromRecord(run);
+  if (run.status != store::RunStatus::Failed && run.status != store::RunStatus::Cancelled) return r;
+  auto journal = store.Journal(run.id);
+  if (!journal) return journal.error();
+  for (const auto& e : *journal) {
+    if (e.type != events::kFailed && e.type != "cancelled") continue;
+    json d = ParseOr(e.data, json::object());
+    if (d.contains("compensations") && d["compensations"].is_array()) r.compensations = d["compensations"];
+  }
+  return r;
+}
+
+auto NewRunId() -> std::string {
+  std::random_device rd;
+  std::mt19937_64 gen((static_cast<uint64_t>(rd()) << 32) ^ rd() ^ static_cast<uint64_t>(NowMs()));
+  return fmt::format("run_{:016x}", gen());
+}
+
+auto StartRun(store::Store& store, const std::string& program_bytes, const std::string& workflow,
+              const json& input, std::string run_id, const EngineOptions& engine_options) -> Result<RunReport> {
+  EngineOptions options = engine_options;
+  if (options.lease_owner.empty()) options.lease_owner = ThisLeaseOwner();
+  auto module = bytecode::DeserializeModule(program_bytes);
+  if (!module) return module.error();
+  int fn = module->FindFunction(workflow);
+  if (fn < 0 || module->functions[fn].kind != bytecode::FunctionKind::Workflow) {
+    return Error{fmt::format("the program has no workflow '{}'", workflow)};
+  }
+  if (run_id.empty()) run_id = NewRunId();
+  const std::string hash = bytecode::ModuleHash(*module);
+  Driver driver(store, *module, run_id, {}, {}, options);
+  if (auto s = driver.vm().StartWorkflow(static_cast<uint32_t>(fn), input); !s) return s.error();
+  // The program row first: storing it again is a no-op, and a program with
+  // no run is harmless; the run, its `started` event and its initial state
+  // are one transaction.
+  if (auto s = store.PutProgram(hash, program_bytes); !s) return s.error();
+  store::RunRecord rec;
+  rec.id = run_id;
+  rec.program_hash = hash;
+  rec.workflow = workflow;
+  rec.status = store::RunStatus::Running;
+  rec.input = value::DumpJson(input);
+  rec.created_ms = rec.updated_ms = NowMs();
+  rec.lease_owner = options.lease_owner;
+  rec.lease_expiry_ms = rec.created_ms + kLeaseDuration.count();
+  store::JournalEvent started;
+  started.type = std::string(events::kStarted);
+  started.data = value::DumpJson(json{{"workflow", workflow}, {"program", hash}, {"input", input}});
+  started.at_ms = rec.created_ms;
+  if (auto s = store.CreateRun(rec, started, driver.vm().SaveState()); !s) return s.error();
+  LeaseGuard lease(store, run_id, options.lease_owner);
+  if (options.crash_after_commits == 0) return Error{"simulated crash after a durable point"};
+  return driver.Drive();
+}
+
+namespace {
+
+auto IsFinished(store::RunStatus s) -> bool {
+  return s == store::RunStatus::Completed || s == store::RunStatus::Failed || s == store::RunStatus::Cancelled;
+}
+
+// What the store holds of a run, loaded into a Driver.
+struct LoadedRun {
+  std::unique_ptr<bytecode::Module> module;  // heap: the Driver and its Vm point at it
+  std::unique_ptr<Driver> driver;
+};
+
+auto LoadRun(store::Store& store, const store::RunRecord& rec, const EngineOptions& options) -> Result<LoadedRun> {
+  const std::string& run_id = rec.id;
+  auto bytes = store.GetProgram(rec.program_hash);
+  if (!bytes) return bytes.error();
+  auto module = bytecode::DeserializeModule(*bytes);
+  if (!module) return Error{fmt::format("run '{}': stored program: {}", run_id, module.error().message)};
+  auto journal = store.Journal(run_id);
+  if (!journal) return journal.error();
+  auto state = store.LoadState(run_id);
+  if (!state) return state.error();
+  if (!*state) return Error{fmt::format("run '{}' has no saved state", run_id)};
+  LoadedRun loaded{std::make_unique<bytecode::Module>(std::move(*module)), nullptr};
+  std::vector<json> effects = RecordedEffects(*journal);
+  loaded.driver = std::make_unique<Driver>(store, *loaded.module, run_id, std::move(effects), std::move(*journal),
+                                           options);
+  if (auto s = loaded.driver->vm().LoadState(**state); !s) {
+    return Error{fmt::format("run '{}': saved state: {}", run_id, s.error().message)};
+  }
+  return loaded;
+}
+
+// The rest of ResumeRun, with the lease held and `rec` read under it.
+auto ResumeLeased(store::Store& store, const store::RunRecord& rec, const EngineOptions& options)
+    -> Result<RunReport> {
+  auto loaded = LoadRun(store, rec, options);
+  if (!loaded) return loaded.error();
+  Driver& driver = *loaded->driver;
+  if (driver.vm().suspended()) {
+    auto waiting = driver.ResumeSuspended(rec);
+    if (!waiting) return waiting.error();
+    if (*waiting) return std::move(**waiting);
+  }
+  return driver.Drive();
+}
+
+}  // namespace
+
+auto ResumeRun(store::Store& store, const std::string& run_id, const EngineOptions& engine_options)
+    -> Result<RunReport> {
+  EngineOptions options = engine_options;
+  if (options.lease_owner.empty()) options.lease_owner = ThisLeaseOwner();
+  auto run = store.GetRun(run_id);
+  if (!run) return run.error();
+  if (!*run) return Error{fmt::format("no run '{}'", run_id)};
+  if (IsFinished((*run)->status)) return ReportRun(store, **run);
+  if (auto s = AcquireLease(store, run_id, options.lease_owner); !s) return s.error();
+  LeaseGuard lease(store, run_id, options.lease_owner);
+  // Read again under the lease: the previous owner may have moved it on.
+  run = store.GetRun(run_id);
+  if (!run) return run.error();
+  if (!*run) return Error{fmt::format("no run '{}'", run_id)};
+  if (IsFinished((*run)->status)) return ReportRun(store, **run);
+  return ResumeLeased(store, **run, options);
+}
+
+auto CancelRun(store::Store& store, const std::string& run_id, const std::string& reason,
+               const EngineOptions& engine_options) -> Result<RunReport> {
+  EngineOptions options = engine_options;
+  if (options.lease_owner.empty()) options.lease_owner = ThisLeaseOwner();
+  if (auto s = AcquireLease(store, run_id, options.lease_owner); !s) return s.error();
+  LeaseGuard lease(store, run_id, options.lease_owner);
+  auto run = store.GetRun(run_id);
+  if (!run) return run.error();
+  if (!*run) return Error{fmt::format("no run '{}'", run_id)};
+  if (IsFinished((*run)->status)) {
+    return Error{fmt::format("run '{}' is already {}", run_id, store::StatusName((*run)->status))};
+  }
+  auto loaded = LoadRun(store, **run, options);
+  if (!loaded) return loaded.error();
+  return loaded->driver->Cancel(reason);
+}
+
+}  // namespace flow::engine

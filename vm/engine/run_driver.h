@@ -1,0 +1,105 @@
+// The run engine: drives one run of a stored program through the VM, the
+// store and the transports (SPEC §4), from start or from its last durable
+// point, until it completes, fails (after its compensations) or suspends.
+//
+// Durable points, each one Store::Commit (one transaction): run start
+// (program + run row + `started` + initial state), every step attempt's
+// start (`step_started`, written before anything is sent) and end
+// (`step_completed`/`step_failed` with the VM state after the delivery),
+// each checkpoint, each suspension (approval, signal, timer, long retry
+// backoff), each compensation attempt, and run end. Effects the VM drew
+// since the last durable point ride along in the next one. Nothing touches
+// the store in between, so a crash loses at most the pure computation since
+// the last commit, which a resume re-executes with the same effect values.
+//
+// The saved state is either *ready* (after a delivery: Run() continues) or
+// *suspended* at a step, approval, signal or timer; the journal's last
+// suspension event says which, so resuming never needs the source file.
+// docs/runs.md is the user-facing description (journal vocabulary in
+// events.h, the --json report shape, exit codes).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "vm/base/result.h"
+#include "vm/store/store.h"
+
+namespace flow::engine {
+
+// A backoff up to this long is waited in-process after being recorded
+// (SPEC §4); a longer one suspends the run with reason `retry` for
+// `flow worker`.
+inline constexpr std::chrono::milliseconds kMaxInProcessBackoff{60'000};
+
+struct EngineOptions {
+  std::chrono::milliseconds max_in_process_backoff = kMaxInProcessBackoff;
+  // Tests only: after the N-th durable point the driver commits (counted
+  // from 1; 0 is the run start) it stops with an Error, as if the process
+  // had died right after that commit. -1: never.
+  int crash_after_commits = -1;
+  // The lease owner id ("PID@HOST", lease.h); "" means this process's.
+  std::string lease_owner;
+};
+
+// What a command reports about a run once the engine let go of it.
+struct RunReport {
+  std::string run_id;
+  store::RunStatus status = store::RunStatus::Running;
+  nlohmann::json result;   // completed
+  nlohmann::json error;    // failed/cancelled: {kind, message, step}
+  nlohmann::json waiting;  // waiting: {kind, ...} (docs/runs.md)
+  nlohmann::json compensations = nlohmann::json::array();  // [{step, status}]
+
+  // The `--json` object of SPEC §5 (error: kind and message only, as the
+  // SPEC shows it; the step is in the run row and the `failed` event).
+  auto ToJson() const -> nlohmann::json;
+};
+
+// The report of a run as the store has it now (no driving): for `flow run
+// --id X` on an existing run, and for runs another process finished.
+auto ReportFromRecord(const store::RunRecord& run) -> RunReport;
+// The same, with the compensation outcomes of a failed or cancelled run
+// read from its journal.
+auto ReportRun(store::Store& store, const store::RunRecord& run) -> Result<RunReport>;
+
+// Starts `workflow` of the serialised program `program_bytes` with `input`
+// (a JSON object; validate it first with ValidateInput) under `run_id`
+// (generated when empty) and drives it. An Error is a store or internal
+// problem (exit 4); workflow failures are a report with status failed.
+auto StartRun(store::Store& store, const std::string& program_bytes, const std::string& workflow,
+              const nlohmann::json& input, std::string run_id, const EngineOptions& options = {})
+    -> Result<RunReport>;
+
+// Both take the run's lease (lease.h) for the time they drive it and
+// release it before returning; a run another live process holds is an
+// Error "run X is owned by pid P on HOST".
+//
+// Continues run `run_id` from its last durable point: resends a step that
+// was in flight (same idempotency key), delivers a recorded approval
+// decision, signal or due timer, or reports that it still waits. A
+// completed, failed or cancelled run is reported as it is. An Error for an
+// unknown run, a store problem, or a journal that does not match the
+// program (the operation recorded at a step position differs).
+auto ResumeRun(store::Store& store, const std::string& run_id, const EngineOptions& options = {})
+    -> Result<RunReport>;
+
+// Wall-clock time in Unix milliseconds (the store's time unit).
+auto NowMs() -> int64_t;
+
+// Cancels run `run_id` (for `flow cancel`): takes the lease, runs the
+// registered compensations newest first (as a failure does), then sets
+// status cancelled with error {kind: "cancelled", message: `reason`} and a
+// `cancelled` event. A step that was in flight is abandoned, not resent. A
+// finished run is an Error "run 'x' is already <status>".
+auto CancelRun(store::Store& store, const std::string& run_id, const std::string& reason,
+               const EngineOptions& options = {}) -> Result<RunReport>;
+
+// A fresh run id: "run_" and 16 random hex digits.
+auto NewRunId() -> std::string;
+
+}  // namespace flow::engine
