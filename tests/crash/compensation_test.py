@@ -195,7 +195,7 @@ def kill_loop(flow, server, source, rng, window):
         if code == -signal.SIGKILL:
             kills += 1
             in_compensation += 1 if refund_charges(server) else 0
-            exists = exists or flow.run("show", KILL_RUN_ID, "--json")[0] == 0
+            exists = exists or flow.run_exists(KILL_RUN_ID)
             continue
         out, err = Flow.output(proc)
         check(code == 1, "iteration %d: exit %d, expected 1 (failed): %s %s" % (iteration, code, out[-300:], err[-300:]))

@@ -116,17 +116,13 @@ def calibrate(flow, source):
                               "--json")
     total = time.monotonic() - t0
     check(code == 0, "the calibration run failed (exit %d): %s %s" % (code, out[-300:], err[-300:]))
-    # Start-up: a command that opens the store and answers without steps.
+    # Start-up: `flow run --id` of the finished run compiles, opens the
+    # store and reports, without steps.
     t0 = time.monotonic()
-    flow.run("show", "calibrate", "--json")
+    flow.run("run", source, "--id", "calibrate", "--workflow", "pay", "--input", "{}", "--json")
     startup = time.monotonic() - t0
     per_step = max(0.0005, (total - startup) / STEPS)
     return startup, per_step
-
-
-def run_exists(flow, run_id):
-    code, _, _ = flow.run("show", run_id, "--json")
-    return code == 0
 
 
 def start(flow, source, run_id, exists):
@@ -159,7 +155,7 @@ def drive_with_kills(flow, server, source, run_id, rng, startup, per_step, distu
             code = proc.wait()
         if code == -signal.SIGKILL:  # else it had exited just before the kill
             kills += 1
-            exists = exists or run_exists(flow, run_id)
+            exists = exists or flow.run_exists(run_id)
             # No progress: kills come too early (start-up, retries and
             # backoff take longer than the calibration said); widen.
             # Too much progress: the run would end with too few kills; narrow.

@@ -9,6 +9,7 @@ command is done when its process has exited.
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -101,6 +102,21 @@ class Flow:
         done = subprocess.run(self.argv(*args), capture_output=True, text=True, cwd=self.workdir,
                               timeout=timeout)
         return done.returncode, done.stdout, done.stderr
+
+    def run_exists(self, run_id):
+        """Whether the database holds the run (plumbing for the kill loops,
+        which must choose between `flow run` and `flow resume`; read-only,
+        and only while no flow process is alive)."""
+        if not os.path.exists(self.db):
+            return False
+        try:
+            db = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True)
+            try:
+                return db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None
+            finally:
+                db.close()
+        except sqlite3.Error:
+            return False  # created but no tables yet: the run does not exist
 
     def json(self, *args):
         code, out, err = self.run(*args)
