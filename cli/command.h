@@ -32,5 +32,9 @@ auto RegisterCompile(CLI::App& app) -> Command;
 auto RegisterDisasm(CLI::App& app) -> Command;
 auto RegisterRun(CLI::App& app) -> Command;
 auto RegisterResume(CLI::App& app) -> Command;
+// Adds `flow runs` to `app`.
+auto RegisterRuns(CLI::App& app) -> Command;
+// Adds `flow show` to `app`.
+auto RegisterShow(CLI::App& app) -> Command;
 
 }  // namespace flow::cli

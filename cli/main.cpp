@@ -22,6 +22,8 @@ constexpr RegisterFn kCommands[] = {
     RegisterDisasm,
     RegisterRun,
     RegisterResume,
+    RegisterRuns,
+    RegisterShow,
 };
 
 auto Main(int argc, char** argv) -> int {

@@ -181,7 +181,7 @@ class SqliteStore final : public Store {
   }
 
   auto ListRuns(std::optional<RunStatus> status) -> Result<std::vector<RunRecord>> override {
-    auto s = db_->Prepare(FLOW_SELECT_RUN " WHERE ?1 IS NULL OR status = ?1 ORDER BY created_ms DESC, id");
+    auto s = db_->Prepare(FLOW_SELECT_RUN " WHERE ?1 IS NULL OR status = ?1 ORDER BY created_ms DESC, rowid DESC");
     if (!s) return s.error();
     if (status) (*s)->Bind(1, StatusName(*status)); else (*s)->BindNull(1);
     std::vector<RunRecord> runs;
