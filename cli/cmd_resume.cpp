@@ -36,7 +36,7 @@ auto ResumeOne(store::Store& store, const std::string& id, bool json) -> int {
     return kExitInternal;
   }
   if (!*run) {
-    std::fprintf(stderr, "flow: no run '%s'\n", id.c_str());
+    std::fprintf(stderr, "flow: unknown run '%s'\n", id.c_str());
     return kExitUsage;
   }
   auto report = engine::ResumeRun(store, id);
@@ -89,7 +89,7 @@ auto RunResume(const ResumeOptions& o) -> int {
       if (o.json) std::printf("{\"runs\":[]}\n");
       return kExitOk;
     }
-    std::fprintf(stderr, "flow: no run '%s' (no database at '%s')\n", o.id.c_str(), path.c_str());
+    std::fprintf(stderr, "flow: unknown run '%s' (no database at '%s')\n", o.id.c_str(), path.c_str());
     return kExitUsage;
   }
   auto store = OpenStore(o.db);

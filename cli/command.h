@@ -26,11 +26,16 @@ struct Command {
 };
 
 // Adds `flow check` to `app`.
+auto RegisterCancel(CLI::App& app) -> Command;
 auto RegisterCheck(CLI::App& app) -> Command;
 // Adds `flow compile`, `flow disasm`, `flow run`, `flow resume`.
 auto RegisterCompile(CLI::App& app) -> Command;
 auto RegisterDisasm(CLI::App& app) -> Command;
 auto RegisterRun(CLI::App& app) -> Command;
 auto RegisterResume(CLI::App& app) -> Command;
+// Adds `flow runs` to `app`.
+auto RegisterRuns(CLI::App& app) -> Command;
+// Adds `flow show` to `app`.
+auto RegisterShow(CLI::App& app) -> Command;
 
 }  // namespace flow::cli

@@ -17,11 +17,14 @@ namespace {
 // line here.
 using RegisterFn = auto (*)(CLI::App&) -> Command;
 constexpr RegisterFn kCommands[] = {
+    RegisterCancel,
     RegisterCheck,
     RegisterCompile,
     RegisterDisasm,
     RegisterRun,
     RegisterResume,
+    RegisterRuns,
+    RegisterShow,
 };
 
 auto Main(int argc, char** argv) -> int {

@@ -87,7 +87,8 @@ class Store {
       -> Status = 0;
   // The run, or nullopt when there is none with this id.
   virtual auto GetRun(const std::string& id) -> Result<std::optional<RunRecord>> = 0;
-  // All runs, newest first, optionally only those with `status`.
+  // All runs, newest first (creation time, then insertion order for runs
+  // created in the same millisecond), optionally only those with `status`.
   virtual auto ListRuns(std::optional<RunStatus> status) -> Result<std::vector<RunRecord>> = 0;
 
   // Applies one durable point in one transaction; returns the seqs

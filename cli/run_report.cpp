@@ -1,0 +1,69 @@
+// See run_report.h.
+#include "cli/run_report.h"
+
+#include <sys/stat.h>
+
+#include "cli/command.h"
+#include "cli/program_loader.h"
+#include "vm/value/time_format.h"
+
+namespace flow::cli {
+
+void AddDbOption(CLI::App& app, std::string& path) {
+  app.add_option("--db", path, "The database (default: $FLOW_DB, else ./flow.db)");
+}
+
+auto OpenStoreForReading(const std::string& option) -> Result<std::unique_ptr<store::Store>> {
+  const std::string path = DatabasePath(option);
+  struct stat st {};
+  // Reading never creates: no file (or an empty one) simply holds no runs.
+  if (stat(path.c_str(), &st) != 0 || st.st_size == 0) {
+    if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      return Error{"'" + path + "' is a directory, not a flow database"};
+    }
+    return std::unique_ptr<store::Store>{};
+  }
+  if (S_ISDIR(st.st_mode)) return Error{"'" + path + "' is a directory, not a flow database"};
+  return store::OpenSqliteStore(path);
+}
+
+auto FormatMs(int64_t ms) -> std::string { return value::FormatTime(ms); }
+
+auto ParseStoredJson(const std::string& text) -> Json {
+  if (text.empty()) return nullptr;
+  auto parsed = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) return text;
+  return parsed;
+}
+
+auto WaitingJson(const store::RunRecord& run) -> Json {
+  if (run.status != store::RunStatus::Waiting) return nullptr;
+  Json details = ParseStoredJson(run.waiting);
+  Json out = Json::object();
+  out["kind"] = run.waiting_reason;
+  if (details.is_object()) {
+    for (auto& [key, value] : details.items()) {
+      if (key != "kind") out[key] = value;
+    }
+  } else if (!details.is_null()) {
+    out["details"] = details;
+  }
+  return out;
+}
+
+auto RunSummaryJson(const store::RunRecord& run) -> Json {
+  Json out = Json::object();
+  out["run"] = run.id;
+  out["workflow"] = run.workflow;
+  out["status"] = store::StatusName(run.status);
+  out["waiting"] = WaitingJson(run);
+  out["created"] = FormatMs(run.created_ms);
+  out["updated"] = FormatMs(run.updated_ms);
+  return out;
+}
+
+auto DumpLine(const Json& value) -> std::string {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace flow::cli

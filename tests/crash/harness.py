@@ -1,0 +1,148 @@
+"""Shared pieces of the crash tests (tests/crash/*_test.py).
+
+The test HTTP server (tests/servers/http_server.py) as a context manager,
+`flow` invocations with their exit code and JSON output, and the checks on
+`flow show --json` that several scenarios share. Nothing here sleeps to
+synchronise: the server is ready when it has printed its port line, a flow
+command is done when its process has exited.
+"""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SERVER = os.path.join(HERE, "..", "servers", "http_server.py")
+
+
+class Failure(Exception):
+    """An assertion of the test that did not hold; its text is the reason."""
+
+
+def check(condition, reason):
+    if not condition:
+        raise Failure(reason)
+
+
+class Server:
+    """tests/servers/http_server.py on 127.0.0.1, an ephemeral port."""
+
+    def __enter__(self):
+        self.proc = subprocess.Popen([sys.executable, SERVER, "--max-lifetime", "900"],
+                                     stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()  # blocks until the port line
+        check(line.strip().isdigit(), "the test server did not print its port (got %r)" % line)
+        self.port = int(line)
+        self.url = "http://127.0.0.1:%d" % self.port
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.kill()
+        self.proc.wait()
+
+    def call(self, method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as answer:
+            return json.loads(answer.read() or b"null")
+
+    def control(self, **rule):
+        return self.call("POST", "/_control", rule)
+
+    def reset(self):
+        return self.call("POST", "/_reset", {})
+
+    def requests(self):
+        return self.call("GET", "/_requests")
+
+    def effects(self):
+        return self.call("GET", "/_effects")
+
+
+def header(record, name):
+    """A request header of a recorded request, case-insensitively."""
+    for key, value in record["headers"].items():
+        if key.lower() == name.lower():
+            return value
+    return None
+
+
+class Flow:
+    """Runs the flow binary against one database in one directory."""
+
+    def __init__(self, binary, workdir):
+        self.binary = binary
+        self.workdir = workdir
+        self.db = os.path.join(workdir, "flow.db")
+
+    def argv(self, *args):
+        return [self.binary] + list(args) + ["--db", self.db]
+
+    def start(self, *args):
+        """Starts `flow ARGS --db DB`; output goes to files in the workdir."""
+        out = tempfile.TemporaryFile(dir=self.workdir)
+        err = tempfile.TemporaryFile(dir=self.workdir)
+        proc = subprocess.Popen(self.argv(*args), stdout=out, stderr=err, cwd=self.workdir)
+        proc.out, proc.err = out, err
+        return proc
+
+    @staticmethod
+    def output(proc):
+        proc.out.seek(0)
+        proc.err.seek(0)
+        return proc.out.read().decode(errors="replace"), proc.err.read().decode(errors="replace")
+
+    def run(self, *args, timeout=120):
+        """Runs to completion: (exit code, stdout, stderr)."""
+        done = subprocess.run(self.argv(*args), capture_output=True, text=True, cwd=self.workdir,
+                              timeout=timeout)
+        return done.returncode, done.stdout, done.stderr
+
+    def run_exists(self, run_id):
+        """Whether the database holds the run (plumbing for the kill loops,
+        which must choose between `flow run` and `flow resume`; read-only,
+        and only while no flow process is alive)."""
+        if not os.path.exists(self.db):
+            return False
+        try:
+            db = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True)
+            try:
+                return db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None
+            finally:
+                db.close()
+        except sqlite3.Error:
+            return False  # created but no tables yet: the run does not exist
+
+    def json(self, *args):
+        code, out, err = self.run(*args)
+        try:
+            return code, json.loads(out)
+        except ValueError:
+            raise Failure("flow %s --json printed no JSON object (exit %d): stdout %r, stderr %r"
+                          % (" ".join(args), code, out[-400:], err[-400:]))
+
+
+def journal_of(show):
+    """The journal events of a `flow show --json` object."""
+    events = show.get("journal")
+    check(isinstance(events, list), "flow show --json has no 'journal' list: %s" % json.dumps(show)[:400])
+    return events
+
+
+def event_type(event):
+    """The type of a journal event of `flow show --json` (key "event")."""
+    return event.get("event", event.get("type", ""))
+
+
+def completed_steps(events):
+    """step position -> how many step_completed events name it."""
+    counts = {}
+    for e in events:
+        if event_type(e) == "step_completed":
+            counts[e.get("step")] = counts.get(e.get("step"), 0) + 1
+    return counts

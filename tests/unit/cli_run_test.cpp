@@ -1,0 +1,435 @@
+// The reporting and run commands driven as a user drives them: the real
+// `flow` binary (FLOW_BINARY) in a fresh directory. Covers the bad input of
+// SPEC §5's last paragraph that applies to run/runs/show — each must give a
+// non-zero exit, exactly one line of reason, and leave no run row (and no
+// changed byte in a database that is not ours) — and the JSON shapes of
+// `flow runs --json` / `flow show --json` over a store filled directly, so
+// they do not depend on the engine (docs/cli.md documents the shapes).
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "vm/store/store.h"
+
+namespace flow {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+auto Slurp(const fs::path& p) -> std::string {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+auto Quote(const std::string& arg) -> std::string {
+  std::string q = "'";
+  for (char c : arg) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+auto LineCount(const std::string& text) -> size_t {
+  size_t n = 0;
+  for (char c : text) n += c == '\n';
+  return n;
+}
+
+class CliRunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("flow_cli_run_test_" + std::to_string(getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  void Write(const std::string& name, const std::string& bytes) {
+    fs::create_directories((dir_ / name).parent_path());
+    std::ofstream(dir_ / name, std::ios::binary) << bytes;
+  }
+
+  // Runs `flow args...` in the test directory without FLOW_DB.
+  auto Flow(const std::vector<std::string>& args) -> Outcome {
+    std::string cmd = "cd " + Quote(dir_.string()) + " && env -u FLOW_DB " + Quote(FLOW_BINARY);
+    for (const std::string& a : args) cmd += " " + Quote(a);
+    cmd += " >.out 2>.err </dev/null";
+    int status = std::system(cmd.c_str());
+    Outcome o;
+    o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    o.out = Slurp(dir_ / ".out");
+    o.err = Slurp(dir_ / ".err");
+    fs::remove(dir_ / ".out");
+    fs::remove(dir_ / ".err");
+    return o;
+  }
+
+  // How many runs the database holds; 0 when there is no database.
+  auto RunCount(const std::string& name = "flow.db") -> int {
+    fs::path p = dir_ / name;
+    if (!fs::exists(p) || fs::file_size(p) == 0) return 0;
+    sqlite3* db = nullptr;
+    int count = -1;
+    if (sqlite3_open_v2(p.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+      sqlite3_stmt* s = nullptr;
+      if (sqlite3_prepare_v2(db, "SELECT count(*) FROM runs", -1, &s, nullptr) == SQLITE_OK &&
+          sqlite3_step(s) == SQLITE_ROW) {
+        count = sqlite3_column_int(s, 0);
+      }
+      sqlite3_finalize(s);
+    }
+    sqlite3_close(db);
+    return count;
+  }
+
+  void Sql(const std::string& name, const char* sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / name).c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+
+  // Fills flow.db through the store: a completed run r1, a waiting run r2
+  // (newer) and a failed run r3 (newest) with a compensation.
+  void FillStore() {
+    auto s = store::OpenSqliteStore((dir_ / "flow.db").string());
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    store::Store& st = **s;
+    ASSERT_TRUE(st.PutProgram("h1", "code").ok());
+    auto add = [&](const char* id, int64_t created) {
+      store::RunRecord r;
+      r.id = id;
+      r.program_hash = "h1";
+      r.workflow = "onboard";
+      r.input = R"({"n":1})";
+      r.created_ms = created;
+      r.updated_ms = created;
+      ASSERT_TRUE(st.CreateRun(r, store::JournalEvent{0, "started", -1, 0, R"({"input":{"n":1}})", created}, "S0").ok());
+    };
+    add("r1", 1000);
+    add("r2", 2000);
+    add("r3", 3000);
+    store::DurableUpdate done;
+    done.run_id = "r1";
+    done.status = store::RunStatus::Completed;
+    done.result = R"({"ok":true})";
+    done.events = {{0, "step_completed", 1, 1, R"({"operation":"billing.charge"})", 1100},
+                   {0, "completed", -1, 0, R"({"result":{"ok":true}})", 1200}};
+    done.now_ms = 1200;
+    ASSERT_TRUE(st.Commit(done).ok());
+    store::DurableUpdate wait;
+    wait.run_id = "r2";
+    wait.status = store::RunStatus::Waiting;
+    wait.waiting_reason = "approval";
+    wait.waiting = R"({"prompt":"ok?","from":"ops"})";
+    wait.events = {{0, "approval_requested", -1, 0, R"({"prompt":"ok?"})", 2100}};
+    wait.now_ms = 2100;
+    ASSERT_TRUE(st.Commit(wait).ok());
+    store::DurableUpdate fail;
+    fail.run_id = "r3";
+    fail.status = store::RunStatus::Failed;
+    fail.error = R"({"kind":"fail","message":"boom","step":null})";
+    fail.events = {{0, "step_completed", 1, 1, R"({"operation":"billing.charge"})", 3100},
+                   {0, "compensation_started", 1, 1, R"({"operation":"billing.refund"})", 3200},
+                   {0, "compensation_completed", 1, 1, R"({"operation":"billing.refund"})", 3300},
+                   {0, "failed", -1, 0, R"({"error":{"kind":"fail","message":"boom"}})", 3400}};
+    fail.now_ms = 3400;
+    fail.checkpoint = "after-charge";
+    fail.state = "S1";
+    ASSERT_TRUE(st.Commit(fail).ok());
+  }
+
+  fs::path dir_;
+};
+
+// ---- flow runs / flow show over a store filled directly -------------------
+
+TEST_F(CliRunTest, RunsOnMissingDatabaseListsNothingAndCreatesNothing) {
+  Outcome o = Flow({"runs", "--json"});
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.out, "{\"runs\":[]}\n");
+  EXPECT_FALSE(fs::exists(dir_ / "flow.db"));
+  o = Flow({"runs"});
+  EXPECT_EQ(o.exit_code, 0);
+  EXPECT_EQ(o.out, "");
+  EXPECT_FALSE(fs::exists(dir_ / "flow.db"));
+}
+
+TEST_F(CliRunTest, RunsListsNewestFirstWithTheDocumentedShape) {
+  FillStore();
+  Outcome o = Flow({"runs", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  ASSERT_EQ(LineCount(o.out), 1u);
+  auto j = nlohmann::json::parse(o.out);
+  ASSERT_EQ(j["runs"].size(), 3u);
+  EXPECT_EQ(j["runs"][0]["run"], "r3");
+  EXPECT_EQ(j["runs"][1]["run"], "r2");
+  EXPECT_EQ(j["runs"][2]["run"], "r1");
+  EXPECT_EQ(j["runs"][2]["status"], "completed");
+  EXPECT_EQ(j["runs"][2]["workflow"], "onboard");
+  EXPECT_EQ(j["runs"][2]["created"], "1970-01-01T00:00:01Z");
+  EXPECT_EQ(j["runs"][2]["waiting"], nullptr);
+  EXPECT_EQ(j["runs"][1]["waiting"], nlohmann::json::parse(R"({"kind":"approval","prompt":"ok?","from":"ops"})"));
+}
+
+TEST_F(CliRunTest, RunsCreatedInTheSameMillisecondListLatestInsertedFirst) {
+  {
+    auto s = store::OpenSqliteStore((dir_ / "flow.db").string());
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    ASSERT_TRUE((*s)->PutProgram("h1", "code").ok());
+    for (const char* id : {"b-first", "a-second"}) {
+      store::RunRecord r;
+      r.id = id;
+      r.program_hash = "h1";
+      r.workflow = "w";
+      r.input = "{}";
+      r.created_ms = r.updated_ms = 5000;
+      ASSERT_TRUE((*s)->CreateRun(r, store::JournalEvent{0, "started"}, "S0").ok());
+    }
+  }
+  Outcome o = Flow({"runs", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  auto j = nlohmann::json::parse(o.out);
+  ASSERT_EQ(j["runs"].size(), 2u);
+  EXPECT_EQ(j["runs"][0]["run"], "a-second");
+  EXPECT_EQ(j["runs"][1]["run"], "b-first");
+}
+
+TEST_F(CliRunTest, RunsFiltersByStatus) {
+  FillStore();
+  Outcome o = Flow({"runs", "--status", "waiting", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  auto j = nlohmann::json::parse(o.out);
+  ASSERT_EQ(j["runs"].size(), 1u);
+  EXPECT_EQ(j["runs"][0]["run"], "r2");
+  o = Flow({"runs", "--status", "cancelled", "--json"});
+  EXPECT_EQ(o.out, "{\"runs\":[]}\n");
+}
+
+TEST_F(CliRunTest, RunsHumanTableGoesToStderr) {
+  FillStore();
+  Outcome o = Flow({"runs"});
+  ASSERT_EQ(o.exit_code, 0);
+  EXPECT_EQ(o.out, "");
+  EXPECT_EQ(LineCount(o.err), 4u);  // header + 3 runs
+  EXPECT_NE(o.err.find("r2"), std::string::npos);
+  EXPECT_NE(o.err.find("approval"), std::string::npos);
+}
+
+TEST_F(CliRunTest, RunsRejectsAnUnknownStatusListingTheValidOnes) {
+  Outcome o = Flow({"runs", "--status", "done"});
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_EQ(LineCount(o.err), 1u);
+  EXPECT_NE(o.err.find("running waiting completed failed cancelled"), std::string::npos) << o.err;
+  EXPECT_EQ(o.out, "");
+}
+
+TEST_F(CliRunTest, ShowPrintsRunJournalCheckpointsAndCompensations) {
+  FillStore();
+  Outcome o = Flow({"show", "r3", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  ASSERT_EQ(LineCount(o.out), 1u);
+  auto j = nlohmann::json::parse(o.out);
+  EXPECT_EQ(j["run"], "r3");
+  EXPECT_EQ(j["status"], "failed");
+  EXPECT_EQ(j["program"], "h1");
+  EXPECT_EQ(j["input"], nlohmann::json::parse(R"({"n":1})"));
+  EXPECT_EQ(j["result"], nullptr);
+  EXPECT_EQ(j["error"]["message"], "boom");
+  ASSERT_EQ(j["journal"].size(), 5u);
+  EXPECT_EQ(j["journal"][0]["seq"], 1);
+  EXPECT_EQ(j["journal"][0]["event"], "started");
+  EXPECT_EQ(j["journal"][0]["step"], nullptr);
+  EXPECT_EQ(j["journal"][1]["step"], 1);
+  EXPECT_EQ(j["journal"][1]["attempt"], 1);
+  EXPECT_EQ(j["journal"][1]["data"]["operation"], "billing.charge");
+  EXPECT_EQ(j["journal"][4]["at"], "1970-01-01T00:00:03.400Z");
+  ASSERT_EQ(j["compensations"].size(), 1u);
+  EXPECT_EQ(j["compensations"][0]["step"], "billing.refund");
+  EXPECT_EQ(j["compensations"][0]["position"], 1);
+  EXPECT_EQ(j["compensations"][0]["status"], "completed");
+  ASSERT_EQ(j["checkpoints"].size(), 1u);
+  EXPECT_EQ(j["checkpoints"][0]["name"], "after-charge");
+}
+
+TEST_F(CliRunTest, ShowHumanTextGoesToStderr) {
+  FillStore();
+  Outcome o = Flow({"show", "r3"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.out, "");
+  EXPECT_NE(o.err.find("compensation_completed"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("billing.refund (step 1): completed"), std::string::npos) << o.err;
+}
+
+TEST_F(CliRunTest, ShowOfAnUnknownRunIsBadInput) {
+  Outcome o = Flow({"show", "nope"});  // no database at all
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_EQ(o.err, "flow: unknown run 'nope'\n");
+  EXPECT_FALSE(fs::exists(dir_ / "flow.db"));
+  FillStore();
+  o = Flow({"show", "nope", "--json"});
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_EQ(o.err, "flow: unknown run 'nope'\n");
+  EXPECT_EQ(o.out, "");
+}
+
+// ---- databases that are not ours: exit 4, one line, file untouched --------
+
+TEST_F(CliRunTest, CorruptDatabaseIsRefusedAndLeftUntouched) {
+  std::mt19937 gen(42);
+  std::string bytes(4096, '\0');
+  for (char& c : bytes) c = static_cast<char>(gen());
+  Write("flow.db", bytes);
+  for (auto args : std::vector<std::vector<std::string>>{{"runs"}, {"runs", "--json"}, {"show", "r1"}}) {
+    Outcome o = Flow(args);
+    EXPECT_EQ(o.exit_code, 4) << args[0];
+    EXPECT_EQ(LineCount(o.err), 1u) << o.err;
+    EXPECT_EQ(o.out, "");
+  }
+  Write("prog.flow", "workflow main() -> int { return 1 }\n");
+  Outcome o = Flow({"run", "prog.flow", "--json"});
+  EXPECT_EQ(o.exit_code, 4) << o.err;
+  EXPECT_NE(o.err.find("not a flow database"), std::string::npos) << o.err;
+  EXPECT_EQ(Slurp(dir_ / "flow.db"), bytes);
+  EXPECT_FALSE(fs::exists(dir_ / "flow.db-wal"));
+}
+
+TEST_F(CliRunTest, ForeignSqliteDatabaseIsRefusedAndLeftUntouched) {
+  Sql("other.db", "CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL); INSERT INTO invoices VALUES (1, 9.5);");
+  std::string before = Slurp(dir_ / "other.db");
+  Outcome o = Flow({"runs", "--db", "other.db"});
+  EXPECT_EQ(o.exit_code, 4);
+  EXPECT_EQ(o.err, "flow: 'other.db' is not a flow database (an SQLite file without flow's tables)\n");
+  o = Flow({"show", "r1", "--db", "other.db", "--json"});
+  EXPECT_EQ(o.exit_code, 4);
+  EXPECT_EQ(o.out, "");
+  Write("prog.flow", "workflow main() -> int { return 1 }\n");
+  o = Flow({"run", "prog.flow", "--db", "other.db"});
+  EXPECT_EQ(o.exit_code, 4) << o.err;
+  EXPECT_NE(o.err.find("not a flow database"), std::string::npos) << o.err;
+  EXPECT_EQ(Slurp(dir_ / "other.db"), before);
+}
+
+TEST_F(CliRunTest, NewerSchemaDatabaseIsRefusedAndLeftUntouched) {
+  FillStore();
+  Sql("flow.db", "PRAGMA user_version = 999");
+  std::string before = Slurp(dir_ / "flow.db");
+  Outcome o = Flow({"runs", "--json"});
+  EXPECT_EQ(o.exit_code, 4);
+  EXPECT_EQ(LineCount(o.err), 1u);
+  EXPECT_NE(o.err.find("newer than this flow supports"), std::string::npos) << o.err;
+  o = Flow({"show", "r1"});
+  EXPECT_EQ(o.exit_code, 4);
+  Write("prog.flow", "workflow main() -> int { return 1 }\n");
+  o = Flow({"run", "prog.flow"});
+  EXPECT_EQ(o.exit_code, 4) << o.err;
+  EXPECT_NE(o.err.find("newer than this flow supports"), std::string::npos) << o.err;
+  EXPECT_EQ(Slurp(dir_ / "flow.db"), before);
+}
+
+// ---- flow run: bad input leaves no run behind ------------------------------
+
+// Expects exit 2, one line on stderr mentioning `needle`, nothing on stdout
+// and no run row.
+#define EXPECT_BAD_INPUT(outcome, needle)                                         \
+  do {                                                                            \
+    EXPECT_EQ((outcome).exit_code, 2) << (outcome).err;                           \
+    EXPECT_NE((outcome).err.find(needle), std::string::npos) << (outcome).err;   \
+    EXPECT_EQ(RunCount(), 0);                                                     \
+  } while (0)
+
+constexpr const char* kTyped = R"(type Customer = { id: string, seats: int? }
+workflow onboard(customer: Customer, n: int) -> int { return n }
+workflow other() -> int { return 0 }
+)";
+
+TEST_F(CliRunTest, RunOfAMissingFileIsBadInput) {
+  Outcome o = Flow({"run", "missing.flow", "--json"});
+  EXPECT_BAD_INPUT(o, "missing.flow");
+  EXPECT_EQ(LineCount(o.err), 1u) << o.err;
+}
+
+TEST_F(CliRunTest, RunOfAMalformedFileIsACompileError) {
+  Write("bad.flow", "workflow main( -> int { return }\n");
+  Outcome o = Flow({"run", "bad.flow", "--json"});
+  EXPECT_BAD_INPUT(o, "bad.flow:1:");
+}
+
+TEST_F(CliRunTest, RunWithBrokenConnectorJsonIsBadInput) {
+  Write("bad.flow", "connector billing = \"billing.json\"\nworkflow main() -> int { return 1 }\n");
+  Write("billing.json", "{ \"connector\": \"billing\", \"operations\": { ");
+  Outcome o = Flow({"run", "bad.flow"});
+  EXPECT_BAD_INPUT(o, "billing.json");
+}
+
+TEST_F(CliRunTest, RunWithInputThatDoesNotParseIsBadInput) {
+  Write("w.flow", kTyped);
+  Outcome o = Flow({"run", "w.flow", "--workflow", "onboard", "--input", "{\"customer\": {", "--json"});
+  EXPECT_BAD_INPUT(o, "input");
+  EXPECT_EQ(LineCount(o.err), 1u) << o.err;
+  EXPECT_EQ(o.out, "");
+}
+
+TEST_F(CliRunTest, RunWithInputOfTheWrongTypeNamesTheJsonPath) {
+  Write("w.flow", kTyped);
+  Outcome o = Flow({"run", "w.flow", "--workflow", "onboard", "--input",
+                    R"({"customer": {"id": "c1", "seats": "many"}, "n": 1})"});
+  EXPECT_BAD_INPUT(o, "$.customer.seats");
+  EXPECT_EQ(LineCount(o.err), 1u) << o.err;
+  o = Flow({"run", "w.flow", "--workflow", "onboard", "--input", R"({"customer": {"id": "c1"}})"});
+  EXPECT_BAD_INPUT(o, "$.n");
+}
+
+TEST_F(CliRunTest, RunWithInputFromAMissingFileIsBadInput) {
+  Write("w.flow", kTyped);
+  Outcome o = Flow({"run", "w.flow", "--workflow", "onboard", "--input", "@nothere.json"});
+  EXPECT_BAD_INPUT(o, "nothere.json");
+}
+
+TEST_F(CliRunTest, RunOfAnUnknownWorkflowIsBadInput) {
+  Write("w.flow", kTyped);
+  Outcome o = Flow({"run", "w.flow", "--workflow", "onbord"});
+  EXPECT_BAD_INPUT(o, "onbord");
+  EXPECT_EQ(LineCount(o.err), 1u) << o.err;
+}
+
+TEST_F(CliRunTest, RunWithoutWorkflowInAFileOfSeveralIsBadInput) {
+  Write("w.flow", kTyped);
+  Outcome o = Flow({"run", "w.flow"});
+  EXPECT_BAD_INPUT(o, "--workflow");
+}
+
+TEST_F(CliRunTest, RunThenShowAndRuns) {
+  Write("w.flow", "workflow main(n: int) -> int { return n * 2 }\n");
+  Outcome o = Flow({"run", "w.flow", "--input", R"({"n": 21})", "--id", "run-1", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(nlohmann::json::parse(o.out), nlohmann::json::parse(R"({"run":"run-1","status":"completed","result":42})"));
+  o = Flow({"show", "run-1", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  auto j = nlohmann::json::parse(o.out);
+  EXPECT_EQ(j["result"], 42);
+  EXPECT_EQ(j["input"], nlohmann::json::parse(R"({"n": 21})"));
+  EXPECT_EQ(j["journal"][0]["event"], "started");
+  EXPECT_EQ(j["journal"].back()["event"], "completed");
+  o = Flow({"runs", "--json"});
+  EXPECT_EQ(nlohmann::json::parse(o.out)["runs"].size(), 1u);
+}
+
+}  // namespace
+}  // namespace flow
