@@ -15,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/unit/test_http_server.h"
 #include "compiler/codegen/lower.h"
 #include "compiler/driver/compile.h"
 #include "vm/bytecode/serialize.h"
@@ -52,32 +53,10 @@ auto ToolConnector() -> std::string {
 class EngineTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    int fds[2];
-    ASSERT_EQ(::pipe(fds), 0);
-    server_pid_ = ::fork();
-    ASSERT_GE(server_pid_, 0);
-    if (server_pid_ == 0) {
-      ::dup2(fds[1], 1);
-      ::close(fds[0]);
-      ::close(fds[1]);
-      std::string script = std::string(FLOW_SOURCE_DIR) + "/tests/servers/http_server.py";
-      ::execlp("python3", "python3", script.c_str(), "--max-lifetime", "300", nullptr);
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    FILE* out = ::fdopen(fds[0], "r");
-    char line[32] = {0};
-    ASSERT_NE(std::fgets(line, sizeof line, out), nullptr) << "the test server did not start";
-    std::fclose(out);
-    port_ = std::atoi(line);
-    ASSERT_GT(port_, 0);
+    server_.Start();
+    port_ = server_.port();
   }
-  static void TearDownTestSuite() {
-    if (server_pid_ > 0) {
-      ::kill(server_pid_, SIGTERM);
-      ::waitpid(server_pid_, nullptr, 0);
-    }
-  }
+  static void TearDownTestSuite() { server_.Stop(); }
 
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("flow_engine_" + std::to_string(::getpid()) + "_" +
@@ -165,7 +144,7 @@ class EngineTest : public ::testing::Test {
     return keys;
   }
 
-  static inline pid_t server_pid_ = -1;
+  static inline flow::testing::TestHttpServer server_;
   static inline int port_ = 0;
   fs::path dir_;
   std::unique_ptr<store::Store> store_;

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "tests/unit/test_http_server.h"
 #include "stdlib/builtin_connectors.h"
 #include "vm/connectors/http_client.h"
 #include "vm/connectors/http_transport.h"
@@ -30,33 +31,10 @@ constexpr const char* kToken = "s3cret-T0KEN-value";
 class HttpTransportTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    int fds[2];
-    ASSERT_EQ(::pipe(fds), 0);
-    server_pid_ = ::fork();
-    ASSERT_GE(server_pid_, 0);
-    if (server_pid_ == 0) {
-      ::dup2(fds[1], 1);
-      ::close(fds[0]);
-      ::close(fds[1]);
-      std::string script = std::string(FLOW_SOURCE_DIR) + "/tests/servers/http_server.py";
-      ::execlp("python3", "python3", script.c_str(), "--max-lifetime", "300", nullptr);
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    FILE* out = ::fdopen(fds[0], "r");
-    char line[32] = {0};
-    ASSERT_NE(std::fgets(line, sizeof line, out), nullptr) << "the test server did not start";
-    std::fclose(out);
-    port_ = std::atoi(line);
-    ASSERT_GT(port_, 0);
+    server_.Start();
+    port_ = server_.port();
   }
-
-  static void TearDownTestSuite() {
-    if (server_pid_ > 0) {
-      ::kill(server_pid_, SIGTERM);
-      ::waitpid(server_pid_, nullptr, 0);
-    }
-  }
+  static void TearDownTestSuite() { server_.Stop(); }
 
   void SetUp() override {
     ::unsetenv("FLOW_TEST_BILLING_URL");
@@ -119,7 +97,7 @@ class HttpTransportTest : public ::testing::Test {
     return PerformAttempt(attempt);
   }
 
-  static inline pid_t server_pid_ = -1;
+  static inline flow::testing::TestHttpServer server_;
   static inline int port_ = 0;
   ConnectorFile connector_;
 };
