@@ -75,6 +75,8 @@ auto CompensationsJson(const Json& journal) -> Json {
       entry["error"] = {{"kind", kind}, {"message", Field(data, "message")}};
     }
     if (auto error = Field(data, "error"); !error.is_null()) entry["error"] = error;
+    // A failed attempt that a later retry made good is not the outcome.
+    if (entry["status"] == "completed") entry.erase("error");
   }
   return out;
 }
