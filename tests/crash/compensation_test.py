@@ -45,7 +45,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Failure, Flow, Server, check, event_type, header, journal_of  # noqa: E402
+from harness import Failure, Flow, Server, charge_operation, check, event_type, header, journal_of  # noqa: E402
 
 RUN_ID = "compensation-1"
 KILL_RUN_ID = "compensation-kills"
@@ -81,14 +81,7 @@ def connector(url):
         "connector": "billing",
         "transport": {"kind": "http", "base_url": url},
         "operations": {
-            "charge": {
-                "http": {"method": "POST", "path": "/charges"},
-                "input": {"type": "object", "required": ["customer", "amount"],
-                          "properties": {"customer": {"type": "string"}, "amount": {"type": "integer"}}},
-                "output": {"type": "object", "required": ["id", "amount"],
-                           "properties": {"id": {"type": "string"}, "amount": {"type": "integer"}}},
-                "effect": "irreversible",
-            },
+            "charge": charge_operation(effect="irreversible"),
             "refund": {
                 "http": {"method": "POST", "path": "/refunds"},
                 "input": {"type": "object", "required": ["charge"],

@@ -41,7 +41,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Failure, Flow, Server, check, completed_steps, header, journal_of  # noqa: E402
+from harness import Failure, Flow, Server, charge_operation, check, completed_steps, header, journal_of  # noqa: E402
 
 STEPS = 30
 EXPECTED_TOTAL = sum(i + 1 for i in range(STEPS))
@@ -72,14 +72,7 @@ CONNECTOR = {
     "connector": "charges",
     "transport": {"kind": "http", "base_url": "http://127.0.0.1:1"},  # port filled in
     "operations": {
-        "charge": {
-            "http": {"method": "POST", "path": "/charges"},
-            "input": {"type": "object", "required": ["customer", "amount"],
-                      "properties": {"customer": {"type": "string"}, "amount": {"type": "integer"}}},
-            "output": {"type": "object", "required": ["id", "amount"],
-                       "properties": {"id": {"type": "string"}, "amount": {"type": "integer"}}},
-            "idempotent": False,
-        }
+        "charge": charge_operation(idempotent=False),
     },
 }
 

@@ -64,6 +64,21 @@ class Server:
         return self.call("GET", "/_effects")
 
 
+def charge_operation(**policy):
+    """The connector operation for the test server's POST /charges (an
+    idempotent effect store keyed by Idempotency-Key), with the policy flags
+    a test needs (effect, idempotent, ...)."""
+    op = {
+        "http": {"method": "POST", "path": "/charges"},
+        "input": {"type": "object", "required": ["customer", "amount"],
+                  "properties": {"customer": {"type": "string"}, "amount": {"type": "integer"}}},
+        "output": {"type": "object", "required": ["id", "amount"],
+                   "properties": {"id": {"type": "string"}, "amount": {"type": "integer"}}},
+    }
+    op.update(policy)
+    return op
+
+
 def header(record, name):
     """A request header of a recorded request, case-insensitively."""
     for key, value in record["headers"].items():
