@@ -277,7 +277,7 @@ constexpr const char* kTwoCharges =
 
 TEST_F(EngineTest, ResumeAfterACompletedStepNeverResendsIt) {
   EngineOptions crash;
-  crash.crash_after_commits = 2;  // step_started(1), step_completed(1)
+  crash.crash_after_commits = 2;  // step 1 started; step 1 completed with step 2 started
   auto first = Start(kTwoCharges, json{{"customer", "c1"}}, "r8", crash);
   ASSERT_FALSE(first.ok());
   EXPECT_EQ(RequestKeys(), (std::vector<std::string>{"r8:1"}));
@@ -289,8 +289,9 @@ TEST_F(EngineTest, ResumeAfterACompletedStepNeverResendsIt) {
 
 TEST_F(EngineTest, ResumeResendsAnInFlightStepWithTheSameKey) {
   EngineOptions crash;
-  crash.crash_after_commits = 3;  // step 2 started, its request not answered
+  crash.crash_after_commits = 2;  // step 2 started, its request not sent
   ASSERT_FALSE(Start(kTwoCharges, json{{"customer", "c1"}}, "r9", crash).ok());
+  EXPECT_EQ(RequestKeys(), (std::vector<std::string>{"r9:1"}));
   auto r = ResumeRun(*store_, "r9");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->result, "ch_1,ch_2");
@@ -340,8 +341,9 @@ TEST_F(EngineTest, LongBackoffSuspendsWithReasonRetryAndResumeRetriesWithTheSame
 
 TEST_F(EngineTest, ResumeDuringCompensationsSkipsTheCompletedOnes) {
   EngineOptions crash;
-  // step 1 start/end, step 2 start/end, compensation 3 start/end.
-  crash.crash_after_commits = 6;
+  // step 1 started; step 1 completed + step 2 started; step 2 completed +
+  // compensation 3 started; compensation 3 completed.
+  crash.crash_after_commits = 4;
   const char* src = "connector tool = \"tool.json\"\n"
                     "workflow w() -> int {\n"
                     "  let a = tool.echo(x: \"a\") compensate tool.undo(x: \"undo-a\")\n"
@@ -361,9 +363,51 @@ TEST_F(EngineTest, ResumeDuringCompensationsSkipsTheCompletedOnes) {
   EXPECT_EQ(undone, (std::vector<std::string>{"undo-b", "undo-a"}));
 }
 
+TEST_F(EngineTest, TwoStepsAndTheRunsEndTakeThreeCommits) {
+  // step 1 started; step 1 completed + step 2 started; step 2 completed +
+  // run completed. A completion rides on the next durable point.
+  EngineOptions two, three;
+  two.crash_after_commits = 2;
+  three.crash_after_commits = 3;
+  ASSERT_FALSE(Start(kTwoCharges, json{{"customer", "c1"}}, "r20", two).ok());
+  EXPECT_EQ((*store_->GetRun("r20"))->status, store::RunStatus::Running);
+  EXPECT_EQ(Types("r20"), (std::vector<std::string>{"started", "step_started", "step_completed", "step_started"}));
+  ASSERT_FALSE(Start(kTwoCharges, json{{"customer", "c1"}}, "r21", three).ok());
+  EXPECT_EQ((*store_->GetRun("r21"))->status, store::RunStatus::Completed);
+  EXPECT_EQ(Types("r21"), (std::vector<std::string>{"started", "step_started", "step_completed", "step_started",
+                                                    "step_completed", "completed"}));
+}
+
+TEST_F(EngineTest, ACompletionJournaledWithoutStateIsDeliveredFromTheJournalOnResume) {
+  EngineOptions crash;
+  // step 1 started (state at step 1); step 1 completed + compensation 2
+  // started, which carries no state: the saved state still waits at step 1.
+  crash.crash_after_commits = 2;
+  const char* src = "connector tool = \"tool.json\"\n"
+                    "workflow w() -> int {\n"
+                    "  let a = tool.echo(x: \"a\") compensate tool.undo(x: a.key)\n"
+                    "  fail \"boom\"\n}\n";
+  ASSERT_FALSE(Start(src, json::object(), "r22", crash).ok());
+  EXPECT_EQ(Invocations(), (std::vector<std::string>{"echo r22:1"}));
+  auto r = ResumeRun(*store_, "r22");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, store::RunStatus::Failed);
+  EXPECT_EQ(r->error["message"], "boom");
+  EXPECT_EQ(r->compensations, json::parse(R"([{"step": "tool.undo", "status": "completed"}])"));
+  // The step is not sent again; the undo (the same tool, logged as "echo"),
+  // in flight at the crash, is sent once with its own key.
+  EXPECT_EQ(Invocations(), (std::vector<std::string>{"echo r22:1", "echo r22:2"}));
+  // The compensation's argument came from the journaled result.
+  std::vector<std::string> undone;
+  for (const auto& e : Journal("r22")) {
+    if (e.type == events::kCompensationStarted) undone.push_back(json::parse(e.data)["args"]["x"]);
+  }
+  EXPECT_EQ(undone, (std::vector<std::string>{"r22:1", "r22:1"}));
+}
+
 TEST_F(EngineTest, ResumeRefusesAJournalThatRecordsAnotherOperation) {
   EngineOptions crash;
-  crash.crash_after_commits = 3;  // step 2 started
+  crash.crash_after_commits = 2;  // step 2 started
   ASSERT_FALSE(Start(kTwoCharges, json{{"customer", "c1"}}, "r16", crash).ok());
   store::DurableUpdate u;
   u.run_id = "r16";

@@ -66,7 +66,8 @@ auto Driver::Commit(store::DurableUpdate u) -> Status {
   if (auto s = Heartbeat(); !s) return s;
   u.run_id = run_id_;
   u.now_ms = NowMs();
-  std::vector<store::JournalEvent> all;
+  std::vector<store::JournalEvent> all = std::move(pending_);
+  pending_.clear();
   for (json& record : log_.TakeNew()) all.push_back(Event(events::kEffect, std::move(record)));
   for (auto& e : u.events) all.push_back(std::move(e));
   u.events = std::move(all);

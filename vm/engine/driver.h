@@ -45,6 +45,10 @@ class Driver {
   // suspended on. A report when the run still waits; nullopt when the
   // VM has its delivery and Drive() may continue.
   auto ResumeSuspended(const store::RunRecord& run) -> Result<std::optional<RunReport>>;
+  // After LoadState: when the state is suspended at a step whose
+  // `step_completed` is already journaled (its commit carried no state),
+  // delivers the journaled result, as the original run did.
+  auto CatchUp() -> Status;
 
  private:
   struct LoadedConnector {
@@ -73,6 +77,8 @@ class Driver {
   auto StepName(uint32_t desc) const -> std::string;
   auto Connector(const std::string& name) -> Result<const LoadedConnector*>;
   auto Attempt(const StepCall& call, int attempt) -> connectors::StepOutcome;
+  // A step's response as the VM value of the operation's output type.
+  auto ConvertOutput(uint32_t desc, const json& output) const -> Result<interp::Value>;
 
   // driver_steps.cpp
   auto RunStep(const StepCall& call, int first_attempt, bool resent) -> Result<StepEnd>;
@@ -104,6 +110,9 @@ class Driver {
   interp::EffectLog log_;
   interp::Vm vm_;
   int64_t steps_ = 0;  // step positions used so far
+  // Step completions not yet committed: they ride on the next Commit
+  // (driver_steps.cpp, file comment).
+  std::vector<store::JournalEvent> pending_;
   int commits_ = 0;    // durable points committed by this Driver
   int64_t renewed_ms_ = 0;  // when the lease was last taken or renewed
   std::map<std::string, LoadedConnector> connectors_;

@@ -6,8 +6,18 @@
 // sends every attempt with the idempotency key "<run id>:<N>". Each attempt
 // is preceded by a committed `step_started` carrying the VM state suspended
 // at the step, so a crash after it resends the same attempt with the same
-// key; the end (`step_completed`, or a final `step_failed`) commits the state
-// after the delivery, so a completed step is never sent again.
+// key. A final `step_failed` commits the state after the delivery at once.
+//
+// A `step_completed` is not a commit of its own: it is held in `pending_`
+// and written by the next durable point, whatever that is (the next step's
+// `step_started`, a checkpoint, a wait, the run's end, a compensation), in
+// the same transaction. Nothing external happens in between, only pure
+// code, so one commit per step keeps the promise of SPEC §4: no step is
+// sent before every earlier completion is durable, and a crash before the
+// commit loses only pure computation and resends step N with its key.
+// When that next durable point carries no VM state (a compensation), the
+// saved state still stands at step N while the journal has N's result:
+// CatchUp() delivers the journaled result on load instead of resending.
 #include <fmt/format.h>
 
 #include <random>
@@ -157,22 +167,24 @@ auto Driver::RunStep(const StepCall& call, int first_attempt, bool resent) -> Re
   }
 }
 
-// Delivers a step's end to the VM and commits it with the state after it.
+auto Driver::ConvertOutput(uint32_t desc, const json& output) const -> Result<interp::Value> {
+  const auto& d = module_.steps[desc];
+  if (d.output_type == bytecode::kNone) return interp::Value::Json(output);
+  return value::FromJson(output, module_, static_cast<uint32_t>(d.output_type));
+}
+
+// Delivers a step's end to the VM; a failure is committed with the state
+// after it, a completion waits in pending_ for the next durable point.
 auto Driver::FinishStep(const StepCall& call, StepEnd end) -> Result<std::optional<RunReport>> {
   if (end.waiting) return std::optional<RunReport>(std::move(*end.waiting));
-  const auto& d = module_.steps[call.desc];
   const std::string name = StepName(call.desc);
   if (end.ok) {
-    auto v = d.output_type == bytecode::kNone
-                 ? Result<interp::Value>(interp::Value::Json(end.output))
-                 : value::FromJson(end.output, module_, static_cast<uint32_t>(d.output_type));
+    auto v = ConvertOutput(call.desc, end.output);
     if (v) {
       if (auto s = vm_.Deliver(std::move(*v)); !s) return s.error();
-      store::DurableUpdate u;
-      u.events.push_back(Event(events::kStepCompleted, json{{"operation", name}, {"result", end.output}},
+      // Rides on the next durable point (see the file comment).
+      pending_.push_back(Event(events::kStepCompleted, json{{"operation", name}, {"result", end.output}},
                                call.pos, end.attempt));
-      u.state = vm_.SaveState();
-      if (auto s = Commit(std::move(u)); !s) return s.error();
       return std::optional<RunReport>();
     }
     end.kind = conn::kKindContract;
@@ -205,6 +217,30 @@ auto Driver::CallFromJournal(const store::JournalEvent& e, bool compensation) ->
                              run_id_, recorded, e.step)};
   }
   return StepCall{e.step, static_cast<uint32_t>(id), d.contains("args") ? d["args"] : json(), compensation};
+}
+
+auto Driver::CatchUp() -> Status {
+  if (!vm_.suspended()) return Ok{};
+  const store::JournalEvent* started = nullptr;
+  for (size_t i = journal_.size(); i-- > 0 && started == nullptr;) {
+    const auto& e = journal_[i];
+    if (e.type == events::kStepStarted) started = &e;
+    if (e.type == events::kStepFailed || e.type == events::kApprovalRequested || e.type == events::kSignalAwaited ||
+        e.type == events::kTimerStarted) {
+      return Ok{};
+    }
+  }
+  if (started == nullptr) return Ok{};
+  for (const auto* e = started + 1; e != journal_.data() + journal_.size(); ++e) {
+    if (e->type != events::kStepCompleted || e->step != started->step) continue;
+    auto call = CallFromJournal(*started, false);
+    if (!call) return call.error();
+    json d = ParseData(*e);
+    auto v = ConvertOutput(call->desc, d.contains("result") ? d["result"] : json());
+    if (!v) return Error{fmt::format("run '{}': the journaled result of step {}: {}", run_id_, e->step, v.error().message)};
+    return vm_.Deliver(std::move(*v));
+  }
+  return Ok{};
 }
 
 // The state was saved suspended at a step: resend it, or go on retrying.

@@ -165,6 +165,7 @@ auto LoadRun(store::Store& store, const store::RunRecord& rec, const EngineOptio
   if (auto s = loaded.driver->vm().LoadState(**state); !s) {
     return Error{fmt::format("run '{}': saved state: {}", run_id, s.error().message)};
   }
+  if (auto s = loaded.driver->CatchUp(); !s) return s.error();
   return loaded;
 }
 
