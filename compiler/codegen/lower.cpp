@@ -225,14 +225,35 @@ void FunctionLowering::Assign(const ast::AssignStmt& a) {
   CoerceInto(a.value, prog().functions[index_].locals[slot].type, slot);
 }
 
+// `for x in range(...)` counts in registers (ForRange): no list is built,
+// and none is saved with the VM state at every durable point in the loop.
+auto FunctionLowering::RangeInto(ast::ExprId iterable, uint32_t w) -> bool {
+  const auto* call = std::get_if<ast::CallExpr>(&ast().expr(iterable).node);
+  if (call == nullptr) return false;
+  const check::CallTarget& t = prog().calls[iterable.index];
+  if (t.kind != check::CallKind::Builtin || t.builtin != check::BuiltinId::Range) return false;
+  if (call->args.size() == 1) {
+    ExprInto(call->args[0].value, w);
+    f_.AsBx(Op::LoadI, w + 1, 0);
+    return true;
+  }
+  if (call->args.size() != 2) return false;
+  ExprInto(call->args[0].value, w + 1);  // source order: effects happen as written
+  ExprInto(call->args[1].value, w);
+  return true;
+}
+
 void FunctionLowering::For(ast::StmtId id, const ast::ForStmt& n) {
   uint32_t slot = static_cast<uint32_t>(prog().stmt_slots[id.index]);
-  uint32_t w = Temp(3);  // list, index, item
-  ExprInto(n.iterable, w);
-  f_.AsBx(Op::LoadI, w + 1, 0);
+  uint32_t w = Temp(3);  // list, index, item; or end, next, item
+  bool counted = RangeInto(n.iterable, w);
+  if (!counted) {
+    ExprInto(n.iterable, w);
+    f_.AsBx(Op::LoadI, w + 1, 0);
+  }
   auto top = f_.NewLabel(), end = f_.NewLabel();
   f_.Bind(top);
-  f_.Jump(Op::ForNext, w, end);
+  f_.Jump(counted ? Op::ForRange : Op::ForNext, w, end);
   f_.ABC(Op::Move, slot, w + 2);
   Block(n.body);
   f_.Jump(Op::Jmp, 0, top);

@@ -73,6 +73,7 @@ class FunctionLowering {
   void Interpolate(const ast::StringLit& s, uint32_t dst);
   void Record(const ast::RecordLit& r, uint32_t dst);
   void Assign(const ast::AssignStmt& a);
+  auto RangeInto(ast::ExprId iterable, uint32_t w) -> bool;
   void For(ast::StmtId id, const ast::ForStmt& f);
   void Try(ast::StmtId id, const ast::TryStmt& t);
   void Compensate(const ast::CompensateClause& c);

@@ -60,7 +60,7 @@ class FunctionBuilder {
   void ABC(Op op, uint32_t a, uint32_t b = 0, uint32_t c = 0);
   void ABx(Op op, uint32_t a, uint32_t bx);
   void AsBx(Op op, uint32_t a, int32_t sbx);
-  // A jump (Jmp, JmpF, JmpT, JmpNN, Try, ForNext) to a label bound before
+  // A jump (Jmp, JmpF, JmpT, JmpNN, Try, ForNext, ForRange) to a label bound before
   // or after.
   void Jump(Op op, uint32_t a, Label target);
 

@@ -15,7 +15,10 @@
 namespace flow::bytecode {
 
 // Bumped on any change to opcodes.def, builtins.def or the layout below.
-inline constexpr uint32_t kBytecodeFormatVersion = 1;
+// Version 2 appended ForRange. A program of an older version that only
+// appended-to tables still hold is read as it is (runs are pinned to it).
+inline constexpr uint32_t kBytecodeFormatVersion = 2;
+inline constexpr uint32_t kOldestReadableBytecodeVersion = 1;
 
 enum class BuiltinId : uint16_t {
 #define FLOW_BUILTIN(name, flow_name, min, max) name,

@@ -208,9 +208,10 @@ auto ReadHeader(std::string_view bytes) -> Result<Header> {
   ByteReader r(bytes.substr(sizeof(kMagic)));
   uint32_t version = 0;
   if (!r.U32(version)) return Error{"truncated bytecode header"};
-  if (version != kBytecodeFormatVersion) {
-    return Error{"bytecode format version " + std::to_string(version) + ", this flow reads version " +
-                 std::to_string(kBytecodeFormatVersion) + "; recompile the program"};
+  if (version < kOldestReadableBytecodeVersion || version > kBytecodeFormatVersion) {
+    return Error{"bytecode format version " + std::to_string(version) + ", this flow reads versions " +
+                 std::to_string(kOldestReadableBytecodeVersion) + " to " + std::to_string(kBytecodeFormatVersion) +
+                 "; recompile the program"};
   }
   uint8_t instr_size = 0, int_size = 0, float_size = 0;
   uint64_t order = 0, instr = 0;

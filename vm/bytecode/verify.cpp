@@ -60,7 +60,7 @@ auto CheckWindows(const Ctx& c, Instr i) -> Status {
     case Op::NewList: case Op::Concat: return CheckWindow(c, b, cc);
     case Op::Call: case Op::CallB: return CheckWindow(c, a, uint64_t{cc} + 1);
     case Op::NewRecord: return CheckWindow(c, b, c.m.shapes[cc].size());
-    case Op::ForNext: return CheckWindow(c, a, 3);
+    case Op::ForNext: case Op::ForRange: return CheckWindow(c, a, 3);
     case Op::Approve: return CheckWindow(c, b, 3);
     case Op::Wait: return CheckWindow(c, b, 2);
     default: break;

@@ -375,6 +375,21 @@ dispatch:
     }
     VM_NEXT();
   }
+  VM_CASE(ForRange) {
+    Value* loop = R + A;
+    if (!loop[0].is_int() || !loop[1].is_int()) {
+      Fail(kKindType, "range bounds must be int");
+      goto raise;
+    }
+    int64_t next = loop[1].as_int();
+    if (next < loop[0].as_int()) {  // so next + 1 cannot overflow
+      loop[2] = Value::Int(next);
+      loop[1].SetInt(next + 1);
+    } else {
+      pc += GetSBx(i);
+    }
+    VM_NEXT();
+  }
   VM_CASE(Effect) {
     auto v = options_.host->Effect(static_cast<bytecode::EffectId>(B), ++effect_seq_);
     if (!v) {
