@@ -2,6 +2,8 @@
 // migrations, and one BEGIN IMMEDIATE transaction per durable point.
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "vm/store/schema.h"
@@ -348,52 +350,48 @@ class SqliteStore final : public Store {
     return (*s)->Run();
   }
 
-  // Whether the update assigns status or waiting_reason to something else
-  // than the row holds. One indexed read: much cheaper than what assigning
-  // them costs (see UpdateRun), and most durable points (every step start
-  // and end) write `running` over `running`.
-  auto ChangesStatus(const DurableUpdate& u) -> Result<bool> {
-    if (!u.status && !u.waiting_reason) return false;
-    auto s = db_->Prepare("SELECT status, waiting_reason FROM runs WHERE id = ?1");
+  // Which of the run row's indexed or CHECKed columns the update really
+  // changes. One indexed read: much cheaper than what assigning them costs
+  // (see UpdateRun), and most durable points (every step) write `running`,
+  // no wake-up time, over the same.
+  struct RowChanges {
+    bool status = true;  // status or waiting_reason
+    bool wake = true;    // wake_at_ms
+  };
+  auto Changes(const DurableUpdate& u) -> Result<RowChanges> {
+    RowChanges c{u.status || u.waiting_reason, u.wake_at_ms.has_value()};
+    if (!c.status && !c.wake) return c;
+    auto s = db_->Prepare("SELECT status, waiting_reason, wake_at_ms FROM runs WHERE id = ?1");
     if (!s) return s.error();
     (*s)->Bind(1, u.run_id);
     auto row = (*s)->Step();
     if (!row) return row.error();
-    if (!*row) return true;  // no such run: the UPDATE changes nothing either
-    bool same = (!u.status || (*s)->Text(0) == StatusName(*u.status)) &&
-                (!u.waiting_reason || (*s)->Text(1) == *u.waiting_reason);
+    if (!*row) return c;  // no such run: the UPDATE changes nothing either
+    c.status = (u.status && (*s)->Text(0) != StatusName(*u.status)) ||
+               (u.waiting_reason && (*s)->Text(1) != *u.waiting_reason);
+    const int64_t wake = (*s)->IsNull(2) ? -1 : (*s)->Int(2);
+    c.wake = u.wake_at_ms && std::max<int64_t>(*u.wake_at_ms, -1) != wake;
     (*s)->Reset();
-    return !same;
+    return c;
   }
 
   // Each optional column has a flag bind: 1 = set it (NULL for ""), 0 = keep.
-  // Two statements, because `status` and `waiting_reason` carry CHECK (x IN
-  // (...)) constraints: SQLite evaluates them whenever a statement assigns
-  // the column, even to a literal, building an ephemeral b-tree for each IN
-  // list (a pager and an ~87 KB page-cache allocation, freed at once, which
-  // also makes glibc trim and re-grow the heap: ~12 page faults each). When
-  // neither column changes, the statement without them is used (?2..?5 stay
-  // unused there; binding them is harmless).
+  // Columns that do not change are left out of the statement: `status` and
+  // `waiting_reason` carry CHECK (x IN (...)) constraints, which SQLite
+  // evaluates whenever a statement assigns the column, even to a literal,
+  // building an ephemeral b-tree for each IN list (a pager and an ~87 KB
+  // page-cache allocation, freed at once, which also makes glibc trim and
+  // re-grow the heap: ~12 page faults each); `status` and `wake_at_ms` are
+  // the columns of the runs_by_status index, whose page SQLite rewrites
+  // whenever they are assigned (one more WAL frame per commit). Unused
+  // binds are harmless.
   auto UpdateRun(const DurableUpdate& u) -> Status {
-    auto changes = ChangesStatus(u);
+    auto changes = Changes(u);
     if (!changes) return changes.error();
-    auto s = *changes
-                 ? db_->Prepare(
-                       "UPDATE runs SET "
-                       "status = CASE ?2 WHEN 1 THEN ?3 ELSE status END, "
-                       "waiting_reason = CASE ?4 WHEN 1 THEN ?5 ELSE waiting_reason END, "
-                       "waiting = CASE ?6 WHEN 1 THEN ?7 ELSE waiting END, "
-                       "result = CASE ?8 WHEN 1 THEN ?9 ELSE result END, "
-                       "error = CASE ?10 WHEN 1 THEN ?11 ELSE error END, "
-                       "wake_at_ms = CASE ?12 WHEN 1 THEN ?13 ELSE wake_at_ms END, "
-                       "updated_ms = ?14 WHERE id = ?1")
-                 : db_->Prepare(
-                       "UPDATE runs SET "
-                       "waiting = CASE ?6 WHEN 1 THEN ?7 ELSE waiting END, "
-                       "result = CASE ?8 WHEN 1 THEN ?9 ELSE result END, "
-                       "error = CASE ?10 WHEN 1 THEN ?11 ELSE error END, "
-                       "wake_at_ms = CASE ?12 WHEN 1 THEN ?13 ELSE wake_at_ms END, "
-                       "updated_ms = ?14 WHERE id = ?1");
+    static const std::string kSql[2][2] = {
+        {UpdateRunSql(false, false), UpdateRunSql(false, true)},
+        {UpdateRunSql(true, false), UpdateRunSql(true, true)}};
+    auto s = db_->Prepare(kSql[changes->status][changes->wake].c_str());
     if (!s) return s.error();
     Stmt& st = **s;
     st.Bind(1, u.run_id);
@@ -410,6 +408,19 @@ class SqliteStore final : public Store {
     if (u.wake_at_ms && *u.wake_at_ms >= 0) st.Bind(13, *u.wake_at_ms); else st.BindNull(13);
     st.Bind(14, u.now_ms);
     return st.Run();
+  }
+
+  static auto UpdateRunSql(bool status, bool wake) -> std::string {
+    std::string sql = "UPDATE runs SET ";
+    if (status) {
+      sql += "status = CASE ?2 WHEN 1 THEN ?3 ELSE status END, "
+             "waiting_reason = CASE ?4 WHEN 1 THEN ?5 ELSE waiting_reason END, ";
+    }
+    if (wake) sql += "wake_at_ms = CASE ?12 WHEN 1 THEN ?13 ELSE wake_at_ms END, ";
+    return sql + "waiting = CASE ?6 WHEN 1 THEN ?7 ELSE waiting END, "
+                 "result = CASE ?8 WHEN 1 THEN ?9 ELSE result END, "
+                 "error = CASE ?10 WHEN 1 THEN ?11 ELSE error END, "
+                 "updated_ms = ?14 WHERE id = ?1";
   }
 
   std::unique_ptr<Db> db_;
