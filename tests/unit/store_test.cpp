@@ -183,6 +183,38 @@ TEST_F(StoreTest, RunsJournalAndDurablePoints) {
   EXPECT_EQ(s.Journal("r1")->size(), 4u);
 }
 
+TEST_F(StoreTest, AnotherProcessAppendingBetweenCommitsKeepsTheSeqsInOrder) {
+  // Two connections, as `flow run` driving a run and `flow signal` appending
+  // to it: each store remembers the last seq it wrote, and must notice the
+  // other's rows instead of colliding with them or losing its own.
+  auto a = OpenSqliteStore(Path("flow.db"));
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE((*a)->PutProgram("h1", "code").ok());
+  ASSERT_TRUE((*a)->CreateRun(NewRun("r1"), JournalEvent{0, "started"}, "S0").ok());
+  auto b = OpenSqliteStore(Path("flow.db"));
+  ASSERT_TRUE(b.ok());
+  auto commit = [](Store& s, const char* type) {
+    DurableUpdate u;
+    u.run_id = "r1";
+    u.events = {JournalEvent{0, type}};
+    return s.Commit(u);
+  };
+  EXPECT_EQ(*commit(**a, "a1"), (std::vector<int64_t>{2}));
+  auto b1 = commit(**b, "b1");
+  ASSERT_TRUE(b1.ok()) << b1.error().message;
+  EXPECT_EQ(*b1, (std::vector<int64_t>{3}));
+  auto a2 = commit(**a, "a2");
+  ASSERT_TRUE(a2.ok()) << a2.error().message;
+  EXPECT_EQ(*a2, (std::vector<int64_t>{4}));
+  EXPECT_EQ(*commit(**a, "a3"), (std::vector<int64_t>{5}));
+  EXPECT_EQ(*commit(**b, "b2"), (std::vector<int64_t>{6}));
+  auto journal = (*a)->Journal("r1");
+  ASSERT_TRUE(journal.ok());
+  std::vector<std::string> types;
+  for (const auto& e : *journal) types.push_back(e.type);
+  EXPECT_EQ(types, (std::vector<std::string>{"started", "a1", "b1", "a2", "a3", "b2"}));
+}
+
 TEST_F(StoreTest, JournalIsAppendOnly) {
   std::string p = Path("flow.db");
   {

@@ -62,8 +62,24 @@ auto Driver::Heartbeat() -> Status {
   return Ok{};
 }
 
+// Whether the update sets the run row to plain `running`: no waiting
+// reason, no waiting object, no wake-up time.
+static auto SetsPlainRunning(const store::DurableUpdate& u) -> bool {
+  return u.status == RunStatus::Running && u.waiting_reason == "" && u.waiting == "" && u.wake_at_ms == -1;
+}
+
 auto Driver::Commit(store::DurableUpdate u) -> Status {
   if (auto s = Heartbeat(); !s) return s;
+  // Every step attempt asks for plain `running`; when this Driver already
+  // wrote that, there is nothing to assign (the store then skips reading
+  // the row to compare, see SqliteStore::UpdateRun).
+  const bool plain = SetsPlainRunning(u);
+  if (plain && row_plain_running_) {
+    u.status.reset();
+    u.waiting_reason.reset();
+    u.waiting.reset();
+    u.wake_at_ms.reset();
+  }
   u.run_id = run_id_;
   u.now_ms = NowMs();
   std::vector<store::JournalEvent> all = std::move(pending_);
@@ -71,8 +87,10 @@ auto Driver::Commit(store::DurableUpdate u) -> Status {
   for (json& record : log_.TakeNew()) all.push_back(Event(events::kEffect, std::move(record)));
   for (auto& e : u.events) all.push_back(std::move(e));
   u.events = std::move(all);
+  const bool sets_status = u.status.has_value();
   auto seqs = store_.Commit(u);
   if (!seqs) return seqs.error();
+  if (sets_status) row_plain_running_ = plain;
   if (++commits_ == options_.crash_after_commits) return Error{"simulated crash after a durable point"};
   return Ok{};
 }

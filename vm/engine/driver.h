@@ -110,6 +110,9 @@ class Driver {
   interp::EffectLog log_;
   interp::Vm vm_;
   int64_t steps_ = 0;  // step positions used so far
+  // This Driver's last status write left the run row plain `running`
+  // (Commit); false until then, as a loaded row may be waiting.
+  bool row_plain_running_ = false;
   // Step completions not yet committed: they ride on the next Commit
   // (driver_steps.cpp, file comment).
   std::vector<store::JournalEvent> pending_;

@@ -58,6 +58,16 @@ class Db {
 
   // A cached prepared statement for constant `sql`, reset and ready.
   auto Prepare(const char* sql) -> Result<Stmt*>;
+  // Resets every statement still in the middle of its rows (a one-row
+  // SELECT that was read and left): such a statement keeps a read snapshot
+  // open, and a connection whose snapshot is older than another
+  // connection's commit gets SQLITE_BUSY at once from BEGIN IMMEDIATE,
+  // without waiting ("database is locked").
+  void EndReads() {
+    for (sqlite3_stmt* s = sqlite3_next_stmt(db_, nullptr); s != nullptr; s = sqlite3_next_stmt(db_, s)) {
+      if (sqlite3_stmt_busy(s)) sqlite3_reset(s);
+    }
+  }
   // Runs every statement of a constant script (migrations, pragmas).
   auto Exec(const char* sql) -> Status;
   auto ErrorText() const -> std::string { return sqlite3_errmsg(db_); }

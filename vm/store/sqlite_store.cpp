@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -32,6 +33,7 @@ class Tx {
     if (open_) (void)Run("ROLLBACK");
   }
   auto Begin() -> Status {
+    db_.EndReads();
     auto s = Run("BEGIN IMMEDIATE");
     open_ = s.ok();
     return s;
@@ -195,18 +197,42 @@ class SqliteStore final : public Store {
     }
   }
 
+  // The journal's last seq of a run comes from last_seq_ when this store
+  // wrote it, else from the database. Another process may have appended
+  // since (`flow signal` to a running run): then the first INSERT hits the
+  // primary key, the transaction rolls back, and it is redone with the seq
+  // read from the database.
   auto Commit(const DurableUpdate& u) -> Result<std::vector<int64_t>> override {
+    bool stale = false;
+    auto seqs = CommitOnce(u, stale);
+    if (!seqs && stale) {
+      last_seq_.erase(u.run_id);
+      seqs = CommitOnce(u, stale);
+    }
+    return seqs;
+  }
+
+  auto CommitOnce(const DurableUpdate& u, bool& stale) -> Result<std::vector<int64_t>> {
     Tx tx(*db_);
     FLOW_TRY(tx.Begin());
-    auto last = db_->Prepare("SELECT COALESCE(MAX(seq), 0), (SELECT count(*) FROM runs WHERE id = ?1) FROM journal WHERE run_id = ?1");
-    if (!last) return last.error();
-    (*last)->Bind(1, u.run_id);
-    FLOW_TRY((*last)->Step());
-    int64_t seq = (*last)->Int(0);
-    if ((*last)->Int(1) == 0) return Error{"unknown run '" + u.run_id + "'"};
+    auto cached = last_seq_.find(u.run_id);
+    int64_t seq = 0;
+    if (cached != last_seq_.end()) {
+      seq = cached->second;
+    } else {
+      auto last = db_->Prepare("SELECT COALESCE(MAX(seq), 0), (SELECT count(*) FROM runs WHERE id = ?1) FROM journal WHERE run_id = ?1");
+      if (!last) return last.error();
+      (*last)->Bind(1, u.run_id);
+      FLOW_TRY((*last)->Step());
+      seq = (*last)->Int(0);
+      if ((*last)->Int(1) == 0) return Error{"unknown run '" + u.run_id + "'"};
+    }
     std::vector<int64_t> seqs;
     for (const JournalEvent& e : u.events) {
-      FLOW_TRY(AppendEvent(u.run_id, ++seq, e));
+      if (auto s = AppendEvent(u.run_id, ++seq, e); !s) {
+        stale = cached != last_seq_.end() && sqlite3_extended_errcode(db_->handle()) == SQLITE_CONSTRAINT_PRIMARYKEY;
+        return s.error();
+      }
       seqs.push_back(seq);
     }
     FLOW_TRY(UpdateRun(u));
@@ -223,6 +249,7 @@ class SqliteStore final : public Store {
       FLOW_TRY((*c)->Run());
     }
     FLOW_TRY(tx.Commit());
+    last_seq_[u.run_id] = seq;
     return seqs;
   }
 
@@ -424,6 +451,7 @@ class SqliteStore final : public Store {
   }
 
   std::unique_ptr<Db> db_;
+  std::unordered_map<std::string, int64_t> last_seq_;  // run id -> the last seq this store committed
 };
 
 }  // namespace
