@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -95,6 +97,24 @@ auto Inspect(const std::string& path, int busy_timeout_ms) -> Result<int> {
   return v;
 }
 
+// PRAGMA journal_mode = WAL needs an exclusive lock and does not wait for
+// it through the busy handler: when several processes open a new file at
+// once, the losers get SQLITE_BUSY at once. Retried here until the busy
+// timeout, with growing pauses between tries.
+auto EnterWal(Db& db, int busy_timeout_ms) -> Status {
+  constexpr auto kFirstPause = std::chrono::milliseconds(1);
+  constexpr auto kLongestPause = std::chrono::milliseconds(50);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+  auto pause = kFirstPause;
+  for (;;) {
+    auto s = db.Exec("PRAGMA journal_mode = WAL");
+    const int code = sqlite3_errcode(db.handle()) & 0xff;
+    if (s || code != SQLITE_BUSY || std::chrono::steady_clock::now() >= deadline) return s;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, kLongestPause);
+  }
+}
+
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(std::unique_ptr<Db> db) : db_(std::move(db)) {}
@@ -115,7 +135,12 @@ class SqliteStore final : public Store {
     return Ok{};
   }
 
+  // A write transaction of its own (BEGIN IMMEDIATE waits for the lock):
+  // an autocommit INSERT after the read got SQLITE_BUSY at once when
+  // another process wrote in between.
   auto PutProgram(const std::string& hash, const std::string& bytes) -> Status override {
+    Tx tx(*db_);
+    FLOW_TRY(tx.Begin());
     auto existing = GetProgram(hash);
     if (existing) {
       if (*existing != bytes) return Error{"program " + hash + " is stored with different bytes"};
@@ -125,7 +150,8 @@ class SqliteStore final : public Store {
     if (!s) return s.error();
     (*s)->Bind(1, hash);
     (*s)->BindBlob(2, bytes);
-    return (*s)->Run();
+    FLOW_TRY((*s)->Run());
+    return tx.Commit();
   }
 
   auto GetProgram(const std::string& hash) -> Result<std::string> override {
@@ -481,7 +507,7 @@ auto OpenSqliteStore(const std::string& path, SqliteOptions options) -> Result<s
   auto db = Db::Open(path, flags);
   if (!db) return db.error();
   sqlite3_busy_timeout((*db)->handle(), options.busy_timeout_ms);
-  FLOW_TRY((*db)->Exec("PRAGMA journal_mode = WAL"));
+  FLOW_TRY(EnterWal(**db, options.busy_timeout_ms));
   FLOW_TRY((*db)->Exec("PRAGMA foreign_keys = ON"));
   FLOW_TRY((*db)->Exec(options.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
   auto store = std::make_unique<SqliteStore>(std::move(*db));
