@@ -5,11 +5,12 @@
 // SQLite) and the engine's share (the VM, the state encoding, the number
 // of commits per step).
 //
-// One Commit per transaction, as a step completion: one step_completed
-// event of E bytes of JSON, the VM state of S bytes, no status change.
+// One Commit per transaction, as a step's durable point: K journal events
+// of E bytes of JSON each (a step_completed and the next step_started), the
+// VM state of S bytes, no status change.
 //
 // Usage: flow_bench_store [--dir DIR] [--n N] [--synchronous full|normal]
-//          [--state-bytes S] [--event-bytes E] [--json]
+//          [--state-bytes S] [--event-bytes E] [--events K] [--json]
 #include <unistd.h>
 
 #include <chrono>
@@ -27,6 +28,7 @@ constexpr int kDefaultEventBytes = 80;
 // Sanity bounds on the arguments: a typo must not allocate gigabytes.
 constexpr int kMaxTransactions = 10'000'000;
 constexpr int kMaxBlobBytes = 64 << 20;
+constexpr int kMaxEventsPerCommit = 64;
 
 struct Options {
   std::string dir = ".";
@@ -34,6 +36,7 @@ struct Options {
   bool full = true;
   int state_bytes = kDefaultStateBytes;
   int event_bytes = kDefaultEventBytes;
+  int events = 1;
   bool json = false;
 };
 
@@ -61,6 +64,7 @@ auto ParseArgs(int argc, char** argv) -> Options {
     else if (a == "--n") o.n = ParseInt(value(), 1, kMaxTransactions, a);
     else if (a == "--state-bytes") o.state_bytes = ParseInt(value(), 1, kMaxBlobBytes, a);
     else if (a == "--event-bytes") o.event_bytes = ParseInt(value(), 8, kMaxBlobBytes, a);
+    else if (a == "--events") o.events = ParseInt(value(), 0, kMaxEventsPerCommit, a);
     else if (a == "--json") o.json = true;
     else if (a == "--synchronous") {
       std::string s = value();
@@ -99,7 +103,9 @@ auto Measure(flow::store::Store& store, const Options& o) -> double {
     u.run_id = "bench";
     u.now_ms = NowMs();
     state[static_cast<size_t>(i) % state.size()] = static_cast<char>(i);
-    u.events.push_back(JournalEvent{0, "step_completed", i + 1, 1, data, u.now_ms});
+    for (int k = 0; k < o.events; ++k) {
+      u.events.push_back(JournalEvent{0, k % 2 == 0 ? "step_completed" : "step_started", i + 1, 1, data, u.now_ms});
+    }
     u.state = state;
     if (auto r = store.Commit(u); !r) Die(r.error().message);
   }
