@@ -19,7 +19,7 @@ Auth, idempotency, the record file and the options: stand_in.py.
 
 import sys
 
-from stand_in import HttpError, Route, Service, now_rfc3339, serve
+from stand_in import HttpError, Route, Service, lookup, now_rfc3339, serve
 
 CHARGES = {}   # id -> Charge
 REFUNDS = {}   # charge id -> refund
@@ -54,10 +54,7 @@ def refund(params, body):
 
 
 def invoice(params):
-    found = INVOICES.get(params["invoice"])
-    if found is None:
-        raise HttpError(404, f"no such invoice: {params['invoice']}")
-    return found
+    return lookup(INVOICES, params["invoice"], "invoice")
 
 
 def get_invoice(params, body):

@@ -20,7 +20,7 @@ $CMS_TOKEN`. Auth, idempotency, the record file and the options: stand_in.py.
 
 import sys
 
-from stand_in import HttpError, Route, Service, now_rfc3339, serve
+from stand_in import HttpError, Route, Service, lookup, now_rfc3339, serve
 
 DRAFTS = {}   # id -> Draft
 POSTS = {}    # id -> Post
@@ -39,10 +39,7 @@ def create_draft(params, body):
 
 
 def draft(params):
-    found = DRAFTS.get(params["draft"])
-    if found is None:
-        raise HttpError(404, f"no such draft: {params['draft']}")
-    return found
+    return lookup(DRAFTS, params["draft"], "draft")
 
 
 def delete_draft(params, body):
@@ -62,9 +59,7 @@ def publish(params, body):
 
 
 def unpublish(params, body):
-    post = POSTS.get(params["post"])
-    if post is None:
-        raise HttpError(404, f"no such post: {params['post']}")
+    post = lookup(POSTS, params["post"], "post")
     post["live"] = False
     return 200, {"id": post["id"], "unpublished": True}
 

@@ -163,6 +163,14 @@ def make_handler(service):
     return Handler
 
 
+def lookup(table, key, what):
+    """table[key], or a 404 naming the missing `what`."""
+    found = table.get(key)
+    if found is None:
+        raise HttpError(404, f"no such {what}: {key}")
+    return found
+
+
 def now_rfc3339():
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
