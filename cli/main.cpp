@@ -17,14 +17,18 @@ namespace {
 // line here.
 using RegisterFn = auto (*)(CLI::App&) -> Command;
 constexpr RegisterFn kCommands[] = {
+    RegisterApprove,
     RegisterCancel,
     RegisterCheck,
     RegisterCompile,
     RegisterDisasm,
+    RegisterInbox,
     RegisterRun,
     RegisterResume,
+    RegisterReject,
     RegisterRuns,
     RegisterShow,
+    RegisterSignal,
 };
 
 auto Main(int argc, char** argv) -> int {

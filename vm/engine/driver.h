@@ -99,6 +99,8 @@ class Driver {
   auto Complete(const interp::Value& result) -> Result<RunReport>;
   auto ResumeApproval(const store::RunRecord& run, size_t requested) -> Result<std::optional<RunReport>>;
   auto ResumeSignal(const store::RunRecord& run, size_t awaited) -> Result<std::optional<RunReport>>;
+  auto DeliverSignal(const store::JournalEvent& signal, const std::string& event) -> Status;
+  auto DeliverBufferedSignal(const std::string& event, RunReport waiting) -> Result<std::optional<RunReport>>;
   auto ResumeTimer(const store::RunRecord& run) -> Result<std::optional<RunReport>>;
   auto Continue(std::string_view event, json data) -> Status;
 
