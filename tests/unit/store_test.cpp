@@ -348,8 +348,11 @@ TEST_F(StoreTest, OfManyConcurrentDecisionsExactlyOneIsRecorded) {
   EXPECT_EQ(accepted.load(), 1);
   EXPECT_EQ(answered.load(), kWriters - 1);
   auto opened = OpenSqliteStore(Path("flow.db"));
+  ASSERT_TRUE(opened.ok());
+  auto journal = (*opened)->Journal("r1");
+  ASSERT_TRUE(journal.ok());
   int decisions = 0;
-  for (const auto& e : *(*opened)->Journal("r1")) decisions += e.type == "approval_decided";
+  for (const auto& e : *journal) decisions += e.type == "approval_decided";
   EXPECT_EQ(decisions, 1);
 }
 

@@ -259,12 +259,7 @@ auto Driver::ResumeApproval(const store::RunRecord& run, size_t requested) -> Re
   return std::optional<RunReport>(StillWaiting(run));
 }
 
-// The oldest `signal_received` of `event` in `journal` that no `resumed`
-// event consumed yet, or nullptr. A `resumed` after a signal names the
-// consumed event by its seq; one written before seqs were recorded
-// consumed, by the rule of its time, the oldest unconsumed signal of the
-// event awaited before it.
-static auto UnconsumedSignal(const std::vector<store::JournalEvent>& journal, const std::string& event)
+auto UnconsumedSignal(const std::vector<store::JournalEvent>& journal, const std::string& event)
     -> const store::JournalEvent* {
   auto data = [](const store::JournalEvent& e) {
     json d = json::parse(e.data, nullptr, false);

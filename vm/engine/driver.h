@@ -123,6 +123,15 @@ class Driver {
   std::map<std::string, LoadedConnector> connectors_;
 };
 
+// The oldest `signal_received` of `event` in `journal` that no `resumed`
+// event consumed yet, or nullptr: what a `wait "event"` gets (docs/runs.md,
+// signals are buffered and consumed once). A `resumed` after a signal names
+// the consumed event by its seq; one written before seqs were recorded
+// consumed, by the rule of its time, the oldest unconsumed signal of the
+// event awaited before it.
+auto UnconsumedSignal(const std::vector<store::JournalEvent>& journal, const std::string& event)
+    -> const store::JournalEvent*;
+
 // A step's retry policy from its clauses; compensations default to
 // CompensationDefaultPolicy.
 auto PolicyOf(const bytecode::StepDesc& d, bool compensation) -> connectors::RetryPolicy;
