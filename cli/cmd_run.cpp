@@ -18,6 +18,7 @@
 
 #include "cli/command.h"
 #include "cli/program_loader.h"
+#include "vm/base/file_io.h"
 #include "vm/bytecode/serialize.h"
 #include "vm/engine/input_check.h"
 #include "vm/engine/run_driver.h"
@@ -41,11 +42,9 @@ constexpr size_t kMaxInputBytes = 16 * 1024 * 1024;
 auto ReadInput(const std::string& option) -> Result<nlohmann::json> {
   std::string text = option;
   if (!option.empty() && option[0] == '@') {
-    std::ifstream in(option.substr(1), std::ios::binary);
-    if (!in) return Error{fmt::format("cannot read input file '{}'", option.substr(1))};
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    text = ss.str();
+    auto read = ReadFileBounded(option.substr(1), kMaxInputBytes);
+    if (!read) return Error{fmt::format("input file: {}", read.error().message)};
+    text = std::move(*read);
   }
   if (text.size() > kMaxInputBytes) return Error{"input is larger than 16 MiB"};
   auto j = nlohmann::json::parse(text, nullptr, false);
