@@ -329,6 +329,15 @@ void SplitPathMessage(const std::string& message, ParseProblem& out) {
   out.what = message;
 }
 
+// Where the number named in nlohmann's "number overflow parsing 'TOKEN'"
+// first appears in `text` (0 when it cannot be found).
+auto OverflowOffset(std::string_view text, std::string_view what) -> size_t {
+  size_t open = what.find('\''), close = what.rfind('\'');
+  if (open == std::string_view::npos || close <= open + 1) return 0;
+  size_t at = text.find(what.substr(open + 1, close - open - 1));
+  return at == std::string_view::npos ? 0 : at;
+}
+
 auto JsonProblem(size_t offset, std::string what, ParseProblem* problem) -> Error {
   if (problem) {
     *problem = ParseProblem{true, offset, "", what};
@@ -351,6 +360,12 @@ auto ParseConnectorFile(std::string_view text, ParseProblem* problem) -> Result<
     // e.byte counts the characters read, the offending one included.
     size_t offset = e.byte == 0 ? 0 : std::min<size_t>(e.byte - 1, text.size());
     return JsonProblem(offset, StripParsePrefix(e.what()), problem);
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number too large for a double ("number overflow parsing '1e999'"):
+    // point at the first place the quoted token appears.
+    std::string what = e.what();
+    if (size_t tag = what.find("] "); tag != std::string::npos) what.erase(0, tag + 2);
+    return JsonProblem(OverflowOffset(text, what), what, problem);
   }
   ConnectorFile file;
   if (auto status = ParseDocument(doc, file); !status) {

@@ -274,6 +274,8 @@ auto ParseJson(Ctx& c, Value& out) -> bool {
     return true;
   } catch (const nlohmann::json::parse_error& e) {
     return c.Fail(kKindConversion, fmt::format("parse_json: invalid JSON at byte {}", e.byte));
+  } catch (const nlohmann::json::out_of_range&) {  // "1e999": too large for a float
+    return c.Fail(kKindConversion, "parse_json: a number is too large");
   }
 }
 
