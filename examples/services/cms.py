@@ -23,6 +23,7 @@ import sys
 from stand_in import HttpError, Route, Service, lookup, now_rfc3339, serve
 
 DRAFTS = {}   # id -> Draft
+CREATED = [0]  # drafts ever created: ids are never reused after a delete
 POSTS = {}    # id -> Post
 BLOG_URL = "https://blog.example.com"
 
@@ -31,7 +32,8 @@ def create_draft(params, body):
     for field in ("title", "body", "author", "slug"):
         if not isinstance(body.get(field), str):
             raise HttpError(400, f"'{field}' must be a string")
-    draft_id = "d_%d" % (len(DRAFTS) + 1)
+    CREATED[0] += 1
+    draft_id = "d_%d" % CREATED[0]
     DRAFTS[draft_id] = {"id": draft_id, "slug": body["slug"], "title": body["title"],
                         "preview_url": f"{BLOG_URL}/preview/{draft_id}",
                         "word_count": len(body["body"].split())}
