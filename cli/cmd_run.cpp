@@ -12,9 +12,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "cli/command.h"
 #include "cli/program_loader.h"
@@ -33,26 +31,6 @@ struct RunOptions {
   std::string db;
   bool json = false;
 };
-
-// Why inputs are bounded: the whole document is held in memory and stored in
-// the run row; a workflow input is a handful of fields, not a data set.
-constexpr size_t kMaxInputBytes = 16 * 1024 * 1024;
-
-auto ReadInput(const std::string& option) -> Result<nlohmann::json> {
-  std::string text = option;
-  if (!option.empty() && option[0] == '@') {
-    std::ifstream in(option.substr(1), std::ios::binary);
-    if (!in) return Error{fmt::format("cannot read input file '{}'", option.substr(1))};
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    text = ss.str();
-  }
-  if (text.size() > kMaxInputBytes) return Error{"input is larger than 16 MiB"};
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded()) return Error{"input is not valid JSON"};
-  if (!j.is_object()) return Error{"input must be a JSON object of the workflow's parameters"};
-  return j;
-}
 
 auto RunRun(const RunOptions& o) -> int {
   int exit_code = kExitUsage;

@@ -21,10 +21,12 @@ constexpr RegisterFn kCommands[] = {
     RegisterCheck,
     RegisterCompile,
     RegisterDisasm,
+    RegisterFork,
     RegisterRun,
     RegisterResume,
     RegisterRuns,
     RegisterShow,
+    RegisterWorker,
 };
 
 auto Main(int argc, char** argv) -> int {
