@@ -16,6 +16,7 @@
 // second `fork --id X` of the same run and checkpoint reports run X.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>

@@ -10,8 +10,12 @@ Each scenario uses its own directory and database, and an exec connector
 invocations.log: that record, not flow's word, says how often a step ran.
 
 Scenarios:
+  usage     --concurrency outside 1..64 and --json without --once are exit
+            2; --once on no database drives nothing and creates nothing
   timer     a `sleep 1s` run (exit 3): `worker --once` before it is due
             drives nothing, after it is due (the clock is polled) completes it
+  wait_timeout  a `wait ... timeout 1s` run: passes of `worker --once`
+            until its timeout passed deliver error kind `timeout`
   orphan    `flow run` is kill -9ed while its step blocks (until a file
             appears); `worker --once` takes the run at once (same host, pid
             gone), resends the step with the same key, completes it
@@ -237,7 +241,49 @@ def scenario_two(flow, workdir):
     check(calls == sorted("%s:1" % r for r in runs), "tool calls: %s" % calls)
 
 
-SCENARIOS = {"timer": scenario_timer, "orphan": scenario_orphan, "forever": scenario_forever, "two": scenario_two}
+SIGNAL_TIMEOUT = """workflow main() -> string {
+  var kind = "none"
+  try {
+    let reply = wait "reply" timeout 1s
+  } catch err {
+    kind = err.kind
+  }
+  return kind
+}
+"""
+
+
+def scenario_wait_timeout(flow, workdir):
+    source = setup(workdir, SIGNAL_TIMEOUT)
+    code, report = flow.json("run", source, "--id", "s1", "--json")
+    check(code == 3 and report["waiting"]["kind"] == "signal", "flow run of the wait: %d %s" % (code, report))
+    early = worker_once(flow)
+    check(early["resumed"] == [], "worker --once drove a wait before its timeout: %s" % early)
+    wake = [e for e in journal_of(status_of(flow, "s1")) if event_type(e) == "signal_awaited"][-1]["at"]
+    deadline = time.time() + DEADLINE_SECONDS
+    while True:
+        out = worker_once(flow)
+        if out["resumed"]:
+            break
+        check(time.time() < deadline, "the wait never timed out (awaited at %s)" % wake)
+        time.sleep(POLL_SECONDS * 10)
+    check([(r["run"], r["status"], r.get("result")) for r in out["resumed"]] == [("s1", "completed", "timeout")],
+          "the timed-out wait: %s" % out)
+
+
+def scenario_usage(flow, workdir):
+    for args, text in ((("--concurrency", "0"), "between 1 and 64"), (("--concurrency", "65"), "between 1 and 64"),
+                       (("--json",), "--json needs --once")):
+        code, out, err = flow.run("worker", *args)
+        check(code == 2 and out == "" and err.count("\n") == 1 and text in err,
+              "flow worker %s: exit %d, %r %r" % (" ".join(args), code, out, err))
+    code, out, err = flow.run("worker", "--once", "--json", "--concurrency", "64")
+    check(code == 0 and json.loads(out) == {"errors": [], "resumed": [], "skipped": []},
+          "worker --once without a database: exit %d, %r" % (code, out))
+    check(not os.path.exists(flow.db), "worker --once created a database")
+
+
+SCENARIOS = {"usage": scenario_usage, "timer": scenario_timer, "wait_timeout": scenario_wait_timeout, "orphan": scenario_orphan, "forever": scenario_forever, "two": scenario_two}
 
 
 def main():
