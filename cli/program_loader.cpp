@@ -5,14 +5,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "cli/command.h"
 #include "compiler/codegen/lower.h"
 #include "compiler/diag/diagnostics.h"
 #include "compiler/diag/suggest.h"
 #include "compiler/driver/compile.h"
+#include "vm/base/file_io.h"
 #include "vm/bytecode/serialize.h"
 #include "vm/value/convert.h"
 
@@ -20,17 +19,12 @@ namespace flow::cli {
 
 namespace {
 
+// A .flowc holds the bytecode and the embedded connector files: a few MiB
+// at the very most; the bound stops a wrong path from reading forever.
+constexpr size_t kMaxProgramFileBytes = 256u << 20;
+
 auto EndsWith(const std::string& s, std::string_view suffix) -> bool {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-auto ReadFile(const std::string& path) -> std::optional<std::string> {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return std::nullopt;
-  return ss.str();
 }
 
 }  // namespace
@@ -38,9 +32,9 @@ auto ReadFile(const std::string& path) -> std::optional<std::string> {
 auto LoadProgram(const std::string& path, int& exit_code, int compile_error_exit) -> std::optional<LoadedProgram> {
   exit_code = kExitUsage;
   if (EndsWith(path, ".flowc")) {
-    auto bytes = ReadFile(path);
+    auto bytes = ReadFileBounded(path, kMaxProgramFileBytes);
     if (!bytes) {
-      std::fprintf(stderr, "flow: cannot read '%s'\n", path.c_str());
+      std::fprintf(stderr, "flow: %s\n", bytes.error().message.c_str());
       return std::nullopt;
     }
     auto module = bytecode::DeserializeModule(*bytes);
@@ -179,11 +173,9 @@ constexpr size_t kMaxInputBytes = 16 * 1024 * 1024;
 auto ReadInput(const std::string& option) -> Result<nlohmann::json> {
   std::string text = option;
   if (!option.empty() && option[0] == '@') {
-    std::ifstream in(option.substr(1), std::ios::binary);
-    if (!in) return Error{fmt::format("cannot read input file '{}'", option.substr(1))};
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    text = ss.str();
+    auto read = ReadFileBounded(option.substr(1), kMaxInputBytes);
+    if (!read) return Error{fmt::format("input file: {}", read.error().message)};
+    text = std::move(*read);
   }
   if (text.size() > kMaxInputBytes) return Error{"input is larger than 16 MiB"};
   auto j = nlohmann::json::parse(text, nullptr, false);

@@ -207,7 +207,17 @@ void FunctionLowering::Assign(const ast::AssignStmt& a) {
     bool same = lhs != nullptr && prog().names[b->lhs.index].kind == check::NameKind::Local &&
                 prog().names[b->lhs.index].index == slot_index;
     if (b->op == ast::BinaryOp::Add && same && rhs != nullptr && rhs->items.size() == 1) {
-      f_.ABC(Op::Append, slot, ExprReg(rhs->items[0]));
+      const types::TypeTable& tt = prog().types;
+      const types::TypeId list = prog().functions[index_].locals[slot].type;
+      const ast::ExprId e = rhs->items[0];
+      if (tt.kind(list) == types::Kind::List && NeedsWidening(tt, prog().expr_types[e.index], tt.get(list).element)) {
+        uint32_t item = Temp();  // xs: [float] = xs + [1]
+        ExprInto(e, item);
+        CoerceInto(e, tt.get(list).element, item);
+        f_.ABC(Op::Append, slot, item);
+      } else {
+        f_.ABC(Op::Append, slot, ExprReg(e));
+      }
       return;
     }
     // One instruction reads its operands before writing: safe in place,

@@ -187,12 +187,32 @@ auto FunctionLowering::ExprReg(ast::ExprId e) -> uint32_t {
   return r;
 }
 
+auto NeedsWidening(const types::TypeTable& tt, types::TypeId from, types::TypeId to) -> bool {
+  if (!from.valid() || !to.valid()) return false;
+  from = tt.StripOptional(from);
+  to = tt.StripOptional(to);
+  const types::Kind kf = tt.kind(from), kt = tt.kind(to);
+  if (kf == types::Kind::Int && kt == types::Kind::Float) return true;
+  if (kf == types::Kind::List && kt == types::Kind::List) return NeedsWidening(tt, tt.get(from).element, tt.get(to).element);
+  if (kf != types::Kind::Record || kt != types::Kind::Record) return false;
+  for (const types::Field& f : tt.get(to).fields) {
+    if (NeedsWidening(tt, tt.FieldType(from, f.name), f.type)) return true;
+  }
+  return false;
+}
+
+// Applies int -> float widening to the value of `e` in `reg` where `target`
+// needs it: a plain int by the `float` built-in, an int nested in a record
+// or list by converting the whole value to `target` (CheckAs).
 void FunctionLowering::CoerceInto(ast::ExprId e, types::TypeId target, uint32_t reg) {
   if (!target.valid() || !e.valid()) return;
   const types::TypeTable& tt = prog().types;
   types::TypeId from = prog().expr_types[e.index];
-  if (!from.valid() || tt.kind(tt.StripOptional(target)) != types::Kind::Float) return;
-  if (tt.kind(tt.StripOptional(from)) != types::Kind::Int) return;
+  if (!NeedsWidening(tt, from, target)) return;
+  if (tt.kind(tt.StripOptional(from)) != types::Kind::Int) {
+    f_.ABC(Op::CheckAs, reg, reg, m_.TypeId(target));
+    return;
+  }
   auto skip = f_.NewLabel();
   uint32_t w = Temp(2);
   if (tt.is_optional(from)) {  // null stays null
@@ -219,7 +239,13 @@ void FunctionLowering::ExprInto(ast::ExprId e, uint32_t dst) {
           [&](const ast::StringLit& n) { Interpolate(n, dst); },
           [&](const ast::ListLit& n) {
             uint32_t base = Temp(static_cast<uint32_t>(n.items.size()));
-            for (size_t k = 0; k < n.items.size(); ++k) ExprInto(n.items[k], base + static_cast<uint32_t>(k));
+            const types::TypeTable& tt = prog().types;
+            types::TypeId list = prog().expr_types[e.index];
+            types::TypeId item = list.valid() && tt.kind(list) == types::Kind::List ? tt.get(list).element : list;
+            for (size_t k = 0; k < n.items.size(); ++k) {
+              ExprInto(n.items[k], base + static_cast<uint32_t>(k));
+              CoerceInto(n.items[k], item, base + static_cast<uint32_t>(k));  // [1, 2.5] is [float]
+            }
             f_.ABC(Op::NewList, dst, base, static_cast<uint32_t>(n.items.size()));
           },
           [&](const ast::RecordLit& n) { Record(n, dst); },
@@ -267,7 +293,14 @@ void FunctionLowering::ExprInto(ast::ExprId e, uint32_t dst) {
 void FunctionLowering::Binary(ast::ExprId id, const ast::BinaryExpr& b, uint32_t dst) {
   using ast::BinaryOp;
   switch (b.op) {
-    case BinaryOp::And: case BinaryOp::Or: case BinaryOp::Coalesce: Logical(b, dst); return;
+    case BinaryOp::And: case BinaryOp::Or: Logical(b, dst); return;
+    case BinaryOp::Coalesce:
+      Logical(b, dst);
+      // `x ?? 1` with x: float?, or `i ?? 2.5` with i: int?: both sides are
+      // widened to the result (a float stays a float).
+      CoerceInto(b.lhs, prog().expr_types[id.index], dst);
+      CoerceInto(b.rhs, prog().expr_types[id.index], dst);
+      return;
     case BinaryOp::Eq: case BinaryOp::Ne: case BinaryOp::Lt: case BinaryOp::Le: case BinaryOp::Gt:
     case BinaryOp::Ge:
       if (auto k = ConstantOperand(b.rhs)) {
@@ -296,6 +329,16 @@ void FunctionLowering::Binary(ast::ExprId id, const ast::BinaryExpr& b, uint32_t
     }
     default: break;
   }
+  if (b.op == BinaryOp::Add && ConcatNeedsWidening(id, b)) {  // [1.5] + [2] is [float]
+    const types::TypeId result = prog().expr_types[id.index];
+    uint32_t w = Temp(2);
+    ExprInto(b.lhs, w);
+    CoerceInto(b.lhs, result, w);
+    ExprInto(b.rhs, w + 1);
+    CoerceInto(b.rhs, result, w + 1);
+    f_.ABC(Op::Add, dst, w, w + 1);
+    return;
+  }
   uint32_t l = ExprReg(b.lhs);
   auto k = Fold(b.rhs);
   if (auto* i = k ? std::get_if<int64_t>(&*k) : nullptr; i && (b.op == BinaryOp::Add || b.op == BinaryOp::Sub)) {
@@ -311,6 +354,14 @@ void FunctionLowering::Binary(ast::ExprId id, const ast::BinaryExpr& b, uint32_t
   }
   f_.ABC(ArithOp(b.op, false), dst, l, ExprReg(b.rhs));
   (void)id;
+}
+
+auto FunctionLowering::ConcatNeedsWidening(ast::ExprId id, const ast::BinaryExpr& b) -> bool {
+  const types::TypeTable& tt = prog().types;
+  const types::TypeId result = prog().expr_types[id.index];
+  if (!result.valid() || tt.kind(result) != types::Kind::List) return false;
+  return NeedsWidening(tt, prog().expr_types[b.lhs.index], result) ||
+         NeedsWidening(tt, prog().expr_types[b.rhs.index], result);
 }
 
 auto FunctionLowering::ConstantOperand(ast::ExprId e) -> std::optional<uint32_t> {

@@ -36,6 +36,12 @@ class ModuleLowering {
   std::map<int32_t, uint32_t> type_ids_;
 };
 
+// Whether a value of static type `from` holds an int where `to` has a
+// float: at the top, or inside optionals, lists and record fields. The one
+// implicit conversion (docs/language.md) must then be applied, or
+// `r.ratio / 2` would divide integers although `ratio` is a float.
+auto NeedsWidening(const types::TypeTable& tt, types::TypeId from, types::TypeId to) -> bool;
+
 class FunctionLowering {
  public:
   FunctionLowering(ModuleLowering& m, uint32_t index);
@@ -69,6 +75,7 @@ class FunctionLowering {
   void LoadFolded(const Folded& v, uint32_t dst);
   void Binary(ast::ExprId id, const ast::BinaryExpr& b, uint32_t dst);
   void Logical(const ast::BinaryExpr& b, uint32_t dst);
+  auto ConcatNeedsWidening(ast::ExprId id, const ast::BinaryExpr& b) -> bool;
   void Call(ast::ExprId id, const ast::CallExpr& c, uint32_t dst);
   void Interpolate(const ast::StringLit& s, uint32_t dst);
   void Record(const ast::RecordLit& r, uint32_t dst);

@@ -1,11 +1,8 @@
 #include "compiler/source/source.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-#include <sys/stat.h>
+
+#include "vm/base/file_io.h"
 
 namespace flow {
 
@@ -57,17 +54,7 @@ auto SourceManager::file(FileId id) const -> const SourceFile& {
 }
 
 auto ReadFileText(const std::string& path) -> Result<std::string> {
-  struct stat st {};
-  if (stat(path.c_str(), &st) != 0) {
-    return Error{"cannot read '" + path + "': " + std::strerror(errno)};
-  }
-  if (S_ISDIR(st.st_mode)) return Error{"cannot read '" + path + "': it is a directory"};
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{"cannot read '" + path + "': " + std::strerror(errno)};
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return Error{"cannot read '" + path + "': read error"};
-  return buffer.str();
+  return ReadFileBounded(path, kMaxSourceFileBytes);
 }
 
 }  // namespace flow

@@ -78,8 +78,9 @@ class SourceManager {
   std::vector<std::unique_ptr<SourceFile>> files_;
 };
 
-// Reads a whole file. Errors name the path and say why (missing, a directory,
-// not readable).
+// Reads a whole file of at most kMaxSourceFileBytes (vm/base/file_io.h).
+// Errors name the path and say why (missing, a directory, not readable, too
+// large: `connector x = "/dev/zero"` must not read forever).
 auto ReadFileText(const std::string& path) -> Result<std::string>;
 
 }  // namespace flow

@@ -58,7 +58,7 @@ TEST(Interp, ArithmeticAndItsErrors) {
   EXPECT_EQ(Bin(Op::Sub, Value::Int(INT64_MIN), Value::Int(1)), "arithmetic: integer overflow in - @7");
   EXPECT_EQ(Bin(Op::Mul, Value::Int(INT64_MAX), Value::Int(2)), "arithmetic: integer overflow in * @7");
   EXPECT_EQ(Bin(Op::Div, Value::Int(7), Value::Int(0)), "arithmetic: division by zero @7");
-  EXPECT_EQ(Bin(Op::Mod, Value::Int(7), Value::Int(0)), "arithmetic: division by zero @7");
+  EXPECT_EQ(Bin(Op::Mod, Value::Int(7), Value::Int(0)), "arithmetic: modulo by zero @7");
   EXPECT_EQ(Bin(Op::Div, Value::Int(INT64_MIN), Value::Int(-1)), "arithmetic: integer overflow in / @7");
   EXPECT_EQ(Bin(Op::Mod, Value::Int(INT64_MIN), Value::Int(-1)), "0");
   EXPECT_EQ(Bin(Op::Div, Value::Int(-7), Value::Int(2)), "-3");

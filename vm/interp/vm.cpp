@@ -277,7 +277,7 @@ auto Vm::Arith(Op op, Value& dst, const Value& b, const Value& c) -> bool {
       default: break;
     }
     if (bad) {
-      if (c.as_int() == 0 && (op == Op::Div || op == Op::Mod)) return Fail(kKindArithmetic, "division by zero");
+      if (c.as_int() == 0 && (op == Op::Div || op == Op::Mod)) return Fail(kKindArithmetic, op == Op::Mod ? "modulo by zero" : "division by zero");
       return Fail(kKindArithmetic, fmt::format("integer overflow in {}", OpSymbol(op)));
     }
     dst.SetInt(r);
@@ -287,7 +287,7 @@ auto Vm::Arith(Op op, Value& dst, const Value& b, const Value& c) -> bool {
   if (nb && nc) {
     double x = tb == Tag::Int ? static_cast<double>(b.as_int()) : b.as_float();
     double y = tc == Tag::Int ? static_cast<double>(c.as_int()) : c.as_float();
-    if ((op == Op::Div || op == Op::Mod) && y == 0) return Fail(kKindArithmetic, "division by zero");
+    if ((op == Op::Div || op == Op::Mod) && y == 0) return Fail(kKindArithmetic, op == Op::Mod ? "modulo by zero" : "division by zero");
     double r = op == Op::Add ? x + y : op == Op::Sub ? x - y : op == Op::Mul ? x * y : op == Op::Div ? x / y : std::fmod(x, y);
     dst.SetFloat(r);
     return true;
