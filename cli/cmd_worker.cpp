@@ -56,6 +56,7 @@ class Tally {
   void Record(const DueOutcome& o) {
     std::lock_guard lock(mu_);
     if (o.report) {
+      ++driven_;
       if (json_) resumed_.push_back(o.report->ToJson());
       else PrintReport(*o.report, false);
     } else if (o.skipped) {
@@ -73,6 +74,11 @@ class Tally {
     auto it = failed_at_.find(id);
     return it != failed_at_.end() && now - it->second < kErrorRetryMs;
   }
+  // How many runs were driven (reported).
+  auto Driven() -> size_t {
+    std::lock_guard lock(mu_);
+    return driven_;
+  }
   auto HadErrors() -> bool {
     std::lock_guard lock(mu_);
     return !errors_.empty();
@@ -89,6 +95,7 @@ class Tally {
   nlohmann::json skipped_ = nlohmann::json::array();
   nlohmann::json errors_ = nlohmann::json::array();
   std::map<std::string, int64_t> failed_at_;
+  size_t driven_ = 0;
 };
 
 // Queues the runs due now that the pool does not hold yet. False on a store error (logged).
@@ -129,7 +136,7 @@ auto RunOnce(const WorkerOptions& o, store::Store& store) -> int {
   }
   if (tally.HadErrors()) exit_code = kExitInternal;
   if (o.json) std::printf("%s\n", value::DumpJson(tally.Json()).c_str());
-  else std::fprintf(stderr, "flow: worker: %zu run(s) resumed\n", tally.Json()["resumed"].size());
+  else std::fprintf(stderr, "flow: worker: %zu run(s) resumed\n", tally.Driven());
   return exit_code;
 }
 

@@ -165,6 +165,11 @@ def scenario_timer(flow, workdir):
     check(invocations(workdir) == [["work", "4", "t1:1"]], "tool calls: %s" % invocations(workdir))
     again = worker_once(flow)
     check(again["resumed"] == [], "a completed run was driven again: %s" % again)
+    start_timer_run(flow, source, "t2", 5)
+    wait_until_due(flow, "t2")
+    code, out, err = flow.run("worker", "--once")
+    check(code == 0 and out == "" and err == "run t2 completed: 50\nflow: worker: 1 run(s) resumed\n",
+          "worker --once human output: %d %r %r" % (code, out, err))
 
 
 def scenario_orphan(flow, workdir):
