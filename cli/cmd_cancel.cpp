@@ -9,11 +9,10 @@
 // An unknown run, or a run that already finished, is bad input (exit 2); a
 // store error or a run another live process owns is exit 4.
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 
 #include "cli/command.h"
-#include "cli/program_loader.h"
+#include "cli/record_and_drive.h"
 #include "vm/engine/run_driver.h"
 #include "vm/value/convert.h"
 
@@ -28,18 +27,10 @@ struct CancelOptions {
 };
 
 auto RunCancel(const CancelOptions& o) -> int {
-  const std::string path = DatabasePath(o.db);
-  if (!std::filesystem::exists(path)) {
-    std::fprintf(stderr, "flow: unknown run '%s' (no database at '%s')\n", o.id.c_str(),
-                 path.c_str());
-    return kExitUsage;
-  }
-  auto store = OpenStore(o.db);
-  if (!store) {
-    std::fprintf(stderr, "flow: %s\n", store.error().message.c_str());
-    return kExitInternal;
-  }
-  auto run = (*store)->GetRun(o.id);
+  int exit_code = kExitOk;
+  auto store = OpenStoreForRun(o.db, o.id, exit_code);
+  if (!store) return exit_code;
+  auto run = store->GetRun(o.id);
   if (!run) {
     std::fprintf(stderr, "flow: %s\n", run.error().message.c_str());
     return kExitInternal;
@@ -54,7 +45,7 @@ auto RunCancel(const CancelOptions& o) -> int {
                  o.id.c_str(), store::StatusName(status));
     return kExitUsage;
   }
-  auto report = engine::CancelRun(**store, o.id, o.reason);
+  auto report = engine::CancelRun(*store, o.id, o.reason);
   if (!report) {
     std::fprintf(stderr, "flow: %s\n", report.error().message.c_str());
     return kExitInternal;

@@ -40,17 +40,7 @@ void PrintTable(const std::vector<store::RunRecord>& runs) {
                     run.status == store::RunStatus::Waiting ? run.waiting_reason : "-", FormatMs(run.created_ms),
                     FormatMs(run.updated_ms)});
   }
-  std::vector<size_t> widths(rows[0].size(), 0);
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += i + 1 < row.size() ? fmt::format("{:<{}}  ", row[i], widths[i]) : row[i];
-    }
-    std::fprintf(stderr, "%s\n", line.c_str());
-  }
+  PrintColumns(rows);
 }
 
 auto RunRuns(const RunsOptions& options) -> int {

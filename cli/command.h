@@ -25,6 +25,11 @@ struct Command {
   std::function<int()> run;    // called after parsing when `app` was chosen
 };
 
+// Adds `flow approve`, `flow reject` (cmd_approve.cpp), `flow signal`, `flow inbox`.
+auto RegisterApprove(CLI::App& app) -> Command;
+auto RegisterReject(CLI::App& app) -> Command;
+auto RegisterSignal(CLI::App& app) -> Command;
+auto RegisterInbox(CLI::App& app) -> Command;
 // Adds `flow check` to `app`.
 auto RegisterCancel(CLI::App& app) -> Command;
 auto RegisterCheck(CLI::App& app) -> Command;

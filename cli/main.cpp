@@ -17,15 +17,19 @@ namespace {
 // line here.
 using RegisterFn = auto (*)(CLI::App&) -> Command;
 constexpr RegisterFn kCommands[] = {
+    RegisterApprove,
     RegisterCancel,
     RegisterCheck,
     RegisterCompile,
     RegisterDisasm,
     RegisterFork,
+    RegisterInbox,
     RegisterRun,
     RegisterResume,
+    RegisterReject,
     RegisterRuns,
     RegisterShow,
+    RegisterSignal,
     RegisterWorker,
 };
 

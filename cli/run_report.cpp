@@ -1,7 +1,11 @@
 // See run_report.h.
 #include "cli/run_report.h"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdio>
 
 #include "cli/command.h"
 #include "cli/program_loader.h"
@@ -60,6 +64,21 @@ auto RunSummaryJson(const store::RunRecord& run) -> Json {
   out["created"] = FormatMs(run.created_ms);
   out["updated"] = FormatMs(run.updated_ms);
   return out;
+}
+
+void PrintColumns(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    if (widths.size() < row.size()) widths.resize(row.size(), 0);
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += i + 1 < row.size() ? fmt::format("{:<{}}  ", row[i], widths[i]) : row[i];
+    }
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
 }
 
 auto DumpLine(const Json& value) -> std::string {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "cli/command.h"
 #include "vm/base/result.h"
@@ -42,6 +43,10 @@ auto WaitingJson(const store::RunRecord& run) -> Json;
 // The summary of a run that `flow runs --json` lists:
 // {run, workflow, status, waiting, created, updated}.
 auto RunSummaryJson(const store::RunRecord& run) -> Json;
+
+// Prints `rows` (the first is the header) to stderr as a table, each
+// column padded to its widest cell, two spaces apart.
+void PrintColumns(const std::vector<std::vector<std::string>>& rows);
 
 // Exactly one line of compact JSON (invalid UTF-8 replaced, never thrown on).
 auto DumpLine(const Json& value) -> std::string;

@@ -94,6 +94,13 @@ expect 0 "flow cancel publish-1: the compensation deletes the draft in the CMS" 
   cancel publish-1 --reason "withdrawn by the author"
 journal publish-1 cancelled cms.delete_draft:completed
 
+expect 3 "publishing, a second run: drafted through the 503s, then it waits for an editor (exit 3)" \
+  run "$here/publishing/publish.flow" --id publish-2 --input "@$here/publishing/input.json"
+expect 0 "flow inbox: publish-2 waits for an editor's decision" inbox
+expect 0 "flow approve publish-2: published, the CMS's 503s ridden out by retry (exit 0)" \
+  approve publish-2 --as editor-eve --comment "lovely piece"
+journal publish-2 completed
+
 expect 3 "dunning: a day's grace before the first reminder, the run waits on its timer (exit 3)" \
   run "$here/dunning/dunning.flow" --id dunning-1 --input "@$here/dunning/input.json"
 

@@ -7,7 +7,8 @@ RECORD holds one JSON line per request, written by the HTTP services
 (stand_in.py: method, path, key, status, replayed) and by the exec stand-ins
 (op, key, status). The checks are the story run.sh tells, seen from the
 services' side: each effect happened exactly once, a retried step sent the
-same Idempotency-Key on every attempt, and a cancel undid what was done.
+same Idempotency-Key on every attempt, a cancel undid what was done, and
+an approved article was published once.
 Then two probes: the services refuse a request without the bearer token
 (401), and a repeated Idempotency-Key gets the stored answer without a
 second effect. Exit 0 when all held, 1 with the first failed check.
@@ -60,7 +61,7 @@ def check_onboarding(record):
 
 
 def check_publishing(record, fail_first):
-    drafts = calls(record, "cms", "POST /api/v2/drafts")
+    drafts = calls(record, "cms", "POST /api/v2/drafts", "publish-1:")
     statuses, keys = [e["status"] for e in drafts], [e["key"] for e in drafts]
     check(statuses == [503] * fail_first + [201],
           f"create_draft: {fail_first} x 503, then created once, got {statuses}")
@@ -70,8 +71,24 @@ def check_publishing(record, fail_first):
           and record.index(deletes[0]) > record.index(drafts[-1]),
           f"cancelling publish-1 deletes the draft once, after it was created, got {deletes}")
     check(deletes[0]["key"] not in (None, keys[0]), "the compensation is a step with its own key")
-    check(not calls(record, "cms", r"POST /api/v2/drafts/\w+/publish"),
+    check(not calls(record, "cms", r"POST /api/v2/drafts/\w+/publish", "publish-1:"),
           "nothing is published before an editor approves")
+
+
+def check_approved_publishing(record, fail_first):
+    drafts = calls(record, "cms", "POST /api/v2/drafts", "publish-2:")
+    check([e["status"] for e in drafts] == [503] * fail_first + [201],
+          f"publish-2: create_draft {fail_first} x 503, then created once, got {drafts}")
+    posts = calls(record, "cms", r"POST /api/v2/drafts/\w+/publish")
+    statuses, keys = [e["status"] for e in posts], {e["key"] for e in posts}
+    check(statuses == [503] * fail_first + [201],
+          f"the approved article is published once, after {fail_first} x 503, got {statuses}")
+    check(len(keys) == 1 and next(iter(keys)).startswith("publish-2:"),
+          f"each attempt of publish sends the same key, got {keys}")
+    check(record.index(posts[0]) > record.index(drafts[-1]), "published after the draft was created")
+    check(not calls(record, "cms", r"DELETE /api/v2/drafts/\w+", "publish-2:")
+          and not calls(record, "cms", r"POST /api/v2/posts/\w+/unpublish"),
+          "the approved run undoes nothing")
 
 
 def request(url, method="GET", token=None, key=None, body=None):
@@ -121,10 +138,11 @@ def main():
     check(all(e["status"] != 401 for e in record), "flow sent the bearer token on every request")
     check_onboarding(record)
     check_publishing(record, options.fail_first)
+    check_approved_publishing(record, options.fail_first)
     check(not calls(record, "notify"), "dunning sends no reminder during its day of grace")
     probe(options.billing, options.cms, options.record)
     print("ok: each effect happened once, the retries reused their key,"
-          " the cancels deleted the account and the draft")
+          " the cancels deleted the account and the draft, the approved post was published once")
     return 0
 
 

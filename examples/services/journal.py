@@ -27,6 +27,11 @@ def details(data):
         what.append("%s%s: %s" % (data["kind"], retry, data["message"]))
     if "result" in data:
         what.append("-> " + json.dumps(data["result"], separators=(",", ":")))
+    if "approved" in data:
+        comment = ": " + data["comment"] if data.get("comment") else ""
+        what.append("%s by %s%s" % ("approved" if data["approved"] else "rejected", data.get("by"), comment))
+    if "after" in data:
+        what.append("after the " + data["after"])
     if "error" in data:
         what.append("%(kind)s: %(message)s" % data["error"])
     return "  ".join(w for w in what if w)

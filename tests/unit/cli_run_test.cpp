@@ -4,7 +4,9 @@
 // non-zero exit, exactly one line of reason, and leave no run row (and no
 // changed byte in a database that is not ours) — and the JSON shapes of
 // `flow runs --json` / `flow show --json` over a store filled directly, so
-// they do not depend on the engine (docs/cli.md documents the shapes).
+// they do not depend on the engine (docs/cli.md documents the shapes); and
+// what approve/reject/signal do that the golden tests cannot express: the
+// default decider, approvers racing, a decision another process holds.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
@@ -14,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -65,9 +68,10 @@ class CliRunTest : public ::testing::Test {
     std::ofstream(dir_ / name, std::ios::binary) << bytes;
   }
 
-  // Runs `flow args...` in the test directory without FLOW_DB.
-  auto Flow(const std::vector<std::string>& args) -> Outcome {
-    std::string cmd = "cd " + Quote(dir_.string()) + " && env -u FLOW_DB " + Quote(FLOW_BINARY);
+  // Runs `flow args...` in the test directory without FLOW_DB, with the
+  // extra environment `env` ("NAME=value ...", or "-u NAME").
+  auto Flow(const std::vector<std::string>& args, const std::string& env = "") -> Outcome {
+    std::string cmd = "cd " + Quote(dir_.string()) + " && env -u FLOW_DB " + env + " " + Quote(FLOW_BINARY);
     for (const std::string& a : args) cmd += " " + Quote(a);
     cmd += " >.out 2>.err </dev/null";
     int status = std::system(cmd.c_str());
@@ -454,6 +458,102 @@ TEST_F(CliRunTest, ProcessesStartingRunsOnOneNewDatabaseAtOnceAllSucceed) {
     ASSERT_EQ(o.exit_code, 0) << o.err;
     EXPECT_EQ(nlohmann::json::parse(o.out)["runs"].size(), static_cast<size_t>(kProcesses));
   }
+}
+
+// ---- flow approve / reject / signal ---------------------------------------
+
+TEST_F(CliRunTest, ApproveWithoutAsRecordsTheOperatingSystemUser) {
+  Write("w.flow", "workflow w() -> string {\n  let d = approve \"go?\"\n  return d.by + \"|\" + d.comment\n}\n");
+  ASSERT_EQ(Flow({"run", "w.flow", "--id", "r1"}).exit_code, 3);
+  Outcome o = Flow({"approve", "r1", "--json"}, "USER=carol");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(nlohmann::json::parse(o.out), nlohmann::json::parse(R"({"run":"r1","status":"completed","result":"carol|"})"));
+  EXPECT_EQ(o.err, "run r1 approved by carol\n");
+  // The journal keeps who, the comment and when, as RFC 3339.
+  auto show = nlohmann::json::parse(Flow({"show", "r1", "--json"}).out);
+  nlohmann::json decided;
+  for (const auto& e : show["journal"]) {
+    if (e["event"] == "approval_decided") decided = e["data"];
+  }
+  EXPECT_EQ(decided["approved"], true);
+  EXPECT_EQ(decided["by"], "carol");
+  EXPECT_EQ(decided["comment"], "");
+  EXPECT_TRUE(std::regex_match(decided["at"].get<std::string>(),
+                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z)")))
+      << decided;
+}
+
+TEST_F(CliRunTest, ApproversRacingRecordExactlyOneDecision) {
+  Write("w.flow", "workflow w() -> string {\n  let d = approve \"go?\"\n  return d.by\n}\n");
+  ASSERT_EQ(Flow({"run", "w.flow", "--id", "r1"}).exit_code, 3);
+  constexpr int kApprovers = 4;
+  std::string cmd = "cd " + Quote(dir_.string()) + " && for k in";
+  for (int k = 0; k < kApprovers; ++k) cmd += " " + std::to_string(k);
+  cmd += "; do (env -u FLOW_DB " + Quote(FLOW_BINARY) +
+         " approve r1 --as w$k >/dev/null 2>err-$k.txt; echo $? >exit-$k.txt) & done; wait";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  int accepted = 0;
+  std::string winner;
+  for (int k = 0; k < kApprovers; ++k) {
+    std::string code = Slurp(dir_ / ("exit-" + std::to_string(k) + ".txt"));
+    std::string err = Slurp(dir_ / ("err-" + std::to_string(k) + ".txt"));
+    if (code == "0\n") {
+      ++accepted;
+      winner = "w" + std::to_string(k);
+    } else {
+      EXPECT_EQ(code, "2\n") << err;
+      EXPECT_EQ(LineCount(err), 1u) << err;
+      EXPECT_NE(err.find("flow: run 'r1' is not waiting for approval ("), std::string::npos) << err;
+    }
+  }
+  ASSERT_EQ(accepted, 1);
+  auto show = nlohmann::json::parse(Flow({"show", "r1", "--json"}).out);
+  EXPECT_EQ(show["result"], winner);
+  int decisions = 0;
+  for (const auto& e : show["journal"]) decisions += e["event"] == "approval_decided";
+  EXPECT_EQ(decisions, 1);
+}
+
+TEST_F(CliRunTest, ADecisionAnotherProcessHoldsIsRecordedOnceAndDeliveredOnResume) {
+  Write("w.flow", "workflow w() -> string {\n  let d = approve \"go?\"\n  return d.by\n}\n");
+  ASSERT_EQ(Flow({"run", "w.flow", "--id", "r1"}).exit_code, 3);
+  // A live process (pid 1, on this host) holds the run: the approval is
+  // recorded, the command waits for it to let go, then reports the run as
+  // stored and still exits 0.
+  char host[256] = {0};
+  ASSERT_EQ(::gethostname(host, sizeof host - 1), 0);
+  const std::string hold = "UPDATE runs SET lease_owner = '1@" + std::string(host) + "', lease_expiry_ms = 0";
+  Sql("flow.db", hold.c_str());
+  Outcome o = Flow({"approve", "r1", "--as", "ann", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(nlohmann::json::parse(o.out)["status"], "waiting");
+  EXPECT_NE(o.err.find("flow: note: run r1 is owned by pid 1 on "), std::string::npos) << o.err;
+  // Decided but not delivered: a second decision is refused, and the
+  // inbox no longer lists the run.
+  o = Flow({"reject", "r1", "--as", "bob"});
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_EQ(o.err, "flow: run 'r1' is not waiting for approval (it was already approved by ann)\n");
+  EXPECT_EQ(Flow({"inbox", "--json"}).out, "{\"inbox\":[]}\n");
+  Sql("flow.db", "UPDATE runs SET lease_owner = NULL, lease_expiry_ms = NULL");
+  o = Flow({"resume", "r1", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(nlohmann::json::parse(o.out)["result"], "ann");
+}
+
+TEST_F(CliRunTest, RefusedDecisionsAndSignalsWriteNothing) {
+  Write("w.flow", "workflow w() -> int {\n  return 1\n}\n");
+  ASSERT_EQ(Flow({"run", "w.flow", "--id", "r1"}).exit_code, 0);
+  const std::string before = Flow({"show", "r1", "--json"}).out;
+  EXPECT_EQ(Flow({"approve", "r1"}).exit_code, 2);
+  EXPECT_EQ(Flow({"reject", "r1", "--as", "x"}).exit_code, 2);
+  EXPECT_EQ(Flow({"signal", "r1", "reply", "--data", "1"}).exit_code, 2);
+  EXPECT_EQ(Flow({"approve", "r1", "--as", ""}).exit_code, 2);
+  EXPECT_EQ(Flow({"signal", "r1", ""}).exit_code, 2);
+  EXPECT_EQ(Flow({"show", "r1", "--json"}).out, before);
+  // Without a database nothing is created.
+  EXPECT_EQ(Flow({"approve", "r1", "--db", "other.db"}).exit_code, 2);
+  EXPECT_EQ(Flow({"signal", "r1", "e", "--db", "other.db"}).exit_code, 2);
+  EXPECT_FALSE(fs::exists(dir_ / "other.db"));
 }
 
 }  // namespace

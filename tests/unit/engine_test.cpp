@@ -20,6 +20,7 @@
 #include "compiler/driver/compile.h"
 #include "vm/bytecode/serialize.h"
 #include "vm/connectors/http_client.h"
+#include "vm/engine/driver.h"
 #include "vm/engine/events.h"
 #include "vm/engine/input_check.h"
 #include "vm/engine/lease.h"
@@ -489,6 +490,80 @@ TEST_F(EngineTest, ApprovalWaitsThenARecordedDecisionContinuesTheRun) {
   auto done = ResumeRun(*store_, "r11");
   ASSERT_TRUE(done.ok()) << done.error().message;
   EXPECT_EQ(done->result, "ann: ok");
+}
+
+// ---- signals: buffered, oldest first, each consumed once ----------------
+
+auto Ev(int64_t seq, const char* type, const char* data) -> store::JournalEvent {
+  return store::JournalEvent{seq, type, -1, 0, data, 0};
+}
+
+TEST(UnconsumedSignalTest, TakesTheOldestOfItsEventNotConsumedYet) {
+  std::vector<store::JournalEvent> j = {
+      Ev(1, "started", "{}"),
+      Ev(2, "signal_received", R"({"event":"other","payload":0})"),
+      Ev(3, "signal_received", R"({"event":"reply","payload":1})"),
+      Ev(4, "signal_received", R"({"event":"reply","payload":2})"),
+      Ev(5, "signal_awaited", R"({"event":"reply"})"),
+      Ev(6, "resumed", R"({"after":"signal","event":"reply","seq":3})"),
+  };
+  ASSERT_NE(UnconsumedSignal(j, "reply"), nullptr);
+  EXPECT_EQ(UnconsumedSignal(j, "reply")->seq, 4);
+  EXPECT_EQ(UnconsumedSignal(j, "other")->seq, 2);
+  EXPECT_EQ(UnconsumedSignal(j, "nothing"), nullptr);
+  j.push_back(Ev(7, "resumed", R"({"after":"signal","event":"reply","seq":4})"));
+  EXPECT_EQ(UnconsumedSignal(j, "reply"), nullptr);
+  // A resumed after an approval consumes no signal.
+  j.push_back(Ev(8, "signal_received", R"({"event":"reply","payload":3})"));
+  j.push_back(Ev(9, "resumed", R"({"after":"approval","seq":8})"));
+  EXPECT_EQ(UnconsumedSignal(j, "reply")->seq, 8);
+}
+
+TEST(UnconsumedSignalTest, ALegacyResumedWithoutSeqConsumedTheOldestOfTheAwaitedEvent) {
+  std::vector<store::JournalEvent> j = {
+      Ev(1, "signal_awaited", R"({"event":"reply"})"),
+      Ev(2, "signal_received", R"({"event":"other"})"),
+      Ev(3, "signal_received", R"({"event":"reply","payload":1})"),
+      Ev(4, "resumed", R"({"after":"signal"})"),
+      Ev(5, "signal_received", R"({"event":"reply","payload":2})"),
+  };
+  EXPECT_EQ(UnconsumedSignal(j, "reply")->seq, 5);
+  EXPECT_EQ(UnconsumedSignal(j, "other")->seq, 2);
+}
+
+TEST_F(EngineTest, SignalsRecordedBeforeTheWaitAreDeliveredInOrderOnce) {
+  const char* src =
+      "workflow w() -> [json] {\n"
+      "  approve \"go?\"\n"
+      "  let a = wait \"reply\"\n"
+      "  let b = wait \"reply\"\n"
+      "  return [a, b]\n}\n";
+  auto r = Start(src, json::object(), "s1");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  auto append = [&](const char* type, const std::string& data) {
+    store::AppendCondition any;
+    auto out = store_->AppendEventIf("s1", store::JournalEvent{0, type, -1, 0, data, NowMs()}, any);
+    ASSERT_TRUE(out.ok() && out->refusal == store::AppendRefusal::None);
+  };
+  append("signal_received", R"({"event":"reply","payload":"first"})");
+  append("approval_decided", R"({"approved":true,"by":"ann","comment":"","at":"2026-01-15T09:30:00Z"})");
+  // The approval is delivered, the first wait takes the buffered signal at
+  // once, the second one waits: the signal is not delivered twice.
+  auto waiting = ResumeRun(*store_, "s1");
+  ASSERT_TRUE(waiting.ok()) << waiting.error().message;
+  EXPECT_EQ(waiting->status, store::RunStatus::Waiting);
+  EXPECT_EQ(waiting->waiting["kind"], "signal");
+  append("signal_received", R"({"event":"reply","payload":"second"})");
+  auto done = ResumeRun(*store_, "s1");
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  EXPECT_EQ(done->result, json::parse(R"(["first","second"])"));
+  std::vector<std::string> resumed;
+  for (const auto& e : Journal("s1")) {
+    if (e.type == "resumed") resumed.push_back(e.data);
+  }
+  EXPECT_EQ(resumed, (std::vector<std::string>{R"({"after":"approval","seq":4})",
+                                               R"({"after":"signal","event":"reply","seq":3})",
+                                               R"({"after":"signal","event":"reply","seq":9})"}));
 }
 
 TEST_F(EngineTest, SleepSuspendsWithTimerReasonUntilDue) {

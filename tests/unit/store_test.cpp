@@ -5,7 +5,10 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
+#include <thread>
+#include <vector>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -213,6 +216,144 @@ TEST_F(StoreTest, AnotherProcessAppendingBetweenCommitsKeepsTheSeqsInOrder) {
   std::vector<std::string> types;
   for (const auto& e : *journal) types.push_back(e.type);
   EXPECT_EQ(types, (std::vector<std::string>{"started", "a1", "b1", "a2", "a3", "b2"}));
+}
+
+// A run r1 waiting for approval (an approval_requested in its journal,
+// wake_at_ms = `wake`).
+void AddRunWaitingForApproval(Store& s, int64_t wake = -1) {
+  ASSERT_TRUE(s.PutProgram("h1", "code").ok());
+  ASSERT_TRUE(s.CreateRun(NewRun("r1"), JournalEvent{0, "started"}, "S0").ok());
+  DurableUpdate wait;
+  wait.run_id = "r1";
+  wait.status = RunStatus::Waiting;
+  wait.waiting_reason = "approval";
+  wait.waiting = R"({"prompt":"ok?"})";
+  wait.wake_at_ms = wake;
+  wait.events = {JournalEvent{0, "approval_requested"}};
+  ASSERT_TRUE(s.Commit(wait).ok());
+}
+
+auto WaitingForApproval(int64_t now) -> AppendCondition {
+  AppendCondition c;
+  c.statuses = {RunStatus::Waiting};
+  c.waiting_reason = "approval";
+  c.opened_by = "approval_requested";
+  c.answered_by = "approval_decided";
+  c.not_due_at_ms = now;
+  return c;
+}
+
+TEST_F(StoreTest, AppendEventIfAppendsOnlyWhileTheConditionHolds) {
+  auto opened = OpenSqliteStore(Path("flow.db"));
+  ASSERT_TRUE(opened.ok());
+  Store& s = **opened;
+  AddRunWaitingForApproval(s);
+  const JournalEvent decided{0, "approval_decided", -1, 0, R"({"approved":true,"by":"ann"})", 5000};
+
+  auto unknown = s.AppendEventIf("nope", decided, WaitingForApproval(5000));
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_EQ(unknown->refusal, AppendRefusal::UnknownRun);
+  EXPECT_FALSE(unknown->run.has_value());
+
+  // Another waiting reason is refused, and the row comes back as read.
+  AppendCondition signal = WaitingForApproval(5000);
+  signal.waiting_reason = "signal";
+  auto wrong = s.AppendEventIf("r1", decided, signal);
+  ASSERT_TRUE(wrong.ok());
+  EXPECT_EQ(wrong->refusal, AppendRefusal::Status);
+  EXPECT_EQ(wrong->run->waiting_reason, "approval");
+
+  auto first = s.AppendEventIf("r1", decided, WaitingForApproval(5000));
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first->refusal, AppendRefusal::None);
+  EXPECT_EQ(first->seq, 3);
+
+  // The wait is answered now: a second decision is refused with the first.
+  auto second = s.AppendEventIf("r1", decided, WaitingForApproval(5000));
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->refusal, AppendRefusal::Answered);
+  ASSERT_TRUE(second->answer.has_value());
+  EXPECT_EQ(second->answer->seq, 3);
+  EXPECT_EQ(second->answer->data, R"({"approved":true,"by":"ann"})");
+
+  // A new request opens the wait again; this store's Commit continues the
+  // seqs after the appended event (it remembers the last seq it wrote).
+  DurableUpdate again;
+  again.run_id = "r1";
+  again.events = {JournalEvent{0, "approval_requested"}};
+  EXPECT_EQ(*s.Commit(again), (std::vector<int64_t>{4}));
+  auto third = s.AppendEventIf("r1", decided, WaitingForApproval(5000));
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->refusal, AppendRefusal::None);
+  EXPECT_EQ(third->seq, 5);
+
+  // A finished run: refused by status, nothing written.
+  DurableUpdate done;
+  done.run_id = "r1";
+  done.status = RunStatus::Completed;
+  ASSERT_TRUE(s.Commit(done).ok());
+  AppendCondition alive;
+  alive.statuses = {RunStatus::Running, RunStatus::Waiting};
+  auto late = s.AppendEventIf("r1", JournalEvent{0, "signal_received"}, alive);
+  ASSERT_TRUE(late.ok());
+  EXPECT_EQ(late->refusal, AppendRefusal::Status);
+  EXPECT_EQ(late->run->status, RunStatus::Completed);
+  EXPECT_EQ(s.Journal("r1")->size(), 5u);
+}
+
+TEST_F(StoreTest, AppendEventIfRefusesAWaitWhoseTimeoutIsDue) {
+  auto opened = OpenSqliteStore(Path("flow.db"));
+  ASSERT_TRUE(opened.ok());
+  Store& s = **opened;
+  AddRunWaitingForApproval(s, /*wake=*/7000);
+  const JournalEvent decided{0, "approval_decided"};
+  auto due = s.AppendEventIf("r1", decided, WaitingForApproval(7000));
+  ASSERT_TRUE(due.ok());
+  EXPECT_EQ(due->refusal, AppendRefusal::Due);
+  EXPECT_EQ(s.Journal("r1")->size(), 2u);
+  auto in_time = s.AppendEventIf("r1", decided, WaitingForApproval(6999));
+  ASSERT_TRUE(in_time.ok());
+  EXPECT_EQ(in_time->refusal, AppendRefusal::None);
+}
+
+TEST_F(StoreTest, OfManyConcurrentDecisionsExactlyOneIsRecorded) {
+  {
+    auto opened = OpenSqliteStore(Path("flow.db"));
+    ASSERT_TRUE(opened.ok());
+    AddRunWaitingForApproval(**opened);
+  }
+  // Each thread has its own connection, as separate `flow approve`
+  // processes do; they start together and all try at once.
+  constexpr int kWriters = 8;
+  std::atomic<int> ready{0}, accepted{0}, answered{0}, errors{0};
+  std::vector<std::thread> writers;
+  for (int i = 0; i < kWriters; ++i) {
+    writers.emplace_back([&, i] {
+      auto store = OpenSqliteStore(Path("flow.db"));
+      if (!store) {
+        ++errors;
+        return;
+      }
+      ++ready;
+      while (ready.load() < kWriters) std::this_thread::yield();
+      JournalEvent e{0, "approval_decided", -1, 0, "{\"by\":\"w" + std::to_string(i) + "\"}", 5000};
+      auto out = (*store)->AppendEventIf("r1", e, WaitingForApproval(5000));
+      if (!out) ++errors;
+      else if (out->refusal == AppendRefusal::None) ++accepted;
+      else if (out->refusal == AppendRefusal::Answered) ++answered;
+    });
+  }
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(accepted.load(), 1);
+  EXPECT_EQ(answered.load(), kWriters - 1);
+  auto opened = OpenSqliteStore(Path("flow.db"));
+  ASSERT_TRUE(opened.ok());
+  auto journal = (*opened)->Journal("r1");
+  ASSERT_TRUE(journal.ok());
+  int decisions = 0;
+  for (const auto& e : *journal) decisions += e.type == "approval_decided";
+  EXPECT_EQ(decisions, 1);
 }
 
 TEST_F(StoreTest, JournalIsAppendOnly) {

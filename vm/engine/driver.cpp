@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <limits>
+#include <set>
 
 #include "vm/engine/events.h"
 #include "vm/engine/lease.h"
@@ -193,8 +195,10 @@ auto Driver::OnSuspend(const interp::SuspendReason& reason) -> Result<std::optio
       int64_t wake = reason.timeout_ms < 0 ? -1 : now + reason.timeout_ms;
       json waiting{{"kind", "signal"}, {"event", reason.text}};
       if (wake >= 0) waiting["timeout_at"] = value::FormatTime(wake);
-      return Stop(Suspend(events::kSignalAwaited, json{{"event", reason.text}, {"timeout_ms", opt_ms(reason.timeout_ms)}},
-                          "signal", waiting, wake));
+      auto report = Suspend(events::kSignalAwaited, json{{"event", reason.text}, {"timeout_ms", opt_ms(reason.timeout_ms)}},
+                            "signal", waiting, wake);
+      if (!report) return report.error();
+      return DeliverBufferedSignal(reason.text, std::move(*report));
     }
     case SuspendKind::Timer: {
       int64_t wake = now + std::max<int64_t>(reason.duration_ms, 0);
@@ -244,7 +248,7 @@ auto Driver::ResumeApproval(const store::RunRecord& run, size_t requested) -> Re
                                                interp::Value::String(comment)});
       if (auto s = vm_.Deliver(std::move(rec)); !s) return s.error();
     }
-    if (auto s = Continue(events::kRunResumed, json{{"after", "approval"}}); !s) return s.error();
+    if (auto s = Continue(events::kRunResumed, json{{"after", "approval"}, {"seq", e.seq}}); !s) return s.error();
     return std::optional<RunReport>();
   }
   if (run.wake_at_ms >= 0 && NowMs() >= run.wake_at_ms) {
@@ -255,17 +259,63 @@ auto Driver::ResumeApproval(const store::RunRecord& run, size_t requested) -> Re
   return std::optional<RunReport>(StillWaiting(run));
 }
 
+auto UnconsumedSignal(const std::vector<store::JournalEvent>& journal, const std::string& event)
+    -> const store::JournalEvent* {
+  auto data = [](const store::JournalEvent& e) {
+    json d = json::parse(e.data, nullptr, false);
+    return d.is_object() ? d : json::object();
+  };
+  auto oldest = [&](const std::string& name, int64_t before, const std::set<int64_t>& consumed) {
+    for (const auto& e : journal) {
+      if (e.seq >= before) break;
+      if (e.type == events::kSignalReceived && !consumed.count(e.seq) && data(e).value("event", "") == name) return &e;
+    }
+    return static_cast<const store::JournalEvent*>(nullptr);
+  };
+  std::set<int64_t> consumed;
+  std::string awaited;
+  for (const auto& e : journal) {
+    if (e.type == events::kSignalAwaited) awaited = data(e).value("event", "");
+    if (e.type != events::kRunResumed) continue;
+    json d = data(e);
+    if (d.value("after", "") != "signal") continue;
+    if (d.contains("seq") && d["seq"].is_number_integer()) {
+      consumed.insert(d["seq"].get<int64_t>());
+    } else if (const auto* legacy = oldest(awaited, e.seq, consumed)) {
+      consumed.insert(legacy->seq);
+    }
+  }
+  return oldest(event, std::numeric_limits<int64_t>::max(), consumed);
+}
+
+// Delivers the payload of `signal` (a signal_received of `event`) to the
+// suspended VM and records its consumption in the `resumed` event.
+auto Driver::DeliverSignal(const store::JournalEvent& signal, const std::string& event) -> Status {
+  json d = json::parse(signal.data, nullptr, false);
+  json payload = d.is_object() && d.contains("payload") ? d["payload"] : json();
+  if (auto s = vm_.Deliver(interp::Value::Json(std::move(payload))); !s) return s;
+  return Continue(events::kRunResumed, json{{"after", "signal"}, {"event", event}, {"seq", signal.seq}});
+}
+
+// Right after suspending on `wait event`: a signal recorded before the
+// wait (or while it was being committed) is delivered at once, so a
+// signal sent early is never lost. Re-read after the commit: `flow signal`
+// appends without the lease, and one that appends after this read finds
+// the run waiting and drives it itself (cli/record_and_drive.h).
+auto Driver::DeliverBufferedSignal(const std::string& event, RunReport waiting) -> Result<std::optional<RunReport>> {
+  auto journal = store_.Journal(run_id_);
+  if (!journal) return journal.error();
+  const store::JournalEvent* signal = UnconsumedSignal(*journal, event);
+  if (signal == nullptr) return std::optional<RunReport>(std::move(waiting));
+  if (auto s = DeliverSignal(*signal, event); !s) return s.error();
+  return std::optional<RunReport>();
+}
+
 auto Driver::ResumeSignal(const store::RunRecord& run, size_t awaited) -> Result<std::optional<RunReport>> {
   json want = json::parse(journal_[awaited].data, nullptr, false);
   std::string event = want.is_object() ? want.value("event", "") : "";
-  for (size_t i = awaited + 1; i < journal_.size(); ++i) {
-    const auto& e = journal_[i];
-    if (e.type != events::kSignalReceived) continue;
-    json d = json::parse(e.data, nullptr, false);
-    if (!d.is_object() || d.value("event", "") != event) continue;
-    json payload = d.contains("payload") ? d["payload"] : json();
-    if (auto s = vm_.Deliver(interp::Value::Json(std::move(payload))); !s) return s.error();
-    if (auto s = Continue(events::kRunResumed, json{{"after", "signal"}}); !s) return s.error();
+  if (const store::JournalEvent* signal = UnconsumedSignal(journal_, event)) {
+    if (auto s = DeliverSignal(*signal, event); !s) return s.error();
     return std::optional<RunReport>();
   }
   if (run.wake_at_ms >= 0 && NowMs() >= run.wake_at_ms) {

@@ -99,6 +99,8 @@ class Driver {
   auto Complete(const interp::Value& result) -> Result<RunReport>;
   auto ResumeApproval(const store::RunRecord& run, size_t requested) -> Result<std::optional<RunReport>>;
   auto ResumeSignal(const store::RunRecord& run, size_t awaited) -> Result<std::optional<RunReport>>;
+  auto DeliverSignal(const store::JournalEvent& signal, const std::string& event) -> Status;
+  auto DeliverBufferedSignal(const std::string& event, RunReport waiting) -> Result<std::optional<RunReport>>;
   auto ResumeTimer(const store::RunRecord& run) -> Result<std::optional<RunReport>>;
   auto Continue(std::string_view event, json data) -> Status;
 
@@ -120,6 +122,15 @@ class Driver {
   int64_t renewed_ms_ = 0;  // when the lease was last taken or renewed
   std::map<std::string, LoadedConnector> connectors_;
 };
+
+// The oldest `signal_received` of `event` in `journal` that no `resumed`
+// event consumed yet, or nullptr: what a `wait "event"` gets (docs/runs.md,
+// signals are buffered and consumed once). A `resumed` after a signal names
+// the consumed event by its seq; one written before seqs were recorded
+// consumed, by the rule of its time, the oldest unconsumed signal of the
+// event awaited before it.
+auto UnconsumedSignal(const std::vector<store::JournalEvent>& journal, const std::string& event)
+    -> const store::JournalEvent*;
 
 // A step's retry policy from its clauses; compensations default to
 // CompensationDefaultPolicy.

@@ -35,7 +35,10 @@ inline constexpr std::string_view kSignalAwaited = "signal_awaited";
 // Written by `flow signal`: data {"event", "payload"}.
 inline constexpr std::string_view kSignalReceived = "signal_received";
 // The engine delivered a recorded decision or payload and the run goes on:
-// data {"after": "approval"|"signal"}.
+// data {"after": "approval"|"signal", "seq"} (the journal seq of the
+// approval_decided / signal_received it consumed; a signal's also has
+// "event"). A signal is consumed once: the oldest unconsumed one of the
+// awaited event is delivered, also one recorded before the wait began.
 inline constexpr std::string_view kRunResumed = "resumed";
 // data {"duration_ms", "wake_at_ms"}.
 inline constexpr std::string_view kTimerStarted = "timer_started";

@@ -326,6 +326,52 @@ class SqliteStore final : public Store {
     return seqs;
   }
 
+  // The whole check runs inside BEGIN IMMEDIATE: a second writer waits for
+  // this transaction and then sees the event it appended.
+  auto AppendEventIf(const std::string& run_id, const JournalEvent& event, const AppendCondition& c)
+      -> Result<AppendOutcome> override {
+    Tx tx(*db_);
+    FLOW_TRY(tx.Begin());
+    AppendOutcome out;
+    auto run = GetRun(run_id);
+    if (!run) return run.error();
+    out.run = *run;
+    if (!*run) {
+      out.refusal = AppendRefusal::UnknownRun;
+      return out;
+    }
+    const RunRecord& r = **run;
+    const bool status_ok = c.statuses.empty() || std::find(c.statuses.begin(), c.statuses.end(), r.status) != c.statuses.end();
+    if (!status_ok || (c.waiting_reason && r.waiting_reason != *c.waiting_reason)) {
+      out.refusal = AppendRefusal::Status;
+      return out;
+    }
+    if (!c.opened_by.empty() && !c.answered_by.empty()) {
+      auto answer = FirstAnswer(run_id, c.opened_by, c.answered_by);
+      if (!answer) return answer.error();
+      if (*answer) {
+        out.refusal = AppendRefusal::Answered;
+        out.answer = std::move(*answer);
+        return out;
+      }
+    }
+    if (c.not_due_at_ms >= 0 && r.wake_at_ms >= 0 && r.wake_at_ms <= c.not_due_at_ms) {
+      out.refusal = AppendRefusal::Due;
+      return out;
+    }
+    auto last = db_->Prepare("SELECT COALESCE(MAX(seq), 0) FROM journal WHERE run_id = ?1");
+    if (!last) return last.error();
+    (*last)->Bind(1, run_id);
+    FLOW_TRY((*last)->Step());
+    const int64_t seq = (*last)->Int(0) + 1;
+    (*last)->Reset();
+    FLOW_TRY(AppendEvent(run_id, seq, event));
+    FLOW_TRY(tx.Commit());
+    last_seq_[run_id] = seq;
+    out.seq = seq;
+    return out;
+  }
+
   auto TakeLease(const std::string& id, const std::string& owner, int64_t now_ms, int64_t expiry_ms,
                  const std::string& takeover) -> Result<std::string> override {
     Tx tx(*db_);
@@ -424,6 +470,26 @@ class SqliteStore final : public Store {
     if (!row) return row.error();
     if (!*row) return std::optional<std::string>();
     return std::optional<std::string>((*s)->Text(0));
+  }
+
+  // The first event of type `answered` after the run's latest event of
+  // type `opened` (any, when there is no `opened`), or nullopt.
+  auto FirstAnswer(const std::string& run_id, const std::string& opened, const std::string& answered)
+      -> Result<std::optional<JournalEvent>> {
+    auto s = db_->Prepare(
+        "SELECT seq, type, step, attempt, data, at_ms FROM journal WHERE run_id = ?1 AND type = ?3 AND seq > "
+        "COALESCE((SELECT MAX(seq) FROM journal WHERE run_id = ?1 AND type = ?2), 0) ORDER BY seq LIMIT 1");
+    if (!s) return s.error();
+    Stmt& st = **s;
+    st.Bind(1, run_id);
+    st.Bind(2, opened);
+    st.Bind(3, answered);
+    auto row = st.Step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<JournalEvent>();
+    JournalEvent e{st.Int(0), st.Text(1), st.IsNull(2) ? -1 : st.Int(2), st.Int(3), st.Text(4), st.Int(5)};
+    st.Reset();
+    return std::optional<JournalEvent>(std::move(e));
   }
 
   auto AppendEvent(const std::string& run_id, int64_t seq, const JournalEvent& e) -> Status {

@@ -63,6 +63,33 @@ struct DurableUpdate {
   int64_t now_ms = 0;
 };
 
+// A precondition of Store::AppendEventIf, checked inside the append's
+// transaction, so that two writers answering the same wait at the same
+// moment cannot both pass it (two `flow approve`: the second is refused).
+struct AppendCondition {
+  // The run's status must be one of these (empty: any).
+  std::vector<RunStatus> statuses;
+  // When set, the run's waiting_reason must be exactly this.
+  std::optional<std::string> waiting_reason;
+  // When both are set: no event of type `answered_by` may follow the run's
+  // latest event of type `opened_by` (the wait is still unanswered).
+  std::string opened_by;
+  std::string answered_by;
+  // When >= 0: the run's wake_at_ms must be unset or later than this (a
+  // wait whose timeout is due can no longer be answered).
+  int64_t not_due_at_ms = -1;
+};
+
+// Why AppendEventIf did not append (None: it did).
+enum class AppendRefusal : uint8_t { None, UnknownRun, Status, Answered, Due };
+
+struct AppendOutcome {
+  AppendRefusal refusal = AppendRefusal::None;
+  std::optional<RunRecord> run;       // the row as read in the transaction (nullopt: unknown run)
+  int64_t seq = 0;                    // the appended event's seq (when appended)
+  std::optional<JournalEvent> answer; // Answered: the `answered_by` event that answered the wait
+};
+
 struct Checkpoint {
   std::string name;
   int64_t journal_seq = 0;
@@ -108,6 +135,14 @@ class Store {
   // Applies one durable point in one transaction; returns the seqs
   // assigned to update.events. An Error leaves nothing changed.
   virtual auto Commit(const DurableUpdate& update) -> Result<std::vector<int64_t>> = 0;
+
+  // Appends `event` to the journal of run `run_id` (seq assigned as by
+  // Commit) in one transaction, only when `condition` holds then; the run
+  // row is not changed. A refusal is not an Error: the outcome says which
+  // part of the condition failed and carries the row as it was. An Error
+  // is a store problem only, and leaves nothing changed.
+  virtual auto AppendEventIf(const std::string& run_id, const JournalEvent& event, const AppendCondition& condition)
+      -> Result<AppendOutcome> = 0;
 
   // The run's journal in seq order.
   virtual auto Journal(const std::string& run_id) -> Result<std::vector<JournalEvent>> = 0;

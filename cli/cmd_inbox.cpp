@@ -1,0 +1,132 @@
+// `flow inbox [--json] [--db PATH]`
+//
+// The approval inbox (SPEC §5): every run waiting for a person's decision,
+// oldest request first, with its prompt, the role it asks (`from`), since
+// when it waits and when it times out. A run whose decision is already
+// recorded but not yet delivered (another process held it) waits for no one
+// and is left out. Human text is a table on stderr; with --json one object
+// on stdout:
+//   {"inbox": [{"run", "workflow", "prompt", "from", "since", "timeout_at"}]}
+// (`from` and `timeout_at` null when the approve has none). Reads only: a
+// missing database is an empty inbox. Exit codes: 0 (also when empty), 4 a
+// database that is not flow's, is newer, or cannot be read.
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+#include "cli/program_loader.h"
+#include "cli/run_report.h"
+#include "vm/engine/events.h"
+
+namespace flow::cli {
+namespace {
+
+struct InboxOptions {
+  bool json = false;
+  std::string db;
+};
+
+struct InboxEntry {
+  const store::RunRecord* run = nullptr;
+  int64_t since_ms = 0;  // when the approval was requested
+};
+
+// The run's open approval: when it was requested, or nullopt when a
+// decision already answers it.
+auto OpenSince(store::Store& store, const store::RunRecord& run) -> Result<std::optional<int64_t>> {
+  auto journal = store.Journal(run.id);
+  if (!journal) return journal.error();
+  std::optional<int64_t> since = run.updated_ms;  // no request journaled: the row's last change
+  for (const auto& e : *journal) {
+    if (e.type == engine::events::kApprovalRequested) since = e.at_ms;
+    if (e.type == engine::events::kApprovalDecided) since.reset();
+  }
+  return since;
+}
+
+auto EntryJson(const InboxEntry& entry) -> Json {
+  Json waiting = WaitingJson(*entry.run);
+  auto text_or_null = [&](const char* key) -> Json {
+    return waiting.contains(key) && waiting[key].is_string() ? waiting[key] : Json();
+  };
+  Json out = Json::object();
+  out["run"] = entry.run->id;
+  out["workflow"] = entry.run->workflow;
+  out["prompt"] = waiting.value("prompt", "");
+  out["from"] = text_or_null("from");
+  out["since"] = FormatMs(entry.since_ms);
+  out["timeout_at"] = text_or_null("timeout_at");
+  return out;
+}
+
+void PrintInboxTable(const std::vector<InboxEntry>& entries) {
+  if (entries.empty()) {
+    std::fputs("no runs waiting for approval\n", stderr);
+    return;
+  }
+  std::vector<std::vector<std::string>> rows = {{"RUN", "WORKFLOW", "SINCE", "FROM", "TIMEOUT", "PROMPT"}};
+  for (const InboxEntry& entry : entries) {
+    Json j = EntryJson(entry);
+    rows.push_back({entry.run->id, entry.run->workflow, j["since"].get<std::string>(),
+                    j["from"].is_string() ? j["from"].get<std::string>() : "-",
+                    j["timeout_at"].is_string() ? j["timeout_at"].get<std::string>() : "-",
+                    j["prompt"].get<std::string>()});
+  }
+  PrintColumns(rows);
+}
+
+auto RunInbox(const InboxOptions& options) -> int {
+  auto store = OpenStoreForReading(options.db);
+  if (!store) {
+    std::fprintf(stderr, "flow: %s\n", store.error().message.c_str());
+    return kExitInternal;
+  }
+  std::vector<store::RunRecord> runs;
+  if (*store) {
+    auto listed = (*store)->ListRuns(store::RunStatus::Waiting);
+    if (!listed) {
+      std::fprintf(stderr, "flow: cannot list runs in '%s': %s\n", DatabasePath(options.db).c_str(),
+                   listed.error().message.c_str());
+      return kExitInternal;
+    }
+    runs = std::move(*listed);
+  }
+  std::vector<InboxEntry> entries;
+  for (const store::RunRecord& run : runs) {
+    if (run.waiting_reason != "approval") continue;
+    auto since = OpenSince(**store, run);
+    if (!since) {
+      std::fprintf(stderr, "flow: %s\n", since.error().message.c_str());
+      return kExitInternal;
+    }
+    if (*since) entries.push_back(InboxEntry{&run, **since});
+  }
+  // Oldest request first; ListRuns gave newest first, so equal times keep
+  // the older run first when reversed.
+  std::reverse(entries.begin(), entries.end());
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const InboxEntry& a, const InboxEntry& b) { return a.since_ms < b.since_ms; });
+  if (options.json) {
+    Json list = Json::array();
+    for (const InboxEntry& entry : entries) list.push_back(EntryJson(entry));
+    std::string line = DumpLine({{"inbox", list}});
+    std::fwrite(line.data(), 1, line.size(), stdout);
+  } else {
+    PrintInboxTable(entries);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+auto RegisterInbox(CLI::App& app) -> Command {
+  auto options = std::make_shared<InboxOptions>();
+  CLI::App* sub = app.add_subcommand("inbox", "List the runs waiting for approval, oldest first, with their prompts");
+  sub->add_flag("--json", options->json, "Print one JSON object on stdout");
+  AddDbOption(*sub, options->db);
+  return Command{sub, [options] { return RunInbox(*options); }};
+}
+
+}  // namespace flow::cli

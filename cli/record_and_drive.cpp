@@ -1,0 +1,74 @@
+// See record_and_drive.h.
+#include "cli/record_and_drive.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "cli/command.h"
+#include "cli/program_loader.h"
+#include "vm/engine/lease.h"
+#include "vm/engine/run_driver.h"
+
+namespace flow::cli {
+
+auto OpenStoreForRun(const std::string& db, const std::string& id, int& exit_code) -> std::unique_ptr<store::Store> {
+  const std::string path = DatabasePath(db);
+  if (!std::filesystem::exists(path)) {
+    std::fprintf(stderr, "flow: unknown run '%s' (no database at '%s')\n", id.c_str(), path.c_str());
+    exit_code = kExitUsage;
+    return nullptr;
+  }
+  auto store = OpenStore(db);
+  if (!store) {
+    std::fprintf(stderr, "flow: %s\n", store.error().message.c_str());
+    exit_code = kExitInternal;
+    return nullptr;
+  }
+  return std::move(*store);
+}
+
+namespace {
+
+// The run as the store has it, reported (another process drives it).
+auto PrintCurrent(store::Store& store, const store::RunRecord& run, bool json) -> int {
+  auto report = engine::ReportRun(store, run);
+  if (!report) {
+    std::fprintf(stderr, "flow: %s\n", report.error().message.c_str());
+    return kExitInternal;
+  }
+  PrintReport(*report, json);
+  return kExitOk;
+}
+
+}  // namespace
+
+auto DriveRecordedRun(store::Store& store, const std::string& id, const char* what, bool json) -> int {
+  const auto deadline = std::chrono::steady_clock::now() + kHandOffWait;
+  for (;;) {
+    auto report = engine::ResumeRun(store, id);
+    if (report) {
+      PrintReport(*report, json);
+      return kExitOk;
+    }
+    if (!engine::IsLeaseConflict(report.error())) {
+      std::fprintf(stderr, "flow: the %s is recorded, but driving run '%s' failed: %s\n", what, id.c_str(),
+                   report.error().message.c_str());
+      return kExitInternal;
+    }
+    auto run = store.GetRun(id);
+    if (!run || !*run) {
+      std::fprintf(stderr, "flow: %s\n", run ? "the run disappeared" : run.error().message.c_str());
+      return kExitInternal;
+    }
+    if ((*run)->status == store::RunStatus::Waiting && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(kHandOffPoll);
+      continue;
+    }
+    std::fprintf(stderr, "flow: note: %s; the %s is recorded and reaches the run through it or 'flow resume %s'\n",
+                 report.error().message.c_str(), what, id.c_str());
+    return PrintCurrent(store, **run, json);
+  }
+}
+
+}  // namespace flow::cli
