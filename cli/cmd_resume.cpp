@@ -4,18 +4,19 @@
 // step in flight is resent with its idempotency key, a recorded decision,
 // signal or due timer is delivered, a completed run is just reported.
 // Exit codes as `flow run`; an unknown run id is bad input (2).
-// `--all` resumes every run that is `running` (interrupted) or `waiting`
-// with a due time (timer, retry, wait timeout); it exits 0 unless one of
-// them hit a store error (4); with --json it prints {"runs": [report...]}.
-// A run another live process holds the lease of is skipped (its owner
-// drives it), with a note on stderr.
+// `--all` makes one pass of `flow worker --once` (due_runs.h): every run
+// that is `running` with a dead owner (interrupted) or `waiting` with a due
+// time (timer, retry, wait timeout); it exits 0 unless one of them hit a
+// store error (4); with --json it prints {"runs": [report...]}. A run a
+// live process drives is left to it (with a note on stderr when that
+// process took it between our look and our try).
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/due_runs.h"
 #include "cli/program_loader.h"
-#include "vm/engine/lease.h"
 #include "vm/engine/run_driver.h"
 #include "vm/value/convert.h"
 
@@ -48,30 +49,25 @@ auto ResumeOne(store::Store& store, const std::string& id, bool json) -> int {
 }
 
 auto ResumeAll(store::Store& store, bool json) -> int {
-  auto runs = store.ListRuns(std::nullopt);
-  if (!runs) {
-    std::fprintf(stderr, "flow: %s\n", runs.error().message.c_str());
+  auto due = ListDueRuns(store, engine::NowMs());
+  if (!due) {
+    std::fprintf(stderr, "flow: %s\n", due.error().message.c_str());
     return kExitInternal;
   }
-  const int64_t now = engine::NowMs();
   int exit_code = kExitOk;
   auto reports = nlohmann::json::array();
-  for (const auto& r : *runs) {
-    bool due = r.status == store::RunStatus::Running ||
-               (r.status == store::RunStatus::Waiting && r.wake_at_ms >= 0 && r.wake_at_ms <= now);
-    if (!due) continue;
-    auto report = engine::ResumeRun(store, r.id);
-    if (!report && engine::IsLeaseConflict(report.error())) {
-      std::fprintf(stderr, "flow: skipped: %s\n", report.error().message.c_str());  // its owner drives it
-      continue;
-    }
-    if (!report) {
-      std::fprintf(stderr, "flow: %s: %s\n", r.id.c_str(), report.error().message.c_str());
+  for (const auto& r : *due) {
+    DueOutcome done = DriveDueRun(store, r.id);
+    if (done.skipped) {
+      std::fprintf(stderr, "flow: skipped: %s\n", done.error.c_str());  // its owner drives it
+    } else if (!done.report) {
+      std::fprintf(stderr, "flow: %s: %s\n", r.id.c_str(), done.error.c_str());
       exit_code = kExitInternal;
-      continue;
+    } else if (json) {
+      reports.push_back(done.report->ToJson());
+    } else {
+      PrintReport(*done.report, false);
     }
-    if (json) reports.push_back(report->ToJson());
-    else PrintReport(*report, false);
   }
   if (json) std::printf("%s\n", value::DumpJson(nlohmann::json{{"runs", reports}}).c_str());
   return exit_code;

@@ -12,13 +12,10 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "cli/command.h"
 #include "cli/program_loader.h"
-#include "vm/base/file_io.h"
 #include "vm/bytecode/serialize.h"
 #include "vm/engine/input_check.h"
 #include "vm/engine/run_driver.h"
@@ -34,24 +31,6 @@ struct RunOptions {
   std::string db;
   bool json = false;
 };
-
-// Why inputs are bounded: the whole document is held in memory and stored in
-// the run row; a workflow input is a handful of fields, not a data set.
-constexpr size_t kMaxInputBytes = 16 * 1024 * 1024;
-
-auto ReadInput(const std::string& option) -> Result<nlohmann::json> {
-  std::string text = option;
-  if (!option.empty() && option[0] == '@') {
-    auto read = ReadFileBounded(option.substr(1), kMaxInputBytes);
-    if (!read) return Error{fmt::format("input file: {}", read.error().message)};
-    text = std::move(*read);
-  }
-  if (text.size() > kMaxInputBytes) return Error{"input is larger than 16 MiB"};
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded()) return Error{"input is not valid JSON"};
-  if (!j.is_object()) return Error{"input must be a JSON object of the workflow's parameters"};
-  return j;
-}
 
 auto RunRun(const RunOptions& o) -> int {
   int exit_code = kExitUsage;

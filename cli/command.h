@@ -38,6 +38,9 @@ auto RegisterCompile(CLI::App& app) -> Command;
 auto RegisterDisasm(CLI::App& app) -> Command;
 auto RegisterRun(CLI::App& app) -> Command;
 auto RegisterResume(CLI::App& app) -> Command;
+// Adds `flow fork` (cmd_fork.cpp) and `flow worker` (cmd_worker.cpp).
+auto RegisterFork(CLI::App& app) -> Command;
+auto RegisterWorker(CLI::App& app) -> Command;
 // Adds `flow runs` to `app`.
 auto RegisterRuns(CLI::App& app) -> Command;
 // Adds `flow show` to `app`.

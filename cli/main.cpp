@@ -22,6 +22,7 @@ constexpr RegisterFn kCommands[] = {
     RegisterCheck,
     RegisterCompile,
     RegisterDisasm,
+    RegisterFork,
     RegisterInbox,
     RegisterRun,
     RegisterResume,
@@ -29,6 +30,7 @@ constexpr RegisterFn kCommands[] = {
     RegisterRuns,
     RegisterShow,
     RegisterSignal,
+    RegisterWorker,
 };
 
 auto Main(int argc, char** argv) -> int {

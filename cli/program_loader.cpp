@@ -166,4 +166,22 @@ auto PrintReport(const engine::RunReport& report, bool json) -> int {
   return ExitCodeFor(report.status);
 }
 
+// Why inputs are bounded: the whole document is held in memory and stored in
+// the run row; a workflow input is a handful of fields, not a data set.
+constexpr size_t kMaxInputBytes = 16 * 1024 * 1024;
+
+auto ReadInput(const std::string& option) -> Result<nlohmann::json> {
+  std::string text = option;
+  if (!option.empty() && option[0] == '@') {
+    auto read = ReadFileBounded(option.substr(1), kMaxInputBytes);
+    if (!read) return Error{fmt::format("input file: {}", read.error().message)};
+    text = std::move(*read);
+  }
+  if (text.size() > kMaxInputBytes) return Error{"input is larger than 16 MiB"};
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded()) return Error{"input is not valid JSON"};
+  if (!j.is_object()) return Error{"input must be a JSON object of the workflow's parameters"};
+  return j;
+}
+
 }  // namespace flow::cli

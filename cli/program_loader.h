@@ -1,12 +1,14 @@
-// What `run`, `resume`, `compile` and `disasm` share: turning a FILE into a
-// verified, serialised Module (compiling a .flow, or reading a .flowc),
-// choosing the workflow, opening the store, and printing a run report with
-// its exit code (SPEC §5).
+// What `run`, `resume`, `fork`, `compile` and `disasm` share: turning a
+// FILE into a verified, serialised Module (compiling a .flow, or reading a
+// .flowc), choosing the workflow, reading --input, opening the store, and
+// printing a run report with its exit code (SPEC §5).
 #pragma once
 
 #include <memory>
 #include <optional>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "vm/bytecode/module.h"
 #include "vm/engine/run_driver.h"
@@ -29,6 +31,11 @@ auto LoadProgram(const std::string& path, int& exit_code, int compile_error_exit
 // The workflow to run: `name`, or the only one. -1 after printing the
 // reason (unknown name with a did-you-mean, none, or several).
 auto PickWorkflow(const bytecode::Module& module, const std::string& path, const std::string& name) -> int;
+
+// The --input option of `run` and `fork`: a JSON object as text, or
+// @file.json to read it from a file (at most 16 MiB). An Error with the
+// reason for unreadable, oversized, malformed or non-object input.
+auto ReadInput(const std::string& option) -> Result<nlohmann::json>;
 
 // The database: --db, else $FLOW_DB, else ./flow.db.
 auto DatabasePath(const std::string& option) -> std::string;

@@ -638,6 +638,68 @@ TEST_F(EngineTest, LeaseIsReleasedAndRespectedAcrossProcessesAndHosts) {
   EXPECT_EQ((*store_->GetRun("r13"))->lease_owner, "");
 }
 
+// flow worker's filter agrees with AcquireLease's rules, without writing.
+TEST_F(EngineTest, LeaseTakeableFollowsTheLeaseRules) {
+  const std::string me = ThisLeaseOwner();
+  const std::string host = me.substr(me.find('@') + 1);
+  const int64_t now = 1'000'000;
+  auto run = [](const std::string& owner, int64_t expiry) {
+    store::RunRecord r;
+    r.lease_owner = owner;
+    r.lease_expiry_ms = expiry;
+    return r;
+  };
+  EXPECT_TRUE(LeaseTakeable(run("", -1), me, now));
+  EXPECT_TRUE(LeaseTakeable(run(me, now + 1), me, now));
+  EXPECT_FALSE(LeaseTakeable(run("1@other-host", now + 1), me, now));
+  EXPECT_TRUE(LeaseTakeable(run("1@other-host", now - 1), me, now));
+  EXPECT_FALSE(LeaseTakeable(run(std::to_string(::getppid()) + "@" + host, now - 1), me, now));  // alive
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, nullptr, 0);
+  EXPECT_TRUE(LeaseTakeable(run(std::to_string(child) + "@" + host, now + 60'000), me, now));  // gone
+}
+
+// A fork starts from the checkpoint's state: the value drawn before it is
+// kept, the one after it is new, and the original's effect records are
+// copied so the fork's own effects (and a resume of the fork) line up.
+TEST_F(EngineTest, ForkStartsFromTheCheckpointWithTheOriginalsEffects) {
+  const char* src =
+      "workflow w() -> { a: string, b: string, c: string } {\n  let a = uuid()\n  checkpoint \"c1\"\n"
+      "  let b = uuid()\n  checkpoint \"c2\"\n  let c = uuid()\n  return { a: a, b: b, c: c }\n}\n";
+  auto orig = Start(src, json::object(), "o1");
+  ASSERT_TRUE(orig.ok()) << orig.error().message;
+  ASSERT_EQ(orig->status, store::RunStatus::Completed);
+  auto fork = ForkRun(*store_, "o1", "c1", "k1");
+  ASSERT_TRUE(fork.ok()) << fork.error().message;
+  ASSERT_EQ(fork->status, store::RunStatus::Completed);
+  EXPECT_EQ(fork->result["a"], orig->result["a"]);
+  EXPECT_NE(fork->result["b"], orig->result["b"]);
+  auto journal = Journal("k1");
+  ASSERT_GE(journal.size(), 3u);
+  EXPECT_EQ(json::parse(journal[0].data)["forked_from"], (json{{"run", "o1"}, {"checkpoint", "c1"}}));
+  EXPECT_EQ(journal[1].type, "effect");
+  EXPECT_EQ(json::parse(journal[1].data)["value"], orig->result["a"]);
+  // A fork that crashes after its first durable point resumes with the
+  // same values: its journal holds every effect it drew.
+  EngineOptions crash;
+  crash.crash_after_commits = 1;
+  ASSERT_FALSE(ForkRun(*store_, "o1", "c1", "k2", crash).ok());
+  auto resumed = ResumeRun(*store_, "k2");
+  ASSERT_TRUE(resumed.ok()) << resumed.error().message;
+  EXPECT_EQ(resumed->result["a"], orig->result["a"]);
+  std::vector<int64_t> seqs;
+  for (const auto& e : Journal("k2")) {
+    if (e.type == "effect") seqs.push_back(json::parse(e.data)["seq"].get<int64_t>());
+  }
+  EXPECT_EQ(seqs, (std::vector<int64_t>{1, 2, 3}));
+  auto unknown = ForkRun(*store_, "o1", "c3", "k3");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().message, "run 'o1' has no checkpoint 'c3'");
+  EXPECT_FALSE(ForkRun(*store_, "nope", "c1", "k4").ok());
+  EXPECT_FALSE(ForkRun(*store_, "o1", "c1", "k1").ok());  // k1 exists
+}
+
 #ifdef FLOW_BINARY
 TEST_F(EngineTest, CliInvalidInputExitsTwoAndCreatesNoRun) {
   Write("add.flow", "workflow add(a: int) -> int { return a }\n");

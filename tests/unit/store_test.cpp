@@ -370,5 +370,104 @@ TEST_F(StoreTest, JournalIsAppendOnly) {
   sqlite3_close(db);
 }
 
+// flow worker's query: running runs (whatever their lease), and waiting
+// runs whose wake_at_ms is due -- not those due later, waiting for ever
+// (no wake-up time) or finished.
+TEST_F(StoreTest, ListDueReturnsRunningAndDueWaitingRunsAndNextWake) {
+  auto st = OpenSqliteStore(Path("flow.db"));
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  Store& s = **st;
+  ASSERT_TRUE(s.PutProgram("h1", "code").ok());
+  EXPECT_EQ(*s.NextWake(), std::nullopt);
+  auto add = [&](const char* id, RunStatus status, int64_t wake, const char* reason) {
+    RunRecord r = NewRun(id);
+    r.lease_owner = std::string(id) == "running" ? "123@elsewhere" : "";
+    r.lease_expiry_ms = r.lease_owner.empty() ? -1 : 5000;
+    ASSERT_TRUE(s.CreateRun(r, JournalEvent{0, "started", -1, 0, "{}", 1000}, "S").ok());
+    DurableUpdate u;
+    u.run_id = id;
+    u.status = status;
+    u.waiting_reason = reason;
+    u.wake_at_ms = wake;
+    u.now_ms = 1000;
+    ASSERT_TRUE(s.Commit(u).ok());
+  };
+  add("timer_due", RunStatus::Waiting, 1500, "timer");
+  add("retry_due", RunStatus::Waiting, 1200, "retry");
+  add("timer_later", RunStatus::Waiting, 9000, "timer");
+  add("approval_forever", RunStatus::Waiting, -1, "approval");
+  add("running", RunStatus::Running, -1, "");
+  add("completed", RunStatus::Completed, -1, "");
+  auto due = s.ListDue(2000);
+  ASSERT_TRUE(due.ok()) << due.error().message;
+  std::vector<std::string> ids;
+  for (const auto& r : *due) ids.push_back(r.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"running", "retry_due", "timer_due"}));
+  EXPECT_EQ(due->front().lease_owner, "123@elsewhere");
+  EXPECT_EQ(due->front().lease_expiry_ms, 5000);
+  EXPECT_EQ(s.ListDue(1499)->size(), 2u);  // `due` is at or before now
+  EXPECT_EQ(s.ListDue(9000)->size(), 4u);
+  EXPECT_EQ(*s.NextWake(), std::optional<int64_t>(1200));
+}
+
+TEST_F(StoreTest, ListDueUsesTheStatusIndex) {
+  auto st = OpenSqliteStore(Path("flow.db"));
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(Path("flow.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "EXPLAIN QUERY PLAN SELECT id FROM runs WHERE status = 'running' OR "
+                               "(status = 'waiting' AND wake_at_ms <= 5)",
+                               -1, &q, nullptr),
+            SQLITE_OK);
+  std::string plan;
+  while (sqlite3_step(q) == SQLITE_ROW) plan += std::string(reinterpret_cast<const char*>(sqlite3_column_text(q, 3))) + "\n";
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  EXPECT_NE(plan.find("runs_by_status"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("SCAN runs"), std::string::npos) << plan;
+}
+
+// flow fork's creation: the started event and more, one transaction.
+TEST_F(StoreTest, CreateRunWithEventsNumbersThemFromOne) {
+  auto st = OpenSqliteStore(Path("flow.db"));
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  Store& s = **st;
+  ASSERT_TRUE(s.PutProgram("h1", "code").ok());
+  std::vector<JournalEvent> head{{0, "started", -1, 0, "{}", 1000}, {0, "effect", -1, 0, R"({"seq":1})", 1000}};
+  ASSERT_TRUE(s.CreateRunWithEvents(NewRun("f1"), head, "S").ok());
+  auto journal = s.Journal("f1");
+  ASSERT_EQ(journal->size(), 2u);
+  EXPECT_EQ((*journal)[1].seq, 2);
+  EXPECT_EQ((*journal)[1].type, "effect");
+  EXPECT_EQ(*s.LoadState("f1"), std::optional<std::string>("S"));
+  DurableUpdate next;
+  next.run_id = "f1";
+  next.events = {{0, "checkpoint", -1, 0, "{}", 1100}};
+  next.now_ms = 1100;
+  EXPECT_EQ(*s.Commit(next), std::vector<int64_t>{3});
+  EXPECT_FALSE(s.CreateRunWithEvents(NewRun("f1"), head, "S").ok());  // exists
+  EXPECT_FALSE(s.CreateRunWithEvents(NewRun("f2"), {}, "S").ok());    // no started
+  EXPECT_EQ(*s.GetRun("f2"), std::nullopt);
+}
+
+// A long-lived connection (flow worker's) sees what another connection
+// committed after its earlier reads: no read left open pins a snapshot.
+TEST_F(StoreTest, ReadsSeeOtherConnectionsCommitsAfterEarlierReads) {
+  auto a = OpenSqliteStore(Path("flow.db"));
+  auto b = OpenSqliteStore(Path("flow.db"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE((*b)->PutProgram("h1", "code").ok());
+  ASSERT_TRUE((*b)->CreateRun(NewRun("r1"), JournalEvent{0, "started", -1, 0, "{}", 1000}, "S").ok());
+  ASSERT_TRUE((*a)->GetRun("r1")->has_value());  // a one-row read, left open
+  ASSERT_TRUE((*a)->Journal("r1").ok());
+  ASSERT_TRUE((*a)->LoadState("r1").ok());
+  ASSERT_TRUE((*b)->CreateRun(NewRun("r2"), JournalEvent{0, "started", -1, 0, "{}", 1000}, "S").ok());
+  EXPECT_TRUE((*a)->GetRun("r2")->has_value());
+  EXPECT_EQ((*a)->ListDue(0)->size(), 2u);
+  EXPECT_EQ((*a)->ListRuns(std::nullopt)->size(), 2u);
+}
+
 }  // namespace
 }  // namespace flow::store

@@ -10,7 +10,8 @@
 
 namespace flow::engine::events {
 
-// data {"workflow", "program", "input"}; always seq 1.
+// data {"workflow", "program", "input"}, and for a fork (ForkRun)
+// "forked_from": {"run", "checkpoint"}; always seq 1.
 inline constexpr std::string_view kStarted = "started";
 // data {"seq", "effect", "value"} (interp/effect_log.h): a now()/uuid()/random() value.
 inline constexpr std::string_view kEffect = "effect";

@@ -43,6 +43,14 @@ auto IsLeaseConflict(const Error& error) -> bool {
 
 auto ThisLeaseOwner() -> std::string { return fmt::format("{}@{}", ::getpid(), HostName()); }
 
+auto LeaseTakeable(const store::RunRecord& run, const std::string& owner, int64_t now_ms) -> bool {
+  const std::string& held = run.lease_owner;
+  if (held.empty() || held == owner) return true;
+  Holder holder = ParseHolder(held);
+  if (holder.host == HostName()) return PidIsGone(holder.pid);
+  return run.lease_expiry_ms < 0 || run.lease_expiry_ms < now_ms;
+}
+
 auto AcquireLease(store::Store& store, const std::string& id, const std::string& owner) -> Status {
   auto run = store.GetRun(id);
   if (!run) return run.error();

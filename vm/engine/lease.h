@@ -14,6 +14,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 #include "vm/base/result.h"
@@ -32,6 +33,13 @@ auto ThisLeaseOwner() -> std::string;
 // Takes the lease of run `id` for `owner` (rules above); renews it when
 // `owner` already holds it.
 auto AcquireLease(store::Store& store, const std::string& id, const std::string& owner) -> Status;
+
+// Whether AcquireLease by `owner` could take the lease of `run` (as read)
+// at `now_ms` by the rules above: no holder, `owner` itself, a holder on
+// this host whose pid is gone, or one on another host whose lease expired.
+// Reads nothing: `flow worker` uses it to pass over runs a live process
+// drives without a write transaction per run and poll.
+auto LeaseTakeable(const store::RunRecord& run, const std::string& owner, int64_t now_ms) -> bool;
 
 // True when `error` is AcquireLease's "run X is owned by ..." (another
 // live process drives the run), as opposed to a store failure.

@@ -203,6 +203,73 @@ auto ResumeRun(store::Store& store, const std::string& run_id, const EngineOptio
   return ResumeLeased(store, **run, options);
 }
 
+namespace {
+
+// The fork's journal head: `started` with its origin, then the original's
+// effect records journaled before the checkpoint's commit (that commit
+// journals the checkpoint event last, at `checkpoint_seq`).
+auto ForkJournalHead(const store::RunRecord& source, const std::vector<store::JournalEvent>& journal,
+                     const std::string& checkpoint, int64_t checkpoint_seq, int64_t now)
+    -> std::vector<store::JournalEvent> {
+  store::JournalEvent started;
+  started.type = std::string(events::kStarted);
+  started.data = value::DumpJson(json{{"workflow", source.workflow},
+                                      {"program", source.program_hash},
+                                      {"input", ParseOr(source.input, json::object())},
+                                      {"forked_from", json{{"run", source.id}, {"checkpoint", checkpoint}}}});
+  started.at_ms = now;
+  std::vector<store::JournalEvent> head{started};
+  for (const auto& e : journal) {
+    if (e.seq >= checkpoint_seq || e.type != events::kEffect) continue;
+    store::JournalEvent copy = e;
+    copy.seq = 0;
+    copy.at_ms = now;
+    head.push_back(std::move(copy));
+  }
+  return head;
+}
+
+}  // namespace
+
+auto ForkRun(store::Store& store, const std::string& source_id, const std::string& checkpoint, std::string run_id,
+             const EngineOptions& engine_options) -> Result<RunReport> {
+  EngineOptions options = engine_options;
+  if (options.lease_owner.empty()) options.lease_owner = ThisLeaseOwner();
+  auto source = store.GetRun(source_id);
+  if (!source) return source.error();
+  if (!*source) return Error{fmt::format("no run '{}'", source_id)};
+  auto checkpoints = store.Checkpoints(source_id);
+  if (!checkpoints) return checkpoints.error();
+  int64_t checkpoint_seq = -1;  // the latest checkpoint of that name
+  for (const auto& c : *checkpoints) {
+    if (c.name == checkpoint) checkpoint_seq = c.journal_seq;
+  }
+  auto state = store.CheckpointState(source_id, checkpoint);
+  if (!state) return state.error();
+  if (checkpoint_seq < 0 || !*state) {
+    return Error{fmt::format("run '{}' has no checkpoint '{}'", source_id, checkpoint)};
+  }
+  auto journal = store.Journal(source_id);
+  if (!journal) return journal.error();
+  if (run_id.empty()) run_id = NewRunId();
+  store::RunRecord rec;
+  rec.id = run_id;
+  rec.program_hash = (*source)->program_hash;
+  rec.workflow = (*source)->workflow;
+  rec.status = store::RunStatus::Running;
+  rec.input = (*source)->input;
+  rec.created_ms = rec.updated_ms = NowMs();
+  rec.lease_owner = options.lease_owner;
+  rec.lease_expiry_ms = rec.created_ms + kLeaseDuration.count();
+  auto head = ForkJournalHead(**source, *journal, checkpoint, checkpoint_seq, rec.created_ms);
+  if (auto s = store.CreateRunWithEvents(rec, head, **state); !s) return s.error();
+  // The new run is ours (CreateRun took its lease): drive it from the
+  // checkpoint's ready state as a resume would; ResumeRun renews the lease
+  // and releases it when it lets go.
+  LeaseGuard lease(store, run_id, options.lease_owner);
+  return ResumeRun(store, run_id, options);
+}
+
 auto CancelRun(store::Store& store, const std::string& run_id, const std::string& reason,
                const EngineOptions& engine_options) -> Result<RunReport> {
   EngineOptions options = engine_options;

@@ -88,6 +88,20 @@ auto StartRun(store::Store& store, const std::string& program_bytes, const std::
 auto ResumeRun(store::Store& store, const std::string& run_id, const EngineOptions& options = {})
     -> Result<RunReport>;
 
+// Forks run `source_id` (for `flow fork`): starts a new run `run_id`
+// (generated when empty) of the same stored program, workflow and input
+// from the VM state saved at the run's latest checkpoint named `checkpoint`,
+// and drives it as StartRun does. Its journal opens with `started` (data
+// also {"forked_from": {"run", "checkpoint"}}) followed by copies of the
+// `effect` events the original journaled before that checkpoint, so the
+// effect values the saved state already consumed replay identically. Steps
+// after the checkpoint are new calls (positions from 1, keys "<run_id>:N").
+// Compensations registered before the checkpoint are in the state: a fork
+// that fails runs them. An Error for an unknown run or checkpoint (check
+// them first for a usage message), an existing `run_id`, or a store problem.
+auto ForkRun(store::Store& store, const std::string& source_id, const std::string& checkpoint, std::string run_id,
+             const EngineOptions& options = {}) -> Result<RunReport>;
+
 // Wall-clock time in Unix milliseconds (the store's time unit).
 auto NowMs() -> int64_t;
 

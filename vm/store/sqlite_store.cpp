@@ -115,6 +115,12 @@ auto EnterWal(Db& db, int busy_timeout_ms) -> Status {
   }
 }
 
+// kFreshReads: every read method first ends the reads an earlier call left
+// in the middle of their rows (a one-row SELECT is read and left, not
+// stepped to its end). Such a statement keeps its read snapshot open, so a
+// long-lived connection -- `flow worker`'s, polling for minutes -- would
+// go on reading the database as it was then and never see another
+// process's new runs or commits.
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(std::unique_ptr<Db> db) : db_(std::move(db)) {}
@@ -155,6 +161,7 @@ class SqliteStore final : public Store {
   }
 
   auto GetProgram(const std::string& hash) -> Result<std::string> override {
+    db_->EndReads();  // kFreshReads
     auto s = db_->Prepare("SELECT bytes FROM programs WHERE hash = ?1");
     if (!s) return s.error();
     (*s)->Bind(1, hash);
@@ -165,6 +172,12 @@ class SqliteStore final : public Store {
   }
 
   auto CreateRun(const RunRecord& run, const JournalEvent& started, const std::string& state) -> Status override {
+    return CreateRunWithEvents(run, std::vector<JournalEvent>{started}, state);
+  }
+
+  auto CreateRunWithEvents(const RunRecord& run, const std::vector<JournalEvent>& events, const std::string& state)
+      -> Status override {
+    if (events.empty()) return Error{"run '" + run.id + "' needs its started event"};
     Tx tx(*db_);
     FLOW_TRY(tx.Begin());
     auto exists = GetRun(run.id);
@@ -195,12 +208,14 @@ class SqliteStore final : public Store {
       }
       return r;
     }
-    FLOW_TRY(AppendEvent(run.id, 1, started));
-    FLOW_TRY(SaveState(run.id, state, 1, run.created_ms));
+    int64_t seq = 0;
+    for (const JournalEvent& e : events) FLOW_TRY(AppendEvent(run.id, ++seq, e));
+    FLOW_TRY(SaveState(run.id, state, seq, run.created_ms));
     return tx.Commit();
   }
 
   auto GetRun(const std::string& id) -> Result<std::optional<RunRecord>> override {
+    db_->EndReads();  // kFreshReads
     auto s = db_->Prepare(FLOW_SELECT_RUN " WHERE id = ?1");
     if (!s) return s.error();
     (*s)->Bind(1, id);
@@ -211,6 +226,7 @@ class SqliteStore final : public Store {
   }
 
   auto ListRuns(std::optional<RunStatus> status) -> Result<std::vector<RunRecord>> override {
+    db_->EndReads();  // kFreshReads
     auto s = db_->Prepare(FLOW_SELECT_RUN " WHERE ?1 IS NULL OR status = ?1 ORDER BY created_ms DESC, rowid DESC");
     if (!s) return s.error();
     if (status) (*s)->Bind(1, StatusName(*status)); else (*s)->BindNull(1);
@@ -221,6 +237,37 @@ class SqliteStore final : public Store {
       if (!*row) return runs;
       runs.push_back(ReadRun(**s));
     }
+  }
+
+  // The OR of two ranges of runs_by_status (status, wake_at_ms): SQLite
+  // answers it with one index search per term (MULTI-INDEX OR), never a
+  // scan of the finished runs.
+  auto ListDue(int64_t now_ms) -> Result<std::vector<RunRecord>> override {
+    db_->EndReads();  // kFreshReads
+    auto s = db_->Prepare(FLOW_SELECT_RUN
+                          " WHERE status = 'running' OR (status = 'waiting' AND wake_at_ms <= ?1)"
+                          " ORDER BY status = 'waiting', wake_at_ms, created_ms");
+    if (!s) return s.error();
+    (*s)->Bind(1, now_ms);
+    std::vector<RunRecord> runs;
+    for (;;) {
+      auto row = (*s)->Step();
+      if (!row) return row.error();
+      if (!*row) return runs;
+      runs.push_back(ReadRun(**s));
+    }
+  }
+
+  auto NextWake() -> Result<std::optional<int64_t>> override {
+    db_->EndReads();  // kFreshReads
+    auto s = db_->Prepare("SELECT MIN(wake_at_ms) FROM runs WHERE status = 'waiting' AND wake_at_ms IS NOT NULL");
+    if (!s) return s.error();
+    auto row = (*s)->Step();
+    if (!row) return row.error();
+    std::optional<int64_t> next;
+    if (*row && !(*s)->IsNull(0)) next = (*s)->Int(0);
+    (*s)->Reset();
+    return next;
   }
 
   // The journal's last seq of a run comes from last_seq_ when this store
@@ -355,6 +402,7 @@ class SqliteStore final : public Store {
   }
 
   auto Journal(const std::string& run_id) -> Result<std::vector<JournalEvent>> override {
+    db_->EndReads();  // kFreshReads
     auto s = db_->Prepare("SELECT seq, type, step, attempt, data, at_ms FROM journal WHERE run_id = ?1 ORDER BY seq");
     if (!s) return s.error();
     (*s)->Bind(1, run_id);
@@ -373,6 +421,7 @@ class SqliteStore final : public Store {
   }
 
   auto Checkpoints(const std::string& run_id) -> Result<std::vector<Checkpoint>> override {
+    db_->EndReads();  // kFreshReads
     auto s = db_->Prepare("SELECT name, journal_seq, created_ms FROM checkpoints WHERE run_id = ?1 ORDER BY journal_seq");
     if (!s) return s.error();
     (*s)->Bind(1, run_id);
@@ -412,6 +461,7 @@ class SqliteStore final : public Store {
   }
 
   auto OneBlob(const char* sql, const std::string& a, const std::string& b) -> Result<std::optional<std::string>> {
+    db_->EndReads();  // kFreshReads
     auto s = db_->Prepare(sql);
     if (!s) return s.error();
     (*s)->Bind(1, a);

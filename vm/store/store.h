@@ -112,11 +112,25 @@ class Store {
   // is not stored.
   virtual auto CreateRun(const RunRecord& run, const JournalEvent& started, const std::string& state)
       -> Status = 0;
+  // As CreateRun, with `events` as the journal's first events (seq 1, 2,
+  // ...; events[0] is `started`), all in the same transaction: `flow fork`
+  // opens its journal with the original's effect records.
+  virtual auto CreateRunWithEvents(const RunRecord& run, const std::vector<JournalEvent>& events,
+                                   const std::string& state) -> Status = 0;
   // The run, or nullopt when there is none with this id.
   virtual auto GetRun(const std::string& id) -> Result<std::optional<RunRecord>> = 0;
   // All runs, newest first (creation time, then insertion order for runs
   // created in the same millisecond), optionally only those with `status`.
   virtual auto ListRuns(std::optional<RunStatus> status) -> Result<std::vector<RunRecord>> = 0;
+
+  // The runs `flow worker` may have to drive at `now_ms`: every `running`
+  // run (its owner may have died; the caller judges the lease columns) and
+  // every `waiting` run whose wake_at_ms is at or before `now_ms` -- running
+  // runs first, then soonest due first. One query on runs_by_status.
+  virtual auto ListDue(int64_t now_ms) -> Result<std::vector<RunRecord>> = 0;
+  // The earliest wake_at_ms of any waiting run, or nullopt when no waiting
+  // run has one (a worker sleeps until then).
+  virtual auto NextWake() -> Result<std::optional<int64_t>> = 0;
 
   // Applies one durable point in one transaction; returns the seqs
   // assigned to update.events. An Error leaves nothing changed.
