@@ -100,14 +100,7 @@ auto RunDecision(const DecisionOptions& o) -> int {
   waiting_for_approval.answered_by = std::string(engine::events::kApprovalDecided);
   waiting_for_approval.not_due_at_ms = now;
   auto out = store->AppendEventIf(o.id, decided, waiting_for_approval);
-  if (!out) {
-    std::fprintf(stderr, "flow: %s\n", out.error().message.c_str());
-    return kExitInternal;
-  }
-  if (out->refusal == store::AppendRefusal::UnknownRun) {
-    std::fprintf(stderr, "flow: unknown run '%s'\n", o.id.c_str());
-    return kExitUsage;
-  }
+  if (auto exit = AppendFailureExit(out, o.id)) return *exit;
   if (out->refusal != store::AppendRefusal::None) {
     std::fprintf(stderr, "flow: run '%s' is not waiting for approval (%s)\n", o.id.c_str(), Situation(*out).c_str());
     return kExitUsage;

@@ -68,14 +68,7 @@ auto RunSignal(const SignalOptions& o) -> int {
   store::AppendCondition alive;
   alive.statuses = {store::RunStatus::Running, store::RunStatus::Waiting};
   auto out = store->AppendEventIf(o.id, received, alive);
-  if (!out) {
-    std::fprintf(stderr, "flow: %s\n", out.error().message.c_str());
-    return kExitInternal;
-  }
-  if (out->refusal == store::AppendRefusal::UnknownRun) {
-    std::fprintf(stderr, "flow: unknown run '%s'\n", o.id.c_str());
-    return kExitUsage;
-  }
+  if (auto exit = AppendFailureExit(out, o.id)) return *exit;
   if (out->refusal != store::AppendRefusal::None) {
     std::fprintf(stderr, "flow: run '%s' is already %s; only a running or waiting run can be signalled\n",
                  o.id.c_str(), store::StatusName(out->run->status));

@@ -28,6 +28,18 @@ auto OpenStoreForRun(const std::string& db, const std::string& id, int& exit_cod
   return std::move(*store);
 }
 
+auto AppendFailureExit(const Result<store::AppendOutcome>& out, const std::string& id) -> std::optional<int> {
+  if (!out) {
+    std::fprintf(stderr, "flow: %s\n", out.error().message.c_str());
+    return kExitInternal;
+  }
+  if (out->refusal == store::AppendRefusal::UnknownRun) {
+    std::fprintf(stderr, "flow: unknown run '%s'\n", id.c_str());
+    return kExitUsage;
+  }
+  return std::nullopt;
+}
+
 namespace {
 
 // The run as the store has it, reported (another process drives it).

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "vm/store/store.h"
@@ -33,6 +34,12 @@ inline constexpr std::chrono::milliseconds kHandOffPoll{20};
 // 'X' (no database at 'P')` and sets `exit_code` to 2 without creating a
 // file; a refused database prints its reason and sets 4. nullptr then.
 auto OpenStoreForRun(const std::string& db, const std::string& id, int& exit_code) -> std::unique_ptr<store::Store>;
+
+// The outcome of a conditional append for run `id` that the commands report
+// alike: a store error (its line, exit 4) or an unknown run (`flow: unknown
+// run 'X'`, exit 2). nullopt when the append was answered otherwise (made,
+// or refused for a reason the command words itself).
+auto AppendFailureExit(const Result<store::AppendOutcome>& out, const std::string& id) -> std::optional<int>;
 
 // Drives run `id` after `what` ("decision", "signal") was recorded:
 // ResumeRun, waiting up to kHandOffWait for a live holder of a waiting run

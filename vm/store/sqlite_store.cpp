@@ -230,13 +230,7 @@ class SqliteStore final : public Store {
     auto s = db_->Prepare(FLOW_SELECT_RUN " WHERE ?1 IS NULL OR status = ?1 ORDER BY created_ms DESC, rowid DESC");
     if (!s) return s.error();
     if (status) (*s)->Bind(1, StatusName(*status)); else (*s)->BindNull(1);
-    std::vector<RunRecord> runs;
-    for (;;) {
-      auto row = (*s)->Step();
-      if (!row) return row.error();
-      if (!*row) return runs;
-      runs.push_back(ReadRun(**s));
-    }
+    return ReadAll<RunRecord>(**s, [](const Stmt& st) { return ReadRun(st); });
   }
 
   // The OR of two ranges of runs_by_status (status, wake_at_ms): SQLite
@@ -249,13 +243,7 @@ class SqliteStore final : public Store {
                           " ORDER BY status = 'waiting', wake_at_ms, created_ms");
     if (!s) return s.error();
     (*s)->Bind(1, now_ms);
-    std::vector<RunRecord> runs;
-    for (;;) {
-      auto row = (*s)->Step();
-      if (!row) return row.error();
-      if (!*row) return runs;
-      runs.push_back(ReadRun(**s));
-    }
+    return ReadAll<RunRecord>(**s, [](const Stmt& st) { return ReadRun(st); });
   }
 
   auto NextWake() -> Result<std::optional<int64_t>> override {
@@ -275,6 +263,18 @@ class SqliteStore final : public Store {
   // since (`flow signal` to a running run): then the first INSERT hits the
   // primary key, the transaction rolls back, and it is redone with the seq
   // read from the database.
+  // Every row of a stepped statement, each read by `read`.
+  template <typename T, typename Read>
+  static auto ReadAll(Stmt& st, Read read) -> Result<std::vector<T>> {
+    std::vector<T> out;
+    for (;;) {
+      auto row = st.Step();
+      if (!row) return row.error();
+      if (!*row) return out;
+      out.push_back(read(st));
+    }
+  }
+
   auto Commit(const DurableUpdate& u) -> Result<std::vector<int64_t>> override {
     bool stale = false;
     auto seqs = CommitOnce(u, stale);
@@ -406,14 +406,9 @@ class SqliteStore final : public Store {
     auto s = db_->Prepare("SELECT seq, type, step, attempt, data, at_ms FROM journal WHERE run_id = ?1 ORDER BY seq");
     if (!s) return s.error();
     (*s)->Bind(1, run_id);
-    std::vector<JournalEvent> events;
-    for (;;) {
-      auto row = (*s)->Step();
-      if (!row) return row.error();
-      if (!*row) return events;
-      Stmt& st = **s;
-      events.push_back(JournalEvent{st.Int(0), st.Text(1), st.IsNull(2) ? -1 : st.Int(2), st.Int(3), st.Text(4), st.Int(5)});
-    }
+    return ReadAll<JournalEvent>(**s, [](const Stmt& st) {
+      return JournalEvent{st.Int(0), st.Text(1), st.IsNull(2) ? -1 : st.Int(2), st.Int(3), st.Text(4), st.Int(5)};
+    });
   }
 
   auto LoadState(const std::string& run_id) -> Result<std::optional<std::string>> override {
@@ -425,13 +420,7 @@ class SqliteStore final : public Store {
     auto s = db_->Prepare("SELECT name, journal_seq, created_ms FROM checkpoints WHERE run_id = ?1 ORDER BY journal_seq");
     if (!s) return s.error();
     (*s)->Bind(1, run_id);
-    std::vector<Checkpoint> out;
-    for (;;) {
-      auto row = (*s)->Step();
-      if (!row) return row.error();
-      if (!*row) return out;
-      out.push_back(Checkpoint{(*s)->Text(0), (*s)->Int(1), (*s)->Int(2)});
-    }
+    return ReadAll<Checkpoint>(**s, [](const Stmt& st) { return Checkpoint{st.Text(0), st.Int(1), st.Int(2)}; });
   }
 
   auto CheckpointState(const std::string& run_id, const std::string& name) -> Result<std::optional<std::string>> override {
