@@ -406,6 +406,24 @@ TEST_F(EngineTest, ACompletionJournaledWithoutStateIsDeliveredFromTheJournalOnRe
   EXPECT_EQ(undone, (std::vector<std::string>{"r22:1", "r22:1"}));
 }
 
+TEST_F(EngineTest, CancelAfterACrashBeforeTheNextDurablePointUndoesTheCompletedStep) {
+  // As above: the saved state still waits at step 1, whose result is
+  // journaled. Cancelling (instead of resuming) must still undo step 1,
+  // whose `compensate` runs only after the result is delivered.
+  EngineOptions crash;
+  crash.crash_after_commits = 2;
+  const char* src = "connector tool = \"tool.json\"\n"
+                    "workflow w() -> int {\n"
+                    "  let a = tool.echo(x: \"a\") compensate tool.undo(x: a.key)\n"
+                    "  fail \"boom\"\n}\n";
+  ASSERT_FALSE(Start(src, json::object(), "r23", crash).ok());
+  auto c = CancelRun(*store_, "r23", "cancelled by ann");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->status, store::RunStatus::Cancelled);
+  EXPECT_EQ(c->compensations, json::parse(R"([{"step": "tool.undo", "status": "completed"}])"));
+  EXPECT_EQ(Invocations(), (std::vector<std::string>{"echo r23:1", "echo r23:2"}));
+}
+
 TEST_F(EngineTest, ResumeRefusesAJournalThatRecordsAnotherOperation) {
   EngineOptions crash;
   crash.crash_after_commits = 2;  // step 2 started

@@ -313,6 +313,13 @@ auto Driver::CompensateOne(int64_t pos, const interp::Compensation& c) -> Result
 }
 
 auto Driver::Cancel(const std::string& reason) -> Result<RunReport> {
+  // A state loaded ready, not suspended (a step's journaled result just
+  // delivered by CatchUp, or a checkpoint's), may stand before the
+  // `compensate` of a step that completed: run the pure code up to the next
+  // suspension first, which sends nothing, so that every compensation the
+  // run would have registered is undone. A crashed run whose last step
+  // completed must not keep that step's effect because it was cancelled.
+  if (!vm_.suspended()) (void)vm_.Run();
   interp::WorkflowError error{"cancelled", reason, std::nullopt, "", 0};
   return Compensate(error, RunStatus::Cancelled);
 }
