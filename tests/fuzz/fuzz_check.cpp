@@ -40,8 +40,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto program = check::Check(std::move(input), diags);
   (void)RenderText(diags, sources);
   (void)RenderJson(diags, sources);
-  if (!program || !*program || diags.has_errors()) return 0;
-  bytecode::Module module = codegen::Lower(**program, &file);
+  if (!program || diags.has_errors()) return 0;
+  bytecode::Module module = codegen::Lower(*program, &file);
   auto verified = bytecode::Verify(module);
   FLOW_CHECK(verified.ok(), "codegen produced bytecode the verifier rejects");
   std::string bytes = bytecode::SerializeModule(module);
