@@ -210,15 +210,25 @@ auto Driver::OnSuspend(const interp::SuspendReason& reason) -> Result<std::optio
 }
 
 // The loaded state is suspended: the journal's last suspension event says on what.
-auto Driver::ResumeSuspended(const store::RunRecord& run) -> Result<std::optional<RunReport>> {
+auto Driver::LastSuspension() const -> std::optional<size_t> {
   for (size_t i = journal_.size(); i-- > 0;) {
-    const auto& e = journal_[i];
-    if (e.type == events::kStepStarted || e.type == events::kStepFailed) return ResumeStep(e, run);
-    if (e.type == events::kApprovalRequested) return ResumeApproval(run, i);
-    if (e.type == events::kSignalAwaited) return ResumeSignal(run, i);
-    if (e.type == events::kTimerStarted) return ResumeTimer(run);
+    const std::string& t = journal_[i].type;
+    if (t == events::kStepStarted || t == events::kStepFailed || t == events::kApprovalRequested ||
+        t == events::kSignalAwaited || t == events::kTimerStarted) {
+      return i;
+    }
   }
-  return Error{fmt::format("run '{}' has a suspended state but no suspension in its journal", run_id_)};
+  return std::nullopt;
+}
+
+auto Driver::ResumeSuspended(const store::RunRecord& run) -> Result<std::optional<RunReport>> {
+  auto i = LastSuspension();
+  if (!i) return Error{fmt::format("run '{}' has a suspended state but no suspension in its journal", run_id_)};
+  const auto& e = journal_[*i];
+  if (e.type == events::kApprovalRequested) return ResumeApproval(run, *i);
+  if (e.type == events::kSignalAwaited) return ResumeSignal(run, *i);
+  if (e.type == events::kTimerStarted) return ResumeTimer(run);
+  return ResumeStep(e, run);  // step_started or step_failed
 }
 
 // A report of the run as it still waits (nothing written).

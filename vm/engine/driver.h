@@ -93,6 +93,9 @@ class Driver {
   auto WaitUntil(int64_t at_ms) -> Status;
 
   // driver.cpp
+  // The index in journal_ of the last event that suspended the run (a
+  // step's start or non-final failure, an approval, a signal wait, a timer).
+  auto LastSuspension() const -> std::optional<size_t>;
   auto OnSuspend(const interp::SuspendReason& reason) -> Result<std::optional<RunReport>>;
   auto Suspend(std::string_view event, json data, const std::string& reason, json waiting, int64_t wake_at,
                int64_t step = -1, int64_t attempt = 0) -> Result<RunReport>;

@@ -221,16 +221,9 @@ auto Driver::CallFromJournal(const store::JournalEvent& e, bool compensation) ->
 
 auto Driver::CatchUp() -> Status {
   if (!vm_.suspended()) return Ok{};
-  const store::JournalEvent* started = nullptr;
-  for (size_t i = journal_.size(); i-- > 0 && started == nullptr;) {
-    const auto& e = journal_[i];
-    if (e.type == events::kStepStarted) started = &e;
-    if (e.type == events::kStepFailed || e.type == events::kApprovalRequested || e.type == events::kSignalAwaited ||
-        e.type == events::kTimerStarted) {
-      return Ok{};
-    }
-  }
-  if (started == nullptr) return Ok{};
+  auto last = LastSuspension();
+  if (!last || journal_[*last].type != events::kStepStarted) return Ok{};
+  const store::JournalEvent* started = &journal_[*last];
   for (const auto* e = started + 1; e != journal_.data() + journal_.size(); ++e) {
     if (e->type != events::kStepCompleted || e->step != started->step) continue;
     auto call = CallFromJournal(*started, false);
