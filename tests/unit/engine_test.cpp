@@ -379,16 +379,21 @@ TEST_F(EngineTest, TwoStepsAndTheRunsEndTakeThreeCommits) {
                                                     "step_completed", "completed"}));
 }
 
+// One step with a compensation, then a failure. Crashed after 2 commits
+// (step 1 started, with the state at step 1; step 1 completed + compensation
+// 2 started, which carries no state), the saved state still waits at step 1
+// while the journal has its result.
+constexpr const char* kStepThenFail =
+    "connector tool = \"tool.json\"\n"
+    "workflow w() -> int {\n"
+    "  let a = tool.echo(x: \"a\") compensate tool.undo(x: a.key)\n"
+    "  fail \"boom\"\n}\n";
+constexpr int kCommitsUpToTheStatelessOne = 2;
+
 TEST_F(EngineTest, ACompletionJournaledWithoutStateIsDeliveredFromTheJournalOnResume) {
   EngineOptions crash;
-  // step 1 started (state at step 1); step 1 completed + compensation 2
-  // started, which carries no state: the saved state still waits at step 1.
-  crash.crash_after_commits = 2;
-  const char* src = "connector tool = \"tool.json\"\n"
-                    "workflow w() -> int {\n"
-                    "  let a = tool.echo(x: \"a\") compensate tool.undo(x: a.key)\n"
-                    "  fail \"boom\"\n}\n";
-  ASSERT_FALSE(Start(src, json::object(), "r22", crash).ok());
+  crash.crash_after_commits = kCommitsUpToTheStatelessOne;
+  ASSERT_FALSE(Start(kStepThenFail, json::object(), "r22", crash).ok());
   EXPECT_EQ(Invocations(), (std::vector<std::string>{"echo r22:1"}));
   auto r = ResumeRun(*store_, "r22");
   ASSERT_TRUE(r.ok()) << r.error().message;
@@ -411,12 +416,8 @@ TEST_F(EngineTest, CancelAfterACrashBeforeTheNextDurablePointUndoesTheCompletedS
   // journaled. Cancelling (instead of resuming) must still undo step 1,
   // whose `compensate` runs only after the result is delivered.
   EngineOptions crash;
-  crash.crash_after_commits = 2;
-  const char* src = "connector tool = \"tool.json\"\n"
-                    "workflow w() -> int {\n"
-                    "  let a = tool.echo(x: \"a\") compensate tool.undo(x: a.key)\n"
-                    "  fail \"boom\"\n}\n";
-  ASSERT_FALSE(Start(src, json::object(), "r23", crash).ok());
+  crash.crash_after_commits = kCommitsUpToTheStatelessOne;
+  ASSERT_FALSE(Start(kStepThenFail, json::object(), "r23", crash).ok());
   auto c = CancelRun(*store_, "r23", "cancelled by ann");
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->status, store::RunStatus::Cancelled);
