@@ -111,8 +111,7 @@ auto RunInbox(const InboxOptions& options) -> int {
   if (options.json) {
     Json list = Json::array();
     for (const InboxEntry& entry : entries) list.push_back(EntryJson(entry));
-    std::string line = DumpLine({{"inbox", list}});
-    std::fwrite(line.data(), 1, line.size(), stdout);
+    PrintJsonLine({{"inbox", list}});
   } else {
     PrintInboxTable(entries);
   }

@@ -70,8 +70,7 @@ auto RunRuns(const RunsOptions& options) -> int {
   if (options.json) {
     Json list = Json::array();
     for (const store::RunRecord& run : runs) list.push_back(RunSummaryJson(run));
-    std::string line = DumpLine({{"runs", list}});
-    std::fwrite(line.data(), 1, line.size(), stdout);
+    PrintJsonLine({{"runs", list}});
   } else {
     PrintTable(runs);
   }

@@ -192,8 +192,7 @@ auto RunShow(const ShowOptions& options) -> int {
   }
   Json shown = ShowJson(**run, *journal, *checkpoints);
   if (options.json) {
-    std::string text = DumpLine(shown);
-    std::fwrite(text.data(), 1, text.size(), stdout);
+    PrintJsonLine(shown);
   } else {
     PrintHuman(shown);
   }

@@ -85,4 +85,9 @@ auto DumpLine(const Json& value) -> std::string {
   return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
+void PrintJsonLine(const Json& value) {
+  std::string line = DumpLine(value);
+  std::fwrite(line.data(), 1, line.size(), stdout);
+}
+
 }  // namespace flow::cli

@@ -50,5 +50,7 @@ void PrintColumns(const std::vector<std::vector<std::string>>& rows);
 
 // Exactly one line of compact JSON (invalid UTF-8 replaced, never thrown on).
 auto DumpLine(const Json& value) -> std::string;
+// DumpLine(value) on stdout: the one object a `--json` command prints.
+void PrintJsonLine(const Json& value);
 
 }  // namespace flow::cli
