@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/durable/commit_bench_args.h"
 #include "vm/store/schema.h"
 
 namespace {
@@ -37,68 +38,23 @@ namespace {
 // Defaults: the sizes of one step commit of bench/durable/steps.flow as
 // measured on the flow database after a run (run.sh measures and passes
 // the real ones; these only make a bare invocation sensible).
-constexpr int kDefaultTransactions = 1000;
 constexpr int kDefaultStateBytes = 9000;
 constexpr int kDefaultEventBytes = 60;
-constexpr int kDefaultEventsPerCommit = 1;
-// Sanity bounds on the arguments: a typo must not allocate gigabytes.
-constexpr int kMaxTransactions = 10'000'000;
-constexpr int kMaxBlobBytes = 64 << 20;
-constexpr int kMaxEventsPerCommit = 64;
+constexpr const char* kProgram = "flow_bench_sqlite";
 
-struct Options {
-  std::string dir = ".";
-  int n = kDefaultTransactions;
-  bool full = true;
-  int state_bytes = kDefaultStateBytes;
-  int event_bytes = kDefaultEventBytes;
-  int events = kDefaultEventsPerCommit;
-  bool json = false;
-  // Assign runs.status from a bind in every transaction, as the store did
-  // before it split its UPDATE (see UpdateRun in sqlite_store.cpp): shows
-  // what the CHECK's ephemeral IN-list b-tree costs.
-  bool update_status = false;
-};
+// --update-status: assign runs.status from a bind in every transaction, as
+// the store did before it split its UPDATE (see UpdateRun in
+// sqlite_store.cpp): shows what the CHECK's ephemeral IN-list b-tree costs.
+using Options = flow::bench::CommitBenchOptions;
 
-[[noreturn]] void Die(const std::string& why) {
-  std::fprintf(stderr, "flow_bench_sqlite: %s\n", why.c_str());
-  std::exit(2);
-}
-
-auto ParseInt(const char* text, int lo, int hi, const char* what) -> int {
-  char* end = nullptr;
-  long v = std::strtol(text, &end, 10);
-  if (end == text || *end != '\0' || v < lo || v > hi) {
-    Die(std::string("bad ") + what + " '" + text + "' (expected " + std::to_string(lo) + ".." + std::to_string(hi) + ")");
-  }
-  return static_cast<int>(v);
-}
+[[noreturn]] void Die(const std::string& why) { flow::bench::Die(kProgram, why); }
 
 auto ParseArgs(int argc, char** argv) -> Options {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> const char* {
-      if (i + 1 >= argc) Die("missing value after " + a);
-      return argv[++i];
-    };
-    if (a == "--dir") o.dir = value();
-    else if (a == "--n") o.n = ParseInt(value(), 1, kMaxTransactions, "--n");
-    else if (a == "--state-bytes") o.state_bytes = ParseInt(value(), 0, kMaxBlobBytes, "--state-bytes");
-    else if (a == "--event-bytes") o.event_bytes = ParseInt(value(), 8, kMaxBlobBytes, "--event-bytes");
-    else if (a == "--events") o.events = ParseInt(value(), 0, kMaxEventsPerCommit, "--events");
-    else if (a == "--json") o.json = true;
-    else if (a == "--update-status") o.update_status = true;
-    else if (a == "--synchronous") {
-      std::string s = value();
-      if (s == "full") o.full = true;
-      else if (s == "normal") o.full = false;
-      else Die("--synchronous takes full or normal, not '" + s + "'");
-    } else {
-      Die("unknown argument '" + a + "'");
-    }
-  }
-  return o;
+  Options defaults;
+  defaults.state_bytes = kDefaultStateBytes;
+  defaults.event_bytes = kDefaultEventBytes;
+  return flow::bench::ParseCommitBenchArgs(argc, argv, kProgram, defaults, /*min_state_bytes=*/0,
+                                           /*allow_update_status=*/true);
 }
 
 class Bench {

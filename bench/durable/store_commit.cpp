@@ -18,63 +18,21 @@
 #include <cstdlib>
 #include <string>
 
+#include "bench/durable/commit_bench_args.h"
 #include "vm/store/store.h"
 
 namespace {
 
-constexpr int kDefaultTransactions = 1000;
-constexpr int kDefaultStateBytes = 9000;
-constexpr int kDefaultEventBytes = 80;
-// Sanity bounds on the arguments: a typo must not allocate gigabytes.
-constexpr int kMaxTransactions = 10'000'000;
-constexpr int kMaxBlobBytes = 64 << 20;
-constexpr int kMaxEventsPerCommit = 64;
+constexpr const char* kProgram = "flow_bench_store";
 
-struct Options {
-  std::string dir = ".";
-  int n = kDefaultTransactions;
-  bool full = true;
-  int state_bytes = kDefaultStateBytes;
-  int event_bytes = kDefaultEventBytes;
-  int events = 1;
-  bool json = false;
-};
+using Options = flow::bench::CommitBenchOptions;
 
-[[noreturn]] void Die(const std::string& why) {
-  std::fprintf(stderr, "flow_bench_store: %s\n", why.c_str());
-  std::exit(2);
-}
+[[noreturn]] void Die(const std::string& why) { flow::bench::Die(kProgram, why); }
 
-auto ParseInt(const char* text, int lo, int hi, const std::string& what) -> int {
-  char* end = nullptr;
-  long v = std::strtol(text, &end, 10);
-  if (end == text || *end != '\0' || v < lo || v > hi) Die("bad " + what + " '" + text + "'");
-  return static_cast<int>(v);
-}
-
+// The state is indexed modulo its size: at least one byte.
 auto ParseArgs(int argc, char** argv) -> Options {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> const char* {
-      if (i + 1 >= argc) Die("missing value after " + a);
-      return argv[++i];
-    };
-    if (a == "--dir") o.dir = value();
-    else if (a == "--n") o.n = ParseInt(value(), 1, kMaxTransactions, a);
-    else if (a == "--state-bytes") o.state_bytes = ParseInt(value(), 1, kMaxBlobBytes, a);
-    else if (a == "--event-bytes") o.event_bytes = ParseInt(value(), 8, kMaxBlobBytes, a);
-    else if (a == "--events") o.events = ParseInt(value(), 0, kMaxEventsPerCommit, a);
-    else if (a == "--json") o.json = true;
-    else if (a == "--synchronous") {
-      std::string s = value();
-      if (s != "full" && s != "normal") Die("--synchronous takes full or normal, not '" + s + "'");
-      o.full = s == "full";
-    } else {
-      Die("unknown argument '" + a + "'");
-    }
-  }
-  return o;
+  return flow::bench::ParseCommitBenchArgs(argc, argv, kProgram, Options{}, /*min_state_bytes=*/1,
+                                           /*allow_update_status=*/false);
 }
 
 auto NowMs() -> int64_t {
