@@ -115,7 +115,7 @@ auto RegisterDecision(CLI::App& app, bool approved) -> Command {
   CLI::App* sub = app.add_subcommand(approved ? "approve" : "reject",
                                      approved ? "Approve a run waiting on 'approve' and drive it on"
                                               : "Reject a run waiting on 'approve': it fails with kind rejected");
-  sub->add_option("RUN_ID", o->id, "The run waiting for approval")->required();
+  sub->add_option("RUN_ID", o->id, "The run waiting for approval")->required()->check(RunIdCheck());
   sub->add_option("--as", o->as, "Who decides (default: the operating-system user)")
       ->each([o](const std::string&) { o->as_given = true; });
   sub->add_option("--comment", o->comment, "Recorded with the decision; the workflow sees it");

@@ -101,7 +101,7 @@ auto RunResume(const ResumeOptions& o) -> int {
 auto RegisterResume(CLI::App& app) -> Command {
   auto o = std::make_shared<ResumeOptions>();
   CLI::App* sub = app.add_subcommand("resume", "Continue an interrupted or due run from its last durable point");
-  sub->add_option("RUN_ID", o->id, "The run to resume");
+  sub->add_option("RUN_ID", o->id, "The run to resume")->check(RunIdCheck());
   sub->add_flag("--all", o->all, "Resume every interrupted or due run");
   sub->add_option("--db", o->db, "The database (default: $FLOW_DB, else ./flow.db)");
   sub->add_flag("--json", o->json, "Print one JSON object on stdout");
