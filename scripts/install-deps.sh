@@ -26,15 +26,16 @@ PACKAGES=(
   # tests: the loopback HTTP test server, exec connectors and the crash tests
   # are Python scripts; sqlite3 inspects databases; procps gives ps
   python3 sqlite3 procps
-  # benchmarks against peers; strace counts the durable benchmark's fsyncs
-  lua5.4 hyperfine strace
+  # benchmarks against peers; strace counts the durable benchmark's fsyncs;
+  # time (/usr/bin/time -v) measures the peak memory of `flow show`
+  lua5.4 hyperfine strace time
 )
 
 # Commands that scripts/, tests/, bench/ and examples/ run, beyond the shell's
 # builtins and coreutils (Essential on every Debian system).
 COMMANDS=(
-  cmake make c++ antlr4 python3 sqlite3 ps lua5.4 hyperfine strace
-  grep sed awk
+  cmake make c++ antlr4 python3 sqlite3 ps lua5.4 hyperfine strace time
+  grep sed awk unshare
 )
 
 case "${1:-}" in
