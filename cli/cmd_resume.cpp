@@ -61,7 +61,7 @@ auto ResumeAll(store::Store& store, bool json) -> int {
     if (done.skipped) {
       std::fprintf(stderr, "flow: skipped: %s\n", done.error.c_str());  // its owner drives it
     } else if (!done.report) {
-      std::fprintf(stderr, "flow: %s: %s\n", r.id.c_str(), done.error.c_str());
+      std::fprintf(stderr, "flow: %s: %s\n", ShownId(r.id).c_str(), done.error.c_str());
       exit_code = kExitInternal;
     } else if (json) {
       reports.push_back(done.report->ToJson());

@@ -63,6 +63,32 @@ TEST_F(CliEdgeTest, RunIdsWithControlCharactersAreRefusedEverywhereAndWriteNothi
   EXPECT_EQ(RunCount(), 1);
 }
 
+// A run row written before ids were checked (here: directly through the
+// store) is never driven by the worker: its id would reach a header. It is
+// reported as an error, with the id escaped on the operator's screen.
+TEST_F(CliEdgeTest, TheWorkerDoesNotDriveARunWhoseStoredIdBreaksTheRule) {
+  {
+    auto s = store::OpenSqliteStore((dir_ / "flow.db").string());
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    ASSERT_TRUE((*s)->PutProgram("h1", "code").ok());
+    store::RunRecord r;
+    r.id = "order-7\r\nX-Tenant: a";
+    r.program_hash = "h1";
+    r.workflow = "w";
+    r.input = "{}";
+    ASSERT_TRUE((*s)->CreateRun(r, store::JournalEvent{0, "started", -1, 0, "{}", 1}, "S0").ok());
+  }
+  Outcome o = Flow({"worker", "--once", "--json"});
+  EXPECT_EQ(o.exit_code, 4) << o.err;
+  EXPECT_EQ(o.err.find('\r'), std::string::npos) << o.err;
+  EXPECT_EQ(LineCount(o.err), 1u) << o.err;
+  auto j = nlohmann::json::parse(o.out);
+  ASSERT_EQ(j["errors"].size(), 1u) << o.out;
+  EXPECT_NE(j["errors"][0]["message"].get<std::string>().find("invalid run id \"order-7\\r\\nX-Tenant: a\""),
+            std::string::npos)
+      << o.out;
+}
+
 TEST_F(CliEdgeTest, RunIdRuleAtItsEdges) {
   Write("w.flow", "workflow w() -> int { return 1 }\n");
   // Accepted: the whole allowed set, and exactly the maximum length.
