@@ -469,6 +469,14 @@ TEST_F(StoreTest, ReadsSeeOtherConnectionsCommitsAfterEarlierReads) {
   EXPECT_EQ((*a)->ListRuns(std::nullopt)->size(), 2u);
 }
 
+// A database at `p` holding program h1 and run r1 (its started event).
+void CreateOneRun(const std::string& p) {
+  auto s = OpenSqliteStore(p);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_TRUE((*s)->PutProgram("h1", "code").ok());
+  ASSERT_TRUE((*s)->CreateRun(NewRun("r1"), JournalEvent{0, "started", -1, 0, "{}", 1000}, "S").ok());
+}
+
 // Opening a database that needs no migration takes no write lock (issue
 // 10: 64 concurrent commands hit "database is locked" because every open
 // began a write transaction to check the schema version). Another
@@ -476,12 +484,7 @@ TEST_F(StoreTest, ReadsSeeOtherConnectionsCommitsAfterEarlierReads) {
 // read-only opening must not wait for it.
 TEST_F(StoreTest, OpeningAnUpToDateDatabaseTakesNoWriteLock) {
   const std::string p = Path("flow.db");
-  {
-    auto s = OpenSqliteStore(p);
-    ASSERT_TRUE(s.ok()) << s.error().message;
-    ASSERT_TRUE((*s)->PutProgram("h1", "code").ok());
-    ASSERT_TRUE((*s)->CreateRun(NewRun("r1"), JournalEvent{0, "started", -1, 0, "{}", 1000}, "S").ok());
-  }
+  CreateOneRun(p);
   sqlite3* writer = nullptr;
   ASSERT_EQ(sqlite3_open(p.c_str(), &writer), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(writer, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
@@ -503,12 +506,7 @@ TEST_F(StoreTest, OpeningAnUpToDateDatabaseTakesNoWriteLock) {
 // A read-only store reads and never writes: not even a new file.
 TEST_F(StoreTest, ReadOnlyStoreReadsAndRefusesWrites) {
   const std::string p = Path("flow.db");
-  {
-    auto s = OpenSqliteStore(p);
-    ASSERT_TRUE(s.ok()) << s.error().message;
-    ASSERT_TRUE((*s)->PutProgram("h1", "code").ok());
-    ASSERT_TRUE((*s)->CreateRun(NewRun("r1"), JournalEvent{0, "started", -1, 0, "{}", 1000}, "S").ok());
-  }
+  CreateOneRun(p);
   const std::string before = Slurp(p);
   SqliteOptions options;
   options.read_only = true;

@@ -372,7 +372,7 @@ class SqliteStore final : public Store {
     if (!s) return s.error();
     (*s)->Bind(1, run_id);
     return ReadAll<JournalEvent>(**s, [](const Stmt& st) {
-      return JournalEvent{st.Int(0), st.Text(1), st.IsNull(2) ? -1 : st.Int(2), st.Int(3), st.Text(4), st.Int(5)};
+      return ReadEvent(st);
     });
   }
 
@@ -395,8 +395,7 @@ class SqliteStore final : public Store {
       auto row = st.Step();
       if (!row) return row.error();
       if (!*row) return Ok{};
-      JournalEvent e{st.Int(0), st.Text(1), st.IsNull(2) ? -1 : st.Int(2), st.Int(3), st.Text(4), st.Int(5)};
-      if (!visit(e)) {
+      if (!visit(ReadEvent(st))) {
         st.Reset();
         return Ok{};
       }
@@ -422,6 +421,11 @@ class SqliteStore final : public Store {
   }
 
  private:
+  // A row of "SELECT seq, type, step, attempt, data, at_ms FROM journal".
+  static auto ReadEvent(const Stmt& st) -> JournalEvent {
+    return JournalEvent{st.Int(0), st.Text(1), st.IsNull(2) ? -1 : st.Int(2), st.Int(3), st.Text(4), st.Int(5)};
+  }
+
   static auto ReadRun(const Stmt& st) -> RunRecord {
     RunRecord r;
     r.id = st.Text(0);
@@ -468,7 +472,7 @@ class SqliteStore final : public Store {
     auto row = st.Step();
     if (!row) return row.error();
     if (!*row) return std::optional<JournalEvent>();
-    JournalEvent e{st.Int(0), st.Text(1), st.IsNull(2) ? -1 : st.Int(2), st.Int(3), st.Text(4), st.Int(5)};
+    JournalEvent e = ReadEvent(st);
     st.Reset();
     return std::optional<JournalEvent>(std::move(e));
   }
