@@ -5,6 +5,7 @@
 // `flow show`. Each refusal is exit 2 with one line and nothing written.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <string>
@@ -238,6 +239,30 @@ TEST_F(CliEdgeTest, SixtyFourConcurrentCommandsOnOneDatabaseAllSucceed) {
   }
   EXPECT_EQ(failures, 0);
   EXPECT_EQ(RunCount(), 2 * kApprovals + kResumes);
+}
+
+// The deterministic half of the test above: while another connection holds
+// the write lock (a long commit, a migration), the reading commands answer
+// at once -- before, each queued for the lock to check the schema version
+// and failed with "database is locked" after the 5 s busy timeout.
+TEST_F(CliEdgeTest, ReadingCommandsNeverWaitForTheWriteLock) {
+  WriteApprovalFlow();
+  ASSERT_EQ(Flow({"run", "w.flow", "--id", "r1", "--input", R"({"n":1})"}).exit_code, 3);
+  sqlite3* writer = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "flow.db").c_str(), &writer), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(writer, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"runs", "--json"}, {"show", "r1", "--json"}, {"inbox", "--json"}}) {
+    Outcome o = Flow(args);
+    EXPECT_EQ(o.exit_code, 0) << args[0] << ": " << o.err;
+    EXPECT_EQ(o.err, "") << args[0];
+  }
+  // A writer waits for the lock, and says so in one line when it cannot get it.
+  Outcome approve = Flow({"approve", "r1", "--as", "ann"});
+  EXPECT_EQ(approve.exit_code, 4) << approve.err;
+  EXPECT_EQ(LineCount(approve.err), 1u) << approve.err;
+  sqlite3_exec(writer, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(writer);
 }
 
 // A database on a read-only mount (issue 10): `runs`, `show` and `inbox`

@@ -353,6 +353,16 @@ TEST_F(HttpTransportTest, SecretsEchoedInAResultAreRedacted) {
   EXPECT_EQ(outcome.output["note"], "ok");
 }
 
+// A response nested 65,000 deep is refused before it is parsed: every walk
+// of it afterwards (validation, the journal's dump) would recurse per level.
+TEST_F(HttpTransportTest, AResponseNestedTooDeepIsAContractError) {
+  Script({{"path", "/search"}, {"respond", std::string(65000, '[') + std::string(65000, ']')}});
+  auto outcome = Attempt("find", {{"q", "x"}});
+  EXPECT_EQ(outcome.status, Status::Permanent);
+  EXPECT_EQ(outcome.error_kind, "contract");
+  EXPECT_EQ(outcome.message, "response is nested deeper than 512 levels");
+}
+
 // Issue 10: a CR/LF in a header value is header injection. An
 // idempotency key carrying one (a run id from before run ids were checked)
 // is refused before anything is sent.
