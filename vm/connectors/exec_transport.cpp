@@ -184,6 +184,7 @@ class IoLoop {
     }
     child_.stdin_fd.reset();
     ::kill(-child_.pid, SIGKILL);  // anything left in the group; harmless if empty
+    ReleaseGroup(child_.pid);      // before the reap: until then the group id is ours
     while (::waitpid(child_.pid, &collected_.wait_status, 0) < 0 && errno == EINTR) {
     }
     return std::move(collected_);

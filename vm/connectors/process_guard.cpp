@@ -1,19 +1,23 @@
-// See process_guard.h. Everything between fork() and execve() (the guardian
-// and the tool's preparation) uses system calls only -- no allocation, no
-// locks: flow may be multithreaded (`flow worker`), and another thread may
-// hold the malloc lock at the instant of the fork.
+// See process_guard.h. Everything that runs in a child before execve, and
+// all of the guardian, uses system calls only -- no allocation, no locks:
+// flow may be multithreaded (`flow worker`), and another thread may hold
+// the malloc lock at the instant of a fork.
 #include "vm/connectors/process_guard.h"
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <set>
@@ -23,23 +27,21 @@
 namespace flow::connectors {
 namespace {
 
-// The guardian learns of its parent's death by this signal, which it keeps
-// blocked and takes with sigwaitinfo.
-constexpr int kParentDeathSignal = SIGUSR2;
-// The pipes are moved to descriptors at or above this before the fork, so
-// that dup2 onto 0..3 in the guardian never overwrites one it still needs
-// (flow may run with stdin closed, making a pipe end descriptor 0).
+// Descriptors the children need are moved at or above this first, so that
+// dup2 onto 0..3 never overwrites one still needed (flow may run with stdin
+// closed, making a pipe end descriptor 0).
 constexpr int kFirstHighFd = 10;
-// The guardian's and the tool's descriptor of the exec-error pipe: the
-// tool writes errno there when chdir or execve fails; it is close-on-exec,
-// so end of file means the tool is running.
-constexpr int kErrorFd = 3;
+// The guardian's end of its socket with flow, once it has settled.
+constexpr int kGuardianFd = 3;
+// The stack a tool runs on between clone and execve.
+constexpr size_t kSpawnStackBytes = 64 * 1024;
 // How often KillPreviousAttempt looks again for killed processes.
 constexpr std::chrono::milliseconds kGonePoll{10};
 
-struct FdPair {
-  int read = -1;
-  int write = -1;
+// One message to the guardian: a group to watch, or to forget.
+struct GuardMessage {
+  int32_t add;  // 1: watch `group`; 0: forget it
+  int32_t group;
 };
 
 void CloseFd(int& fd) {
@@ -49,10 +51,16 @@ void CloseFd(int& fd) {
 
 // `fd` moved to kFirstHighFd or above, close-on-exec (-1 on failure).
 auto High(int fd) -> int {
+  if (fd < 0) return -1;
   int high = ::fcntl(fd, F_DUPFD_CLOEXEC, kFirstHighFd);
   ::close(fd);
   return high;
 }
+
+struct FdPair {
+  int read = -1;
+  int write = -1;
+};
 
 auto MakePipe(FdPair& pipe) -> bool {
   int fds[2];
@@ -70,17 +78,14 @@ auto CStrings(const std::vector<std::string>& strings) -> std::vector<char*> {
   return out;
 }
 
-// ---- after fork: system calls only ----
-
-[[noreturn]] void ReportAndExit(int error) {
-  ssize_t ignored = ::write(kErrorFd, &error, sizeof error);
-  (void)ignored;
-  ::_exit(127);
+void SetDefault(int sig) {
+  struct sigaction action {};
+  action.sa_handler = SIG_DFL;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(sig, &action, nullptr);  // EINVAL for SIGKILL and SIGSTOP: harmless
 }
 
-// Closes every descriptor from `first` up (what the guardian inherited from
-// flow: the database, other steps' pipes -- a pipe end held here would keep
-// another step's reader waiting for an end of file).
+// Closes every descriptor from `first` up.
 void CloseFrom(int first) {
 #ifdef SYS_close_range
   if (::syscall(SYS_close_range, first, ~0U, 0) == 0) return;
@@ -91,96 +96,110 @@ void CloseFrom(int first) {
   for (int fd = first; fd < static_cast<int>(n); ++fd) ::close(fd);
 }
 
-void SetDefault(int sig) {
-  struct sigaction action {};
-  action.sa_handler = SIG_DFL;
-  sigemptyset(&action.sa_mask);
-  ::sigaction(sig, &action, nullptr);  // EINVAL for SIGKILL and SIGSTOP: harmless
-}
+// ---- the guardian (a forked copy of flow: system calls only) ----
 
-// The tool, forked by the guardian: dies with the guardian, starts with
-// default signal dispositions and an empty mask (flow blocks or ignores
-// signals; the tool must not inherit that), in `dir`.
-[[noreturn]] void ExecTool(pid_t guardian, const char* path, char* const* argv, char* const* envp,
-                           const char* dir) {
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() != guardian) ::_exit(127);  // the guardian died before the prctl
-  for (int sig = 1; sig < NSIG; ++sig) SetDefault(sig);
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  if (dir[0] != '\0' && ::chdir(dir) != 0) ReportAndExit(errno);
-  ::execve(path, argv, envp);
-  ReportAndExit(errno);
-}
-
-// Ends the guardian the way `status` says the tool ended: the same exit
-// code, or death by the same signal (without a core file of flow's image).
-[[noreturn]] void ExitLike(int status) {
-  if (WIFSIGNALED(status)) {
-    const int sig = WTERMSIG(status);
-    rlimit no_core{0, 0};
-    ::setrlimit(RLIMIT_CORE, &no_core);
-    SetDefault(sig);
-    ::kill(::getpid(), sig);  // pending while blocked...
-    sigset_t one;
-    sigemptyset(&one);
-    sigaddset(&one, sig);
-    ::sigprocmask(SIG_UNBLOCK, &one, nullptr);  // ...and delivered here
-    ::_exit(128 + sig);
+[[noreturn]] void GuardianMain(int socket) {
+  sigset_t all;
+  sigfillset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, nullptr);
+  // Out of flow's process group: Ctrl-C or `kill -9 -PGID` aimed at flow
+  // must leave the guardian alive to do its job.
+  ::setpgid(0, 0);
+  if (::dup2(socket, kGuardianFd) < 0) ::_exit(1);
+  CloseFrom(kGuardianFd + 1);
+  static int32_t groups[kMaxGuardedGroups];  // this process's own copy
+  int count = 0;
+  for (;;) {
+    GuardMessage m{};
+    ssize_t n = ::recv(kGuardianFd, &m, sizeof m, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // end of file: flow is gone
+    if (n != static_cast<ssize_t>(sizeof m) || m.group <= 1) continue;
+    if (m.add != 0) {
+      if (count < kMaxGuardedGroups) groups[count++] = m.group;
+      continue;
+    }
+    for (int i = 0; i < count; ++i) {
+      if (groups[i] == m.group) {
+        groups[i] = groups[--count];
+        break;
+      }
+    }
   }
-  ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 127);
+  for (int i = 0; i < count; ++i) ::kill(-groups[i], SIGKILL);
+  ::_exit(0);
 }
 
-[[noreturn]] void KillGroupAndExit() {
-  ::kill(0, SIGKILL);  // the guardian's group: the tool and all it started, the guardian too
-  ::_exit(137);
+// flow's end of the guardian's socket (close-on-exec), or -1 when none
+// could be started (then tools still die by their parent-death signal).
+auto StartGuardian() -> int {
+  int ends[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ends) != 0) return -1;
+  int flow_end = High(ends[0]);
+  int guardian_end = High(ends[1]);
+  if (flow_end < 0 || guardian_end < 0) {
+    CloseFd(flow_end);
+    CloseFd(guardian_end);
+    return -1;
+  }
+  pid_t pid = ::fork();
+  if (pid == 0) GuardianMain(guardian_end);
+  CloseFd(guardian_end);
+  if (pid < 0) CloseFd(flow_end);
+  return flow_end;
 }
 
-struct ToolSpec {
+// Started once per process, on the first exec step.
+auto GuardianSocket() -> int {
+  static const int socket = StartGuardian();
+  return socket;
+}
+
+void Tell(int socket, bool add, pid_t group) {
+  if (socket < 0) return;
+  GuardMessage m{add ? 1 : 0, static_cast<int32_t>(group)};
+  ssize_t ignored = ::send(socket, &m, sizeof m, MSG_NOSIGNAL);
+  (void)ignored;
+}
+
+// ---- the tool, between clone and execve (system calls only) ----
+
+struct SpawnArgs {
   const char* path;
   char* const* argv;
   char* const* envp;
   const char* dir;
+  int stdio[3];
+  int guardian;
+  pid_t flow_pid;
+  int error = 0;  // written by the child (shared memory) when exec fails
 };
 
-// The guardian (process_guard.h): leads the tool's process group, kills it
-// when flow dies, otherwise exits as the tool does.
-[[noreturn]] void Guardian(pid_t flow_pid, const FdPair& in, const FdPair& out, const FdPair& err,
-                           const FdPair& error_pipe, const ToolSpec& tool_spec) {
-  sigset_t all;
-  sigfillset(&all);
-  ::sigprocmask(SIG_SETMASK, &all, nullptr);
-  SetDefault(SIGCHLD);  // flow may ignore it; then the tool could not be waited for
+// Runs in the child, on its own stack, in flow's memory (CLONE_VM), while
+// the calling thread waits (CLONE_VFORK). All signals arrive blocked.
+auto SpawnChild(void* arg) -> int {
+  auto* a = static_cast<SpawnArgs*>(arg);
+  for (int sig = 1; sig < NSIG; ++sig) SetDefault(sig);  // before any could be delivered
   ::setpgid(0, 0);
-  if (::dup2(in.read, 0) < 0 || ::dup2(out.write, 1) < 0 || ::dup2(err.write, 2) < 0 ||
-      ::dup2(error_pipe.write, kErrorFd) < 0) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != a->flow_pid) ::_exit(127);  // flow died before the prctl
+  Tell(a->guardian, true, ::getpid());
+  for (int fd = 0; fd < 3; ++fd) {
+    if (::dup2(a->stdio[fd], fd) < 0) {
+      a->error = errno;
+      ::_exit(127);
+    }
+  }
+  if (a->dir[0] != '\0' && ::chdir(a->dir) != 0) {
+    a->error = errno;
     ::_exit(127);
   }
-  ::fcntl(kErrorFd, F_SETFD, FD_CLOEXEC);
-  CloseFrom(kErrorFd + 1);
-  ::prctl(PR_SET_PDEATHSIG, kParentDeathSignal);
-  if (::getppid() != flow_pid) KillGroupAndExit();  // flow died before the prctl
-  const pid_t self = ::getpid();
-  const pid_t tool = ::fork();
-  if (tool < 0) ReportAndExit(errno);
-  if (tool == 0) ExecTool(self, tool_spec.path, tool_spec.argv, tool_spec.envp, tool_spec.dir);
-  // Only the tool holds the pipes now: their end of file is the tool's.
-  ::close(kErrorFd);
-  ::close(0);
-  ::close(1);
-  ::close(2);
-  sigset_t wake;
-  sigemptyset(&wake);
-  sigaddset(&wake, SIGCHLD);
-  sigaddset(&wake, kParentDeathSignal);
-  for (;;) {
-    int status = 0;
-    if (::waitpid(tool, &status, WNOHANG) == tool) ExitLike(status);
-    if (::getppid() != flow_pid) KillGroupAndExit();
-    siginfo_t info;
-    if (::sigwaitinfo(&wake, &info) == kParentDeathSignal) KillGroupAndExit();
-  }
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::execve(a->path, a->argv, a->envp);
+  a->error = errno != 0 ? errno : EIO;
+  ::_exit(127);
 }
 
 // ---- finding the processes of a previous attempt ----
@@ -246,48 +265,54 @@ auto Carrying(const std::vector<std::string>& vars, const std::set<pid_t>& spare
 
 auto SpawnGuarded(const std::string& path, const std::vector<std::string>& argv,
                   const std::vector<std::string>& env, const std::string& dir, GuardedChild& child) -> int {
-  FdPair in, out, err, error_pipe;
+  const int guardian = GuardianSocket();
+  FdPair in, out, err;
   auto close_all = [&] {
-    for (FdPair* p : {&in, &out, &err, &error_pipe}) {
+    for (FdPair* p : {&in, &out, &err}) {
       CloseFd(p->read);
       CloseFd(p->write);
     }
   };
-  if (!MakePipe(in) || !MakePipe(out) || !MakePipe(err) || !MakePipe(error_pipe)) {
+  if (!MakePipe(in) || !MakePipe(out) || !MakePipe(err)) {
     int error = errno;
     close_all();
     return error;
   }
-  // Everything the guardian and the tool need, built before the fork.
   auto c_argv = CStrings(argv);
   auto c_env = CStrings(env);
-  const ToolSpec spec{path.c_str(), c_argv.data(), c_env.data(), dir.c_str()};
-  const pid_t flow_pid = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
+  SpawnArgs args{path.c_str(), c_argv.data(), c_env.data(), dir.c_str(), {in.read, out.write, err.write},
+                 guardian, ::getpid()};
+  void* stack = ::mmap(nullptr, kSpawnStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+                       -1, 0);
+  if (stack == MAP_FAILED) {
     int error = errno;
     close_all();
     return error;
   }
-  if (pid == 0) Guardian(flow_pid, in, out, err, error_pipe, spec);
-  // The guardian does the same: whichever runs first, -pid names its group.
-  ::setpgid(pid, pid);
+  // No handler of flow's may run in the child, which shares flow's memory:
+  // everything is blocked until the child has reset the dispositions.
+  sigset_t all, old;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = ::clone(SpawnChild, static_cast<char*>(stack) + kSpawnStackBytes, CLONE_VM | CLONE_VFORK | SIGCHLD,
+                      &args);
+  int clone_error = errno;
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  ::munmap(stack, kSpawnStackBytes);
   CloseFd(in.read);
   CloseFd(out.write);
   CloseFd(err.write);
-  CloseFd(error_pipe.write);
-  int exec_error = 0;
-  ssize_t n;
-  do {
-    n = ::read(error_pipe.read, &exec_error, sizeof exec_error);
-  } while (n < 0 && errno == EINTR);
-  CloseFd(error_pipe.read);
-  if (n == static_cast<ssize_t>(sizeof exec_error)) {
+  if (pid < 0) {
+    close_all();
+    return clone_error;
+  }
+  if (args.error != 0) {
     ::kill(-pid, SIGKILL);
+    ReleaseGroup(pid);
     while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
     }
     close_all();
-    return exec_error != 0 ? exec_error : EIO;
+    return args.error;
   }
   child.pid = pid;
   child.stdin_fd = in.write;
@@ -296,6 +321,8 @@ auto SpawnGuarded(const std::string& path, const std::vector<std::string>& argv,
   ::fcntl(child.stdin_fd, F_SETFL, O_NONBLOCK);
   return 0;
 }
+
+void ReleaseGroup(int pid) { Tell(GuardianSocket(), false, pid); }
 
 auto KillPreviousAttempt(const std::string& key, const std::string& run_id, const std::string& operation,
                          std::chrono::milliseconds wait) -> Status {
