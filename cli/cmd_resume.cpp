@@ -16,6 +16,7 @@
 
 #include "cli/command.h"
 #include "cli/due_runs.h"
+#include "cli/run_report.h"
 #include "cli/program_loader.h"
 #include "vm/engine/run_driver.h"
 #include "vm/value/convert.h"

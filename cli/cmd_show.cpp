@@ -145,7 +145,7 @@ void PrintHumanHead(const Json& shown) {
   auto line = [](std::string_view label, const std::string& value) {
     std::fprintf(stderr, "%-10s %s\n", std::string(label).c_str(), value.c_str());
   };
-  line("Run", shown["run"].get<std::string>());
+  line("Run", ShownId(shown["run"].get<std::string>()));
   line("Workflow", shown["workflow"].get<std::string>());
   line("Status", shown["status"].get<std::string>());
   if (!shown["waiting"].is_null()) line("Waiting", Compact(shown["waiting"]));

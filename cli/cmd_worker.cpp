@@ -23,6 +23,7 @@
 
 #include "cli/command.h"
 #include "cli/due_runs.h"
+#include "cli/run_report.h"
 #include "cli/program_loader.h"
 #include "cli/worker_pool.h"
 #include "vm/value/convert.h"

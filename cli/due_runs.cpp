@@ -1,9 +1,7 @@
 // See due_runs.h.
 #include "cli/due_runs.h"
 
-#include "vm/base/quote.h"
 #include "vm/engine/lease.h"
-#include "vm/engine/run_id.h"
 
 namespace flow::cli {
 
@@ -16,10 +14,6 @@ auto ListDueRuns(store::Store& store, int64_t now_ms) -> Result<std::vector<stor
     if (engine::LeaseTakeable(r, owner, now_ms)) due.push_back(std::move(r));
   }
   return due;
-}
-
-auto ShownId(const std::string& id) -> std::string {
-  return engine::CheckRunId(id) ? id : QuoteEscaped(id);
 }
 
 auto DriveDueRun(store::Store& store, const std::string& id) -> DueOutcome {

@@ -36,12 +36,6 @@ struct DueOutcome {
   std::string error;
 };
 
-// A run id read from the database, fit for one line of a log: as it is
-// when it follows the run-id rule, else quoted with every control byte
-// escaped (a row written before ids were checked must not put a CR/LF or a
-// terminal escape on the operator's screen).
-auto ShownId(const std::string& id) -> std::string;
-
 // Drives run `id` with engine::ResumeRun on `store`.
 auto DriveDueRun(store::Store& store, const std::string& id) -> DueOutcome;
 

@@ -10,6 +10,8 @@
 #include "cli/command.h"
 #include "cli/program_loader.h"
 #include "vm/base/json_text.h"
+#include "vm/base/quote.h"
+#include "vm/engine/run_id.h"
 #include "vm/value/time_format.h"
 
 namespace flow::cli {
@@ -32,6 +34,10 @@ auto OpenStoreForReading(const std::string& option) -> Result<std::unique_ptr<st
   store::SqliteOptions options;
   options.read_only = true;  // never writes; works on a read-only mount
   return store::OpenSqliteStore(path, options);
+}
+
+auto ShownId(const std::string& id) -> std::string {
+  return engine::CheckRunId(id) ? id : QuoteEscaped(id);
 }
 
 auto FormatMs(int64_t ms) -> std::string { return value::FormatTime(ms); }

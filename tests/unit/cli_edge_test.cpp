@@ -88,6 +88,11 @@ TEST_F(CliEdgeTest, TheWorkerDoesNotDriveARunWhoseStoredIdBreaksTheRule) {
   EXPECT_NE(j["errors"][0]["message"].get<std::string>().find("invalid run id \"order-7\\r\\nX-Tenant: a\""),
             std::string::npos)
       << o.out;
+  // The human table shows it escaped too.
+  o = Flow({"runs"});
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.err.find('\r'), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("\"order-7\\r\\nX-Tenant: a\""), std::string::npos) << o.err;
 }
 
 TEST_F(CliEdgeTest, RunIdRuleAtItsEdges) {
