@@ -2,6 +2,7 @@
 #include "vm/connectors/redact.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <utility>
 
 #include "vm/connectors/http_client.h"
@@ -83,22 +84,6 @@ auto Redactor::Apply(std::string_view text) const -> std::string {
   }
   out.append(text.substr(done));
   return out;
-}
-
-void Redactor::ApplyToJson(nlohmann::json& value) const {
-  if (forms_.empty()) return;
-  if (value.is_string()) {
-    value = Apply(value.get_ref<const std::string&>());
-  } else if (value.is_array()) {
-    for (auto& item : value) ApplyToJson(item);
-  } else if (value.is_object()) {
-    nlohmann::json renamed = nlohmann::json::object();
-    for (auto& [key, item] : value.items()) {
-      ApplyToJson(item);
-      renamed[Apply(key)] = std::move(item);
-    }
-    value = std::move(renamed);
-  }
 }
 
 auto RedactSecrets(std::string_view text, const std::vector<std::string>& secrets) -> std::string {

@@ -15,7 +15,6 @@
 #pragma once
 
 #include <cstddef>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,8 +43,6 @@ class Redactor {
   // ASCII letter case, replaced by kRedactedMask (overlapping occurrences
   // become one mask).
   auto Apply(std::string_view text) const -> std::string;
-  // Apply on every string inside `value` (object keys too), in place.
-  void ApplyToJson(nlohmann::json& value) const;
 
  private:
   std::vector<std::string> forms_;  // ASCII lower-cased, distinct
