@@ -51,8 +51,9 @@ auto OperationMarkdown(const Analysis& a, const schema::OperationSig& op) -> std
   if (connector == nullptr || connector->builtin) return md;
   std::string text = ConnectorText(*connector);
   try {
-    json file = json::parse(text);
-    const json& schema = file.at("operations").at(op.name);
+    // ordered_json: the keys in the file's order, as the author wrote them.
+    auto file = nlohmann::ordered_json::parse(text);
+    const auto& schema = file.at("operations").at(op.name);
     std::string dump = schema.dump(2);
     size_t lines = 0, cut = std::string::npos;
     for (size_t i = 0; i < dump.size(); ++i) {
@@ -63,7 +64,7 @@ auto OperationMarkdown(const Analysis& a, const schema::OperationSig& op) -> std
     }
     if (cut != std::string::npos) dump = dump.substr(0, cut) + "\n  ...";
     md += fmt::format("\n\nFrom `{}`:\n```json\n{}\n```", connector->path, dump);
-  } catch (const json::exception&) {
+  } catch (const nlohmann::ordered_json::exception&) {
     // A connector file that changed on disk since: the signature alone.
   }
   return md;

@@ -101,7 +101,7 @@ auto MessageReader::Next(std::string& body) -> Status {
     return Status::Malformed;
   }
   size_t want = static_cast<size_t>(length);
-  if (want > kMaxMessageBytes) {
+  if (want > max_bytes_) {
     // Read and drop it, so the next message is found where it starts.
     size_t left = want;
     while (left > 0) {

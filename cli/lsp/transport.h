@@ -20,7 +20,9 @@ inline constexpr size_t kMaxMessageBytes = 160u << 20;
 
 class MessageReader {
  public:
-  explicit MessageReader(int fd) : fd_(fd) {}
+  // `max_bytes`: bodies above it are skipped (tests use a small one).
+  explicit MessageReader(int fd, size_t max_bytes = kMaxMessageBytes)
+      : fd_(fd), max_bytes_(max_bytes) {}
 
   enum class Status {
     Message,    // `body` holds the next message
@@ -39,6 +41,7 @@ class MessageReader {
   auto ReadLine(std::string& line) -> bool;
 
   int fd_;
+  size_t max_bytes_;
   std::string buffer_;
   size_t pos_ = 0;
 };

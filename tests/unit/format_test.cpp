@@ -1,0 +1,286 @@
+// `flow fmt` (compiler/format): the canonical layout on hand-picked cases,
+// comments kept where they attach, and, over every .flow file of the
+// repository, the three promises of format.h checked from outside:
+// idempotent (fmt(fmt(x)) == fmt(x)), the same AST (without positions) and
+// the same bytecode (without line numbers) before and after.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "compiler/ast/ast.h"
+#include "compiler/codegen/lower.h"
+#include "compiler/driver/compile.h"
+#include "compiler/format/format.h"
+#include "compiler/parse/parse.h"
+
+namespace flow {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Formats `text`; fails the test (and returns "") when it cannot.
+auto Fmt(const std::string& text) -> std::string {
+  SourceManager sources;
+  FileId id = sources.Add("t.flow", text);
+  Diagnostics diags;
+  Result<std::string> out = format::Format(sources.file(id), id, diags);
+  EXPECT_TRUE(out.ok()) << (out.ok() ? "" : out.error().message) << "\n" << RenderText(diags, sources);
+  return out.ok() ? *out : "";
+}
+
+TEST(Format, OneStatementPerLineAndCanonicalSpacing) {
+  EXPECT_EQ(Fmt("workflow w(a:int,b:string)->{n:int}{let x=a+1;var y:[string]=[b,\"c\"]\n"
+                "y=y+[\"d\"]\nreturn {n:x*2}}"),
+            "workflow w(a: int, b: string) -> { n: int } {\n"
+            "  let x = a + 1\n"
+            "  var y: [string] = [b, \"c\"]\n"
+            "  y = y + [\"d\"]\n"
+            "  return { n: x * 2 }\n"
+            "}\n");
+}
+
+TEST(Format, ClausesOnLinesOfTheirOwnCompensationClausesDeeper) {
+  EXPECT_EQ(Fmt("connector b = \"b.json\"\nworkflow w() { let c = b.charge(n: 1) timeout 30s "
+                "retry 5 backoff 2s max 1m on \"timeout\",\"server_error\" compensate "
+                "b.refund(id: c.id) retry 3 }"),
+            "connector b = \"b.json\"\n"
+            "workflow w() {\n"
+            "  let c = b.charge(n: 1)\n"
+            "    timeout 30s\n"
+            "    retry 5 backoff 2s max 1m on \"timeout\", \"server_error\"\n"
+            "    compensate b.refund(id: c.id)\n"
+            "      retry 3\n"
+            "}\n");
+}
+
+TEST(Format, LongCallsBreakOneArgumentPerLineWithATrailingComma) {
+  std::string in =
+      "workflow w() { crm.create_account(email: customer.email, name: customer.name, plan: "
+      "customer.plan, seats: 3, region: \"eu-west-1\") }";
+  std::string out =
+      "workflow w() {\n"
+      "  crm.create_account(\n"
+      "    email: customer.email,\n"
+      "    name: customer.name,\n"
+      "    plan: customer.plan,\n"
+      "    seats: 3,\n"
+      "    region: \"eu-west-1\",\n"
+      "  )\n"
+      "}\n";
+  EXPECT_EQ(Fmt(in), out);
+  // A short call written broken is joined again: one layout per program.
+  EXPECT_EQ(Fmt("workflow w() {\n  f(\n    a,\n    b,\n  )\n}\n"), "workflow w() {\n  f(a, b)\n}\n");
+}
+
+TEST(Format, LongBinaryExpressionsBreakBeforeTheirOperators) {
+  std::string in = "fn f(a: int) -> bool { return aaaaaaaaaaaaaaaaaaaa + bbbbbbbbbbbbbbbbbbbbbbb + "
+                   "cccccccccccccccccccccccc > ddddddddddddddddddddddddddddd * 2 }";
+  EXPECT_EQ(Fmt(in),
+            "fn f(a: int) -> bool {\n"
+            "  return aaaaaaaaaaaaaaaaaaaa + bbbbbbbbbbbbbbbbbbbbbbb + cccccccccccccccccccccccc\n"
+            "      > ddddddddddddddddddddddddddddd * 2\n"
+            "}\n");
+}
+
+TEST(Format, ParenthesesStringsAndNumbersStayAsWritten) {
+  EXPECT_EQ(Fmt("fn f() -> int { return ((1 + 2)) * - 3 + len(\"a ${ 1+2 } \\\"b\\\"\") }"),
+            "fn f() -> int {\n  return ((1 + 2)) * -3 + len(\"a ${ 1+2 } \\\"b\\\"\")\n}\n");
+}
+
+TEST(Format, ElseIfChainsAndBlocks) {
+  EXPECT_EQ(Fmt("fn f(a: int) -> int { if a > 1 { return 1 } else if a > 0 { return 2 } "
+                "else { return 3 } }"),
+            "fn f(a: int) -> int {\n"
+            "  if a > 1 {\n    return 1\n  } else if a > 0 {\n    return 2\n  } else {\n"
+            "    return 3\n  }\n}\n");
+  EXPECT_EQ(Fmt("workflow w() {\n}\n"), "workflow w() {}\n");
+}
+
+TEST(Format, ApproveAndWaitClausesMoveToTheirOwnLinesOnlyWhenLong) {
+  EXPECT_EQ(Fmt("workflow w() { let r = approve \"ok?\" from \"ops\" timeout 2d }"),
+            "workflow w() {\n  let r = approve \"ok?\" from \"ops\" timeout 2d\n}\n");
+  std::string prompt(90, 'x');
+  EXPECT_EQ(Fmt("workflow w() { let r = wait \"" + prompt + "\" timeout 1h as T }"),
+            "workflow w() {\n  let r = wait \"" + prompt + "\"\n    timeout 1h\n    as T\n}\n");
+}
+
+TEST(Format, CommentsStayWhereTheyAttach) {
+  std::string in =
+      "// header\n"
+      "\n"
+      "\n"
+      "workflow w() { // on the brace\n"
+      "  let a = 1 // trailing\n"
+      "\n"
+      "  // own line, after a blank line\n"
+      "  let b = f(/* inline */ a)\n"
+      "  let xs = [\n"
+      "    1, // one\n"
+      "    2,\n"
+      "  ]\n"
+      "  /* a block\n"
+      "     over lines */\n"
+      "  // last in the block\n"
+      "}\n"
+      "// the end\n";
+  std::string out =
+      "// header\n"
+      "\n"
+      "workflow w() { // on the brace\n"
+      "  let a = 1 // trailing\n"
+      "\n"
+      "  // own line, after a blank line\n"
+      "  let b = f(/* inline */ a)\n"
+      "  let xs = [\n"
+      "    1, // one\n"
+      "    2,\n"
+      "  ]\n"
+      "  /* a block\n"
+      "     over lines */\n"
+      "  // last in the block\n"
+      "}\n"
+      "// the end\n";
+  EXPECT_EQ(Fmt(in), out);
+  EXPECT_EQ(Fmt(out), out);
+}
+
+TEST(Format, ATrailingCommentAfterACallDoesNotBreakIt) {
+  EXPECT_EQ(Fmt("workflow w() {\n  f(a, b) // why\n}\n"), "workflow w() {\n  f(a, b) // why\n}\n");
+  // Inside the arguments it does: the comment must end its line.
+  EXPECT_EQ(Fmt("workflow w() {\n  f(a, // why\n    b)\n}\n"),
+            "workflow w() {\n  f(\n    a, // why\n    b,\n  )\n}\n");
+}
+
+TEST(Format, SemicolonsGoAndTheirCommentsStay) {
+  EXPECT_EQ(Fmt("workflow w() { let a = 1; /* x */ let b = 2; }"),
+            "workflow w() {\n  let a = 1\n  /* x */ let b = 2\n}\n");
+}
+
+TEST(Format, SyntaxErrorsAreReportedAndNothingIsFormatted) {
+  SourceManager sources;
+  FileId id = sources.Add("bad.flow", "workflow w( {");
+  Diagnostics diags;
+  Result<std::string> out = format::Format(sources.file(id), id, diags);
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.error().message.find("syntax errors"), std::string::npos);
+  EXPECT_TRUE(diags.has_errors());
+}
+
+TEST(Format, EmptyAndCommentOnlyFiles) {
+  EXPECT_EQ(Fmt(""), "");
+  EXPECT_EQ(Fmt("\n\n// only a comment   \n\n"), "// only a comment\n");
+}
+
+// ---------------------------------------------------------------- the repository
+
+struct Split {
+  std::string flow;                                          // the .flow part
+  std::vector<std::pair<std::string, std::string>> files;  // `// --- path` sections
+};
+
+// A golden file's .flow part and its inline files (tests/golden_runner.cpp).
+auto SplitGolden(const std::string& text) -> Split {
+  Split s;
+  std::istringstream in(text);
+  std::string line;
+  std::string* target = &s.flow;
+  while (std::getline(in, line)) {
+    if (line.rfind("// --- ", 0) == 0) {
+      s.files.emplace_back(line.substr(7), "");
+      target = &s.files.back().second;
+      continue;
+    }
+    *target += line + "\n";
+  }
+  return s;
+}
+
+auto ReadFile(const fs::path& p) -> std::string {
+  std::ifstream f(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+// The AST dump without the positions that end its lines.
+auto AstShape(const std::string& text) -> std::string {
+  SourceFile file("x.flow", text);
+  Diagnostics diags;
+  std::string dump = ast::DumpAst(parse::ParseFile(file, FileId{0}, diags));
+  return std::regex_replace(dump, std::regex(" @[0-9]+-[0-9]+\n"), "\n");
+}
+
+// The bytecode of the .flow file at `path` with line numbers cleared, or
+// nullopt when it does not check cleanly.
+auto Bytecode(const std::string& path) -> std::optional<bytecode::Module> {
+  SourceManager sources;
+  Diagnostics diags;
+  auto program = CheckFile(path, sources, diags);
+  if (!program.ok() || diags.has_errors() || !*program) return std::nullopt;
+  bytecode::Module m = codegen::Lower(**program, &sources.file((*program)->ast.file));
+  m.source_name.clear();
+  for (auto& f : m.functions) f.lines.clear();
+  for (auto& s : m.steps) s.line = 0;
+  return m;
+}
+
+TEST(Format, EveryFlowFileOfTheRepositoryKeepsItsMeaning) {
+  fs::path root(FLOW_SOURCE_DIR);
+  int formatted = 0, compiled = 0, syntax_errors = 0;
+  for (const char* dir : {"examples", "tests", "bench", "stdlib"}) {
+    if (!fs::exists(root / dir)) continue;
+    for (const auto& entry : fs::recursive_directory_iterator(root / dir)) {
+      if (entry.path().extension() != ".flow") continue;
+      SCOPED_TRACE(entry.path().string());
+      Split golden = SplitGolden(ReadFile(entry.path()));
+      // A folder with the .flow part, its inline files and the JSON files
+      // beside the original (connectors), as `flow check` would see them.
+      fs::path tmp = fs::temp_directory_path() / ("flow_fmt_test_" + std::to_string(::getpid()));
+      fs::remove_all(tmp);
+      fs::create_directories(tmp);
+      for (const auto& sibling : fs::directory_iterator(entry.path().parent_path())) {
+        if (sibling.path().extension() == ".json") fs::copy(sibling.path(), tmp / sibling.path().filename());
+      }
+      for (const auto& [name, content] : golden.files) {
+        fs::create_directories((tmp / name).parent_path());
+        std::ofstream(tmp / name, std::ios::binary) << content;
+      }
+      SourceManager sources;
+      FileId id = sources.Add("x.flow", golden.flow);
+      Diagnostics diags;
+      Result<std::string> once = format::Format(sources.file(id), id, diags);
+      if (!once.ok()) {
+        // Only files with syntax errors may be refused, and they must say so.
+        EXPECT_TRUE(diags.has_errors()) << once.error().message;
+        ++syntax_errors;
+        fs::remove_all(tmp);
+        continue;
+      }
+      ++formatted;
+      EXPECT_EQ(Fmt(*once), *once) << "not idempotent";
+      EXPECT_EQ(AstShape(golden.flow), AstShape(*once)) << "a different AST";
+      std::ofstream(tmp / "before.flow", std::ios::binary) << golden.flow;
+      std::ofstream(tmp / "after.flow", std::ios::binary) << *once;
+      auto before = Bytecode((tmp / "before.flow").string());
+      auto after = Bytecode((tmp / "after.flow").string());
+      EXPECT_EQ(before.has_value(), after.has_value());
+      if (before && after) {
+        ++compiled;
+        EXPECT_TRUE(*before == *after) << "different bytecode";
+      }
+      fs::remove_all(tmp);
+    }
+  }
+  // The counts prove the loop ran over the real corpus (259 files when written).
+  EXPECT_GE(formatted, 200);
+  EXPECT_GE(compiled, 100);
+  EXPECT_LE(syntax_errors, formatted / 5);
+  std::printf("formatted %d files (%d compiled to bytecode), %d refused for syntax errors\n",
+              formatted, compiled, syntax_errors);
+}
+
+}  // namespace
+}  // namespace flow

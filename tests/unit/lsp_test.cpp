@@ -1,0 +1,110 @@
+// The pieces of `flow lsp` below the protocol session of
+// tests/lsp/protocol_test.py: UTF-16 positions, edits, URIs, and the
+// message reader on a real pipe fed malformed input.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <string>
+#include <thread>
+
+#include "cli/lsp/text.h"
+#include "cli/lsp/transport.h"
+
+namespace flow::lsp {
+namespace {
+
+TEST(LspText, Utf16PositionsBothWays) {
+  // "é" is 2 bytes and 1 UTF-16 unit; "😀" 4 bytes and 2 units (a surrogate pair).
+  std::string text = "ab\né😀x\r\nend";
+  LineIndex index(text);
+  EXPECT_EQ(index.line_count(), 3u);
+  EXPECT_EQ(index.Offset({1, 0}), 3u);
+  EXPECT_EQ(index.Offset({1, 1}), 5u);   // after é
+  EXPECT_EQ(index.Offset({1, 3}), 9u);   // after 😀
+  EXPECT_EQ(index.Offset({1, 2}), 5u);   // inside the pair: its start
+  EXPECT_EQ(index.Offset({1, 4}), 10u);  // after x
+  EXPECT_EQ(index.Offset({1, 99}), 10u); // clamped before the CRLF
+  EXPECT_EQ(index.Offset({2, 3}), 15u);
+  EXPECT_EQ(index.Offset({7, 0}), text.size());
+  EXPECT_EQ(index.At(9).line, 1u);
+  EXPECT_EQ(index.At(9).character, 3u);
+  EXPECT_EQ(index.At(12).line, 2u);
+  EXPECT_EQ(index.At(12).character, 0u);
+  EXPECT_EQ(index.At(1000).character, 3u);
+}
+
+TEST(LspText, EditsAreClampedNeverTrusted) {
+  std::string text = "let a = 1\nlet b = 2\n";
+  ApplyEdit(text, Range{{0, 4}, {0, 5}}, "total");
+  EXPECT_EQ(text, "let total = 1\nlet b = 2\n");
+  ApplyEdit(text, Range{{1, 8}, {40, 0}}, "3\n");  // past the end: to the end
+  EXPECT_EQ(text, "let total = 1\nlet b = 3\n");
+  ApplyEdit(text, Range{{1, 0}, {0, 0}}, "");  // reversed: the range between
+  EXPECT_EQ(text, "let b = 3\n");
+}
+
+TEST(LspText, FileUris) {
+  EXPECT_EQ(UriToPath("file:///home/ann/my%20flows/a.flow"), "/home/ann/my flows/a.flow");
+  EXPECT_EQ(UriToPath("file://localhost/x.flow"), "/x.flow");
+  EXPECT_EQ(UriToPath("untitled:Untitled-1"), "");
+  EXPECT_EQ(UriToPath("file://otherhost/x.flow"), "");
+  EXPECT_EQ(PathToUri("/home/ann/my flows/ä.flow"), "file:///home/ann/my%20flows/%C3%A4.flow");
+  EXPECT_EQ(UriToPath(PathToUri("/a b/c#d.flow")), "/a b/c#d.flow");
+}
+
+// Feeds `input` into a pipe (from a thread, so a large input cannot block)
+// and reads every message back.
+auto ReadAll(const std::string& input, size_t max_bytes) -> std::vector<std::pair<int, std::string>> {
+  int fds[2];
+  EXPECT_EQ(::pipe(fds), 0);
+  std::thread writer([&] {
+    size_t done = 0;
+    while (done < input.size()) {
+      ssize_t n = ::write(fds[1], input.data() + done, input.size() - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    ::close(fds[1]);
+  });
+  MessageReader reader(fds[0], max_bytes);
+  std::vector<std::pair<int, std::string>> out;
+  std::string body;
+  while (true) {
+    MessageReader::Status s = reader.Next(body);
+    if (s == MessageReader::Status::End) break;
+    out.emplace_back(s == MessageReader::Status::Message ? 1 : 0, body);
+  }
+  writer.join();
+  ::close(fds[0]);
+  return out;
+}
+
+TEST(LspTransport, MalformedHeadersAndOversizedBodiesAreSkipped) {
+  std::string big(300, 'x');
+  std::string input =
+      "Content-Length: 2\r\n\r\n{}"                                 // fine
+      "Content-Type: application/vscode-jsonrpc\r\nContent-Length: 4\r\n\r\n[1,2]"  // 4 of 5 bytes
+      "\r\nContent-Length: abc\r\n\r\n"                             // unusable length
+      "Content-Length: 300\r\n\r\n" + big +                         // over the limit
+      "content-length:   3  \r\n\r\n\"a\""                          // any case, blanks
+      "Content-Length: 10\r\n\r\n{\"cut\"";                         // the input ends
+  auto got = ReadAll(input, 100);
+  ASSERT_EQ(got.size(), 5u);
+  EXPECT_EQ(got[0], std::make_pair(1, std::string("{}")));
+  EXPECT_EQ(got[1], std::make_pair(1, std::string("[1,2")));
+  EXPECT_EQ(got[2].first, 0);
+  EXPECT_NE(got[2].second.find("abc"), std::string::npos);
+  EXPECT_EQ(got[3].first, 0);
+  EXPECT_NE(got[3].second.find("300 bytes"), std::string::npos);
+  EXPECT_EQ(got[4], std::make_pair(1, std::string("\"a\"")));
+}
+
+TEST(LspTransport, LargeMessagesAcrossManyReads) {
+  std::string body(1 << 20, 'y');
+  auto got = ReadAll("Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body, 2 << 20);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].second.size(), body.size());
+}
+
+}  // namespace
+}  // namespace flow::lsp
