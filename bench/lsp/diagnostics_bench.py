@@ -72,8 +72,8 @@ def main():
     path = os.path.join(folder, "bench.flow")
     text = open(path).read()
     lines = text.count("\n")
-    # The edit: the first `amount:` argument, misspelt and restored in turn.
-    at = text.index("amount:")
+    # The edit: the first `amount:` argument of a step, misspelt and restored in turn.
+    at = text.index(", amount: ") + 2
     good, bad = text, text[:at] + "amoun:" + text[at + len("amount:"):]
     uri = "file://" + path
 

@@ -15,7 +15,6 @@ auto Analyse(const std::string& uri, std::string text) -> std::unique_ptr<Analys
   std::string path = UriToPath(uri);
   a->doc = a->sources.Add(path.empty() ? uri : path, std::move(text));
   a->program = CheckLoaded(a->doc, a->sources, a->diags);
-  a->tokens = parse::ScanRawTokens(a->text());
   a->lines = LineIndex(a->text());
   return a;
 }

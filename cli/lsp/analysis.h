@@ -12,6 +12,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -30,11 +31,19 @@ struct Analysis {
   FileId doc;
   Diagnostics diags;
   std::unique_ptr<check::CheckedProgram> program;  // never null
-  std::vector<parse::RawToken> tokens;             // of the document
   LineIndex lines;                                 // of the document's text
 
   auto text() const -> std::string_view { return sources.file(doc).text(); }
+  // The document's raw tokens, scanned on first use: only completion needs
+  // them, and diagnostics after a change must not wait for them.
+  auto tokens() const -> const std::vector<parse::RawToken>& {
+    if (!tokens_) tokens_ = parse::ScanRawTokens(text());
+    return *tokens_;
+  }
   auto ast() const -> const ast::Ast& { return program->ast; }
+
+ private:
+  mutable std::optional<std::vector<parse::RawToken>> tokens_;
 };
 
 // Checks `text` as the document `uri` (a file:// URI names the file whose

@@ -44,8 +44,8 @@ auto Item(std::string label, int kind, std::string detail, std::string sort) -> 
 class Completer {
  public:
   Completer(const Analysis& a, uint32_t offset) : a_(a), offset_(offset) {
-    for (size_t i = 0; i < a.tokens.size(); ++i) {
-      const RawToken& t = a.tokens[i];
+    for (size_t i = 0; i < a.tokens().size(); ++i) {
+      const RawToken& t = a.tokens()[i];
       if (t.begin >= offset) break;
       if (t.kind == RawKind::Newline) continue;
       // A comment is context only when the cursor is in it (then: nothing).
@@ -56,15 +56,15 @@ class Completer {
   }
 
   auto Run() -> json {
-    if (!sig_.empty() && InsideText(a_.tokens[sig_.back()])) return json::array();
+    if (!sig_.empty() && InsideText(a_.tokens()[sig_.back()])) return json::array();
     // The word being typed (the client filters by it) is not context.
     size_t end = sig_.size();
     if (end > 0) {
-      const RawToken& last = a_.tokens[sig_[end - 1]];
+      const RawToken& last = a_.tokens()[sig_[end - 1]];
       if (last.kind == RawKind::Word && last.end >= offset_) --end;
     }
     if (end > 0 && Text(end - 1) == ".") return Members(end - 1);
-    if (end > 0 && a_.tokens[sig_[end - 1]].kind == RawKind::StringStart && end >= 2 &&
+    if (end > 0 && a_.tokens()[sig_[end - 1]].kind == RawKind::StringStart && end >= 2 &&
         Text(end - 2) == ":") {
       return EnumValues(end - 2, /*quoted=*/false);
     }
@@ -80,7 +80,7 @@ class Completer {
 
  private:
   auto Text(size_t k) const -> std::string_view {
-    const RawToken& t = a_.tokens[sig_[k]];
+    const RawToken& t = a_.tokens()[sig_[k]];
     return a_.text().substr(t.begin, t.end - t.begin);
   }
   auto InsideText(const RawToken& t) const -> bool {
@@ -120,7 +120,7 @@ class Completer {
   auto Chain(size_t k) const -> std::vector<std::string> {
     std::vector<std::string> parts;
     for (size_t i = k + 1; i-- > 0;) {
-      if (a_.tokens[sig_[i]].kind != RawKind::Word) break;
+      if (a_.tokens()[sig_[i]].kind != RawKind::Word) break;
       parts.insert(parts.begin(), std::string(Text(i)));
       if (i == 0 || Text(i - 1) != ".") break;
       --i;
@@ -278,7 +278,7 @@ class Completer {
 
   const Analysis& a_;
   uint32_t offset_;
-  std::vector<size_t> sig_;  // a_.tokens indices before the cursor, no newlines
+  std::vector<size_t> sig_;  // a_.tokens() indices before the cursor, no newlines
 };
 
 }  // namespace
