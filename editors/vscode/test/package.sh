@@ -23,8 +23,8 @@ for json in package.json language-configuration.json snippets/flow.json syntaxes
 done
 vsix="$out/flow-lang.vsix"
 rm -f "$vsix"
-# --skip-license: the repository has no LICENSE file to ship yet.
-node_modules/.bin/vsce package --skip-license --allow-missing-repository -o "$vsix" </dev/null
+# The command of the README's install line (npx finds this same local vsce).
+node_modules/.bin/vsce package -o "$vsix" </dev/null
 python3 - "$vsix" <<'PY'
 import json, sys, zipfile
 names = set(zipfile.ZipFile(sys.argv[1]).namelist())
