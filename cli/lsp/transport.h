@@ -12,11 +12,15 @@
 #include <string>
 #include <string_view>
 
+#include "vm/base/file_io.h"
+
 namespace flow::lsp {
 
 // Far above any message an editor sends: a whole document of
 // kMaxSourceFileBytes (64 MiB, vm/base/file_io.h) with JSON escapes fits.
 inline constexpr size_t kMaxMessageBytes = 160u << 20;
+static_assert(kMaxMessageBytes >= 2 * kMaxSourceFileBytes,
+              "a didOpen of the largest source file, escaped, must fit in one message");
 
 class MessageReader {
  public:

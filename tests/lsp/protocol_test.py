@@ -277,6 +277,40 @@ def life_cycle(flow, folder):
             "textDocument": {"uri": uri, "version": 7}, "contentChanges": [{"text": text}]})
         client.alive(uri)
 
+        # A connector file changes on disk: the editor says so, the server re-checks.
+        client.alive(uri)  # every earlier publication has arrived before this reply
+        client.notifications.clear()
+        connector_path = os.path.join(folder, "billing.json")
+        renamed = json.loads(json.dumps(CONNECTOR))
+        renamed["operations"]["charge_v2"] = renamed["operations"].pop("charge")
+        with open(connector_path, "w") as f:
+            json.dump(renamed, f)
+        client.notify("workspace/didChangeWatchedFiles",
+                      {"changes": [{"uri": "file://" + connector_path, "type": 2}]})
+        diags = client.diagnostics(uri)
+        codes = [d["code"] for d in diags["diagnostics"]]
+        check("E024" in codes, f"after the connector changed: {diags}")
+        with open(connector_path, "w") as f:
+            json.dump(CONNECTOR, f, indent=2)
+        client.notify("workspace/didChangeWatchedFiles",
+                      {"changes": [{"uri": "file://" + connector_path, "type": 2}]})
+        diags = client.diagnostics(uri)
+        check(not [d for d in diags["diagnostics"] if d["severity"] == 1], f"connector restored: {diags}")
+
+        # An error inside a connector file is published on that file.
+        broken_path = os.path.join(folder, "broken.json")
+        with open(broken_path, "w") as f:
+            f.write('{\n  "connector": "broken",\n  oops\n}\n')
+        broken_uri = "file://" + os.path.join(folder, "uses_broken.flow")
+        client.notify("textDocument/didOpen", {"textDocument": {
+            "uri": broken_uri, "languageId": "flow", "version": 1,
+            "text": 'connector broken = "broken.json"\nworkflow w() {}\n'}})
+        on_json = client.diagnostics("file://" + broken_path)
+        check([d["code"] for d in on_json["diagnostics"]] == ["E012"] and
+              on_json["diagnostics"][0]["range"]["start"]["line"] == 2, f"diagnostics on the JSON file: {on_json}")
+        client.notify("textDocument/didClose", {"textDocument": {"uri": broken_uri}})
+        check(client.diagnostics("file://" + broken_path)["diagnostics"] == [], "didClose clears the JSON file")
+
         # Symbols.
         symbols = client.request("textDocument/documentSymbol", {"textDocument": {"uri": uri}})["result"]
         names = [s["name"] for s in symbols]

@@ -184,6 +184,20 @@ workflow parent() {
   EXPECT_TRUE(HasEdge(g, join, call, EdgeKind::Flow));
 }
 
+TEST(Graph, QuotedSourceIsCutAtTheLimit) {
+  // A condition longer than kMaxQuotedChars (48): cut, with "..." after it.
+  graph::Graph g = GraphOf(R"(workflow w(a: int) {
+  if a > 1000000 and a < 2000000 and a != 1500000 and a != 1600000 {
+    sleep 1h
+  }
+})",
+                           "w");
+  int decision = Find(g, NodeKind::Decision);
+  ASSERT_GE(decision, 0);
+    // "if " + the first 48 characters of the condition + "...".
+  EXPECT_EQ(g.nodes[decision].title, "if a > 1000000 and a < 2000000 and a != 1500000 and...");
+}
+
 TEST(Graph, RenderersDrawCompensationsDistinctlyAndEscapeLabels) {
   graph::Graph g;
   g.workflow = "w";

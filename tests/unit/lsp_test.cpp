@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 
+#include "cli/lsp/analysis.h"
 #include "cli/lsp/text.h"
 #include "cli/lsp/transport.h"
 
@@ -99,11 +102,44 @@ TEST(LspTransport, MalformedHeadersAndOversizedBodiesAreSkipped) {
   EXPECT_EQ(got[4], std::make_pair(1, std::string("\"a\"")));
 }
 
+TEST(LspTransport, AHeaderLineLongerThanTheLimitIsSkippedInPieces) {
+  // 20,000 bytes without a line break (over kMaxHeaderLine, 8 KiB), then a message.
+  auto got = ReadAll(std::string(20000, 'z') + "\r\nContent-Length: 2\r\n\r\n{}", 100);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], std::make_pair(1, std::string("{}")));
+}
+
 TEST(LspTransport, LargeMessagesAcrossManyReads) {
   std::string body(1 << 20, 'y');
   auto got = ReadAll("Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body, 2 << 20);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].second.size(), body.size());
+}
+
+TEST(LspHover, AnOperationsJsonIsCutAtTheLineLimit) {
+  // An operation whose JSON runs to more than kMaxSchemaLines (40) lines.
+  std::string dir = ::testing::TempDir() + "/flow_lsp_hover";
+  std::filesystem::create_directories(dir);
+  std::string props;
+  for (int i = 0; i < 30; ++i) {
+    props += (i ? ", " : "") + std::string("\"p") + std::to_string(i) + "\": { \"type\": \"string\" }";
+  }
+  std::ofstream(dir + "/big.json")
+      << R"({ "connector": "big", "transport": { "kind": "http", "base_url": "http://127.0.0.1:9" },
+              "operations": { "op": { "http": { "method": "POST", "path": "/x" }, "idempotent": true,
+              "input": { "type": "object", "properties": { )" << props << "} } } } }";
+  std::string text = "connector big = \"big.json\"\nworkflow w() {\n  big.op(p0: \"a\")\n}\n";
+  auto a = Analyse(PathToUri(dir + "/w.flow"), text);
+  auto hover = Hover(*a, static_cast<uint32_t>(text.find("op(") + 1));
+  ASSERT_TRUE(hover.is_object()) << hover.dump();
+  std::string md = hover["contents"]["value"].get<std::string>();
+  EXPECT_NE(md.find("big.op(p0?: string"), std::string::npos) << md;
+  size_t json_start = md.find("```json\n");
+  ASSERT_NE(json_start, std::string::npos) << md;
+  std::string json_part = md.substr(json_start);
+  EXPECT_NE(json_part.find("\n  ...\n```"), std::string::npos) << md;
+  // "```json" + 40 lines (39 line breaks between them) + "  ..." + "```".
+  EXPECT_EQ(std::count(json_part.begin(), json_part.end(), '\n'), 1 + 39 + 2) << md;
 }
 
 }  // namespace
