@@ -90,30 +90,30 @@ class Completer {
     return (comment && offset_ > t.begin) || (in_string && offset_ <= t.end);
   }
 
-  // sig_ index of the `(` of the call the position k is inside, or -1.
-  auto OpenParen(size_t k) const -> int {
+  // sig_ index of the innermost bracket still open at position k, or -1.
+  auto EnclosingOpen(size_t k) const -> int {
     int depth = 0;
     for (size_t i = k + 1; i-- > 0;) {
       std::string_view t = Text(i);
       if (t == ")" || t == "]" || t == "}") ++depth;
       if (t == "(" || t == "[" || t == "{") {
-        if (depth == 0) return t == "(" ? static_cast<int>(i) : -1;
+        if (depth == 0) return static_cast<int>(i);
         --depth;
       }
     }
     return -1;
   }
+  // sig_ index of the `(` of the call the position k is inside, or -1.
+  auto OpenParen(size_t k) const -> int {
+    int open = EnclosingOpen(k);
+    return open >= 0 && Text(open) == "(" ? open : -1;
+  }
+  // Inside a call's parentheses or a record literal's braces (a `{` after
+  // `)` opens a block).
   auto InsideCallOrRecord(size_t k) const -> bool {
-    int depth = 0;
-    for (size_t i = k + 1; i-- > 0;) {
-      std::string_view t = Text(i);
-      if (t == ")" || t == "]" || t == "}") ++depth;
-      if (t == "(" || t == "[" || t == "{") {
-        if (depth == 0) return t == "(" || (t == "{" && i > 0 && Text(i - 1) != ")");
-        --depth;
-      }
-    }
-    return false;
+    int open = EnclosingOpen(k);
+    if (open < 0) return false;
+    return Text(open) == "(" || (Text(open) == "{" && open > 0 && Text(open - 1) != ")");
   }
 
   // The dotted name ending at sig_ index k (`a.b.c`), first part first.

@@ -13,34 +13,28 @@ namespace {
 
 auto Width(SourceRange r) -> uint32_t { return r.end - r.begin; }
 
-}  // namespace
-
-auto InnermostExpr(const Analysis& a, uint32_t offset) -> ast::ExprId {
-  const auto& exprs = a.ast().exprs;
-  ast::ExprId best;
-  for (size_t i = 0; i < exprs.size(); ++i) {
-    const SourceRange& r = exprs[i].range;
-    if (r.file != a.doc || !Touches(r, offset)) continue;
-    // Smallest wins; of equal ranges the later (outer, built last) loses to
-    // the earlier so `x` in `(x)` is the name, not the paren's copy.
-    if (!best.valid() || Width(r) < Width(exprs[best.index].range)) {
-      best = ast::ExprId{static_cast<int32_t>(i)};
-    }
+// The index of the narrowest node of `nodes` (exprs or types) in the
+// document whose range touches `offset`; the first of equal widths (`x` in
+// `(x)` is the name, not a copy), -1 when none does.
+template <typename Node>
+auto Innermost(const std::vector<Node>& nodes, FileId doc, uint32_t offset) -> int32_t {
+  int32_t best = -1;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const SourceRange& r = nodes[i].range;
+    if (r.file != doc || !Touches(r, offset)) continue;
+    if (best < 0 || Width(r) < Width(nodes[best].range)) best = static_cast<int32_t>(i);
   }
   return best;
 }
 
+}  // namespace
+
+auto InnermostExpr(const Analysis& a, uint32_t offset) -> ast::ExprId {
+  return ast::ExprId{Innermost(a.ast().exprs, a.doc, offset)};
+}
+
 auto InnermostType(const Analysis& a, uint32_t offset) -> ast::TypeExprId {
-  const auto& types = a.ast().types;
-  ast::TypeExprId best;
-  for (size_t i = 0; i < types.size(); ++i) {
-    const SourceRange& r = types[i].range;
-    if (r.file != a.doc || !Touches(r, offset)) continue;
-    if (!best.valid() || Width(r) < Width(types[best.index].range)) {
-      best = ast::TypeExprId{static_cast<int32_t>(i)};
-    }
-  }
-  return best;
+  return ast::TypeExprId{Innermost(a.ast().types, a.doc, offset)};
 }
 
 auto FunctionAt(const Analysis& a, uint32_t offset) -> int {

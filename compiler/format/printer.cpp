@@ -8,13 +8,6 @@ namespace flow::format {
 
 namespace {
 
-template <class... Fs>
-struct Overload : Fs... {
-  using Fs::operator()...;
-};
-template <class... Fs>
-Overload(Fs...) -> Overload<Fs...>;
-
 // Binary operators that chain on one level when broken: a + b - c breaks
 // before each of its operators, a + b * c only before the `+`.
 auto PrecedenceClass(ast::BinaryOp op) -> int {
@@ -34,18 +27,25 @@ auto PrecedenceClass(ast::BinaryOp op) -> int {
 // body, so `if a\n    and b {` does not line up with the statements below.
 constexpr int kContinuationIndent = 2 * kIndentWidth;
 
+// Pieces of the output keyed by where they start in the source, written in
+// source order (declarations live in three vectors, clauses in fixed slots).
+using Pieces = std::vector<std::pair<uint32_t, std::function<void()>>>;
+
+void SortBySource(Pieces& pieces) {
+  std::stable_sort(pieces.begin(), pieces.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+}
+
 class Printer {
  public:
   Printer(const ast::Ast& ast, TokenCursor& cursor) : ast_(ast), cur_(cursor) {}
 
   auto Run() -> Doc {
-    // Declarations live in three vectors; the file interleaves them.
-    std::vector<std::pair<uint32_t, std::function<void()>>> decls;
+    Pieces decls;
     for (const auto& c : ast_.connectors) decls.emplace_back(c.range.begin, [&] { Connector(c); });
     for (const auto& t : ast_.type_decls) decls.emplace_back(t.range.begin, [&] { TypeDecl(t); });
     for (const auto& f : ast_.functions) decls.emplace_back(f.range.begin, [&] { Function(f); });
-    std::stable_sort(decls.begin(), decls.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    SortBySource(decls);
     for (size_t i = 0; i < decls.size(); ++i) {
       if (i > 0) doc_.HardLine();
       decls[i].second();
@@ -57,6 +57,17 @@ class Printer {
  private:
   void Tok(std::string_view text) { cur_.Take(text, doc_); }
   void Space() { doc_.Text(" "); }
+  // `pieces` in source order, one indentation level in, each after a line
+  // break: always (`hard`), or when the enclosing group breaks.
+  void IndentedLines(Pieces pieces, bool hard) {
+    SortBySource(pieces);
+    doc_.BeginIndent();
+    for (auto& piece : pieces) {
+      hard ? doc_.HardLine() : doc_.Line();
+      piece.second();
+    }
+    doc_.EndIndent();
+  }
   void Verbatim(SourceRange range) { cur_.TakeVerbatim(range, doc_); }
 
   // `open item, item close`: flat on one line, or one item per line with a
@@ -138,7 +149,7 @@ class Printer {
     const ast::TypeExpr& t = ast_.type(id);
     int parens = 0;
     for (; cur_.NextIs("(") && cur_.NextBegin() < t.range.begin; ++parens) Tok("(");
-    std::visit(Overload{
+    std::visit(ast::Overload{
         [&](const ast::ErrorTypeExpr&) { throw FormatBug("an error node in the type"); },
         [&](const ast::NamedTypeExpr&) { Verbatim(t.range); },
         [&](const ast::ListTypeExpr& l) {
@@ -193,7 +204,7 @@ class Printer {
   }
 
   void Stmt(ast::StmtId id) {
-    std::visit(Overload{
+    std::visit(ast::Overload{
         [&](const ast::ErrorStmt&) { throw FormatBug("an error node in the statements"); },
         [&](const ast::LetStmt& s) {
           Tok(s.is_var ? "var" : "let");
@@ -297,18 +308,11 @@ class Printer {
 
   // A step's clauses in source order, each on a line of its own.
   void Clauses(const ast::StepClauses& c) {
-    std::vector<std::pair<uint32_t, std::function<void()>>> items;
+    Pieces items;
     if (c.retry) items.emplace_back(c.retry->range.begin, [&] { Retry(*c.retry); });
     if (c.timeout) items.emplace_back(c.timeout->range.begin, [&] { Timeout(*c.timeout); });
     if (c.compensate) items.emplace_back(c.compensate->range.begin, [&] { Compensate(*c.compensate); });
-    std::sort(items.begin(), items.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    doc_.BeginIndent();
-    for (auto& item : items) {
-      doc_.HardLine();
-      item.second();
-    }
-    doc_.EndIndent();
+    IndentedLines(std::move(items), /*hard=*/true);
   }
 
   void Retry(const ast::RetryClause& r) {
@@ -354,7 +358,7 @@ class Printer {
   }
 
   void ExprNode(const ast::Expr& e) {
-    std::visit(Overload{
+    std::visit(ast::Overload{
         [&](const ast::ErrorExpr&) { throw FormatBug("an error node in the expressions"); },
         [&](const ast::IntLit&) { Number(e.range); },
         [&](const ast::FloatLit&) { Number(e.range); },
@@ -460,7 +464,7 @@ class Printer {
   void Suspension(std::string_view keyword, ast::ExprId operand,
                   std::vector<std::pair<ast::ExprId, std::string_view>> clauses,
                   ast::TypeExprId as_type) {
-    std::vector<std::pair<uint32_t, std::function<void()>>> items;
+    Pieces items;
     for (auto& [expr, word] : clauses) {
       if (!expr.valid()) continue;
       items.emplace_back(ast_.expr(expr).range.begin, [&, expr = expr, word = word] {
@@ -474,16 +478,9 @@ class Printer {
         Type(as_type);
       });
     }
-    std::sort(items.begin(), items.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
     doc_.BeginGroup();
     Keyword(keyword, operand);
-    doc_.BeginIndent();
-    for (auto& item : items) {
-      doc_.Line();
-      item.second();
-    }
-    doc_.EndIndent();
+    IndentedLines(std::move(items), /*hard=*/false);
     doc_.EndGroup();
   }
 

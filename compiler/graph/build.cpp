@@ -12,13 +12,6 @@ namespace flow::graph {
 
 namespace {
 
-template <class... Fs>
-struct Overload : Fs... {
-  using Fs::operator()...;
-};
-template <class... Fs>
-Overload(Fs...) -> Overload<Fs...>;
-
 // Source text quoted in a label (a condition, a prompt) is cut here: a
 // diagram is not the place to read a whole expression.
 constexpr size_t kMaxQuotedChars = 48;
@@ -106,7 +99,7 @@ class Builder {
 
   auto Stmt(ast::StmtId id, Frontier f) -> Frontier {
     const ast::Stmt& s = ast_.stmt(id);
-    std::visit(Overload{
+    std::visit(ast::Overload{
         [&](const ast::ErrorStmt&) {},
         [&](const ast::LetStmt& l) { Effects(l.init, l.clauses, l.name, f); },
         [&](const ast::AssignStmt& a) {
@@ -242,7 +235,7 @@ class Builder {
   void Expr(ast::ExprId id, Frontier& f) {
     if (!id.valid()) return;
     const ast::Expr& e = ast_.expr(id);
-    std::visit(Overload{
+    std::visit(ast::Overload{
         [&](const ast::ErrorExpr&) {}, [&](const ast::IntLit&) {}, [&](const ast::FloatLit&) {},
         [&](const ast::BoolLit&) {}, [&](const ast::NullLit&) {}, [&](const ast::DurationLit&) {},
         [&](const ast::NameRef&) {},

@@ -194,7 +194,7 @@ TEST(Graph, QuotedSourceIsCutAtTheLimit) {
                            "w");
   int decision = Find(g, NodeKind::Decision);
   ASSERT_GE(decision, 0);
-    // "if " + the first 48 characters of the condition + "...".
+  // "if " + the first 48 characters of the condition + "...".
   EXPECT_EQ(g.nodes[decision].title, "if a > 1000000 and a < 2000000 and a != 1500000 and...");
 }
 
