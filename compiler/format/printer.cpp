@@ -69,6 +69,12 @@ class Printer {
     doc_.EndIndent();
   }
   void Verbatim(SourceRange range) { cur_.TakeVerbatim(range, doc_); }
+  // `name: ` before a field's type or value, a parameter's type, an argument.
+  void Label(SourceRange name) {
+    Verbatim(name);
+    Tok(":");
+    Space();
+  }
 
   // `open item, item close`: flat on one line, or one item per line with a
   // trailing comma. `spaced`: `{ a }` rather than `[a]`.
@@ -128,9 +134,7 @@ class Printer {
     Space();
     Verbatim(f.name_range);
     Delimited("(", ")", f.params.size(), false, [&](size_t i) {
-      Verbatim(f.params[i].name_range);
-      Tok(":");
-      Space();
+      Label(f.params[i].name_range);
       Type(f.params[i].type);
     });
     if (f.result.valid()) {
@@ -159,9 +163,7 @@ class Printer {
         },
         [&](const ast::RecordTypeExpr& r) {
           Delimited("{", "}", r.fields.size(), true, [&](size_t i) {
-            Verbatim(r.fields[i].name_range);
-            Tok(":");
-            Space();
+            Label(r.fields[i].name_range);
             Type(r.fields[i].type);
           });
         },
@@ -206,21 +208,7 @@ class Printer {
   void Stmt(ast::StmtId id) {
     std::visit(ast::Overload{
         [&](const ast::ErrorStmt&) { throw FormatBug("an error node in the statements"); },
-        [&](const ast::LetStmt& s) {
-          Tok(s.is_var ? "var" : "let");
-          Space();
-          Verbatim(s.name_range);
-          if (s.type.valid()) {
-            Tok(":");
-            Space();
-            Type(s.type);
-          }
-          Space();
-          Tok("=");
-          Space();
-          Expr(s.init);
-          Clauses(s.clauses);
-        },
+        [&](const ast::LetStmt& s) { Let(s); },
         [&](const ast::AssignStmt& s) {
           Expr(s.target);
           Space();
@@ -234,17 +222,7 @@ class Printer {
           Clauses(s.clauses);
         },
         [&](const ast::IfStmt& s) { If(s); },
-        [&](const ast::ForStmt& s) {
-          Tok("for");
-          Space();
-          Verbatim(s.var_range);
-          Space();
-          Tok("in");
-          Space();
-          Expr(s.iterable);
-          Space();
-          Block(s.body);
-        },
+        [&](const ast::ForStmt& s) { For(s); },
         [&](const ast::WhileStmt& s) {
           Tok("while");
           Space();
@@ -261,17 +239,7 @@ class Printer {
           Clauses(s.clauses);
         },
         [&](const ast::FailStmt& s) { Keyword("fail", s.message); },
-        [&](const ast::TryStmt& s) {
-          Tok("try");
-          Space();
-          Block(s.body);
-          Space();
-          Tok("catch");
-          Space();
-          Verbatim(s.err_range);
-          Space();
-          Block(s.handler);
-        },
+        [&](const ast::TryStmt& s) { Try(s); },
         [&](const ast::CheckpointStmt& s) { Keyword("checkpoint", s.label); },
         [&](const ast::SleepStmt& s) { Keyword("sleep", s.duration); },
         [&](const ast::ParallelStmt& s) {
@@ -280,6 +248,46 @@ class Printer {
           Block(s.body);
         },
     }, ast_.stmt(id).node);
+  }
+
+  void Let(const ast::LetStmt& s) {
+    Tok(s.is_var ? "var" : "let");
+    Space();
+    Verbatim(s.name_range);
+    if (s.type.valid()) {
+      Tok(":");
+      Space();
+      Type(s.type);
+    }
+    Space();
+    Tok("=");
+    Space();
+    Expr(s.init);
+    Clauses(s.clauses);
+  }
+
+  void For(const ast::ForStmt& s) {
+    Tok("for");
+    Space();
+    Verbatim(s.var_range);
+    Space();
+    Tok("in");
+    Space();
+    Expr(s.iterable);
+    Space();
+    Block(s.body);
+  }
+
+  void Try(const ast::TryStmt& s) {
+    Tok("try");
+    Space();
+    Block(s.body);
+    Space();
+    Tok("catch");
+    Space();
+    Verbatim(s.err_range);
+    Space();
+    Block(s.handler);
   }
 
   void Keyword(std::string_view keyword, ast::ExprId operand) {
@@ -372,9 +380,7 @@ class Printer {
         },
         [&](const ast::RecordLit& r) {
           Delimited("{", "}", r.fields.size(), true, [&](size_t i) {
-            Verbatim(r.fields[i].name_range);
-            Tok(":");
-            Space();
+            Label(r.fields[i].name_range);
             Expr(r.fields[i].value);
           });
         },
@@ -389,17 +395,7 @@ class Printer {
           Expr(x.index);
           Tok("]");
         },
-        [&](const ast::CallExpr& c) {
-          Expr(c.callee);
-          Delimited("(", ")", c.args.size(), false, [&](size_t i) {
-            if (!c.args[i].name.empty()) {
-              Verbatim(c.args[i].name_range);
-              Tok(":");
-              Space();
-            }
-            Expr(c.args[i].value);
-          });
-        },
+        [&](const ast::CallExpr& c) { Call(c); },
         [&](const ast::UnaryExpr& u) {
           Tok(ast::UnaryOpSpelling(u.op));
           if (u.op == ast::UnaryOp::Not) Space();
@@ -420,6 +416,14 @@ class Printer {
           Suspension("wait", w.event, {{w.timeout, "timeout"}}, w.type);
         },
     }, e.node);
+  }
+
+  void Call(const ast::CallExpr& c) {
+    Expr(c.callee);
+    Delimited("(", ")", c.args.size(), false, [&](size_t i) {
+      if (!c.args[i].name.empty()) Label(c.args[i].name_range);
+      Expr(c.args[i].value);
+    });
   }
 
   // An int or float literal; a negative one is one literal in the AST but
