@@ -8,7 +8,9 @@ didChange fixing it (the diagnostics clear), hover, definition, completion,
 document symbols, formatting (the same text as `flow fmt`), the flow/graph
 request, shutdown and exit. Malformed and out-of-order messages are mixed
 in, and after each the server must still answer. A second process gets
-requests before `initialize` and then loses its stdin mid-message.
+requests before `initialize` and then loses its stdin mid-message; a third
+gets 400 random requests and notifications (fixed seed), well-formed or not,
+and must answer every request and stay up.
 
 Usage: protocol_test.py --flow path/to/flow
 """
@@ -354,6 +356,78 @@ def life_cycle(flow, folder):
             client.proc.wait()
 
 
+METHODS = ["textDocument/hover", "textDocument/definition", "textDocument/completion",
+           "textDocument/documentSymbol", "textDocument/formatting", "textDocument/codeAction",
+           "flow/graph", "initialize", "no/such"]
+NOTIFICATIONS = ["textDocument/didOpen", "textDocument/didChange", "textDocument/didClose",
+                 "workspace/didChangeWatchedFiles", "$/cancelRequest", "initialized"]
+
+
+def garbage(rng, depth=0):
+    """A random JSON value: the shapes a confused or hostile client might send."""
+    kinds = ["int", "str", "null", "bool", "neg"] + (["list", "obj"] if depth < 3 else [])
+    kind = rng.choice(kinds)
+    if kind == "int":
+        return rng.choice([0, 1, 7, 2**31, 2**53, 10**30])
+    if kind == "neg":
+        return rng.choice([-1, -2**31, -1.5])
+    if kind == "str":
+        return rng.choice(["", "x", "file:///nowhere.flow", "\u0000", "é😀", "{" * 50])
+    if kind == "null":
+        return None
+    if kind == "bool":
+        return rng.random() < 0.5
+    if kind == "list":
+        return [garbage(rng, depth + 1) for _ in range(rng.randrange(3))]
+    keys = ["textDocument", "position", "uri", "text", "range", "contentChanges", "line", "character",
+            "version", "start", "end", "format", "changes"]
+    return {rng.choice(keys): garbage(rng, depth + 1) for _ in range(rng.randrange(4))}
+
+
+def params(rng, uri):
+    """Mostly well-formed params with one part replaced by garbage."""
+    good = {"textDocument": {"uri": uri, "version": rng.randrange(100), "languageId": "flow",
+                             "text": rng.choice([SOURCE, SOURCE[:rng.randrange(len(SOURCE))], ""])},
+            "position": {"line": rng.randrange(-2, 12), "character": rng.randrange(-2, 80)},
+            "range": {"start": {"line": rng.randrange(12), "character": rng.randrange(40)},
+                      "end": {"line": rng.randrange(12), "character": rng.randrange(40)}},
+            "contentChanges": [{"text": rng.choice([SOURCE, "workflow", "\n" * 5])}],
+            "context": {"diagnostics": []}, "format": rng.choice(["dot", "mermaid", 3])}
+    if rng.random() < 0.5:
+        good[rng.choice(list(good))] = garbage(rng)
+    return good
+
+
+def fuzz(flow, folder, seed=1313, count=400):
+    """Random (fixed seed) requests and notifications, well-formed and not:
+    the server answers every request and stays up."""
+    import random
+    rng = random.Random(seed)
+    uri = "file://" + os.path.join(folder, "fuzz.flow")
+    client = Client(flow)
+    try:
+        client.request("initialize", {"capabilities": {}})
+        client.notify("textDocument/didOpen", {"textDocument": {
+            "uri": uri, "languageId": "flow", "version": 1, "text": SOURCE}})
+        for i in range(count):
+            if rng.random() < 0.4:
+                client.notify(rng.choice(NOTIFICATIONS), params(rng, uri))
+                continue
+            method = rng.choice(METHODS)
+            p = params(rng, uri) if rng.random() < 0.8 else garbage(rng)
+            client.next_id += 1
+            client.send({"jsonrpc": "2.0", "id": client.next_id, "method": method, "params": p})
+            reply = client.response(client.next_id)
+            check("result" in reply or "error" in reply, f"fuzz {i}: {method}: {reply}")
+        client.notify("textDocument/didOpen", {"textDocument": {
+            "uri": uri, "languageId": "flow", "version": 999, "text": SOURCE}})
+        client.alive(uri)
+        check(client.proc.poll() is None, "the server died during the fuzz")
+    finally:
+        client.proc.kill()
+        client.proc.wait()
+
+
 def cut_off(flow):
     """Stdin closed in the middle of a message: the server ends, by itself, with 1."""
     client = Client(flow)
@@ -372,6 +446,7 @@ def main():
         with open(os.path.join(folder, "billing.json"), "w") as f:
             json.dump(CONNECTOR, f, indent=2)
         life_cycle(args.flow, folder)
+        fuzz(args.flow, folder)
         cut_off(args.flow)
     except Failure as e:
         print(f"FAIL: {e}", file=sys.stderr)
