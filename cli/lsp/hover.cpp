@@ -28,6 +28,27 @@ auto Type(const Analysis& a, types::TypeId t) -> std::string {
   return t.valid() ? a.program->types.Display(t) : "?";
 }
 
+// A named type spelled out one level deep: Display would give its own name
+// back (`type Customer = Customer`).
+auto Structure(const Analysis& a, types::TypeId t) -> std::string {
+  if (!t.valid()) return "?";
+  const auto& tt = a.program->types;
+  const types::Type& type = tt.get(t);
+  if (type.kind == types::Kind::Record) {
+    std::string out = "{ ";
+    for (size_t i = 0; i < type.fields.size(); ++i) {
+      out += (i ? ", " : "") + type.fields[i].name + ": " + tt.Display(type.fields[i].type);
+    }
+    return out + (type.fields.empty() ? "}" : " }");
+  }
+  if (type.kind == types::Kind::Literal) {
+    std::string out;
+    for (size_t i = 0; i < type.literals.size(); ++i) out += (i ? " | \"" : "\"") + type.literals[i] + "\"";
+    return out;
+  }
+  return tt.Display(t);
+}
+
 }  // namespace
 
 // `billing.charge(customer: string, amount: int, note?: string) -> Charge`,
@@ -124,7 +145,7 @@ auto DeclarationHover(const Analysis& a, uint32_t offset) -> json {
     const auto& t = ast.type_decls[i];
     if (!Touches(t.name_range, offset)) continue;
     types::TypeId id = i < a.program->type_decls.size() ? a.program->type_decls[i] : types::TypeId{};
-    std::string shape = id.valid() ? a.program->types.Display(id) : "?";
+    std::string shape = Structure(a, id);
     return HoverJson(a, t.name_range, Code(fmt::format("type {} = {}", t.name, shape)));
   }
   for (size_t i = 0; i < ast.functions.size(); ++i) {
@@ -221,7 +242,13 @@ auto Hover(const Analysis& a, uint32_t offset) -> json {
   ast::TypeExprId t = InnermostType(a, offset);
   if (t.valid() && static_cast<size_t>(t.index) < a.program->type_exprs.size() &&
       a.program->type_exprs[t.index].valid()) {
-    return HoverJson(a, a.ast().type(t).range, Code(Type(a, a.program->type_exprs[t.index])));
+    // A type's name shows what it stands for.
+    const auto* named = std::get_if<ast::NamedTypeExpr>(&a.ast().type(t).node);
+    types::TypeId id = a.program->type_exprs[t.index];
+    types::Kind kind = a.program->types.kind(id);
+    bool spelled = named && (kind == types::Kind::Record || kind == types::Kind::Literal);
+    std::string text = spelled ? "type " + named->name + " = " + Structure(a, id) : Type(a, id);
+    return HoverJson(a, a.ast().type(t).range, Code(text));
   }
   return nullptr;
 }

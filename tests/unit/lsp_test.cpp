@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -114,6 +115,62 @@ TEST(LspTransport, LargeMessagesAcrossManyReads) {
   auto got = ReadAll("Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body, 2 << 20);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].second.size(), body.size());
+}
+
+TEST(LspHover, TypesLocalsAndExpressions) {
+  std::string text =
+      "type Customer = { email: string, plan: \"free\" | \"pro\" }\n"
+      "workflow w(c: Customer) -> int {\n"
+      "  let n = len(c.email) + 1\n"
+      "  return n\n"
+      "}\n";
+  auto a = Analyse("untitled:hover", text);
+  auto at = [&](const std::string& needle, size_t delta = 0) {
+    auto hover = Hover(*a, static_cast<uint32_t>(text.find(needle) + delta));
+    return hover.is_object() ? hover["contents"]["value"].get<std::string>() : std::string("null");
+  };
+  std::string customer = "type Customer = { email: string, plan: \"free\" | \"pro\" }";
+  EXPECT_NE(at("Customer) ->").find(customer), std::string::npos) << at("Customer) ->");
+  EXPECT_NE(at("Customer =").find(customer), std::string::npos) << at("Customer =");
+  EXPECT_NE(at("n = len").find("let n: int"), std::string::npos) << at("n = len");
+  EXPECT_NE(at("c.email", 2).find("string"), std::string::npos) << at("c.email", 2);
+  EXPECT_NE(at("len(").find("len(x)  // built-in"), std::string::npos) << at("len(");
+  EXPECT_NE(at("c: Customer").find("(parameter) c: Customer"), std::string::npos) << at("c: Customer");
+  EXPECT_EQ(at("workflow w"), "null");
+}
+
+// The labels Complete offers at the `|` of `text` (the bar is removed).
+auto LabelsAt(const std::string& dir, std::string text) -> std::set<std::string> {
+  size_t at = text.find('|');
+  text.erase(at, 1);
+  auto a = Analyse(PathToUri(dir + "/c.flow"), text);
+  std::set<std::string> out;
+  for (const auto& item : Complete(*a, static_cast<uint32_t>(at))) out.insert(item["label"]);
+  return out;
+}
+
+TEST(LspCompletion, EnumValuesFieldChainsTypesAndNothingInText) {
+  std::string dir = ::testing::TempDir() + "/flow_lsp_completion";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/pay.json")
+      << R"({ "connector": "pay", "transport": { "kind": "http", "base_url": "http://127.0.0.1:9" },
+              "operations": { "charge": { "http": { "method": "POST", "path": "/x" }, "idempotent": true,
+              "input": { "type": "object", "required": ["n"],
+                         "properties": { "n": { "type": "integer" }, "cur": { "enum": ["eur", "usd"] } } },
+              "output": { "type": "object", "required": ["card"], "properties": {
+                "card": { "type": "object", "required": ["last4"], "properties": { "last4": { "type": "string" } } } } } } } })";
+  std::string head = "connector pay = \"pay.json\"\ntype T = { a: int }\nworkflow w() {\n  let c = pay.charge(n: 1)\n";
+  EXPECT_EQ(LabelsAt(dir, head + "  pay.charge(n: 1, cur: |)\n}\n"),
+            (std::set<std::string>{"\"eur\"", "\"usd\""}));
+  EXPECT_EQ(LabelsAt(dir, head + "  let x = c.card.|\n}\n"), (std::set<std::string>{"last4"}));
+  EXPECT_EQ(LabelsAt(dir, head + "  let x = c.|\n}\n"), (std::set<std::string>{"card"}));
+  auto types = LabelsAt(dir, head + "  var y: |\n}\n");
+  EXPECT_TRUE(types.count("T") && types.count("int") && !types.count("c")) << types.size();
+  EXPECT_TRUE(LabelsAt(dir, head + "  // pay.|\n}\n").empty());
+  EXPECT_TRUE(LabelsAt(dir, head + "  let s = \"pay.|\"\n}\n").empty());
+  auto general = LabelsAt(dir, head + "  let z = |\n}\n");
+  EXPECT_TRUE(general.count("c") && general.count("len") && general.count("pay") && general.count("retry") &&
+              general.count("log"));
 }
 
 TEST(LspHover, AnOperationsJsonIsCutAtTheLineLimit) {
