@@ -114,6 +114,12 @@ class Writer {
   }
   void Text(std::string_view text, int indent) {
     if (text.empty()) return;
+    // `f(a /* n */)`, `a /* n */, b`: no space between a comment and a closer.
+    if (after_inline_comment_ && std::string_view(",)]}").find(text[0]) != std::string_view::npos &&
+        !out_.empty() && out_.back() == ' ') {
+      out_.pop_back();
+    }
+    after_inline_comment_ = false;
     bool only_blanks = text.find_first_not_of(' ') == std::string_view::npos;
     if (owes_newline_) {
       if (only_blanks) return;
@@ -141,6 +147,7 @@ class Writer {
     }
     Text(text, indent);
     out_ += ' ';
+    after_inline_comment_ = true;
   }
   void Suffix(std::string_view text) { suffix_ += text; }
   void WantBlankLine() { want_blank_ = true; }
@@ -172,6 +179,7 @@ class Writer {
   bool line_has_content_ = false;
   bool owes_newline_ = false;
   bool want_blank_ = false;
+  bool after_inline_comment_ = false;
   int line_indent_ = 0;
 };
 

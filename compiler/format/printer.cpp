@@ -199,7 +199,7 @@ class Printer {
       doc_.HardLine();
       Stmt(s);
     }
-    cur_.FlushLeading(doc_);
+    cur_.FlushLeading(doc_, /*own_lines=*/true);
     doc_.EndIndent();
     doc_.HardLine();
     Tok("}");

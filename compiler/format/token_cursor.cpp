@@ -81,14 +81,14 @@ void TokenCursor::Classify(const std::vector<RawToken>& raw) {
   eof_comments_ = std::move(pending);
 }
 
-void TokenCursor::WriteComment(size_t index, Doc& doc) {
+void TokenCursor::WriteComment(size_t index, Doc& doc, bool own_line) {
   if (written_[index]) return;
   written_[index] = true;
   const Comment& c = comments_[index];
   std::string text = CommentText(text_.substr(c.begin, c.end - c.begin));
   if (c.trailing) {
     doc.LineSuffix(" " + text);
-  } else if (c.inline_) {
+  } else if (c.inline_ && !own_line) {
     doc.InlineComment(text);
   } else {
     if (c.blank_before) doc.BlankLine();
@@ -176,13 +176,13 @@ auto TokenCursor::NextBegin() const -> uint32_t {
   return i < tokens_.size() ? tokens_[i].begin : static_cast<uint32_t>(text_.size());
 }
 
-void TokenCursor::FlushLeading(Doc& doc) {
+void TokenCursor::FlushLeading(Doc& doc, bool own_lines) {
   SkipSeparators(doc);
   if (next_ < tokens_.size()) {
-    for (size_t c : tokens_[next_].leading) WriteComment(c, doc);
+    for (size_t c : tokens_[next_].leading) WriteComment(c, doc, own_lines);
     return;
   }
-  for (size_t c : eof_comments_) WriteComment(c, doc);
+  for (size_t c : eof_comments_) WriteComment(c, doc, own_lines);
 }
 
 auto TokenCursor::HasLeading() const -> bool {
@@ -199,7 +199,7 @@ auto TokenCursor::HasLeading() const -> bool {
 }
 
 void TokenCursor::Finish(Doc& doc) {
-  FlushLeading(doc);
+  FlushLeading(doc, /*own_lines=*/true);
   if (next_ != tokens_.size()) {
     throw FormatBug(fmt::format("the printer stopped at byte {}", tokens_[next_].begin));
   }

@@ -64,8 +64,10 @@ class TokenCursor {
   auto NextBegin() const -> uint32_t;
   // Writes the own-line and inline comments before the next token now (the
   // end of a block: they belong inside it, not before its `}`), or the
-  // comments that close the file.
-  void FlushLeading(Doc& doc);
+  // comments that close the file. `own_lines`: the next token will start a
+  // line of its own (a block's `}`), so an inline comment before it is
+  // written on a line of its own too; it would not stay inline anyway.
+  void FlushLeading(Doc& doc, bool own_lines = false);
   // True when comments precede the next token (an empty block with a
   // comment inside cannot be written `{}`).
   auto HasLeading() const -> bool;
@@ -91,7 +93,7 @@ class TokenCursor {
   void SkipSeparators(Doc& doc);
   void WriteLeading(Token& token, Doc& doc);
   void WriteTrailing(Token& token, Doc& doc);
-  void WriteComment(size_t index, Doc& doc);
+  void WriteComment(size_t index, Doc& doc, bool own_line = false);
   auto TokenText(const Token& t) const -> std::string_view {
     return text_.substr(t.begin, t.end - t.begin);
   }

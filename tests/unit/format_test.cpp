@@ -139,6 +139,82 @@ TEST(Format, CommentsStayWhereTheyAttach) {
   EXPECT_EQ(Fmt(out), out);
 }
 
+TEST(Format, CommentsInOddPlacesAreKeptAndStable) {
+  // A comment before, after and between almost every kind of token.
+  std::string in =
+      "// lead\n"
+      "connector /* c1 */ billing /* c2 */ = /* c3 */ \"billing.json\" // c4\n"
+      "type /* t1 */ T /* t2 */ = { /* t3 */ a: int, // t4\n"
+      "  b: /* t5 */ string? /* t6 */ } // t7\n"
+      "fn f(/* p1 */ x: int /* p2 */, // p3\n"
+      "  y: int) -> /* r */ int { // b1\n"
+      "  return ( /* q */ x + // plus\n"
+      "    y ) * 2 // end\n"
+      "}\n"
+      "workflow w(n: int) { // open\n"
+      "  let c = billing.charge(amount: n) // after call\n"
+      "    // before retry\n"
+      "    retry 3 // after retry\n"
+      "    /* before compensate */ compensate billing.refund(id: c.id) // after comp\n"
+      "      timeout 5s\n"
+      "  if n > 1 { /* empty-ish */ } else if n > 0 {\n"
+      "    // only comment\n"
+      "  } else { sleep 1h } // tail\n"
+      "  let r = approve \"ok?\" // a1\n"
+      "    from \"x\" // a2\n"
+      "  for i in [1, 2, /* three */ 3] { log.info(message: \"${i}\") }\n"
+      "  try { sleep 1s } // t\n"
+      "  catch err { fail err.message }\n"
+      "  ; ; // semis\n"
+      "}\n"
+      "// trailing 1\n"
+      "\n"
+      "// trailing 2\n";
+  std::string out =
+      "// lead\n"
+      "connector /* c1 */ billing /* c2 */ = /* c3 */ \"billing.json\" // c4\n"
+      "type /* t1 */ T /* t2 */ = {\n"
+      "  /* t3 */ a: int, // t4\n"
+      "  b: /* t5 */ string?, /* t6 */\n"
+      "} // t7\n"
+      "fn f(\n"
+      "  /* p1 */ x: int /* p2 */, // p3\n"
+      "  y: int,\n"
+      ") -> /* r */ int { // b1\n"
+      "  return (/* q */ x + y) // plus\n"
+      "      * 2 // end\n"
+      "}\n"
+      "workflow w(n: int) { // open\n"
+      "  let c = billing.charge(amount: n) // after call\n"
+      "    // before retry\n"
+      "    retry 3 // after retry\n"
+      "    /* before compensate */ compensate billing.refund(id: c.id) // after comp\n"
+      "      timeout 5s\n"
+      "  if n > 1 {\n"
+      "    /* empty-ish */\n"
+      "  } else if n > 0 {\n"
+      "    // only comment\n"
+      "  } else {\n"
+      "    sleep 1h\n"
+      "  } // tail\n"
+      "  let r = approve \"ok?\" // a1\n"
+      "    from \"x\" // a2\n"
+      "  for i in [1, 2, /* three */ 3] {\n"
+      "    log.info(message: \"${i}\")\n"
+      "  }\n"
+      "  try {\n"
+      "    sleep 1s\n"
+      "  } catch err { // t\n"
+      "    fail err.message\n"
+      "  } // semis\n"
+      "}\n"
+      "// trailing 1\n"
+      "\n"
+      "// trailing 2\n";
+  EXPECT_EQ(Fmt(in), out);
+  EXPECT_EQ(Fmt(out), out);
+}
+
 TEST(Format, ATrailingCommentAfterACallDoesNotBreakIt) {
   EXPECT_EQ(Fmt("workflow w() {\n  f(a, b) // why\n}\n"), "workflow w() {\n  f(a, b) // why\n}\n");
   // Inside the arguments it does: the comment must end its line.
