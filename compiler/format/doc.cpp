@@ -104,8 +104,7 @@ auto Analyse(const std::vector<Doc::Command>& cmds) -> Layout {
 class Writer {
  public:
   void Newline(int indent) {
-    out_ += suffix_;
-    suffix_.clear();
+    WriteSuffixes();
     TrimBlanks();
     out_ += '\n';
     line_has_content_ = false;
@@ -149,7 +148,7 @@ class Writer {
     out_ += ' ';
     after_inline_comment_ = true;
   }
-  void Suffix(std::string_view text) { suffix_ += text; }
+  void Suffix(std::string_view text) { suffixes_.emplace_back(text); }
   void WantBlankLine() { want_blank_ = true; }
   // Where the next character would go.
   auto column() const -> int64_t {
@@ -158,8 +157,7 @@ class Writer {
     return Width(std::string_view(out_).substr(nl == std::string::npos ? 0 : nl + 1));
   }
   auto Finish() -> std::string {
-    out_ += suffix_;
-    suffix_.clear();
+    WriteSuffixes();
     TrimBlanks();
     while (!out_.empty() && out_.back() == '\n') out_.pop_back();
     if (!out_.empty()) out_ += '\n';
@@ -167,6 +165,27 @@ class Writer {
   }
 
  private:
+  // The trailing comments held for the end of this line. Two line comments
+  // cannot share a line (the second would become part of the first): each
+  // one after a line comment goes on a line of its own, indented like this
+  // line (where a second formatting will find it as a comment of its own). A
+  // line break was due here anyway, so one more changes nothing.
+  void WriteSuffixes() {
+    int indent = line_indent_;
+    bool after_line_comment = false;
+    for (const std::string& s : suffixes_) {
+      if (after_line_comment) {
+        TrimBlanks();
+        out_ += '\n';
+        out_.append(static_cast<size_t>(indent), ' ');
+        out_.append(s, s.find_first_not_of(' '));
+      } else {
+        out_ += s;
+      }
+      after_line_comment = after_line_comment || s.find("//") == s.find_first_not_of(' ');
+    }
+    suffixes_.clear();
+  }
   void TrimBlanks() {
     while (!out_.empty() && (out_.back() == ' ' || out_.back() == '\t')) out_.pop_back();
   }
@@ -175,7 +194,7 @@ class Writer {
   }
 
   std::string out_;
-  std::string suffix_;
+  std::vector<std::string> suffixes_;
   bool line_has_content_ = false;
   bool owes_newline_ = false;
   bool want_blank_ = false;

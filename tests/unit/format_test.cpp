@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <random>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -17,6 +18,7 @@
 #include "compiler/driver/compile.h"
 #include "compiler/format/format.h"
 #include "compiler/parse/parse.h"
+#include "compiler/parse/tokens.h"
 
 namespace flow {
 namespace {
@@ -29,7 +31,8 @@ auto Fmt(const std::string& text) -> std::string {
   FileId id = sources.Add("t.flow", text);
   Diagnostics diags;
   Result<std::string> out = format::Format(sources.file(id), id, diags);
-  EXPECT_TRUE(out.ok()) << (out.ok() ? "" : out.error().message) << "\n" << RenderText(diags, sources);
+  EXPECT_TRUE(out.ok()) << (out.ok() ? "" : out.error().message) << "\n"
+                       << RenderText(diags, sources) << "input:\n" << text;
   return out.ok() ? *out : "";
 }
 
@@ -346,6 +349,70 @@ TEST(Format, EveryFlowFileOfTheRepositoryKeepsItsMeaning) {
   EXPECT_LE(syntax_errors, formatted / 5);
   std::printf("formatted %d files (%d compiled to bytecode), %d refused for syntax errors\n",
               formatted, compiled, syntax_errors);
+}
+
+}  // namespace
+}  // namespace flow
+
+namespace flow {
+namespace {
+
+// Comments and blank lines dropped at random (fixed seeds) into every file
+// of the repository that parses: block comments between tokens, line
+// comments at line ends, comment lines and empty lines between lines. None
+// changes the program; flow fmt must keep every comment (it checks that
+// itself), refuse nothing, and be idempotent on the result.
+auto Sprinkle(const std::string& text, std::mt19937& rng) -> std::string {
+  std::vector<parse::RawToken> raw = parse::ScanRawTokens(text);
+  std::vector<std::pair<uint32_t, std::string>> inserts;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    parse::RawKind k = raw[i].kind;
+    bool in_string = k == parse::RawKind::StringStart || k == parse::RawKind::StringText ||
+                     k == parse::RawKind::StringEscape || k == parse::RawKind::StringDollar;
+    if (in_string || k == parse::RawKind::LineComment) continue;
+    std::string n = std::to_string(i);
+    if (k != parse::RawKind::Newline) {
+      if (rng() % 5 == 0) inserts.emplace_back(raw[i].end, " /* c" + n + " */ ");
+      continue;
+    }
+    switch (rng() % 8) {
+      case 0: inserts.emplace_back(raw[i].begin, " // end " + n); break;
+      case 1: inserts.emplace_back(raw[i].end, "// own " + n + "\n"); break;
+      case 2: inserts.emplace_back(raw[i].end, "\n\n"); break;
+      case 3: inserts.emplace_back(raw[i].end, "  /* own " + n + " */\n"); break;
+      default: break;
+    }
+  }
+  std::string out = text;
+  for (auto it = inserts.rbegin(); it != inserts.rend(); ++it) out.insert(it->first, it->second);
+  return out;
+}
+
+TEST(Format, RandomCommentsInEveryFileAreKeptAndStable) {
+  fs::path root(FLOW_SOURCE_DIR);
+  int files = 0;
+  for (const char* dir : {"examples", "tests"}) {
+    for (const auto& entry : fs::recursive_directory_iterator(root / dir)) {
+      if (entry.path().extension() != ".flow") continue;
+      std::string text = SplitGolden(ReadFile(entry.path())).flow;
+      {
+        SourceManager sources;
+        FileId id = sources.Add("x.flow", text);
+        Diagnostics diags;
+        if (!format::Format(sources.file(id), id, diags).ok()) continue;  // syntax errors
+      }
+      SCOPED_TRACE(entry.path().string());
+      for (unsigned seed : {1313u, 7u, 42u}) {
+        std::mt19937 rng(seed);
+        std::string sprinkled = Sprinkle(text, rng);
+        std::string once = Fmt(sprinkled);
+        EXPECT_EQ(Fmt(once), once) << "not idempotent on:\n" << sprinkled;
+        if (::testing::Test::HasFailure()) return;  // one input to look at, not hundreds
+      }
+      ++files;
+    }
+  }
+  EXPECT_GE(files, 200);
 }
 
 }  // namespace
