@@ -10,10 +10,15 @@
 // approval continues it, a rejection raises error kind `rejected`.
 // Reject is approve with the answer no: both live here and share all of it.
 //
+// Roles (roles.h): when FLOW_ROLES names a roles file, a decider who does
+// not hold the role of the approval's `from "role"` is refused; the append
+// is then conditional on the run still waiting for that same approval
+// (AppendCondition::waiting), so the role judged is the role decided.
+//
 // Exit codes: 0 once the decision is recorded, whatever the run then does
-// (its report, as `flow run --json` prints it, says); 2 for an unknown run or
-// one not waiting for approval, with the reason in one line and nothing
-// written; 4 a store error.
+// (its report, as `flow run --json` prints it, says); 2 for an unknown run,
+// one not waiting for approval, a decider without the role or a bad roles
+// file, with the reason in one line and nothing written; 4 a store error.
 #include <pwd.h>
 #include <unistd.h>
 
@@ -26,6 +31,7 @@
 
 #include "cli/command.h"
 #include "cli/record_and_drive.h"
+#include "cli/roles.h"
 #include "vm/engine/events.h"
 #include "vm/engine/run_driver.h"
 #include "vm/value/convert.h"
@@ -64,6 +70,7 @@ auto Situation(const store::AppendOutcome& out) -> std::string {
     std::string by = d.is_object() ? d.value("by", "") : "";
     return std::string("it was already ") + (approved ? "approved" : "rejected") + (by.empty() ? "" : " by " + by);
   }
+  if (out.refusal == store::AppendRefusal::Changed) return "it moved on while the decider's role was checked; try again";
   if (out.refusal == store::AppendRefusal::Due) {
     return "its approval timed out at " + value::FormatTime(run.wake_at_ms) + "; 'flow resume " + run.id +
            "' delivers the timeout";
@@ -78,10 +85,49 @@ auto Situation(const store::AppendOutcome& out) -> std::string {
   return "it is waiting for " + run.waiting_reason;
 }
 
+// A run waiting for one approval changes its wait only when that approval
+// is decided or times out; a decision that finds the wait changed between
+// its role check and its append looks again, at most this often.
+constexpr int kMaxRoleRechecks = 8;
+
+// Under a roles file: reads run `id`, and when it waits for an approval
+// asking a role that `by` does not hold, prints why and returns exit 2;
+// otherwise sets `condition.waiting` to the wait judged and returns nullopt
+// (a run in any other state is left to the append's refusal).
+auto CheckRole(store::Store& store, const std::string& id, const std::string& by, const Roles& roles,
+               store::AppendCondition& condition) -> std::optional<int> {
+  auto run = store.GetRun(id);
+  if (!run) {
+    std::fprintf(stderr, "flow: %s\n", run.error().message.c_str());
+    return kExitInternal;
+  }
+  if (!*run) {
+    std::fprintf(stderr, "flow: unknown run '%s'\n", id.c_str());
+    return kExitUsage;
+  }
+  condition.waiting = (*run)->waiting;
+  if ((*run)->status != store::RunStatus::Waiting || (*run)->waiting_reason != "approval") return std::nullopt;
+  auto w = nlohmann::json::parse((*run)->waiting, nullptr, false);
+  const std::string role = w.is_object() && w.contains("from") && w["from"].is_string() ? w["from"].get<std::string>()
+                                                                                       : "";
+  if (role.empty() || roles.Holds(by, role)) return std::nullopt;
+  std::fprintf(stderr, "flow: run '%s' asks role '%s' to decide, and %s does not hold it (roles file '%s' gives %s: %s)\n",
+               id.c_str(), role.c_str(), by.c_str(), roles.path.c_str(), by.c_str(), roles.Describe(by).c_str());
+  return kExitUsage;
+}
+
 auto RunDecision(const DecisionOptions& o) -> int {
   if (o.as_given && o.as.empty()) {
     std::fprintf(stderr, "flow: --as needs a name; see 'flow --help'\n");
     return kExitUsage;
+  }
+  std::optional<Roles> roles;
+  if (auto configured = ConfiguredRoles()) {
+    if (!*configured) {
+      std::fprintf(stderr, "flow: %s\n", configured->error().message.c_str());
+      return kExitUsage;
+    }
+    roles = std::move(**configured);
   }
   int exit_code = kExitOk;
   auto store = OpenStoreForRun(o.db, o.id, exit_code);
@@ -99,13 +145,20 @@ auto RunDecision(const DecisionOptions& o) -> int {
   waiting_for_approval.opened_by = std::string(engine::events::kApprovalRequested);
   waiting_for_approval.answered_by = std::string(engine::events::kApprovalDecided);
   waiting_for_approval.not_due_at_ms = now;
-  auto out = store->AppendEventIf(o.id, decided, waiting_for_approval);
+  Result<store::AppendOutcome> out = Error{""};
+  for (int look = 0;; ++look) {
+    if (roles) {
+      if (auto refused = CheckRole(*store, o.id, by, *roles, waiting_for_approval)) return *refused;
+    }
+    out = store->AppendEventIf(o.id, decided, waiting_for_approval);
+    if (!out || out->refusal != store::AppendRefusal::Changed || look + 1 >= kMaxRoleRechecks) break;
+  }
   if (auto exit = AppendFailureExit(out, o.id)) return *exit;
   if (out->refusal != store::AppendRefusal::None) {
     std::fprintf(stderr, "flow: run '%s' is not waiting for approval (%s)\n", o.id.c_str(), Situation(*out).c_str());
     return kExitUsage;
   }
-  std::fprintf(stderr, "run %s %s by %s\n", o.id.c_str(), o.approved ? "approved" : "rejected", by.c_str());
+  if (!o.json) std::fprintf(stdout, "run %s %s by %s\n", o.id.c_str(), o.approved ? "approved" : "rejected", by.c_str());
   return DriveRecordedRun(*store, o.id, "decision", o.json);
 }
 

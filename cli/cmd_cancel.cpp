@@ -12,9 +12,9 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/program_loader.h"
 #include "cli/record_and_drive.h"
 #include "vm/engine/run_driver.h"
-#include "vm/value/convert.h"
 
 namespace flow::cli {
 namespace {
@@ -50,11 +50,7 @@ auto RunCancel(const CancelOptions& o) -> int {
     std::fprintf(stderr, "flow: %s\n", report.error().message.c_str());
     return kExitInternal;
   }
-  if (o.json) {
-    std::printf("%s\n", value::DumpJson(report->ToJson()).c_str());
-  } else {
-    std::fprintf(stderr, "run %s cancelled\n", o.id.c_str());
-  }
+  PrintReport(*report, o.json);  // its exit code is 1 (cancelled): the command's is 0
   return kExitOk;
 }
 
