@@ -96,24 +96,42 @@ constexpr int kMaxRoleRechecks = 8;
 // (a run in any other state is left to the append's refusal).
 auto CheckRole(store::Store& store, const std::string& id, const std::string& by, const Roles& roles,
                store::AppendCondition& condition) -> std::optional<int> {
-  auto run = store.GetRun(id);
-  if (!run) {
-    std::fprintf(stderr, "flow: %s\n", run.error().message.c_str());
-    return kExitInternal;
-  }
-  if (!*run) {
-    std::fprintf(stderr, "flow: unknown run '%s'\n", id.c_str());
-    return kExitUsage;
-  }
-  condition.waiting = (*run)->waiting;
-  if ((*run)->status != store::RunStatus::Waiting || (*run)->waiting_reason != "approval") return std::nullopt;
-  auto w = nlohmann::json::parse((*run)->waiting, nullptr, false);
+  int exit_code = kExitOk;
+  auto run = ReadKnownRun(store, id, exit_code);
+  if (!run) return exit_code;
+  condition.waiting = run->waiting;
+  if (run->status != store::RunStatus::Waiting || run->waiting_reason != "approval") return std::nullopt;
+  auto w = nlohmann::json::parse(run->waiting, nullptr, false);
   const std::string role = w.is_object() && w.contains("from") && w["from"].is_string() ? w["from"].get<std::string>()
                                                                                        : "";
   if (role.empty() || roles.Holds(by, role)) return std::nullopt;
   std::fprintf(stderr, "flow: run '%s' asks role '%s' to decide, and %s does not hold it (roles file '%s' gives %s: %s)\n",
                id.c_str(), role.c_str(), by.c_str(), roles.path.c_str(), by.c_str(), roles.Describe(by).c_str());
   return kExitUsage;
+}
+
+// Appends `decided` (by `by`, at its at_ms) if run `id` waits for an
+// approval nobody decided and whose timeout is not due; under `roles`, only
+// for an approval `by` may decide, looking again when the wait changed
+// between the check and the append. A role refusal sets `refused` to its
+// exit code (after printing why) and returns an empty outcome.
+auto AppendDecision(store::Store& store, const std::string& id, const store::JournalEvent& decided,
+                    const std::string& by, const Roles* roles, std::optional<int>& refused)
+    -> Result<store::AppendOutcome> {
+  store::AppendCondition waiting_for_approval;
+  waiting_for_approval.statuses = {store::RunStatus::Waiting};
+  waiting_for_approval.waiting_reason = "approval";
+  waiting_for_approval.opened_by = std::string(engine::events::kApprovalRequested);
+  waiting_for_approval.answered_by = std::string(engine::events::kApprovalDecided);
+  waiting_for_approval.not_due_at_ms = decided.at_ms;
+  for (int look = 1;; ++look) {
+    if (roles != nullptr) {
+      refused = CheckRole(store, id, by, *roles, waiting_for_approval);
+      if (refused) return store::AppendOutcome{};
+    }
+    auto out = store.AppendEventIf(id, decided, waiting_for_approval);
+    if (!out || out->refusal != store::AppendRefusal::Changed || look >= kMaxRoleRechecks) return out;
+  }
 }
 
 auto RunDecision(const DecisionOptions& o) -> int {
@@ -139,20 +157,9 @@ auto RunDecision(const DecisionOptions& o) -> int {
   decided.data = value::DumpJson(nlohmann::json{
       {"approved", o.approved}, {"by", by}, {"comment", o.comment}, {"at", value::FormatTime(now)}});
   decided.at_ms = now;
-  store::AppendCondition waiting_for_approval;
-  waiting_for_approval.statuses = {store::RunStatus::Waiting};
-  waiting_for_approval.waiting_reason = "approval";
-  waiting_for_approval.opened_by = std::string(engine::events::kApprovalRequested);
-  waiting_for_approval.answered_by = std::string(engine::events::kApprovalDecided);
-  waiting_for_approval.not_due_at_ms = now;
-  Result<store::AppendOutcome> out = Error{""};
-  for (int look = 0;; ++look) {
-    if (roles) {
-      if (auto refused = CheckRole(*store, o.id, by, *roles, waiting_for_approval)) return *refused;
-    }
-    out = store->AppendEventIf(o.id, decided, waiting_for_approval);
-    if (!out || out->refusal != store::AppendRefusal::Changed || look + 1 >= kMaxRoleRechecks) break;
-  }
+  std::optional<int> refused;
+  auto out = AppendDecision(*store, o.id, decided, by, roles ? &*roles : nullptr, refused);
+  if (refused) return *refused;
   if (auto exit = AppendFailureExit(out, o.id)) return *exit;
   if (out->refusal != store::AppendRefusal::None) {
     std::fprintf(stderr, "flow: run '%s' is not waiting for approval (%s)\n", o.id.c_str(), Situation(*out).c_str());
@@ -169,7 +176,9 @@ auto RegisterDecision(CLI::App& app, bool approved) -> Command {
                                      approved ? "Approve a run waiting on 'approve' and drive it on"
                                               : "Reject a run waiting on 'approve': it fails with kind rejected");
   sub->add_option("RUN_ID", o->id, "The run waiting for approval")->required();
-  sub->add_option("--as", o->as, "Who decides (default: the operating-system user)")
+  sub->add_option("--as", o->as,
+                  "Who decides, as recorded in the journal; with FLOW_ROLES set, must hold the approval's role "
+                  "(default: the operating-system user)")
       ->each([o](const std::string&) { o->as_given = true; });
   sub->add_option("--comment", o->comment, "Recorded with the decision; the workflow sees it");
   sub->add_option("--db", o->db, "The database (default: $FLOW_DB, else ./flow.db)");

@@ -134,18 +134,10 @@ auto RunSignal(const SignalOptions& o) -> int {
   int exit_code = kExitOk;
   auto store = OpenStoreForRun(o.db, o.id, exit_code);
   if (!store) return exit_code;
-  auto run = store->GetRun(o.id);
-  if (!run) {
-    std::fprintf(stderr, "flow: %s\n", run.error().message.c_str());
-    return kExitInternal;
-  }
-  if (!*run) {
-    std::fprintf(stderr, "flow: unknown run '%s'\n", o.id.c_str());
-    return kExitUsage;
-  }
-  const store::RunStatus status = (*run)->status;
-  if (status != store::RunStatus::Running && status != store::RunStatus::Waiting) return Ended(**run);
-  if (auto refused = CheckAgainstProgram(*store, **run, o, payload)) return *refused;
+  auto run = ReadKnownRun(*store, o.id, exit_code);
+  if (!run) return exit_code;
+  if (run->status != store::RunStatus::Running && run->status != store::RunStatus::Waiting) return Ended(*run);
+  if (auto refused = CheckAgainstProgram(*store, *run, o, payload)) return *refused;
   store::JournalEvent received;
   received.type = std::string(engine::events::kSignalReceived);
   received.data = value::DumpJson(nlohmann::json{{"event", o.event}, {"payload", payload}});
