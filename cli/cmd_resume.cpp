@@ -18,6 +18,7 @@
 #include "cli/due_runs.h"
 #include "cli/run_report.h"
 #include "cli/program_loader.h"
+#include "cli/record_and_drive.h"
 #include "vm/engine/run_driver.h"
 #include "vm/value/convert.h"
 
@@ -32,15 +33,8 @@ struct ResumeOptions {
 };
 
 auto ResumeOne(store::Store& store, const std::string& id, bool json) -> int {
-  auto run = store.GetRun(id);
-  if (!run) {
-    std::fprintf(stderr, "flow: %s\n", run.error().message.c_str());
-    return kExitInternal;
-  }
-  if (!*run) {
-    std::fprintf(stderr, "flow: unknown run '%s'\n", id.c_str());
-    return kExitUsage;
-  }
+  int exit_code = kExitOk;
+  if (!ReadKnownRun(store, id, exit_code)) return exit_code;
   auto report = engine::ResumeRun(store, id);
   if (!report) {
     std::fprintf(stderr, "flow: %s\n", report.error().message.c_str());

@@ -5,7 +5,8 @@
 // journal in seq order, its checkpoints, and the outcome of each
 // compensation. The journal is read generically (event type, step, attempt,
 // JSON data), so new event types show up without changes here. Human text
-// goes to stderr; --json prints one object on stdout (docs/cli.md).
+// goes to stdout too (a report, SPEC §5); --json prints one object on stdout
+// (docs/cli.md).
 //
 // The journal is streamed: read one row at a time (Store::ScanJournal) and
 // printed as it is read, so memory stays flat however long the journal is
@@ -143,7 +144,7 @@ auto ErrorText(const Json& error) -> std::string {
 
 void PrintHumanHead(const Json& shown) {
   auto line = [](std::string_view label, const std::string& value) {
-    std::fprintf(stderr, "%-10s %s\n", std::string(label).c_str(), value.c_str());
+    std::fprintf(stdout, "%-10s %s\n", std::string(label).c_str(), value.c_str());
   };
   line("Run", ShownId(shown["run"].get<std::string>()));
   line("Workflow", shown["workflow"].get<std::string>());
@@ -159,30 +160,30 @@ void PrintHumanHead(const Json& shown) {
     line("Checkpoint", fmt::format("{} (seq {}, {})", c["name"].get<std::string>(), c["seq"].dump(),
                                    c["at"].get<std::string>()));
   }
-  std::fputs("\nJournal:\n", stderr);
-  std::fprintf(stderr, "  %-4s %-24s %-24s %-5s %-7s %s\n", "SEQ", "TIME", "EVENT", "STEP", "ATTEMPT", "DETAILS");
+  std::fputs("\nJournal:\n", stdout);
+  std::fprintf(stdout, "  %-4s %-24s %-24s %-5s %-7s %s\n", "SEQ", "TIME", "EVENT", "STEP", "ATTEMPT", "DETAILS");
 }
 
 void PrintHumanEvent(const Json& e) {
   std::string step = e["step"].is_null() ? "-" : e["step"].dump();
   std::string attempt = e["attempt"].is_null() ? "-" : e["attempt"].dump();
-  std::fprintf(stderr, "  %-4s %-24s %-24s %-5s %-7s %s\n", e["seq"].dump().c_str(), e["at"].get<std::string>().c_str(),
+  std::fprintf(stdout, "  %-4s %-24s %-24s %-5s %-7s %s\n", e["seq"].dump().c_str(), e["at"].get<std::string>().c_str(),
                e["event"].get<std::string>().c_str(), step.c_str(), attempt.c_str(), DetailsText(e["data"]).c_str());
 }
 
 void PrintHumanTail(const Json& compensations, const ShowOptions& o, std::optional<int64_t> next_after) {
   if (next_after) {
     std::string limit = o.limit >= 0 ? fmt::format(" --limit {}", o.limit) : "";
-    std::fprintf(stderr, "  ... more events: flow show %s --after %lld%s\n", o.run_id.c_str(),
+    std::fprintf(stdout, "  ... more events: flow show %s --after %lld%s\n", o.run_id.c_str(),
                  static_cast<long long>(*next_after), limit.c_str());
   }
   if (compensations.empty()) return;
-  std::fputs("\nCompensations:\n", stderr);
+  std::fputs("\nCompensations:\n", stdout);
   for (const Json& c : compensations) {
     std::string what = c["step"].is_string() ? c["step"].get<std::string>() : "compensation";
     std::string where = c["position"].is_null() ? "" : " (step " + c["position"].dump() + ")";
     std::string error = c.contains("error") ? ": " + Compact(c["error"]) : "";
-    std::fprintf(stderr, "  %s%s: %s%s\n", what.c_str(), where.c_str(), c["status"].get<std::string>().c_str(),
+    std::fprintf(stdout, "  %s%s: %s%s\n", what.c_str(), where.c_str(), c["status"].get<std::string>().c_str(),
                  error.c_str());
   }
 }
