@@ -12,6 +12,7 @@
 #include "compiler/diag/suggest.h"
 #include "compiler/driver/compile.h"
 #include "vm/base/file_io.h"
+#include "vm/base/json_text.h"
 #include "vm/bytecode/serialize.h"
 #include "vm/value/convert.h"
 
@@ -178,9 +179,9 @@ auto ReadInput(const std::string& option) -> Result<nlohmann::json> {
     text = std::move(*read);
   }
   if (text.size() > kMaxInputBytes) return Error{"input is larger than 16 MiB"};
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded()) return Error{"input is not valid JSON"};
-  if (!j.is_object()) return Error{"input must be a JSON object of the workflow's parameters"};
+  auto j = ParseJsonText(text);
+  if (!j) return Error{"input is " + j.error().message};
+  if (!j->is_object()) return Error{"input must be a JSON object of the workflow's parameters"};
   return j;
 }
 
