@@ -182,8 +182,11 @@ void FunctionLowering::Stmt(ast::StmtId id) {
           // `parallel` is a later milestone (SPEC §7): its branches run in
           // order for now, which is one valid schedule.
           Block(n.body);
+        } else if constexpr (std::is_same_v<N, ast::ErrorStmt>) {
+          FLOW_CHECK(false, "an ErrorStmt in a program without errors");
+        } else {
+          static_assert(ast::kUnhandled<N>, "FunctionLowering::Stmt: a statement kind is not handled");
         }
-        // ErrorStmt: never present in a program without errors.
       },
       s.node);
   ReleaseTo(saved);

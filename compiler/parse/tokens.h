@@ -49,4 +49,9 @@ auto ScanRawTokens(std::string_view text) -> std::vector<RawToken>;
 // in scanner.cpp), for completion in `flow lsp`.
 auto LexerKeywords() -> std::vector<std::string_view>;
 
+// Whether the token type (FlowLexer's numbering, which the parser shares) is
+// a keyword that starts a statement or a declaration (`let`, `if`, `fn`...;
+// not `else`, `catch` or a clause). From the same table as LexerKeywords.
+auto IsStatementKeyword(size_t token_type) -> bool;
+
 }  // namespace flow::parse

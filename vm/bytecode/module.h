@@ -24,7 +24,7 @@ inline constexpr uint32_t kFirstVersionWithWaits = 3;
 inline constexpr uint32_t kOldestReadableBytecodeVersion = 1;
 
 enum class BuiltinId : uint16_t {
-#define FLOW_BUILTIN(name, flow_name, min, max) name,
+#define FLOW_BUILTIN(name, flow_name, min, max, ...) name,
 #include "vm/bytecode/builtins.def"
 #undef FLOW_BUILTIN
   kCount

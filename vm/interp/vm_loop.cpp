@@ -7,6 +7,7 @@
 // Int fast paths are inline; everything else calls a named helper in vm.cpp.
 #include <fmt/format.h>
 
+#include "vm/bytecode/arith.h"
 #include "vm/interp/builtins.h"
 #include "vm/interp/vm.h"
 #include "vm/value/convert.h"
@@ -34,18 +35,9 @@ using bytecode::GetSC;
 using bytecode::Instr;
 using bytecode::Op;
 
-namespace {
-inline auto IntDivFails(int64_t a, int64_t b, int64_t* r) -> bool {
-  if (b == 0 || (a == INT64_MIN && b == -1)) return true;
-  *r = a / b;
-  return false;
-}
-inline auto IntModFails(int64_t a, int64_t b, int64_t* r) -> bool {
-  if (b == 0 || b == -1) return true;  // -1: slow path answers 0 without UB
-  *r = a % b;
-  return false;
-}
-}  // namespace
+// Div and Mod follow vm/bytecode/arith.h, like Vm::Arith and the folder.
+using bytecode::IntDivFails;
+using bytecode::IntModFails;
 
 auto Vm::Execute() -> Outcome {
   const Function* fn;
