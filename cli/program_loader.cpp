@@ -12,6 +12,7 @@
 #include "compiler/diag/suggest.h"
 #include "compiler/driver/compile.h"
 #include "vm/base/file_io.h"
+#include "vm/base/json_error.h"
 #include "vm/bytecode/serialize.h"
 #include "vm/value/convert.h"
 
@@ -142,7 +143,9 @@ void PrintHuman(const engine::RunReport& r) {
     }
     case store::RunStatus::Failed:
     case store::RunStatus::Cancelled:
-      std::fprintf(stderr, "run %s %s: %s: %s\n", id, store::StatusName(r.status),
+      // The position, when the error has one, GCC style: "t.flow:4:10: arithmetic: ...".
+      std::fprintf(stderr, "run %s %s: %s%s: %s\n", id, store::StatusName(r.status),
+                   r.error.contains("at") ? (r.error.value("at", "") + ": ").c_str() : "",
                    r.error.value("kind", "").c_str(), r.error.value("message", "").c_str());
       for (const auto& c : r.compensations) {
         std::fprintf(stderr, "  compensation %s: %s\n", c.value("step", "").c_str(), c.value("status", "").c_str());
@@ -178,8 +181,16 @@ auto ReadInput(const std::string& option) -> Result<nlohmann::json> {
     text = std::move(*read);
   }
   if (text.size() > kMaxInputBytes) return Error{"input is larger than 16 MiB"};
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded()) return Error{"input is not valid JSON"};
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    JsonSyntaxError error = DescribeJsonError(text, e);
+    return Error{fmt::format("input is not valid JSON: line {}, column {}: {}", error.line, error.column,
+                             error.reason)};
+  } catch (const nlohmann::json::out_of_range&) {  // 1e999
+    return Error{"input is not valid JSON: a number is too large"};
+  }
   if (!j.is_object()) return Error{"input must be a JSON object of the workflow's parameters"};
   return j;
 }

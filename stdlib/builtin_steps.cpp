@@ -27,7 +27,8 @@ auto Log(const StepAttempt& attempt, std::string_view level) -> StepOutcome {
   return connectors::ValidateOutput(*attempt.connector, *attempt.op, json{{"at", NowRfc3339()}});
 }
 
-// Builds the request; a header value that is not a string is a contract error.
+// Builds the request; a header value that is not a string, or a name or
+// value with a line break, is a contract error.
 auto BuildRequest(const StepAttempt& attempt, connectors::HttpRequest& request)
     -> std::optional<StepOutcome> {
   const json& args = attempt.args;
@@ -40,6 +41,12 @@ auto BuildRequest(const StepAttempt& attempt, connectors::HttpRequest& request)
       if (!value.is_string()) {
         return FailOutcome(connectors::kKindContract,
                            "arguments: $.headers." + name + ": expected string");
+      }
+      // A line break would end the header and start another (header
+      // injection); the message never quotes the value, which may be a secret.
+      if ((name + value.get<std::string>()).find_first_of("\r\n") != std::string::npos) {
+        return FailOutcome(connectors::kKindContract,
+                           "arguments: $.headers." + name + ": a header cannot contain a line break");
       }
       std::string lower = name;
       for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -86,6 +86,33 @@ TEST(Bytecode, RoundTripAndHash) {
   EXPECT_NE(ModuleHash(changed), ModuleHash(m));
 }
 
+// A version 2 program (lines only in its position table) still loads, with
+// column 0, keeps its content address, and is written back as version 2:
+// a run stored before the upgrade resumes on the same program.
+TEST(Bytecode, VersionTwoProgramsStillLoad) {
+  Module m = SampleModule();
+  m.format_version = 2;
+  m.functions[0].positions.assign(m.functions[0].code.size(), SourcePos{7, 0});
+  std::string bytes = SerializeModule(m);
+  EXPECT_EQ(bytes.substr(8, 4), std::string("\x02\x00\x00\x00", 4));
+  auto back = DeserializeModule(bytes);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->format_version, 2u);
+  EXPECT_EQ(PositionAt(back->functions[0], 0), (SourcePos{7, 0}));
+  EXPECT_EQ(*ReadModuleHash(bytes), ModuleHash(*back));
+  EXPECT_EQ(SerializeModule(*back), bytes);
+  // Version 3 keeps the column, and its layout (so its hash) differs.
+  Module now = SampleModule();
+  now.functions[0].positions.assign(now.functions[0].code.size(), SourcePos{7, 12});
+  auto current = DeserializeModule(SerializeModule(now));
+  ASSERT_TRUE(current.ok()) << current.error().message;
+  EXPECT_EQ(PositionAt(current->functions[0], 1), (SourcePos{7, 12}));
+  EXPECT_EQ(FormatPosition("a.flow", SourcePos{7, 12}), "a.flow:7:12");
+  EXPECT_EQ(FormatPosition("a.flow", SourcePos{7, 0}), "a.flow:7");
+  EXPECT_EQ(FormatPosition("a.flow", SourcePos{}), "");
+  EXPECT_EQ(PositionAt(current->functions[0], 999), SourcePos{});
+}
+
 auto ErrorOf(std::string bytes) -> std::string {
   auto r = DeserializeModule(bytes);
   return r.ok() ? "ok" : r.error().message;
@@ -98,7 +125,7 @@ TEST(Bytecode, EachHeaderMismatchHasItsOwnMessage) {
   EXPECT_EQ(ErrorOf(good.substr(0, 10)), "truncated bytecode header");
   std::string v = good;
   v[8] = 99;
-  EXPECT_EQ(ErrorOf(v), "bytecode format version 99, this flow reads versions 1 to 2; recompile the program");
+  EXPECT_EQ(ErrorOf(v), "bytecode format version 99, this flow reads versions 1 to 3; recompile the program");
   std::string s = good;
   s[12] = 4;
   EXPECT_EQ(ErrorOf(s), "bytecode has a different instruction size");
@@ -151,7 +178,7 @@ TEST(Bytecode, Disassembly) {
   Module m = SampleModule();
   std::string text = Disassemble(m);
   EXPECT_NE(text.find("fn add1 (arity 1, 2 registers)"), std::string::npos) << text;
-  EXPECT_NE(text.find("   0 [  1] AddI       R1 R0 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("   0 [1:0]     AddI       R1 R0 1"), std::string::npos) << text;
   EXPECT_NE(text.find("JmpF       R2 ->8"), std::string::npos) << text;
   EXPECT_NE(text.find("LoadK      R6 K2(1500ms)"), std::string::npos) << text;
   EXPECT_NE(text.find("Call       R3 add1 1"), std::string::npos) << text;

@@ -43,7 +43,7 @@ void WriteStep(ByteWriter& w, const StepDesc& s) {
   w.U32(s.line);
 }
 
-void WriteFunction(ByteWriter& w, const Function& f) {
+void WriteFunction(ByteWriter& w, const Function& f, uint32_t version) {
   w.Str(f.name);
   w.U8(static_cast<uint8_t>(f.kind));
   w.U32(f.arity);
@@ -55,10 +55,15 @@ void WriteFunction(ByteWriter& w, const Function& f) {
   w.U32(f.result_type);
   w.U32(static_cast<uint32_t>(f.code.size()));
   for (Instr i : f.code) w.U64(i);
-  for (size_t pc = 0; pc < f.code.size(); ++pc) w.U32(pc < f.lines.size() ? f.lines[pc] : 0);
+  for (size_t pc = 0; pc < f.code.size(); ++pc) {
+    SourcePos pos = PositionAt(f, pc);
+    w.U32(pos.line);
+    if (version >= 3) w.U32(pos.column);
+  }
 }
 
 auto Payload(const Module& m) -> std::string {
+  const uint32_t version = m.format_version;
   ByteWriter w;
   w.Str(m.source_name);
   w.U32(static_cast<uint32_t>(m.constants.size()));
@@ -80,7 +85,7 @@ auto Payload(const Module& m) -> std::string {
   w.U32(static_cast<uint32_t>(m.steps.size()));
   for (const auto& s : m.steps) WriteStep(w, s);
   w.U32(static_cast<uint32_t>(m.functions.size()));
-  for (const auto& f : m.functions) WriteFunction(w, f);
+  for (const auto& f : m.functions) WriteFunction(w, f, version);
   w.U32(static_cast<uint32_t>(m.connectors.size()));
   for (const auto& c : m.connectors) { w.Str(c.name); w.Str(c.path); w.Str(c.text); }
   return w.take();
@@ -130,7 +135,9 @@ auto ReadStep(ByteReader& r, StepDesc& s) -> bool {
   return r.ok();
 }
 
-auto ReadFunction(ByteReader& r, Function& f) -> bool {
+// `version` is the file's format version: before 3 the position table
+// holds lines only.
+auto ReadFunction(ByteReader& r, Function& f, uint32_t version) -> bool {
   r.Str(f.name);
   uint8_t kind = 0;
   r.U8(kind);
@@ -142,11 +149,15 @@ auto ReadFunction(ByteReader& r, Function& f) -> bool {
   ReadU32List(r, f.param_types);
   r.U32(f.result_type);
   uint32_t n = 0;
-  if (!r.Count(n, 12)) return false;
+  const bool columns = version >= 3;
+  if (!r.Count(n, columns ? 16 : 12)) return false;
   f.code.resize(n);
   for (auto& i : f.code) r.U64(i);
-  f.lines.resize(n);
-  for (auto& l : f.lines) r.U32(l);
+  f.positions.resize(n);
+  for (auto& pos : f.positions) {
+    r.U32(pos.line);
+    if (columns) r.U32(pos.column);
+  }
   return r.ok();
 }
 
@@ -166,9 +177,10 @@ auto ReadConstant(ByteReader& r, Constant& k) -> bool {
   return r.ok();
 }
 
-auto DecodePayload(std::string_view payload) -> Result<Module> {
+auto DecodePayload(std::string_view payload, uint32_t version) -> Result<Module> {
   ByteReader r(payload);
   Module m;
+  m.format_version = version;
   const Error corrupt{"corrupt bytecode: malformed payload"};
   r.Str(m.source_name);
   uint32_t n = 0;
@@ -186,7 +198,7 @@ auto DecodePayload(std::string_view payload) -> Result<Module> {
   for (auto& s : m.steps) if (!ReadStep(r, s)) return corrupt;
   if (!r.Count(n, 29)) return corrupt;
   m.functions.resize(n);
-  for (auto& f : m.functions) if (!ReadFunction(r, f)) return corrupt;
+  for (auto& f : m.functions) if (!ReadFunction(r, f, version)) return corrupt;
   if (!r.Count(n, 12)) return corrupt;
   m.connectors.resize(n);
   for (auto& c : m.connectors) { r.Str(c.name); r.Str(c.path); r.Str(c.text); }
@@ -196,6 +208,7 @@ auto DecodePayload(std::string_view payload) -> Result<Module> {
 }
 
 struct Header {
+  uint32_t version = 0;
   std::string hash;
   uint64_t payload_len = 0;
   size_t payload_offset = 0;
@@ -226,6 +239,7 @@ auto ReadHeader(std::string_view bytes) -> Result<Header> {
   if (fprobe != kFloatProbe) return Error{"bytecode has a different float format"};
   if (instr != kInstrProbe) return Error{"bytecode has a different instruction layout"};
   Header h;
+  h.version = version;
   if (!r.Bytes(kHashChars, h.hash) || !r.U64(h.payload_len)) return Error{"truncated bytecode header"};
   h.payload_offset = sizeof(kMagic) + r.pos();
   if (h.payload_len != r.left()) {
@@ -238,10 +252,13 @@ auto ReadHeader(std::string_view bytes) -> Result<Header> {
 }  // namespace
 
 auto SerializeModule(const Module& module) -> std::string {
+  FLOW_CHECK(module.format_version >= kOldestReadableBytecodeVersion &&
+                 module.format_version <= kBytecodeFormatVersion,
+             "a module's format version is one this flow reads");
   std::string payload = Payload(module);
   ByteWriter w;
   w.Bytes(std::string_view(kMagic, sizeof(kMagic)));
-  w.U32(kBytecodeFormatVersion);
+  w.U32(module.format_version);
   w.U8(sizeof(Instr)); w.U8(sizeof(int64_t)); w.U8(sizeof(double));
   w.U64(kByteOrderProbe); w.F64(kFloatProbe); w.U64(kInstrProbe);
   w.Bytes(Sha256Hex(payload));
@@ -263,7 +280,7 @@ auto DeserializeModule(std::string_view bytes) -> Result<Module> {
   if (!h) return h.error();
   std::string_view payload = bytes.substr(h->payload_offset);
   if (Sha256Hex(payload) != h->hash) return Error{"corrupt bytecode: content hash mismatch"};
-  auto m = DecodePayload(payload);
+  auto m = DecodePayload(payload, h->version);
   if (!m) return m;
   if (auto v = Verify(*m); !v) return v.error();
   return m;

@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 
+#include "vm/base/secret_ref.h"
 #include "vm/connectors/connector_file.h"
 #include "vm/connectors/error_kinds.h"
 
@@ -47,6 +48,9 @@ struct StepAttempt {
   std::string run_id;  // FLOW_RUN_ID for exec
   // Per-attempt limit (`timeout D`); zero means none.
   std::chrono::milliseconds timeout{0};
+  // The secrets in `args` ("***" there): PerformAttempt reads each variable
+  // and puts its value in place for this attempt only (secrets.h).
+  std::vector<SecretRef> secrets;
 };
 
 struct StepOutcome {
@@ -58,6 +62,10 @@ struct StepOutcome {
   // rate_limited: the server's Retry-After (delta-seconds or HTTP-date),
   // at least zero and at most kMaxRetryAfter.
   std::optional<std::chrono::milliseconds> retry_after;
+  // Nothing was sent because this machine lacks something the step needs
+  // (an unset secret variable): SPEC §4's "blocked, not failed". The kind is
+  // `config`; the message names what is missing.
+  bool blocked = false;
 
   auto ok() const -> bool { return status == Status::Ok; }
 };
@@ -70,7 +78,10 @@ inline constexpr std::chrono::milliseconds kMaxRetryAfter = std::chrono::hours(2
 inline constexpr size_t kMaxMessageExcerptBytes = 512;
 
 // Performs one attempt. Arguments that do not match the input schema are a
-// permanent "contract" outcome and nothing is sent. Never throws.
+// permanent "contract" outcome and nothing is sent; so is a secret passed to
+// a built-in other than http.request. An unset secret variable is a blocked
+// "config" outcome. Secret values are masked out of the message and the
+// output. Never throws.
 auto PerformAttempt(const StepAttempt& attempt) -> StepOutcome;
 
 // Outcome builders shared by the transports.

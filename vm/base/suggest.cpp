@@ -1,4 +1,4 @@
-#include "compiler/diag/suggest.h"
+#include "vm/base/suggest.h"
 
 #include <algorithm>
 #include <cctype>
