@@ -130,7 +130,7 @@ void PrintHuman(const engine::RunReport& r) {
   const char* id = r.run_id.c_str();
   switch (r.status) {
     case store::RunStatus::Completed:
-      std::fprintf(stderr, "run %s completed: %s\n", id, value::DumpJson(r.result).c_str());
+      std::fprintf(stdout, "run %s completed: %s\n", id, value::DumpJson(r.result).c_str());
       break;
     case store::RunStatus::Waiting: {
       std::string kind = r.waiting.value("kind", "");
@@ -138,21 +138,19 @@ void PrintHuman(const engine::RunReport& r) {
                            : kind == "signal" ? "'" + r.waiting.value("event", "") + "'"
                            : kind == "retry"  ? r.waiting.value("step", "") + " until " + r.waiting.value("wake_at", "")
                                               : r.waiting.value("wake_at", "");
-      std::fprintf(stderr, "run %s is waiting (%s): %s\n", id, kind.c_str(), detail.c_str());
+      std::fprintf(stdout, "run %s is waiting (%s): %s\n", id, kind.c_str(), detail.c_str());
       break;
     }
     case store::RunStatus::Failed:
     case store::RunStatus::Cancelled:
-      // The position, when the error has one, GCC style: "t.flow:4:10: arithmetic: ...".
-      std::fprintf(stderr, "run %s %s: %s%s: %s\n", id, store::StatusName(r.status),
-                   r.error.contains("at") ? (r.error.value("at", "") + ": ").c_str() : "",
+      std::fprintf(stdout, "run %s %s: %s: %s\n", id, store::StatusName(r.status),
                    r.error.value("kind", "").c_str(), r.error.value("message", "").c_str());
       for (const auto& c : r.compensations) {
-        std::fprintf(stderr, "  compensation %s: %s\n", c.value("step", "").c_str(), c.value("status", "").c_str());
+        std::fprintf(stdout, "  compensation %s: %s\n", c.value("step", "").c_str(), c.value("status", "").c_str());
       }
       break;
     case store::RunStatus::Running:
-      std::fprintf(stderr, "run %s is running\n", id);
+      std::fprintf(stdout, "run %s is running\n", id);
       break;
   }
 }
@@ -160,6 +158,12 @@ void PrintHuman(const engine::RunReport& r) {
 }  // namespace
 
 auto PrintReport(const engine::RunReport& report, bool json) -> int {
+  // A run-time error is also a diagnostic, GCC style, on stderr (SPEC §2.4:
+  // it names file:line:col there), whatever the report's form on stdout.
+  if (report.status == store::RunStatus::Failed && report.error.contains("at")) {
+    std::fprintf(stderr, "%s: error: %s: %s\n", report.error.value("at", "").c_str(),
+                 report.error.value("kind", "").c_str(), report.error.value("message", "").c_str());
+  }
   if (json) {
     std::string text = value::DumpJson(report.ToJson()) + "\n";
     std::fwrite(text.data(), 1, text.size(), stdout);

@@ -3,20 +3,46 @@
 # Idempotent: when everything is already installed it does nothing (no apt
 # update), so the test command can call it on every run. Must run as root (or
 # with sudo available) on a machine whose package lists can be fetched.
+#
+#   bash scripts/install-deps.sh             install what is missing
+#   bash scripts/install-deps.sh --list      print the package names, one a line
+#   bash scripts/install-deps.sh --commands  print the commands the build,
+#                                            tests, benchmarks and examples run
+#
+# Both lists are read by tests/deps/check_deps.py (ctest deps/packages), which
+# fails when the build links a library, includes a header or the suite runs a
+# command that no package named here (nor one of their dependencies, nor the
+# base system) provides: a machine with an extra package cannot hide it.
 set -euo pipefail
 
 PACKAGES=(
   # build
   cmake g++ make pkg-config
-  # the grammar: ANTLR 4.7.2 tool (pulls a JRE) and the 4.9 C++ runtime
-  antlr4 libantlr4-runtime-dev
+  # the grammar: ANTLR 4.7.2 tool (pulls a JRE) and the 4.9 C++ runtime;
+  # the runtime's static library links libuuid (its CMake target names -luuid)
+  antlr4 libantlr4-runtime-dev uuid-dev
   # libraries
   libsqlite3-dev nlohmann-json3-dev libcurl4-openssl-dev libfmt-dev libcli11-dev libgtest-dev
-  # tests: the loopback HTTP test server and exec connectors are Python scripts
+  # tests: the loopback HTTP test server, exec connectors and the crash tests
+  # are Python scripts; sqlite3 inspects databases; procps gives ps
   python3 sqlite3 procps
-  # benchmarks against peers
-  lua5.4 hyperfine
+  # benchmarks against peers; strace counts the durable benchmark's fsyncs
+  lua5.4 hyperfine strace
 )
+
+# Commands that scripts/, tests/, bench/ and examples/ run, beyond the shell's
+# builtins and coreutils (Essential on every Debian system).
+COMMANDS=(
+  cmake make c++ antlr4 python3 sqlite3 ps lua5.4 hyperfine strace
+  grep sed awk
+)
+
+case "${1:-}" in
+  --list) printf '%s\n' "${PACKAGES[@]}"; exit 0 ;;
+  --commands) printf '%s\n' "${COMMANDS[@]}"; exit 0 ;;
+  "") ;;
+  *) echo "usage: $0 [--list | --commands]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do

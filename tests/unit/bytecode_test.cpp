@@ -86,22 +86,23 @@ TEST(Bytecode, RoundTripAndHash) {
   EXPECT_NE(ModuleHash(changed), ModuleHash(m));
 }
 
-// A version 2 program (lines only in its position table) still loads, with
-// column 0, keeps its content address, and is written back as version 2:
+// A version 3 program (lines only in its position table) still loads, with
+// column 0, keeps its content address, and is written back as version 3:
 // a run stored before the upgrade resumes on the same program.
-TEST(Bytecode, VersionTwoProgramsStillLoad) {
+TEST(Bytecode, OlderProgramsKeepTheirLayout) {
   Module m = SampleModule();
-  m.format_version = 2;
+  m.format_version = 3;
   m.functions[0].positions.assign(m.functions[0].code.size(), SourcePos{7, 0});
   std::string bytes = SerializeModule(m);
-  EXPECT_EQ(bytes.substr(8, 4), std::string("\x02\x00\x00\x00", 4));
+  EXPECT_EQ(bytes.substr(8, 4), std::string("\x03\x00\x00\x00", 4));
   auto back = DeserializeModule(bytes);
   ASSERT_TRUE(back.ok()) << back.error().message;
-  EXPECT_EQ(back->format_version, 2u);
+  EXPECT_EQ(back->format_version, 3u);
+  EXPECT_TRUE(back->waits_known);
   EXPECT_EQ(PositionAt(back->functions[0], 0), (SourcePos{7, 0}));
   EXPECT_EQ(*ReadModuleHash(bytes), ModuleHash(*back));
   EXPECT_EQ(SerializeModule(*back), bytes);
-  // Version 3 keeps the column, and its layout (so its hash) differs.
+  // Version 4 keeps the column, and its layout (so its hash) differs.
   Module now = SampleModule();
   now.functions[0].positions.assign(now.functions[0].code.size(), SourcePos{7, 12});
   auto current = DeserializeModule(SerializeModule(now));
@@ -111,6 +112,76 @@ TEST(Bytecode, VersionTwoProgramsStillLoad) {
   EXPECT_EQ(FormatPosition("a.flow", SourcePos{7, 0}), "a.flow:7");
   EXPECT_EQ(FormatPosition("a.flow", SourcePos{}), "");
   EXPECT_EQ(PositionAt(current->functions[0], 999), SourcePos{});
+}
+
+// A workflow `w` waiting for "ack" as int: the wait table's one entry.
+auto WaitingModule() -> Module {
+  ModuleBuilder mb("wait.flow");
+  uint32_t w = mb.DeclareFunction("w", 0, FunctionKind::Workflow);
+  FunctionBuilder f(mb, w);
+  f.SetLine(1);
+  f.ABx(Op::LoadK, 1, mb.String("ack"));
+  f.ABC(Op::LoadNull, 2);
+  WaitDesc d;
+  d.function = w;
+  d.pc = f.pc();
+  f.ABC(Op::Wait, 0, 1);
+  f.ABC(Op::Ret, 0);
+  f.Finish(3);
+  d.event = "ack";
+  d.type = mb.ScalarType(TypeKind::Int);
+  mb.Wait(d);
+  return std::move(mb).Finish();
+}
+
+TEST(Bytecode, WaitTableRoundTrips) {
+  Module m = WaitingModule();
+  ASSERT_TRUE(Verify(m).ok()) << Verify(m).error().message;
+  auto back = DeserializeModule(SerializeModule(m));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(*back, m);
+  ASSERT_EQ(back->waits.size(), 1u);
+  EXPECT_EQ(back->waits[0].event, "ack");
+  EXPECT_TRUE(back->waits_known);
+  EXPECT_NE(Disassemble(m).find("W0 = wait \"ack\" as T0 at w pc 2"), std::string::npos) << Disassemble(m);
+}
+
+// A program stored before the wait table (version 2) is read as it was
+// written, keeps its hash (the content address in every database), and
+// says that its waits are unknown.
+TEST(Bytecode, ProgramsBeforeTheWaitTableStillLoad) {
+  Module before = SampleModule();
+  before.waits_known = false;
+  std::string v2 = SerializeModule(before);
+  EXPECT_EQ(v2[8], 2) << "written as the version that had no wait table";
+  EXPECT_EQ(SerializeModule(SampleModule())[8], static_cast<char>(kBytecodeFormatVersion));
+  Module after = SampleModule();
+  after.format_version = kFirstVersionWithWaits;  // the wait table, lines only
+  std::string v3 = SerializeModule(after);
+  EXPECT_EQ(v3[8], static_cast<char>(kFirstVersionWithWaits));
+  // The same payload, plus the table's count (zero) at the end. The header:
+  // magic 8, version 4, sizes 3, three probes 24, hash 64, length 8.
+  constexpr size_t kHeaderBytes = 8 + 4 + 3 + 24 + 64 + 8;
+  EXPECT_EQ(v3.substr(kHeaderBytes), v2.substr(kHeaderBytes) + std::string(4, '\0'));
+  auto old = DeserializeModule(v2);
+  ASSERT_TRUE(old.ok()) << old.error().message;
+  EXPECT_FALSE(old->waits_known);
+  EXPECT_TRUE(old->waits.empty());
+  EXPECT_EQ(*ReadModuleHash(v2), ModuleHash(*old));
+  EXPECT_EQ(SerializeModule(*old), v2);
+  EXPECT_NE(ModuleHash(*old), ModuleHash(SampleModule()));
+}
+
+TEST(Bytecode, VerifierRejectsABadWaitTable) {
+  Module m = WaitingModule();
+  m.waits[0].pc = 0;
+  EXPECT_EQ(Verify(m).error().message, "invalid bytecode: wait 0 does not name a Wait instruction");
+  m = WaitingModule();
+  m.waits[0].function = 7;
+  EXPECT_EQ(Verify(m).error().message, "invalid bytecode: wait 0 does not name a Wait instruction");
+  m = WaitingModule();
+  m.waits[0].type = 5;
+  EXPECT_EQ(Verify(m).error().message, "invalid bytecode: wait 0 type out of range");
 }
 
 auto ErrorOf(std::string bytes) -> std::string {
@@ -125,7 +196,7 @@ TEST(Bytecode, EachHeaderMismatchHasItsOwnMessage) {
   EXPECT_EQ(ErrorOf(good.substr(0, 10)), "truncated bytecode header");
   std::string v = good;
   v[8] = 99;
-  EXPECT_EQ(ErrorOf(v), "bytecode format version 99, this flow reads versions 1 to 3; recompile the program");
+  EXPECT_EQ(ErrorOf(v), "bytecode format version 99, this flow reads versions 1 to 4; recompile the program");
   std::string s = good;
   s[12] = 4;
   EXPECT_EQ(ErrorOf(s), "bytecode has a different instruction size");

@@ -15,11 +15,17 @@
 namespace flow::bytecode {
 
 // Bumped on any change to opcodes.def, builtins.def or the layout below.
-// Version 2 appended ForRange. Version 3 added the column to the position
-// table (versions 1 and 2 stored lines only; they load with column 0) and
-// appended the `secret` built-in. A program of an older version that only
-// appended-to tables still hold is read as it is (runs are pinned to it).
-inline constexpr uint32_t kBytecodeFormatVersion = 3;
+// Version 2 appended ForRange; version 3 appended the wait table
+// (Module::waits); version 4 added the column to the position table
+// (before it, lines only: such positions load with column 0) and appended
+// the `secret` built-in. A program of an older version is read as it is and
+// written back in its own version (Module::format_version), so its hash --
+// its content address in every database -- never changes.
+inline constexpr uint32_t kBytecodeFormatVersion = 4;
+// The first version whose payload ends with the wait table.
+inline constexpr uint32_t kFirstVersionWithWaits = 3;
+// The first version whose position table holds columns.
+inline constexpr uint32_t kFirstVersionWithColumns = 4;
 inline constexpr uint32_t kOldestReadableBytecodeVersion = 1;
 
 enum class BuiltinId : uint16_t {
@@ -98,11 +104,23 @@ struct ConnectorDesc {
   friend auto operator==(const ConnectorDesc&, const ConnectorDesc&) -> bool = default;
 };
 
+// A `wait` of the program (one per Wait instruction), so that `flow signal`
+// can check a signal against the run's program before recording it (SPEC
+// §5): is there a wait for this event, and does the payload fit its `as T`?
+struct WaitDesc {
+  uint32_t function = 0;  // the function holding the Wait instruction
+  uint32_t pc = 0;        // that Wait instruction
+  std::string event;      // the event name, when it is a constant
+  bool computed = false;  // the event is computed at run time (`wait "ack-${id}"`)
+  int64_t type = kNone;   // the type descriptor of `as T`; kNone: any JSON
+  friend auto operator==(const WaitDesc&, const WaitDesc&) -> bool = default;
+};
+
 enum class FunctionKind : uint8_t { Fn, Workflow, Helper };
 
 // Where an instruction came from in the .flow file: 1-based line and byte
 // column, as diagnostics count them. 0 means unknown (a hand-built module,
-// or a column from a version 1 or 2 program, which stored lines only).
+// or a column from a program of version 3 or older, which stored lines only).
 struct SourcePos {
   uint32_t line = 0;
   uint32_t column = 0;
@@ -135,6 +153,10 @@ struct Module {
   std::vector<StepDesc> steps;
   std::vector<Function> functions;
   std::vector<ConnectorDesc> connectors;  // StepDesc::connector names one
+  std::vector<WaitDesc> waits;            // in (function, pc) order
+  // False for a program of a version before kFirstVersionWithWaits: it has
+  // waits the table does not list, so nothing can be concluded from it.
+  bool waits_known = true;
   friend auto operator==(const Module&, const Module&) -> bool = default;
 
   // The index of the function called `name`, or -1.

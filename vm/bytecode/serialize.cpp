@@ -1,5 +1,6 @@
 #include "vm/bytecode/serialize.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "vm/bytecode/binary_io.h"
@@ -58,12 +59,19 @@ void WriteFunction(ByteWriter& w, const Function& f, uint32_t version) {
   for (size_t pc = 0; pc < f.code.size(); ++pc) {
     SourcePos pos = PositionAt(f, pc);
     w.U32(pos.line);
-    if (version >= 3) w.U32(pos.column);
+    if (version >= kFirstVersionWithColumns) w.U32(pos.column);
   }
 }
 
+// The version a module is written in: its own, or the last one without a
+// wait table when it has none (a program read from such a version, or one a
+// test builds so).
+auto WrittenVersion(const Module& m) -> uint32_t {
+  return m.waits_known ? m.format_version : std::min(m.format_version, kFirstVersionWithWaits - 1);
+}
+
 auto Payload(const Module& m) -> std::string {
-  const uint32_t version = m.format_version;
+  const uint32_t version = WrittenVersion(m);
   ByteWriter w;
   w.Str(m.source_name);
   w.U32(static_cast<uint32_t>(m.constants.size()));
@@ -88,6 +96,17 @@ auto Payload(const Module& m) -> std::string {
   for (const auto& f : m.functions) WriteFunction(w, f, version);
   w.U32(static_cast<uint32_t>(m.connectors.size()));
   for (const auto& c : m.connectors) { w.Str(c.name); w.Str(c.path); w.Str(c.text); }
+  // A program read from an older version has no table: its payload, and
+  // so its hash (the content address), stays what it was.
+  if (version < kFirstVersionWithWaits) return w.take();
+  w.U32(static_cast<uint32_t>(m.waits.size()));
+  for (const auto& x : m.waits) {
+    w.U32(x.function);
+    w.U32(x.pc);
+    w.Str(x.event);
+    w.U8(x.computed ? 1 : 0);
+    w.I64(x.type);
+  }
   return w.take();
 }
 
@@ -135,8 +154,8 @@ auto ReadStep(ByteReader& r, StepDesc& s) -> bool {
   return r.ok();
 }
 
-// `version` is the file's format version: before 3 the position table
-// holds lines only.
+// `version` is the file's format version: before kFirstVersionWithColumns
+// the position table holds lines only.
 auto ReadFunction(ByteReader& r, Function& f, uint32_t version) -> bool {
   r.Str(f.name);
   uint8_t kind = 0;
@@ -149,7 +168,7 @@ auto ReadFunction(ByteReader& r, Function& f, uint32_t version) -> bool {
   ReadU32List(r, f.param_types);
   r.U32(f.result_type);
   uint32_t n = 0;
-  const bool columns = version >= 3;
+  const bool columns = version >= kFirstVersionWithColumns;
   if (!r.Count(n, columns ? 16 : 12)) return false;
   f.code.resize(n);
   for (auto& i : f.code) r.U64(i);
@@ -173,6 +192,24 @@ auto ReadConstant(ByteReader& r, Constant& k) -> bool {
     case kKString: r.Str(s); k = std::move(s); break;
     case kKDuration: r.I64(i); k = DurationMs{i}; break;
     default: return false;
+  }
+  return r.ok();
+}
+
+// The wait table (version 3 on): function, pc, event, computed, type.
+auto ReadWaits(ByteReader& r, std::vector<WaitDesc>& out) -> bool {
+  uint32_t n = 0;
+  if (!r.Count(n, 21)) return false;
+  out.resize(n);
+  for (auto& x : out) {
+    uint8_t computed = 0;
+    r.U32(x.function);
+    r.U32(x.pc);
+    r.Str(x.event);
+    r.U8(computed);
+    r.I64(x.type);
+    if (computed > 1) return false;
+    x.computed = computed == 1;
   }
   return r.ok();
 }
@@ -203,6 +240,8 @@ auto DecodePayload(std::string_view payload, uint32_t version) -> Result<Module>
   m.connectors.resize(n);
   for (auto& c : m.connectors) { r.Str(c.name); r.Str(c.path); r.Str(c.text); }
   if (!r.ok()) return corrupt;
+  m.waits_known = version >= kFirstVersionWithWaits;
+  if (m.waits_known && !ReadWaits(r, m.waits)) return corrupt;
   if (!r.at_end()) return Error{"corrupt bytecode: trailing bytes after the payload"};
   return m;
 }
@@ -258,7 +297,7 @@ auto SerializeModule(const Module& module) -> std::string {
   std::string payload = Payload(module);
   ByteWriter w;
   w.Bytes(std::string_view(kMagic, sizeof(kMagic)));
-  w.U32(module.format_version);
+  w.U32(WrittenVersion(module));
   w.U8(sizeof(Instr)); w.U8(sizeof(int64_t)); w.U8(sizeof(double));
   w.U64(kByteOrderProbe); w.F64(kFloatProbe); w.U64(kInstrProbe);
   w.Bytes(Sha256Hex(payload));
