@@ -186,7 +186,9 @@ auto TokenFilter::MergeForeignOperator(std::unique_ptr<Token>& token) -> bool {
     return false;
   }
   std::string spelled = next ? text + text : text;
-  reporter_.ReportOnLine(token->getLine(), DiagKind::ForeignOperator,
+  // Reported whatever else the line holds: the parse goes on as if the
+  // flow operator had been written, so this cannot start a cascade.
+  reporter_.diags().Report(DiagKind::ForeignOperator,
                          reporter_.Range(token->getStartIndex(), (next ? next : token)->getStopIndex() + 1),
                          spelled, flow);
   auto* merged = static_cast<antlr4::CommonToken*>(token.get());
@@ -223,7 +225,7 @@ auto TokenFilter::ForeignAfterBlockNext() -> bool {
 void TokenFilter::ApplyForeignSyntax(Token& token) {
   auto& writable = static_cast<antlr4::CommonToken&>(token);
   if (token.getType() == L::ASSIGN && in_condition_ && open_.size() == cond_depth_) {
-    reporter_.ReportOnLine(token.getLine(), DiagKind::AssignInCondition, reporter_.TokenRange(&token));
+    reporter_.diags().Report(DiagKind::AssignInCondition, reporter_.TokenRange(&token));
     writable.setType(L::EQ);
     return;
   }
@@ -243,7 +245,7 @@ void TokenFilter::ApplyForeignSyntax(Token& token) {
     if (k != nullptr && next != (k->flow == "fail" ? L::STR_START : L::ID)) k = nullptr;
   }
   if (k == nullptr) return;
-  reporter_.ReportOnLine(token.getLine(), DiagKind::ForeignKeyword, reporter_.TokenRange(&token), word,
+  reporter_.diags().Report(DiagKind::ForeignKeyword, reporter_.TokenRange(&token), word,
                          k->flow);
   if (k->flow == "else if") {
     writable.setType(L::ELSE);

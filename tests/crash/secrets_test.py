@@ -76,12 +76,18 @@ def everything_flow_wrote(flow, workdir, run_ids, printed):
     return texts
 
 
+def write_program(workdir, connector_name, connector, flow_name, source):
+    """Writes the connector file and the .flow file; returns the latter's path."""
+    with open(os.path.join(workdir, connector_name), "w") as f:
+        json.dump(connector, f)
+    path = os.path.join(workdir, flow_name)
+    with open(path, "w") as f:
+        f.write(source)
+    return path
+
+
 def bearer_token_scenario(binary, workdir):
-    with open(os.path.join(workdir, "billing.json"), "w") as f:
-        json.dump(CONNECTOR, f)
-    source = os.path.join(workdir, "pay.flow")
-    with open(source, "w") as f:
-        f.write(SOURCE)
+    source = write_program(workdir, "billing.json", CONNECTOR, "pay.flow", SOURCE)
     with Server() as server:
         os.environ["BILLING_URL"] = server.url
         os.environ["BILLING_TOKEN"] = TOKEN
@@ -127,11 +133,7 @@ workflow sync(base: string) -> int {
 def secret_builtin_scenario(binary, workdir):
     """secret() in http.request headers/body and a connector argument; a
     kill -9 in flight and a resend; then the variable unset."""
-    with open(os.path.join(workdir, "crm.json"), "w") as f:
-        json.dump(CRM_CONNECTOR, f)
-    source = os.path.join(workdir, "sync.flow")
-    with open(source, "w") as f:
-        f.write(CRM_SOURCE)
+    source = write_program(workdir, "crm.json", CRM_CONNECTOR, "sync.flow", CRM_SOURCE)
     with Server() as server:
         os.environ["CRM_URL"] = server.url
         os.environ["CRM_KEY"] = CRM_KEY
