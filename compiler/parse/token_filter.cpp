@@ -229,12 +229,14 @@ void TokenFilter::ApplyForeignSyntax(Token& token) {
     writable.setType(L::EQ);
     return;
   }
-  if (token.getType() != L::ID) return;
+  // Only a name right after `}` or at the start of a statement can be one;
+  // its text (a copy) is read only then: this runs for every token.
+  if (token.getType() != L::ID || (prev_type_ != L::RBRACE && !AtStatementStart(prev_type_))) return;
   const std::string word = token.getText();
   const ForeignKeyword* k = nullptr;
   if (prev_type_ == L::RBRACE) {
     k = FindForeignKeyword(word, ForeignPlace::AfterBlock);
-  } else if (AtStatementStart(prev_type_)) {
+  } else {
     k = FindForeignKeyword(word, ForeignPlace::StatementStart);
     size_t next = k != nullptr ? PeekType() : 0;
     // Only where the word cannot be a name: `const x`, `throw "..."`,
