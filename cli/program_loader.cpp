@@ -12,7 +12,7 @@
 #include "compiler/diag/suggest.h"
 #include "compiler/driver/compile.h"
 #include "vm/base/file_io.h"
-#include "vm/base/json_error.h"
+#include "vm/base/json_text.h"
 #include "vm/bytecode/serialize.h"
 #include "vm/value/convert.h"
 
@@ -185,17 +185,9 @@ auto ReadInput(const std::string& option) -> Result<nlohmann::json> {
     text = std::move(*read);
   }
   if (text.size() > kMaxInputBytes) return Error{"input is larger than 16 MiB"};
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    JsonSyntaxError error = DescribeJsonError(text, e);
-    return Error{fmt::format("input is not valid JSON: line {}, column {}: {}", error.line, error.column,
-                             error.reason)};
-  } catch (const nlohmann::json::out_of_range&) {  // 1e999
-    return Error{"input is not valid JSON: a number is too large"};
-  }
-  if (!j.is_object()) return Error{"input must be a JSON object of the workflow's parameters"};
+  auto j = ParseJsonText(text);
+  if (!j) return Error{"input is " + j.error().message};
+  if (!j->is_object()) return Error{"input must be a JSON object of the workflow's parameters"};
   return j;
 }
 

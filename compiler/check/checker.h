@@ -18,6 +18,7 @@
 #include "compiler/check/check.h"
 #include "compiler/check/checked_program.h"
 #include "compiler/diag/diagnostics.h"
+#include "compiler/diag/suggest.h"
 
 namespace flow::check {
 
@@ -113,9 +114,9 @@ class Checker {
   auto ArgError(const ast::CallExpr& call, int index, std::string_view param,
                 std::string_view callee, std::string_view expected, TypeId found) -> TypeId;
   void ReportEffect(std::string_view what, SourceRange range);
-  // "; did you mean 'len'?" for a name another language uses for a flow
-  // built-in or literal (FlowNameFor), "" otherwise.
-  auto ForeignSuggestion(std::string_view name) const -> std::string;
+  // The flow name ("len") of a name another language uses for a built-in
+  // or literal (FlowNameFor), as a suggestion; none otherwise.
+  auto ForeignSuggestion(std::string_view name) const -> Suggestion;
 
   // ---- stmts.cpp
   auto CheckBlock(const ast::Block& block, const std::vector<Fact>* facts = nullptr) -> bool;

@@ -160,9 +160,9 @@ auto Checker::CheckName(ast::ExprId id, const ast::NameRef& name) -> TypeId {
     return types().error();
   }
   if (saw_syntax_error_) return types().error();  // its declaration may be what the parser lost
-  std::string suggestion = DidYouMean(name.name, VisibleNames());
-  if (suggestion.empty()) suggestion = ForeignSuggestion(name.name);  // None -> null
-  diags_.Report(DiagKind::UnknownName, range, name.name, suggestion);
+  Suggestion s = Suggest(name.name, VisibleNames());
+  if (s.best.empty()) s = ForeignSuggestion(name.name);  // None -> null
+  s.AttachTo(diags_.Report(DiagKind::UnknownName, range, name.name, s.suffix()), range);
   return types().error();
 }
 
@@ -187,8 +187,10 @@ auto Checker::CheckMember(ast::ExprId id, const ast::MemberExpr& m) -> TypeId {
   if (!field.valid()) {
     std::vector<std::string> names;
     for (const auto& f : tt.get(object).fields) names.push_back(f.name);
-    diags_.Report(DiagKind::UnknownField, m.name_range, tt.Display(object), m.name,
-                  DidYouMean(m.name, names));
+    Suggestion s = Suggest(m.name, names);
+    s.AttachTo(diags_.Report(DiagKind::UnknownField, m.name_range, tt.Display(object), m.name,
+                             s.suffix()),
+               m.name_range);
     return tt.error();
   }
   return NarrowedType(id, field);
@@ -379,15 +381,20 @@ auto Checker::Fits(ast::ExprId value, TypeId actual, TypeId expected) -> Fit {
   const auto& node = ast().expr(value).node;
   // `timeout 5`: a number where a duration belongs; seconds are the guess.
   if (tt.kind(want) == Kind::Duration && std::holds_alternative<ast::IntLit>(node)) {
-    diags_.Report(DiagKind::DurationWithoutUnit, ast().expr(value).range, Text(value));
+    SourceRange range = ast().expr(value).range;
+    Diagnostic& d = diags_.Report(DiagKind::DurationWithoutUnit, range, Text(value));
+    d.fixes.push_back({range, Text(value) + "s"});  // the quick fix `flow lsp` offers
     return Fit::Reported;
   }
   if (auto* s = std::get_if<ast::StringLit>(&node);
       s && s->is_plain() && tt.kind(want) == Kind::Literal) {
     std::string text = PlainText(*s);
     const auto& lits = tt.get(want).literals;
-    diags_.Report(DiagKind::LiteralNotInUnion, ast().expr(value).range, text, MemberList(lits),
-                  DidYouMean(text, lits));
+    SourceRange where = ast().expr(value).range;
+    Suggestion fix = Suggest(text, lits);
+    fix.AttachTo(
+        diags_.Report(DiagKind::LiteralNotInUnion, where, text, MemberList(lits), fix.suffix()),
+        where, /*quoted=*/true);
     return Fit::Reported;
   }
   if (auto* rec = std::get_if<ast::RecordLit>(&node);

@@ -188,9 +188,8 @@ auto TokenFilter::MergeForeignOperator(std::unique_ptr<Token>& token) -> bool {
   std::string spelled = next ? text + text : text;
   // Reported whatever else the line holds: the parse goes on as if the
   // flow operator had been written, so this cannot start a cascade.
-  reporter_.diags().Report(DiagKind::ForeignOperator,
-                         reporter_.Range(token->getStartIndex(), (next ? next : token)->getStopIndex() + 1),
-                         spelled, flow);
+  SourceRange range = reporter_.Range(token->getStartIndex(), (next ? next : token)->getStopIndex() + 1);
+  reporter_.diags().Report(DiagKind::ForeignOperator, range, spelled, flow).fixes.push_back({range, flow});
   auto* merged = static_cast<antlr4::CommonToken*>(token.get());
   merged->setType(type);
   if (next) merged->setStopIndex(next->getStopIndex());
@@ -225,7 +224,8 @@ auto TokenFilter::ForeignAfterBlockNext() -> bool {
 void TokenFilter::ApplyForeignSyntax(Token& token) {
   auto& writable = static_cast<antlr4::CommonToken&>(token);
   if (token.getType() == L::ASSIGN && in_condition_ && open_.size() == cond_depth_) {
-    reporter_.diags().Report(DiagKind::AssignInCondition, reporter_.TokenRange(&token));
+    SourceRange range = reporter_.TokenRange(&token);
+    reporter_.diags().Report(DiagKind::AssignInCondition, range).fixes.push_back({range, "=="});
     writable.setType(L::EQ);
     return;
   }
@@ -247,8 +247,9 @@ void TokenFilter::ApplyForeignSyntax(Token& token) {
     if (k != nullptr && next != (k->flow == "fail" ? L::STR_START : L::ID)) k = nullptr;
   }
   if (k == nullptr) return;
-  reporter_.diags().Report(DiagKind::ForeignKeyword, reporter_.TokenRange(&token), word,
-                         k->flow);
+  SourceRange range = reporter_.TokenRange(&token);
+  Diagnostic& d = reporter_.diags().Report(DiagKind::ForeignKeyword, range, word, k->flow);
+  d.fixes.push_back({range, std::string(k->flow)});  // the quick fix `flow lsp` offers
   if (k->flow == "else if") {
     writable.setType(L::ELSE);
     writable.setText("else");

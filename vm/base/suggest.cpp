@@ -43,10 +43,12 @@ auto BestSuggestion(std::string_view name, std::span<const std::string> candidat
   return best;
 }
 
+auto DidYouMeanSuffix(std::string_view best) -> std::string {
+  return best.empty() ? "" : "; did you mean '" + std::string(best) + "'?";
+}
+
 auto DidYouMean(std::string_view name, std::span<const std::string> candidates) -> std::string {
-  std::string best = BestSuggestion(name, candidates);
-  if (best.empty()) return "";
-  return "; did you mean '" + best + "'?";
+  return DidYouMeanSuffix(BestSuggestion(name, candidates));
 }
 
 }  // namespace flow

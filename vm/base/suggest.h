@@ -25,6 +25,10 @@ auto EditDistance(std::string_view a, std::string_view b) -> int;
 // The closest candidate within the thresholds above, or "" when none is close.
 auto BestSuggestion(std::string_view name, std::span<const std::string> candidates) -> std::string;
 
+// "; did you mean 'x'?" for `best`, or "" when it is empty: the one
+// spelling of the suffix every "unknown ..." message ends with.
+auto DidYouMeanSuffix(std::string_view best) -> std::string;
+
 // "; did you mean 'x'?" for the best suggestion, or "" when there is none:
 // the suffix every "unknown ..." diagnostic format ends with.
 auto DidYouMean(std::string_view name, std::span<const std::string> candidates) -> std::string;

@@ -3,6 +3,8 @@
 
 #include <cstdlib>
 
+#include "vm/connectors/redact.h"
+
 namespace flow::connectors {
 
 namespace {
@@ -38,29 +40,27 @@ auto ResolveSecrets(const nlohmann::json& args, const std::vector<SecretRef>& re
 }
 
 auto MaskSecrets(std::string text, const std::vector<std::string>& values) -> std::string {
-  for (const std::string& value : values) {
-    if (value.empty()) continue;
-    for (size_t at = text.find(value); at != std::string::npos; at = text.find(value, at + kSecretMask.size())) {
-      text.replace(at, value.size(), kSecretMask);
-    }
-  }
-  return text;
+  Redactor redactor;
+  for (const std::string& value : values) redactor.Add(value);
+  return redactor.Apply(text);
 }
 
 void MaskSecrets(nlohmann::json& j, const std::vector<std::string>& values) {
-  if (values.empty()) return;
+  Redactor redactor;
+  for (const std::string& value : values) redactor.Add(value);
+  if (redactor.empty()) return;
   // A stack, not recursion: a response may nest deeper than the C++ stack.
   std::vector<nlohmann::json*> stack{&j};
   while (!stack.empty()) {
     nlohmann::json* node = stack.back();
     stack.pop_back();
     if (node->is_string()) {
-      *node = MaskSecrets(node->get<std::string>(), values);
+      *node = redactor.Apply(node->get_ref<const std::string&>());
     } else if (node->is_array()) {
       for (auto& item : *node) stack.push_back(&item);
     } else if (node->is_object()) {
       nlohmann::json masked = nlohmann::json::object();
-      for (auto& [key, value] : node->items()) masked[MaskSecrets(key, values)] = std::move(value);
+      for (auto& [key, value] : node->items()) masked[redactor.Apply(key)] = std::move(value);
       *node = std::move(masked);
       for (auto& [key, value] : node->items()) stack.push_back(&value);
     }

@@ -5,8 +5,11 @@
 // and a list of SecretRefs saying where and which variable. ResolveSecrets
 // reads each variable now, from the environment of the process that sends,
 // and returns the arguments with the values in place plus the values
-// themselves; PerformAttempt then masks every value out of the outcome (its
-// message and its output) before anything is journaled. Nothing here keeps
+// themselves; the transport redacts the values (every encoded form, as it
+// does its own credentials) from what comes back before reading it, and
+// PerformAttempt redacts the outcome (message and output) once more before
+// anything is journaled. A secret argument is written "***"; a secret a
+// server echoed, "[redacted]". Nothing here keeps
 // a value beyond the attempt.
 //
 // An unset (or empty) variable is not the workflow's fault but the
@@ -38,11 +41,13 @@ struct ResolvedSecrets {
 auto ResolveSecrets(const nlohmann::json& args, const std::vector<SecretRef>& refs)
     -> std::variant<ResolvedSecrets, StepOutcome>;
 
-// Replaces every occurrence of each of `values` in the strings of `j`
-// (object keys included) by "***".
+// Redacts each of `values`, in every form a server may echo it in (a
+// Redactor, redact.h: "[redacted]"), from the strings of `j` (object keys
+// included). The transports already redact them from raw text before they
+// parse or cut it; this is the last pass over what an attempt returns.
 void MaskSecrets(nlohmann::json& j, const std::vector<std::string>& values);
 
-// `text` with every occurrence of each of `values` replaced by "***".
+// `text` redacted the same way.
 auto MaskSecrets(std::string text, const std::vector<std::string>& values) -> std::string;
 
 }  // namespace flow::connectors

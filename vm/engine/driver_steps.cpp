@@ -83,7 +83,7 @@ auto Driver::Connector(const std::string& name) -> Result<const LoadedConnector*
   return Error{fmt::format("the program does not embed connector '{}'", name)};
 }
 
-auto Driver::Attempt(const StepCall& call, int attempt) -> conn::StepOutcome {
+auto Driver::Attempt(const StepCall& call, int attempt, bool resent) -> conn::StepOutcome {
   (void)attempt;
   const auto& d = module_.steps[call.desc];
   auto c = Connector(d.connector);
@@ -100,7 +100,10 @@ auto Driver::Attempt(const StepCall& call, int attempt) -> conn::StepOutcome {
   a.secrets = call.secrets;
   a.idempotency_key = fmt::format("{}:{}", run_id_, call.pos);
   a.run_id = run_id_;
-  if (d.timeout_ms != bytecode::kNone) a.timeout = std::chrono::milliseconds(d.timeout_ms);
+  a.resent = resent;
+  std::optional<std::chrono::milliseconds> clause;
+  if (d.timeout_ms != bytecode::kNone) clause = std::chrono::milliseconds(d.timeout_ms);
+  a.timeout = conn::AttemptTimeout(clause, *op);
   return conn::PerformAttempt(a);
 }
 
@@ -139,7 +142,7 @@ auto Driver::RunStep(const StepCall& call, int first_attempt, bool resent) -> Re
     if (!call.compensation) u.state = vm_.SaveState();
     if (auto s = Commit(std::move(u)); !s) return s.error();
 
-    conn::StepOutcome out = Attempt(call, attempt);
+    conn::StepOutcome out = Attempt(call, attempt, resent && attempt == first_attempt);
     StepEnd end;
     end.attempt = attempt;
     if (out.ok()) {
