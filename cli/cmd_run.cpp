@@ -33,6 +33,11 @@ struct RunOptions {
 };
 
 auto RunRun(const RunOptions& o) -> int {
+  auto options = EngineOptionsFromEnvironment();
+  if (!options) {
+    std::fprintf(stderr, "flow: %s\n", options.error().message.c_str());
+    return kExitUsage;
+  }
   int exit_code = kExitUsage;
   auto program = LoadProgram(o.file, exit_code);
   if (!program) return exit_code;
@@ -77,7 +82,7 @@ auto RunRun(const RunOptions& o) -> int {
     }
   }
   const std::string& name = program->module.functions[fn].name;
-  auto report = engine::StartRun(**store, program->bytes, name, *input, o.id);
+  auto report = engine::StartRun(**store, program->bytes, name, *input, o.id, *options);
   if (!report && !o.id.empty() && report.error().message == "run '" + o.id + "' already exists") {
     // Another `flow run --id` created it between our look and our start.
     auto existing = (*store)->GetRun(o.id);

@@ -97,7 +97,7 @@ TEST_F(StoreTest, RefusesNewerSchemaAndCorruptFiles) {
   ASSERT_TRUE(OpenSqliteStore(p).ok());
   Sql(p, "PRAGMA user_version = 99");
   EXPECT_EQ(OpenSqliteStore(p).error().message,
-            "'" + p + "' has schema version 99, newer than this flow supports (1); upgrade flow");
+            "'" + p + "' has schema version 99, newer than this flow supports (2); upgrade flow");
 
   std::string bad = Path("bad.db");
   ASSERT_TRUE(OpenSqliteStore(bad).ok());
@@ -129,7 +129,7 @@ TEST_F(StoreTest, RunsJournalAndDurablePoints) {
   u.now_ms = 2001;
   auto seqs = s.Commit(u);
   ASSERT_TRUE(seqs.ok()) << seqs.error().message;
-  EXPECT_EQ(*seqs, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(seqs->seqs, (std::vector<int64_t>{2, 3}));
 
   DurableUpdate wait;
   wait.run_id = "r1";
@@ -200,7 +200,8 @@ TEST_F(StoreTest, AnotherProcessAppendingBetweenCommitsKeepsTheSeqsInOrder) {
     DurableUpdate u;
     u.run_id = "r1";
     u.events = {JournalEvent{0, type}};
-    return s.Commit(u);
+    auto out = s.Commit(u);
+    return out ? Result<std::vector<int64_t>>(out->seqs) : Result<std::vector<int64_t>>(out.error());
   };
   EXPECT_EQ(*commit(**a, "a1"), (std::vector<int64_t>{2}));
   auto b1 = commit(**b, "b1");
@@ -281,7 +282,7 @@ TEST_F(StoreTest, AppendEventIfAppendsOnlyWhileTheConditionHolds) {
   DurableUpdate again;
   again.run_id = "r1";
   again.events = {JournalEvent{0, "approval_requested"}};
-  EXPECT_EQ(*s.Commit(again), (std::vector<int64_t>{4}));
+  EXPECT_EQ(s.Commit(again)->seqs, (std::vector<int64_t>{4}));
   auto third = s.AppendEventIf("r1", decided, WaitingForApproval(5000));
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(third->refusal, AppendRefusal::None);
@@ -446,7 +447,7 @@ TEST_F(StoreTest, CreateRunWithEventsNumbersThemFromOne) {
   next.run_id = "f1";
   next.events = {{0, "checkpoint", -1, 0, "{}", 1100}};
   next.now_ms = 1100;
-  EXPECT_EQ(*s.Commit(next), std::vector<int64_t>{3});
+  EXPECT_EQ(s.Commit(next)->seqs, std::vector<int64_t>{3});
   EXPECT_FALSE(s.CreateRunWithEvents(NewRun("f1"), head, "S").ok());  // exists
   EXPECT_FALSE(s.CreateRunWithEvents(NewRun("f2"), {}, "S").ok());    // no started
   EXPECT_EQ(*s.GetRun("f2"), std::nullopt);

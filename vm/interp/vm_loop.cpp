@@ -7,6 +7,8 @@
 // Int fast paths are inline; everything else calls a named helper in vm.cpp.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "vm/interp/builtins.h"
 #include "vm/interp/vm.h"
 #include "vm/value/convert.h"
@@ -60,6 +62,9 @@ auto Vm::Execute() -> Outcome {
   Value* stack_end;  // S + stack_.size()
   Instr i;
   frames_.reserve(kMaxCallDepth);
+  // Instructions left until the next Tick (budget, memory, stop request).
+  int32_t tick = static_cast<int32_t>(std::clamp<int64_t>(budget_left_, 1, kTickInstructions));
+  int32_t window = tick;
 
 #define VM_LOAD()                                        \
   do {                                                   \
@@ -85,14 +90,20 @@ auto Vm::Execute() -> Outcome {
   };
   static_assert(sizeof(kLabels) / sizeof(kLabels[0]) == bytecode::kOpCount);
 #define VM_CASE(name) L_##name:
-#define VM_NEXT()                                    \
+#define VM_DISPATCH()                                \
   do {                                               \
     i = *pc++;                                       \
     goto* kLabels[static_cast<uint8_t>(i)];          \
   } while (0)
+#define VM_NEXT()                                    \
+  do {                                               \
+    if (__builtin_expect(--tick == 0, 0)) goto tick; \
+    VM_DISPATCH();                                   \
+  } while (0)
 #else
 #define VM_CASE(name) case Op::name:
-#define VM_NEXT() goto dispatch
+#define VM_NEXT() goto next
+#define VM_DISPATCH() goto dispatch
 #endif
 
 // A comparison's bool result; when the next instruction is `JmpF` on that
@@ -147,6 +158,8 @@ auto Vm::Execute() -> Outcome {
 #if FLOW_COMPUTED_GOTO
   VM_NEXT();
 #else
+next:
+  if (--tick == 0) goto tick;
 dispatch:
   i = *pc++;
   switch (bytecode::GetOp(i)) {
@@ -290,11 +303,13 @@ dispatch:
   }
   VM_CASE(CallB) {
     Value out;
-    if (!CallBuiltin(static_cast<bytecode::BuiltinId>(B), R + A + 1, C, out, value::Symbols::Global(), error_)) {
+    if (!CallBuiltin(static_cast<bytecode::BuiltinId>(B), R + A + 1, C, out, value::Symbols::Global(), error_,
+                     options_.memory_limit - value::HeapBytes())) {
       error_.step.reset();
       goto raise;
     }
     R[A] = std::move(out);
+    if (OverMemory()) goto raise;
     VM_NEXT();
   }
   VM_CASE(Ret) {
@@ -361,6 +376,7 @@ dispatch:
       goto raise;
     }
     R[A] = std::move(*v);
+    if (OverMemory()) goto raise;
     VM_NEXT();
   }
   VM_CASE(ForNext) {
@@ -425,6 +441,19 @@ dispatch:
   FLOW_CHECK(false, "unknown opcode (the verifier rejects these)");
 #endif
 
+tick:
+  // Every kTickInstructions, between two instructions: pc is the next one.
+  VM_SAVE();
+  budget_left_ -= window;
+  if (!Tick()) {
+    if (!stop_requested_) goto raise;
+    Outcome o;
+    o.status = RunStatus::Interrupted;
+    return o;
+  }
+  tick = window = static_cast<int32_t>(std::clamp<int64_t>(budget_left_, 1, kTickInstructions));
+  VM_DISPATCH();
+
 raise:
   VM_SAVE();
   if (!Raise()) {
@@ -440,6 +469,7 @@ raise:
 #undef VM_SAVE
 #undef VM_CASE
 #undef VM_NEXT
+#undef VM_DISPATCH
 #undef VM_ARITH
 #undef VM_CMP
 #undef VM_CMPK
