@@ -99,7 +99,10 @@ auto RunDecision(const DecisionOptions& o) -> int {
   waiting_for_approval.opened_by = std::string(engine::events::kApprovalRequested);
   waiting_for_approval.answered_by = std::string(engine::events::kApprovalDecided);
   waiting_for_approval.not_due_at_ms = now;
-  auto out = store->AppendEventIf(o.id, decided, waiting_for_approval);
+  store::AppendRowChange due;  // a killed approver leaves the decision to `flow worker`
+  due.make_due = true;
+  due.now_ms = now;
+  auto out = store->AppendEventIf(o.id, decided, waiting_for_approval, due);
   if (auto exit = AppendFailureExit(out, o.id)) return *exit;
   if (out->refusal != store::AppendRefusal::None) {
     std::fprintf(stderr, "flow: run '%s' is not waiting for approval (%s)\n", o.id.c_str(), Situation(*out).c_str());

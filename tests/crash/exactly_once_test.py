@@ -130,7 +130,10 @@ def invocations(folder):
 def journal_types(flow, run_id):
     """The journal's event types, read-only from the database (while a flow
     process may be writing: WAL readers do not block it)."""
-    db = sqlite3.connect("file:%s?mode=ro" % flow.db, uri=True, timeout=10)
+    try:
+        db = sqlite3.connect("file:%s?mode=ro" % flow.db, uri=True, timeout=10)
+    except sqlite3.Error:
+        return []  # not created yet
     try:
         return [r[0] for r in db.execute("SELECT type FROM journal WHERE run_id = ? ORDER BY seq", (run_id,))]
     except sqlite3.Error:
@@ -162,6 +165,15 @@ def kill(proc):
     proc.wait()
 
 
+STARTED = []  # every process a scenario started: killed when it ends, pass or fail
+
+
+def start(flow, *args):
+    proc = flow.start(*args)
+    STARTED.append(proc)
+    return proc
+
+
 # ---------------------------------------------------------------- item 1
 
 PURE_AFTER_STEP = """connector tool = "tool.json"
@@ -178,7 +190,7 @@ def scenario_pure_after_step(flow, workdir):
     setup_tool(workdir)
     source = write(workdir, "main.flow", PURE_AFTER_STEP)
     os.environ["FLOW_MAX_INSTRUCTIONS"] = UNREACHABLE_BUDGET
-    proc = flow.start("run", source, "--id", "p1")
+    proc = start(flow, "run", source, "--id", "p1")
     # The step's completion must be durable while the loop after it runs.
     wait_for(lambda: "step_completed" in journal_types(flow, "p1") or proc.poll() is not None,
              "the step's completion to be durable")
@@ -250,7 +262,7 @@ def scenario_cancel_killed(flow, workdir):
         check(code == 3 and report["waiting"]["kind"] == "approval", "the saga did not wait: %d %s" % (code, report))
         # The first refund is held: in flight when `flow cancel` is killed.
         server.control(path="/refunds/charges", hang=1, seconds=3)
-        cancel = flow.start("cancel", "s1")
+        cancel = start(flow, "cancel", "s1")
         wait_for(lambda: any(r["path"] == "/refunds/charges" for r in server.requests()), "the first refund")
         kill(cancel)
         run = show(flow, "s1")
@@ -294,9 +306,9 @@ def scenario_cancel_in_flight(flow, workdir):
     setup_tool(workdir)
     source = write(workdir, "main.flow", IN_FLIGHT)
     # A live `flow run` with the step in flight.
-    run = flow.start("run", source, "--id", "f1", "--input", '{"n": 1}')
+    run = start(flow, "run", source, "--id", "f1", "--input", '{"n": 1}')
     wait_for(lambda: os.path.exists(os.path.join(workdir, "blocked-1")), "f1's step to be sent")
-    cancel = flow.start("cancel", "f1", "--json")
+    cancel = start(flow, "cancel", "f1", "--json")
     wait_for(lambda: "cancel_requested" in journal_types(flow, "f1"), "the cancellation to be recorded")
     write(workdir, "go-1", "")
     code, out, err = finish(cancel, "flow cancel of a live run")
@@ -307,7 +319,7 @@ def scenario_cancel_in_flight(flow, workdir):
     check(invocations(workdir) == [["block", "1", "f1:1"], ["work", "10", "f1:undo:1"]],
           "f1's tool calls: %s" % invocations(workdir))
     # A `flow run` killed with its step in flight, then cancelled.
-    run = flow.start("run", source, "--id", "f2", "--input", '{"n": 2}')
+    run = start(flow, "run", source, "--id", "f2", "--input", '{"n": 2}')
     wait_for(lambda: os.path.exists(os.path.join(workdir, "blocked-2")), "f2's step to be sent")
     kill(run)
     write(workdir, "go-2", "")
@@ -334,7 +346,7 @@ def scenario_cancel_loop(flow, workdir):
     setup_tool(workdir)
     source = write(workdir, "main.flow", LOOP)
     os.environ["FLOW_MAX_INSTRUCTIONS"] = UNREACHABLE_BUDGET
-    run = flow.start("run", source, "--id", "l1")
+    run = start(flow, "run", source, "--id", "l1")
     wait_for(lambda: "step_completed" in journal_types(flow, "l1"), "the step before the loop")
     code, out, err = flow.run("cancel", "l1", "--json", timeout=DEADLINE_SECONDS)
     check(code == 0, "flow cancel of a looping run exited %d: %s" % (code, err[-300:]))
@@ -364,7 +376,7 @@ def scenario_worker_sigterm(flow, workdir):
     os.environ["FLOW_MAX_INSTRUCTIONS"] = UNREACHABLE_BUDGET
     code, out, err = flow.run("run", source, "--id", "w1")
     check(code == 3, "the run did not wait for its timer: %d %s" % (code, err[-300:]))
-    worker = flow.start("worker")
+    worker = start(flow, "worker")
     try:
         wait_for(lambda: "timer_fired" in journal_types(flow, "w1"), "the worker to reach the loop")
         worker.send_signal(signal.SIGTERM)
@@ -507,7 +519,15 @@ def main():
         except Failure as f:
             print("FAIL: %s: %s (seed %d)" % (name, f, seed))
             return 1
+        except (subprocess.TimeoutExpired, UnicodeDecodeError, ValueError, KeyError) as e:
+            # flow hung, printed bytes that are not text (a damaged value) or no JSON object
+            print("FAIL: %s: %s: %s (seed %d)" % (name, type(e).__name__, e, seed))
+            return 1
         finally:
+            for proc in STARTED:
+                if proc.poll() is None:
+                    kill(proc)
+            del STARTED[:]
             os.environ.clear()
             os.environ.update(saved)
             shutil.rmtree(workdir, ignore_errors=True)

@@ -10,11 +10,11 @@ minute); the long form is documented in docs/testing.md:
 
 A saga with approvals and retries (three charges, each with a refund as its
 compensation and `retry 5`, an `approve` between the second and the third)
-is started for every run. Each run is given a fate: approved, or cancelled.
-Then, `--iterations` times, one or two of `flow run`, `flow resume RUN`,
-`flow worker --once`, `flow approve RUN` (approved fate) and `flow cancel
-RUN` (cancelled fate) are started at once and, most of the time, killed with
-SIGKILL after a random delay. The HTTP test server meanwhile fails some
+is started for every run. Each run is given a fate: approved, cancelled, or
+both (approvals and cancels race). Then, `--iterations` times, one or two of
+`flow run`, `flow resume RUN`, `flow worker --once`, `flow approve RUN` and
+`flow cancel RUN` (as the fate allows) are started at once and, most of the
+time, killed with SIGKILL after a random delay. The HTTP test server meanwhile fails some
 requests with 503 (retried), holds some for a while (so kills land with
 steps in flight) and records every request with the time it arrived and
 every effect (one per idempotency key). Last, without kills, every run is
@@ -28,9 +28,10 @@ Asserted from the server's own record, not flow's word:
     arrived after it was journaled;
   - the saga: a cancelled or failed run has a refund for every charge it
     made, a completed run made its three charges and no refund;
-  - every run whose cancellation was recorded ends `cancelled`, every
-    other run ends `completed` (or `failed`, only if a charge ran out of
-    retries), and the journal has at most one completion per position;
+  - every run whose cancellation was recorded (a `cancel_requested` event,
+    or a `flow cancel` that exited 0) ends `cancelled`, every other run ends
+    `completed` (or `failed`, only if a charge ran out of retries), and the
+    journal has at most one completion per position;
   - no flow process died of anything but our SIGKILL, and every exit 4
     was a lease held by another live process.
 The seed is printed; --seed replays the same choices (not the same timing).
@@ -51,8 +52,11 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Failure, Flow, Server, check, header  # noqa: E402
 
-# A killed process gets at most this long to run first (seconds).
+# A killed process gets at most this long to run first (seconds); most
+# kills come within SHORT_KILL_DELAY, where a command is still in its first
+# steps (process start-up is a few milliseconds).
 MAX_KILL_DELAY = 0.4
+SHORT_KILL_DELAY = 0.03
 # How often a started process is left to finish instead of being killed.
 FINISH_PROBABILITY = 0.25
 # How long a finishing process may take before the soak gives up.
@@ -96,7 +100,9 @@ class Soak:
         with open(os.path.join(workdir, "billing.json"), "w") as f:
             json.dump(connector(server.url), f)
         self.runs = ["soak-%d" % i for i in range(runs)]
-        self.fate = {r: rng.choice(["approve", "cancel"]) for r in self.runs}
+        self.fate = {r: rng.choice(["approve", "cancel", "both"]) for r in self.runs}
+        self.cancelled_ok = set()  # runs a `flow cancel` exited 0 for
+        self.introduced = 0  # runs[:introduced] take part in the rounds
         self.kills = 0
         self.commands = {}
         self.lease_conflicts = 0
@@ -108,7 +114,10 @@ class Soak:
         if not self.flow.run_exists(run):
             return ["run", self.source, "--id", run, "--input", json.dumps({"n": int(n)})]
         choices = [["resume", run], ["worker", "--once"]]
-        choices.append(["approve", run] if self.fate[run] == "approve" else ["cancel", run])
+        if self.fate[run] in ("approve", "both"):
+            choices.append(["approve", run])
+        if self.fate[run] in ("cancel", "both"):
+            choices.append(["cancel", run])
         return self.rng.choice(choices)
 
     def check_exit(self, argv, proc, killed):
@@ -117,15 +126,22 @@ class Soak:
         if killed and code == -signal.SIGKILL:
             return
         check(code >= 0, "flow %s died of signal %d: %s" % (" ".join(argv), -code, err[-400:]))
+        if argv[0] == "cancel" and code == 0:
+            self.cancelled_ok.add(argv[1])
         if code == 4:
             check("is owned by pid" in err,
                   "flow %s exited 4 without a lease conflict: %s" % (" ".join(argv), err[-400:]))
             self.lease_conflicts += 1
 
-    def round(self):
-        """One or two commands at once, most of them killed at random."""
+    def round(self, iteration, iterations):
+        """One or two commands at once, most of them killed at random. Run
+        k joins at iteration k * iterations / runs, so runs are alive all
+        along the soak."""
+        while self.introduced < len(self.runs) and iteration >= self.introduced * iterations // len(self.runs):
+            self.introduced += 1
+        active = self.runs[:self.introduced]
         procs = []
-        for run in self.rng.sample(self.runs, self.rng.choice([1, 1, 2])):
+        for run in self.rng.sample(active, min(len(active), self.rng.choice([1, 1, 2]))):
             argv = self.command_for(run)
             self.commands[argv[0]] = self.commands.get(argv[0], 0) + 1
             procs.append((argv, self.flow.start(*argv)))
@@ -134,7 +150,8 @@ class Soak:
                 proc.wait(timeout=PROCESS_DEADLINE)
                 self.check_exit(argv, proc, False)
             return
-        time.sleep(self.rng.random() * MAX_KILL_DELAY)  # the kill instant, not a synchronisation
+        longest = SHORT_KILL_DELAY if self.rng.random() < 0.6 else MAX_KILL_DELAY
+        time.sleep(self.rng.random() * longest)  # the kill instant, not a synchronisation
         for argv, proc in procs:
             killed = proc.poll() is None
             if killed:
@@ -149,7 +166,7 @@ class Soak:
         path = self.rng.choice(["/charges", "/refunds/charges"])
         if roll < 0.15:
             self.server.control(path=path, fail=1)
-        elif roll < 0.35:
+        elif roll < 0.5:
             self.server.control(path=path, hang=1, seconds=self.rng.choice([0.1, 0.3, 0.6]))
 
     # ------------------------------------------------------------ the end
@@ -168,17 +185,20 @@ class Soak:
             for run in pending:
                 if not self.flow.run_exists(run):
                     argv = self.command_for(run)
-                elif self.fate[run] == "cancel":
+                elif self.fate[run] in ("cancel", "both"):
                     argv = ["cancel", run]
                 else:
                     report = self.status(run)
                     waiting = report.get("waiting") or {}
-                    argv = ["approve", run] if waiting.get("kind") == "approval" else ["resume", run]
+                    # A decision recorded by a killed approver is delivered by a resume.
+                    argv = ["approve", run] if waiting.get("kind") == "approval" and self.rng.random() < 0.5 \
+                        else ["resume", run]
                 proc = self.flow.start(*argv)
                 proc.wait(timeout=PROCESS_DEADLINE)
                 self.check_exit(argv, proc, False)
-        raise Failure("runs never finished: %s" % {r: self.status(r)["status"] for r in self.runs
-                                                     if not self.finished(r)})
+        raise Failure("runs never finished: %s" % {r: (self.fate[r], self.status(r)["status"], self.status(r)["waiting"],
+                                                        [e["event"] for e in self.status(r)["journal"]][-8:])
+                                                     for r in self.runs if not self.finished(r)})
 
     def finished(self, run):
         return self.flow.run_exists(run) and self.status(run)["status"] in ("completed", "failed", "cancelled")
@@ -194,7 +214,7 @@ def journal(flow, run):
         db.close()
 
 
-def verify(soak):
+def verify(soak):  # noqa: C901 (one list of checks, in the docstring's order)
     flow, server = soak.flow, soak.server
     effects = server.effects()
     requests = server.requests()
@@ -231,16 +251,17 @@ def verify(soak):
         for e in events:
             if e["type"] == "step_completed":
                 check(e["data"]["result"]["id"] in charge_of, "%s: a journaled charge has no effect" % run)
-        requested = any(e["type"] == "cancel_requested" for e in events)
+        requested = any(e["type"] == "cancel_requested" for e in events) or run in soak.cancelled_ok
         if requested:
             check(status == "cancelled", "%s: its cancellation was recorded, and it ended %s" % (run, status))
         else:
             check(status in ("completed", "failed"), "%s ended %s without a cancellation" % (run, status))
         if status in ("cancelled", "failed"):
+            trail = [(e["type"], e["step"], e["data"].get("key")) for e in events]
             for c in charges:
                 check(by_customer[c][0]["id"] in refunded,
-                      "%s ended %s and charge %s (%s) was never refunded"
-                      % (run, status, by_customer[c][0]["id"], c))
+                      "%s ended %s and charge %s (%s, key %s) was never refunded; journal %s"
+                      % (run, status, by_customer[c][0]["id"], c, by_customer[c][0]["key"], trail))
         else:
             check(len(charges) == 3, "%s completed with charges %s" % (run, charges))
             check(not any(by_customer[c][0]["id"] in refunded for c in charges), "%s completed and was refunded" % run)
@@ -255,6 +276,7 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--iterations", type=int, default=60)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, logs) for a post-mortem")
     options = parser.parse_args()
     seed = options.seed if options.seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
@@ -263,9 +285,9 @@ def main():
     try:
         with Server() as server:
             soak = Soak(Flow(os.path.abspath(options.flow), workdir), server, workdir, options.runs, rng)
-            for _ in range(options.iterations):
+            for i in range(options.iterations):
                 soak.weather()
-                soak.round()
+                soak.round(i, options.iterations)
             soak.drain()
             verify(soak)
             outcomes = {}
@@ -279,7 +301,10 @@ def main():
         print("soak: FAIL (seed %d): %s" % (seed, f))
         return 1
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if options.keep:
+            print("soak: kept %s" % workdir)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 // seq numbering and append-only rule, durable points and checkpoints.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -468,6 +469,66 @@ TEST_F(StoreTest, ReadsSeeOtherConnectionsCommitsAfterEarlierReads) {
   EXPECT_TRUE((*a)->GetRun("r2")->has_value());
   EXPECT_EQ((*a)->ListDue(0)->size(), 2u);
   EXPECT_EQ((*a)->ListRuns(std::nullopt)->size(), 2u);
+}
+
+}  // namespace
+}  // namespace flow::store
+
+namespace flow::store {
+namespace {
+
+// A process killed inside the first transaction of a new database (the one
+// that switches it to WAL) leaves a hot rollback journal that only a writer
+// may roll back: opening must recover the file, not refuse it for ever
+// ("attempt to write a readonly database", found by tests/crash/soak_test.py).
+TEST_F(StoreTest, AHotJournalLeftByAKilledCreatorIsRolledBack) {
+  const std::string p = Path("flow.db");
+  pid_t child = ::fork();
+  if (child == 0) {
+    sqlite3* db = nullptr;
+    sqlite3_open(p.c_str(), &db);
+    // A tiny cache spills the transaction's pages into the file before commit.
+    sqlite3_exec(db, "PRAGMA cache_size = 1; BEGIN; CREATE TABLE junk (x TEXT);", nullptr, nullptr, nullptr);
+    for (int i = 0; i < 200; ++i) {
+      sqlite3_exec(db, "INSERT INTO junk VALUES (hex(randomblob(200)))", nullptr, nullptr, nullptr);
+    }
+    ::_exit(0);  // no COMMIT, no close: the journal stays hot
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(std::filesystem::exists(p + "-journal"));
+  ASSERT_GT(std::filesystem::file_size(p), 0u);
+  auto s = OpenSqliteStore(p);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_TRUE((*s)->PutProgram("h1", "code").ok());
+  EXPECT_TRUE((*s)->ListRuns(std::nullopt)->empty());
+}
+
+// `flow approve`/`signal` make the waiting run due, so that a worker
+// delivers the record if the command is killed before it drives the run.
+TEST_F(StoreTest, AnAppendCanMakeAWaitingRunDue) {
+  auto s = OpenSqliteStore(Path("flow.db"));
+  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE((*s)->PutProgram("h1", "code").ok());
+  RunRecord r;
+  r.id = "r1";
+  r.program_hash = "h1";
+  r.workflow = "w";
+  r.status = RunStatus::Waiting;
+  r.waiting_reason = "signal";
+  r.waiting = R"({"kind": "signal", "event": "reply"})";
+  r.input = "{}";
+  ASSERT_TRUE((*s)->CreateRun(r, JournalEvent{0, "started"}, "S0").ok());
+  AppendRowChange due;
+  due.make_due = true;
+  due.due_event = "other";
+  due.now_ms = 1000;
+  ASSERT_TRUE((*s)->AppendEventIf("r1", JournalEvent{0, "signal_received"}, {}, due).ok());
+  EXPECT_EQ((*(*s)->GetRun("r1"))->wake_at_ms, -1);  // it does not wait for that one
+  due.due_event = "reply";
+  ASSERT_TRUE((*s)->AppendEventIf("r1", JournalEvent{0, "signal_received"}, {}, due).ok());
+  EXPECT_EQ((*(*s)->GetRun("r1"))->wake_at_ms, 1000);
+  EXPECT_EQ((*s)->ListDue(1000)->size(), 1u);
 }
 
 }  // namespace

@@ -63,6 +63,13 @@ class Tx {
     if (!status_) return status_.error(); \
   } while (0)
 
+// Whether a rollback journal lies next to the database (SQLite calls it
+// hot when the transaction that wrote it never ended).
+auto HasHotJournal(const std::string& path) -> bool {
+  struct stat st {};
+  return stat((path + "-journal").c_str(), &st) == 0 && st.st_size > 0;
+}
+
 // Looks at an existing file read-only: its schema version, kNewDatabase
 // when it is empty, or an Error when it is not ours or too new.
 auto Inspect(const std::string& path, int busy_timeout_ms) -> Result<int> {
@@ -73,6 +80,15 @@ auto Inspect(const std::string& path, int busy_timeout_ms) -> Result<int> {
   // Another process may be creating or migrating the file right now.
   sqlite3_busy_timeout((*db)->handle(), busy_timeout_ms);
   auto count = (*db)->Prepare("SELECT count(*) FROM sqlite_schema");
+  if (!count && (sqlite3_errcode((*db)->handle()) & 0xff) == SQLITE_READONLY && HasHotJournal(path)) {
+    // A process was killed inside a rollback-journal transaction (the
+    // first one of a new database, which switches it to WAL): only a
+    // writer may roll it back, as any SQLite client opening the file does.
+    db = Db::Open(path, SQLITE_OPEN_READWRITE);
+    if (!db) return db.error();
+    sqlite3_busy_timeout((*db)->handle(), busy_timeout_ms);
+    count = (*db)->Prepare("SELECT count(*) FROM sqlite_schema");
+  }
   if (!count) {
     int code = sqlite3_extended_errcode((*db)->handle());
     if (code == SQLITE_NOTADB) return Error{"'" + path + "' is not a flow database (not an SQLite file)"};
@@ -403,6 +419,7 @@ class SqliteStore final : public Store {
     (*last)->Reset();
     FLOW_TRY(AppendEvent(run_id, seq, event));
     if (change.request_cancel) FLOW_TRY(RequestCancel(run_id, change.now_ms));
+    if (change.make_due) FLOW_TRY(MakeDue(run_id, change.now_ms, change.due_event));
     FLOW_TRY(tx.Commit());
     last_seq_[run_id] = seq;
     out.seq = seq;
@@ -485,6 +502,19 @@ class SqliteStore final : public Store {
     r.lease_expiry_ms = st.IsNull(13) ? -1 : st.Int(13);
     r.cancel_requested_ms = st.IsNull(14) ? -1 : st.Int(14);
     return r;
+  }
+
+  // AppendRowChange::make_due.
+  auto MakeDue(const std::string& run_id, int64_t now_ms, const std::string& event) -> Status {
+    auto s = db_->Prepare(
+        "UPDATE runs SET wake_at_ms = ?2 WHERE id = ?1 AND status = 'waiting' "
+        "AND (wake_at_ms IS NULL OR wake_at_ms > ?2) "
+        "AND (?3 = '' OR (waiting_reason = 'signal' AND json_extract(waiting, '$.event') = ?3))");
+    if (!s) return s.error();
+    (*s)->Bind(1, run_id);
+    (*s)->Bind(2, now_ms);
+    (*s)->Bind(3, event);
+    return (*s)->Run();
   }
 
   // AppendRowChange::request_cancel.

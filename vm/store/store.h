@@ -88,6 +88,13 @@ struct AppendRowChange {
   // or wake-up time), so that whoever picks it up next -- this command,
   // `flow resume`, `flow worker` -- finishes the cancellation.
   bool request_cancel = false;
+  // `flow approve`/`flow signal`: a run waiting (for a signal: for the
+  // signal `due_event`, when not empty) becomes due at `now_ms` (its
+  // wake_at_ms lowered to it), so that `flow worker` delivers the record
+  // even if the command is killed before it drives the run. The engine
+  // delivers a recorded decision or signal before it looks at a timeout.
+  bool make_due = false;
+  std::string due_event;
   int64_t now_ms = 0;
 };
 
