@@ -59,9 +59,13 @@ inline constexpr int64_t kDefaultInstructionBudget = 1'000'000'000;
 // picks the run up again).
 inline constexpr int64_t kDefaultMemoryLimit = int64_t{512} << 20;
 // How often Run() looks at the budget, the memory cap and Host::ShouldStop
-// (in instructions): rare enough to cost nothing per instruction, often
-// enough (~0.1 ms) that a stop request is seen at once.
-inline constexpr int32_t kTickInstructions = 1 << 16;
+// (in budget units, about instructions): rare enough to cost nothing, often
+// enough (~0.1 ms) that a stop request is seen at once. The budget is
+// charged at backward jumps, by the length of the loop they close, and at
+// calls, one unit each (vm_loop.cpp, VM_CHARGE): no cost per instruction;
+// the instructions executed are at most the units times the length of the
+// longest function.
+inline constexpr int64_t kTickInstructions = 1 << 16;
 
 enum class SuspendKind : uint8_t { Step, Approval, Signal, Timer, Checkpoint };
 

@@ -62,9 +62,10 @@ auto Vm::Execute() -> Outcome {
   Value* stack_end;  // S + stack_.size()
   Instr i;
   frames_.reserve(kMaxCallDepth);
-  // Instructions left until the next Tick (budget, memory, stop request).
-  int32_t tick = static_cast<int32_t>(std::clamp<int64_t>(budget_left_, 1, kTickInstructions));
-  int32_t window = tick;
+  // Budget units left until the next Tick (budget, memory, stop request).
+  int64_t window = std::clamp<int64_t>(budget_left_, 1, kTickInstructions);
+  int64_t tick = window;
+  int64_t charge = 0;  // the units of the charge that ended the window
 
 #define VM_LOAD()                                        \
   do {                                                   \
@@ -90,21 +91,37 @@ auto Vm::Execute() -> Outcome {
   };
   static_assert(sizeof(kLabels) / sizeof(kLabels[0]) == bytecode::kOpCount);
 #define VM_CASE(name) L_##name:
-#define VM_DISPATCH()                                \
+#define VM_NEXT()                                    \
   do {                                               \
     i = *pc++;                                       \
     goto* kLabels[static_cast<uint8_t>(i)];          \
   } while (0)
-#define VM_NEXT()                                    \
-  do {                                               \
-    if (__builtin_expect(--tick == 0, 0)) goto tick; \
-    VM_DISPATCH();                                   \
-  } while (0)
 #else
 #define VM_CASE(name) case Op::name:
-#define VM_NEXT() goto next
-#define VM_DISPATCH() goto dispatch
+#define VM_NEXT() goto dispatch
 #endif
+
+// The instruction budget (vm.h) is charged where execution can go back:
+// a backward Jmp (the only backward jump the verifier allows) by the
+// length of the code it jumps back over, a call by one unit. Between two
+// charges the VM runs at most one function's straight-line code, so the
+// units bound the instructions executed within the length of the longest
+// function, at no cost per instruction. When the window's
+// units run out, pc is rewound to the charging instruction `at` (it is
+// executed again afterwards, or the run is interrupted there) and Tick
+// looks at the budget, the memory and the host.
+#define VM_CHARGE(units, at)                                   \
+  do {                                                         \
+    if (__builtin_expect((tick -= (units)) <= 0, 0)) {         \
+      charge = (units);                                        \
+      pc = (at);                                               \
+      goto tick;                                               \
+    }                                                          \
+  } while (0)
+#define VM_BACK_EDGE(offset, at)                               \
+  do {                                                         \
+    if ((offset) < 0) VM_CHARGE(1 - (offset), at);             \
+  } while (0)
 
 // A comparison's bool result; when the next instruction is `JmpF` on that
 // register (an `if`/`while` condition), that jump is taken or skipped here,
@@ -158,8 +175,6 @@ auto Vm::Execute() -> Outcome {
 #if FLOW_COMPUTED_GOTO
   VM_NEXT();
 #else
-next:
-  if (--tick == 0) goto tick;
 dispatch:
   i = *pc++;
   switch (bytecode::GetOp(i)) {
@@ -226,8 +241,12 @@ dispatch:
   VM_CMPK(LeK, <=, Op::Le, b_, c_)
   VM_CMPK(GtK, >, Op::Lt, c_, b_)
   VM_CMPK(GeK, >=, Op::Le, c_, b_)
-  VM_CASE(Jmp) { pc += GetSBx(i); VM_NEXT(); }
-  VM_CASE(JmpF) {
+  VM_CASE(Jmp) {
+    VM_BACK_EDGE(GetSBx(i), pc - 1);
+    pc += GetSBx(i);
+    VM_NEXT();
+  }
+  VM_CASE(JmpF) {  // forward only (the verifier): no budget charge
     if (!R[A].truthy()) pc += GetSBx(i);
     VM_NEXT();
   }
@@ -274,6 +293,7 @@ dispatch:
     // Fast path: depth and stack room are fine (frames_ never reallocates:
     // Execute reserved kMaxCallDepth). PushFrame handles the rest.
     const Function* target = fns + B;
+    VM_CHARGE(1, pc - 1);
     Value* callee = R + fn->num_regs;
     uint32_t caller_base = static_cast<uint32_t>(R - S);
     VM_SAVE();
@@ -442,17 +462,19 @@ dispatch:
 #endif
 
 tick:
-  // Every kTickInstructions, between two instructions: pc is the next one.
+  // A window of budget units is spent (VM_CHARGE): pc is the charging
+  // instruction, executed again when the run goes on.
   VM_SAVE();
-  budget_left_ -= window;
+  budget_left_ -= window - tick;
   if (!Tick()) {
     if (!stop_requested_) goto raise;
     Outcome o;
     o.status = RunStatus::Interrupted;
     return o;
   }
-  tick = window = static_cast<int32_t>(std::clamp<int64_t>(budget_left_, 1, kTickInstructions));
-  VM_DISPATCH();
+  window = std::clamp<int64_t>(budget_left_, 1, kTickInstructions);
+  tick = window + charge;  // the charging instruction charges again: not twice into the new window
+  VM_NEXT();
 
 raise:
   VM_SAVE();
@@ -469,7 +491,8 @@ raise:
 #undef VM_SAVE
 #undef VM_CASE
 #undef VM_NEXT
-#undef VM_DISPATCH
+#undef VM_CHARGE
+#undef VM_BACK_EDGE
 #undef VM_ARITH
 #undef VM_CMP
 #undef VM_CMPK

@@ -624,36 +624,46 @@ class SqliteStore final : public Store {
   // re-grow the heap: ~12 page faults each); `status` and `wake_at_ms` are
   // the columns of the runs_by_status index, whose page SQLite rewrites
   // whenever they are assigned (one more WAL frame per commit). Unused
-  // binds are harmless. Returns whether the run has a cancellation request
-  // (RETURNING: free, the statement reads the row anyway).
+  // binds are harmless.
+  //
+  // Returns whether the run has a cancellation request, at no cost on the
+  // path of every step: the statement only updates a row without one
+  // (`AND cancel_requested_ms IS NULL`); when it changed nothing, the run has
+  // a request (or does not exist), and the same update is made without that
+  // condition. (`RETURNING cancel_requested_ms` cost a fifth of a step's
+  // instructions: SQLite buffers returned rows in an ephemeral table.)
   auto UpdateRun(const DurableUpdate& u, const RowChanges& changes) -> Result<bool> {
-    static const std::string kSql[2][2] = {
-        {UpdateRunSql(false, false), UpdateRunSql(false, true)},
-        {UpdateRunSql(true, false), UpdateRunSql(true, true)}};
-    auto s = db_->Prepare(kSql[changes.status][changes.wake].c_str());
-    if (!s) return s.error();
-    Stmt& st = **s;
-    st.Bind(1, u.run_id);
-    auto opt_text = [&](int flag, const std::optional<std::string>& v) {
-      st.Bind(flag, int64_t{v.has_value()});
-      if (v) st.BindOptText(flag + 1, *v); else st.BindNull(flag + 1);
-    };
-    opt_text(2, u.status ? std::optional<std::string>(StatusName(*u.status)) : std::nullopt);
-    opt_text(4, u.waiting_reason);
-    opt_text(6, u.waiting);
-    opt_text(8, u.result);
-    opt_text(10, u.error);
-    st.Bind(12, int64_t{u.wake_at_ms.has_value()});
-    if (u.wake_at_ms && *u.wake_at_ms >= 0) st.Bind(13, *u.wake_at_ms); else st.BindNull(13);
-    st.Bind(14, u.now_ms);
-    auto row = st.Step();
-    if (!row) return row.error();
-    const bool cancel = *row && !st.IsNull(0);
-    FLOW_TRY(st.Run());  // to its end
-    return cancel;
+    static const std::string kSql[2][2][2] = {
+        {{UpdateRunSql(false, false, false), UpdateRunSql(false, false, true)},
+         {UpdateRunSql(false, true, false), UpdateRunSql(false, true, true)}},
+        {{UpdateRunSql(true, false, false), UpdateRunSql(true, false, true)},
+         {UpdateRunSql(true, true, false), UpdateRunSql(true, true, true)}}};
+    for (bool guarded : {true, false}) {
+      auto s = db_->Prepare(kSql[changes.status][changes.wake][guarded].c_str());
+      if (!s) return s.error();
+      Stmt& st = **s;
+      st.Bind(1, u.run_id);
+      auto opt_text = [&](int flag, const std::optional<std::string>& v) {
+        st.Bind(flag, int64_t{v.has_value()});
+        if (v) st.BindOptText(flag + 1, *v); else st.BindNull(flag + 1);
+      };
+      opt_text(2, u.status ? std::optional<std::string>(StatusName(*u.status)) : std::nullopt);
+      opt_text(4, u.waiting_reason);
+      opt_text(6, u.waiting);
+      opt_text(8, u.result);
+      opt_text(10, u.error);
+      st.Bind(12, int64_t{u.wake_at_ms.has_value()});
+      if (u.wake_at_ms && *u.wake_at_ms >= 0) st.Bind(13, *u.wake_at_ms); else st.BindNull(13);
+      st.Bind(14, u.now_ms);
+      FLOW_TRY(st.Run());
+      if (sqlite3_changes(db_->handle()) > 0) return !guarded;
+    }
+    return false;  // no such run: the UPDATE changed nothing either way
   }
 
-  static auto UpdateRunSql(bool status, bool wake) -> std::string {
+  // The run row's UPDATE, with only the assignments that change (see
+  // above); `guarded`: only while the run has no cancellation request.
+  static auto UpdateRunSql(bool status, bool wake, bool guarded) -> std::string {
     std::string sql = "UPDATE runs SET ";
     if (status) {
       sql += "status = CASE ?2 WHEN 1 THEN ?3 ELSE status END, "
@@ -663,7 +673,7 @@ class SqliteStore final : public Store {
     return sql + "waiting = CASE ?6 WHEN 1 THEN ?7 ELSE waiting END, "
                  "result = CASE ?8 WHEN 1 THEN ?9 ELSE result END, "
                  "error = CASE ?10 WHEN 1 THEN ?11 ELSE error END, "
-                 "updated_ms = ?14 WHERE id = ?1 RETURNING cancel_requested_ms";
+                 "updated_ms = ?14 WHERE id = ?1" + std::string(guarded ? " AND cancel_requested_ms IS NULL" : "");
   }
 
   std::unique_ptr<Db> db_;
