@@ -16,7 +16,9 @@
 
 #include "cli/command.h"
 #include "cli/due_runs.h"
+#include "cli/run_report.h"
 #include "cli/program_loader.h"
+#include "cli/record_and_drive.h"
 #include "vm/engine/run_driver.h"
 #include "vm/value/convert.h"
 
@@ -31,15 +33,8 @@ struct ResumeOptions {
 };
 
 auto ResumeOne(store::Store& store, const std::string& id, bool json, const engine::EngineOptions& options) -> int {
-  auto run = store.GetRun(id);
-  if (!run) {
-    std::fprintf(stderr, "flow: %s\n", run.error().message.c_str());
-    return kExitInternal;
-  }
-  if (!*run) {
-    std::fprintf(stderr, "flow: unknown run '%s'\n", id.c_str());
-    return kExitUsage;
-  }
+  int exit_code = kExitOk;
+  if (!ReadKnownRun(store, id, exit_code)) return exit_code;
   auto report = engine::ResumeRun(store, id, options);
   if (!report) {
     std::fprintf(stderr, "flow: %s\n", report.error().message.c_str());
@@ -61,7 +56,7 @@ auto ResumeAll(store::Store& store, bool json, const engine::EngineOptions& opti
     if (done.skipped) {
       std::fprintf(stderr, "flow: skipped: %s\n", done.error.c_str());  // its owner drives it
     } else if (!done.report) {
-      std::fprintf(stderr, "flow: %s: %s\n", r.id.c_str(), done.error.c_str());
+      std::fprintf(stderr, "flow: %s: %s\n", ShownId(r.id).c_str(), done.error.c_str());
       exit_code = kExitInternal;
     } else if (json) {
       reports.push_back(done.report->ToJson());
@@ -106,7 +101,7 @@ auto RunResume(const ResumeOptions& o) -> int {
 auto RegisterResume(CLI::App& app) -> Command {
   auto o = std::make_shared<ResumeOptions>();
   CLI::App* sub = app.add_subcommand("resume", "Continue an interrupted or due run from its last durable point");
-  sub->add_option("RUN_ID", o->id, "The run to resume");
+  sub->add_option("RUN_ID", o->id, "The run to resume")->check(RunIdCheck());
   sub->add_flag("--all", o->all, "Resume every interrupted or due run");
   sub->add_option("--db", o->db, "The database (default: $FLOW_DB, else ./flow.db)");
   sub->add_flag("--json", o->json, "Print one JSON object on stdout");

@@ -25,6 +25,12 @@ struct Command {
   std::function<int()> run;    // called after parsing when `app` was chosen
 };
 
+// The check every RUN_ID argument and --id option carries
+// (`->check(RunIdCheck())`): an id outside the rule of vm/engine/run_id.h
+// fails parsing with that rule's one-line reason, which main turns into
+// exit 2 before the command runs.
+auto RunIdCheck() -> CLI::Validator;
+
 // Adds `flow approve`, `flow reject` (cmd_approve.cpp), `flow signal`, `flow inbox`.
 auto RegisterApprove(CLI::App& app) -> Command;
 auto RegisterReject(CLI::App& app) -> Command;
@@ -41,6 +47,11 @@ auto RegisterResume(CLI::App& app) -> Command;
 // Adds `flow fork` (cmd_fork.cpp) and `flow worker` (cmd_worker.cpp).
 auto RegisterFork(CLI::App& app) -> Command;
 auto RegisterWorker(CLI::App& app) -> Command;
+// Adds `flow fmt` (cmd_fmt.cpp), `flow graph` (cmd_graph.cpp) and `flow lsp`
+// (cmd_lsp.cpp): the editor tools of docs/editors.md.
+auto RegisterFmt(CLI::App& app) -> Command;
+auto RegisterGraph(CLI::App& app) -> Command;
+auto RegisterLsp(CLI::App& app) -> Command;
 // Adds `flow runs` to `app`.
 auto RegisterRuns(CLI::App& app) -> Command;
 // Adds `flow show` to `app`.

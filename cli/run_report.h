@@ -30,6 +30,12 @@ void AddDbOption(CLI::App& app, std::string& path);
 // database, or one of a newer schema, is an Error and stays byte-identical.
 auto OpenStoreForReading(const std::string& option) -> Result<std::unique_ptr<store::Store>>;
 
+// A run id read from the database, fit for one line of a log or a table: as it is
+// when it follows the run-id rule, else quoted with every control byte
+// escaped (a row written before ids were checked must not put a CR/LF or a
+// terminal escape on the operator's screen).
+auto ShownId(const std::string& id) -> std::string;
+
 // Unix milliseconds as RFC 3339 UTC text ("2026-01-15T09:30:00Z").
 auto FormatMs(int64_t ms) -> std::string;
 
@@ -44,7 +50,7 @@ auto WaitingJson(const store::RunRecord& run) -> Json;
 // {run, workflow, status, waiting, created, updated}.
 auto RunSummaryJson(const store::RunRecord& run) -> Json;
 
-// Prints `rows` (the first is the header) to stderr as a table, each
+// Prints `rows` (the first is the header) to stdout as a table, each
 // column padded to its widest cell, two spaces apart.
 void PrintColumns(const std::vector<std::vector<std::string>>& rows);
 

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/cli_fixture.h"
 #include "vm/store/store.h"
 
 namespace flow {
@@ -28,139 +29,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using testing::CliTest;
+using testing::LineCount;
+using testing::Outcome;
+using testing::Quote;
+using testing::Slurp;
 
-auto Slurp(const fs::path& p) -> std::string {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-auto Quote(const std::string& arg) -> std::string {
-  std::string q = "'";
-  for (char c : arg) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-auto LineCount(const std::string& text) -> size_t {
-  size_t n = 0;
-  for (char c : text) n += c == '\n';
-  return n;
-}
-
-class CliRunTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("flow_cli_run_test_" + std::to_string(getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  void Write(const std::string& name, const std::string& bytes) {
-    fs::create_directories((dir_ / name).parent_path());
-    std::ofstream(dir_ / name, std::ios::binary) << bytes;
-  }
-
-  // Runs `flow args...` in the test directory without FLOW_DB, with the
-  // extra environment `env` ("NAME=value ...", or "-u NAME").
-  auto Flow(const std::vector<std::string>& args, const std::string& env = "") -> Outcome {
-    std::string cmd = "cd " + Quote(dir_.string()) + " && env -u FLOW_DB " + env + " " + Quote(FLOW_BINARY);
-    for (const std::string& a : args) cmd += " " + Quote(a);
-    cmd += " >.out 2>.err </dev/null";
-    int status = std::system(cmd.c_str());
-    Outcome o;
-    o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    o.out = Slurp(dir_ / ".out");
-    o.err = Slurp(dir_ / ".err");
-    fs::remove(dir_ / ".out");
-    fs::remove(dir_ / ".err");
-    return o;
-  }
-
-  // How many runs the database holds; 0 when there is no database.
-  auto RunCount(const std::string& name = "flow.db") -> int {
-    fs::path p = dir_ / name;
-    if (!fs::exists(p) || fs::file_size(p) == 0) return 0;
-    sqlite3* db = nullptr;
-    int count = -1;
-    if (sqlite3_open_v2(p.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-      sqlite3_stmt* s = nullptr;
-      if (sqlite3_prepare_v2(db, "SELECT count(*) FROM runs", -1, &s, nullptr) == SQLITE_OK &&
-          sqlite3_step(s) == SQLITE_ROW) {
-        count = sqlite3_column_int(s, 0);
-      }
-      sqlite3_finalize(s);
-    }
-    sqlite3_close(db);
-    return count;
-  }
-
-  void Sql(const std::string& name, const char* sql) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((dir_ / name).c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-    sqlite3_close(db);
-  }
-
-  // Fills flow.db through the store: a completed run r1, a waiting run r2
-  // (newer) and a failed run r3 (newest) with a compensation.
-  void FillStore() {
-    auto s = store::OpenSqliteStore((dir_ / "flow.db").string());
-    ASSERT_TRUE(s.ok()) << s.error().message;
-    store::Store& st = **s;
-    ASSERT_TRUE(st.PutProgram("h1", "code").ok());
-    auto add = [&](const char* id, int64_t created) {
-      store::RunRecord r;
-      r.id = id;
-      r.program_hash = "h1";
-      r.workflow = "onboard";
-      r.input = R"({"n":1})";
-      r.created_ms = created;
-      r.updated_ms = created;
-      ASSERT_TRUE(st.CreateRun(r, store::JournalEvent{0, "started", -1, 0, R"({"input":{"n":1}})", created}, "S0").ok());
-    };
-    add("r1", 1000);
-    add("r2", 2000);
-    add("r3", 3000);
-    store::DurableUpdate done;
-    done.run_id = "r1";
-    done.status = store::RunStatus::Completed;
-    done.result = R"({"ok":true})";
-    done.events = {{0, "step_completed", 1, 1, R"({"operation":"billing.charge"})", 1100},
-                   {0, "completed", -1, 0, R"({"result":{"ok":true}})", 1200}};
-    done.now_ms = 1200;
-    ASSERT_TRUE(st.Commit(done).ok());
-    store::DurableUpdate wait;
-    wait.run_id = "r2";
-    wait.status = store::RunStatus::Waiting;
-    wait.waiting_reason = "approval";
-    wait.waiting = R"({"prompt":"ok?","from":"ops"})";
-    wait.events = {{0, "approval_requested", -1, 0, R"({"prompt":"ok?"})", 2100}};
-    wait.now_ms = 2100;
-    ASSERT_TRUE(st.Commit(wait).ok());
-    store::DurableUpdate fail;
-    fail.run_id = "r3";
-    fail.status = store::RunStatus::Failed;
-    fail.error = R"({"kind":"fail","message":"boom","step":null})";
-    fail.events = {{0, "step_completed", 1, 1, R"({"operation":"billing.charge"})", 3100},
-                   {0, "compensation_started", 1, 1, R"({"operation":"billing.refund"})", 3200},
-                   {0, "compensation_completed", 1, 1, R"({"operation":"billing.refund"})", 3300},
-                   {0, "failed", -1, 0, R"({"error":{"kind":"fail","message":"boom"}})", 3400}};
-    fail.now_ms = 3400;
-    fail.checkpoint = "after-charge";
-    fail.state = "S1";
-    ASSERT_TRUE(st.Commit(fail).ok());
-  }
-
-  fs::path dir_;
-};
+class CliRunTest : public CliTest {};
 
 // ---- flow runs / flow show over a store filled directly -------------------
 
@@ -171,7 +46,7 @@ TEST_F(CliRunTest, RunsOnMissingDatabaseListsNothingAndCreatesNothing) {
   EXPECT_FALSE(fs::exists(dir_ / "flow.db"));
   o = Flow({"runs"});
   EXPECT_EQ(o.exit_code, 0);
-  EXPECT_EQ(o.out, "");
+  EXPECT_EQ(o.out, "no runs\n");
   EXPECT_FALSE(fs::exists(dir_ / "flow.db"));
 }
 
@@ -226,14 +101,15 @@ TEST_F(CliRunTest, RunsFiltersByStatus) {
   EXPECT_EQ(o.out, "{\"runs\":[]}\n");
 }
 
-TEST_F(CliRunTest, RunsHumanTableGoesToStderr) {
+// A report goes to stdout (SPEC §5), so `flow runs | grep waiting` works.
+TEST_F(CliRunTest, RunsHumanTableGoesToStdout) {
   FillStore();
   Outcome o = Flow({"runs"});
   ASSERT_EQ(o.exit_code, 0);
-  EXPECT_EQ(o.out, "");
-  EXPECT_EQ(LineCount(o.err), 4u);  // header + 3 runs
-  EXPECT_NE(o.err.find("r2"), std::string::npos);
-  EXPECT_NE(o.err.find("approval"), std::string::npos);
+  EXPECT_EQ(o.err, "");
+  EXPECT_EQ(LineCount(o.out), 4u);  // header + 3 runs
+  EXPECT_NE(o.out.find("r2"), std::string::npos);
+  EXPECT_NE(o.out.find("approval"), std::string::npos);
 }
 
 TEST_F(CliRunTest, RunsRejectsAnUnknownStatusListingTheValidOnes) {
@@ -272,13 +148,13 @@ TEST_F(CliRunTest, ShowPrintsRunJournalCheckpointsAndCompensations) {
   EXPECT_EQ(j["checkpoints"][0]["name"], "after-charge");
 }
 
-TEST_F(CliRunTest, ShowHumanTextGoesToStderr) {
+TEST_F(CliRunTest, ShowHumanTextGoesToStdout) {
   FillStore();
   Outcome o = Flow({"show", "r3"});
   ASSERT_EQ(o.exit_code, 0) << o.err;
-  EXPECT_EQ(o.out, "");
-  EXPECT_NE(o.err.find("compensation_completed"), std::string::npos) << o.err;
-  EXPECT_NE(o.err.find("billing.refund (step 1): completed"), std::string::npos) << o.err;
+  EXPECT_EQ(o.err, "");
+  EXPECT_NE(o.out.find("compensation_completed"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("billing.refund (step 1): completed"), std::string::npos) << o.out;
 }
 
 TEST_F(CliRunTest, ShowOfAnUnknownRunIsBadInput) {
@@ -447,8 +323,8 @@ TEST_F(CliRunTest, ProcessesStartingRunsOnOneNewDatabaseAtOnceAllSucceed) {
     const std::string db = "r" + std::to_string(round) + ".db";
     std::string cmd = "cd " + Quote(dir_.string()) + " && for k in";
     for (int k = 0; k < kProcesses; ++k) cmd += " " + std::to_string(k);
-    cmd += "; do " + Quote(FLOW_BINARY) + " run w.flow --db " + db + " >/dev/null 2>err-" + std::to_string(round) +
-           "-$k.txt & done; wait";
+    cmd += "; do " + Quote(FLOW_BINARY) + " run w.flow --db " + db + " >err-" + std::to_string(round) +
+           "-$k.txt 2>&1 & done; wait";
     ASSERT_EQ(std::system(cmd.c_str()), 0);
     for (int k = 0; k < kProcesses; ++k) {
       std::string err = Slurp(dir_ / ("err-" + std::to_string(round) + "-" + std::to_string(k) + ".txt"));
@@ -468,7 +344,7 @@ TEST_F(CliRunTest, ApproveWithoutAsRecordsTheOperatingSystemUser) {
   Outcome o = Flow({"approve", "r1", "--json"}, "USER=carol");
   ASSERT_EQ(o.exit_code, 0) << o.err;
   EXPECT_EQ(nlohmann::json::parse(o.out), nlohmann::json::parse(R"({"run":"r1","status":"completed","result":"carol|"})"));
-  EXPECT_EQ(o.err, "run r1 approved by carol\n");
+  EXPECT_EQ(o.err, "");  // --json: the report object alone, nothing else
   // The journal keeps who, the comment and when, as RFC 3339.
   auto show = nlohmann::json::parse(Flow({"show", "r1", "--json"}).out);
   nlohmann::json decided;
@@ -538,6 +414,48 @@ TEST_F(CliRunTest, ADecisionAnotherProcessHoldsIsRecordedOnceAndDeliveredOnResum
   o = Flow({"resume", "r1", "--json"});
   ASSERT_EQ(o.exit_code, 0) << o.err;
   EXPECT_EQ(nlohmann::json::parse(o.out)["result"], "ann");
+}
+
+// The checks against the stored program and the roles file refuse before
+// anything is written: the journal is unchanged, and the run goes on.
+TEST_F(CliRunTest, RefusedSignalsAndDecidersWithoutTheRoleWriteNothing) {
+  Write("w.flow",
+        "type Ack = { level: int }\n"
+        "workflow w() -> int {\n  approve \"go?\" from \"sre-lead\"\n  let a = wait \"ack\" as Ack\n  return a.level\n}\n");
+  Write("roles.json", R"({"ann": ["sre-lead"], "bob": ["ops"]})");
+  ASSERT_EQ(Flow({"run", "w.flow", "--id", "r1"}).exit_code, 3);
+  auto journal = [&] { return nlohmann::json::parse(Flow({"show", "r1", "--json"}).out)["journal"]; };
+  const auto before = journal();
+  Outcome o = Flow({"approve", "r1", "--as", "bob"}, "FLOW_ROLES=roles.json");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_EQ(LineCount(o.err), 1u) << o.err;
+  EXPECT_EQ(o.out, "");
+  EXPECT_EQ(Flow({"approve", "r1"}, "FLOW_ROLES=roles.json USER=mallory").exit_code, 2);
+  o = Flow({"signal", "r1", "acked"});
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_NE(o.err.find("did you mean 'ack'?"), std::string::npos) << o.err;
+  o = Flow({"signal", "r1", "ack", "--data", R"({"level":"high"})"});
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_NE(o.err.find("$.level: expected int, got string"), std::string::npos) << o.err;
+  EXPECT_EQ(journal(), before);
+  // The right decider and the right payload go through.
+  EXPECT_EQ(Flow({"approve", "r1", "--as", "ann"}, "FLOW_ROLES=roles.json").exit_code, 0);
+  o = Flow({"signal", "r1", "ack", "--data", R"({"level":3})", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(nlohmann::json::parse(o.out)["result"], 3);
+}
+
+// kMaxRolesFileBytes (cli/roles.h, 1 MiB): a bigger file is not read whole.
+TEST_F(CliRunTest, ARolesFileOverTheLimitIsRefused) {
+  Write("w.flow", "workflow w() -> int {\n  approve \"go?\"\n  return 1\n}\n");
+  ASSERT_EQ(Flow({"run", "w.flow", "--id", "r1"}).exit_code, 3);
+  Write("roles.json", "{\"ann\": [\"ops\"]}" + std::string((1u << 20) + 1, ' '));
+  Outcome o = Flow({"approve", "r1", "--as", "ann"}, "FLOW_ROLES=roles.json");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_EQ(LineCount(o.err), 1u) << o.err;
+  EXPECT_NE(o.err.find("roles file (FLOW_ROLES): cannot read 'roles.json': larger than"), std::string::npos) << o.err;
+  Write("roles.json", "{\"ann\": [\"ops\"]}" + std::string((1u << 20) - 20, ' '));
+  EXPECT_EQ(Flow({"approve", "r1", "--as", "ann"}, "FLOW_ROLES=roles.json").exit_code, 0);
 }
 
 TEST_F(CliRunTest, RefusedDecisionsAndSignalsWriteNothing) {

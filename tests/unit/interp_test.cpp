@@ -230,7 +230,7 @@ TEST(Interp, Builtins) {
   EXPECT_EQ(CallBuiltin(BuiltinId::ParseJson, {S("{")}), "conversion: parse_json: invalid JSON at byte 2 @0");
   std::string deep = std::string(100000, '[') + std::string(100000, ']');
   EXPECT_EQ(CallBuiltin(BuiltinId::ParseJson, {Value::String(deep)}),
-            "conversion: parse_json: nested deeper than 1000 levels @0");
+            "conversion: parse_json: nested deeper than 512 levels @0");
   EXPECT_EQ(CallBuiltin(BuiltinId::ToJson, {Value::List({S("q\"")})}), R"(["q\""])");
 }
 

@@ -4,6 +4,9 @@
 #include <array>
 #include <initializer_list>
 
+#include "vm/base/json_text.h"
+#include "vm/value/time_format.h"
+
 namespace flow::connectors {
 
 using ojson = nlohmann::ordered_json;
@@ -108,10 +111,19 @@ auto ParseTransport(const ojson& doc, Transport& out) -> Status {
   }
   if (kind == "exec") {
     out.kind = TransportKind::Exec;
-    if (auto s = CheckKeys(t, path, {"kind", "command"}); !s) return s;
+    if (auto s = CheckKeys(t, path, {"kind", "command", "env"}); !s) return s;
     auto c = t.find("command");
     if (c == t.end()) return Fail(path, "missing 'command'");
-    return GetStringArray(*c, path + ".command", "command", true, out.command);
+    if (auto s = GetStringArray(*c, path + ".command", "command", true, out.command); !s) return s;
+    auto env = t.find("env");
+    if (env == t.end()) return Ok{};
+    if (auto s = GetStringArray(*env, path + ".env", "env", false, out.env); !s) return s;
+    for (const std::string& name : out.env) {
+      if (!jsonschema::IsIdentifier(name)) {
+        return Fail(path + ".env", "'" + name + "' is not an environment variable name");
+      }
+    }
+    return Ok{};
   }
   if (kind == "builtin") {
     out.kind = TransportKind::Builtin;
@@ -183,6 +195,22 @@ auto ParseEffect(const ojson& op, const std::string& path, Effect& out) -> Statu
   return Ok{};
 }
 
+// "timeout": a positive duration of SPEC §2.1 ("500ms", "30s", "5m").
+auto ParseTimeout(const ojson& op, const std::string& path, std::chrono::milliseconds& out) -> Status {
+  auto it = op.find("timeout");
+  if (it == op.end()) return Ok{};
+  const std::string where = path + ".timeout";
+  if (!it->is_string()) return Fail(where, "'timeout' must be a duration such as \"30s\"");
+  const std::string& text = it->get_ref<const std::string&>();
+  auto ms = value::ParseDuration(text);
+  if (!ms) {
+    return Fail(where, "'" + text + "' is not a duration; expected an integer and a unit (ms, s, m, h, d), e.g. \"30s\"");
+  }
+  if (*ms <= 0) return Fail(where, "'timeout' must be positive, not '" + text + "'");
+  out = std::chrono::milliseconds(*ms);
+  return Ok{};
+}
+
 auto ParseHttpRoute(const ojson& op, const std::string& path, TransportKind transport,
                     Operation& out) -> Status {
   auto http = op.find("http");
@@ -198,7 +226,7 @@ auto ParseOperation(const ojson& op, const std::string& path, TransportKind tran
                     jsonschema::SchemaPool& pool, Operation& out) -> Status {
   if (!op.is_object()) return Fail(path, "an operation must be an object");
   if (auto s = CheckKeys(op, path, {"http", "args", "input", "output", "effect", "idempotent",
-                                    "requires_approval", "idempotency_key"});
+                                    "requires_approval", "idempotency_key", "timeout"});
       !s) {
     return s;
   }
@@ -232,6 +260,7 @@ auto ParseOperation(const ojson& op, const std::string& path, TransportKind tran
   }
   out.idempotency_key = transport != TransportKind::Builtin;
   if (auto s = ParseEffect(op, path, out.effect); !s) return s;
+  if (auto s = ParseTimeout(op, path, out.timeout); !s) return s;
   if (auto s = GetBool(op, path, "idempotent", out.idempotent); !s) return s;
   if (auto s = GetBool(op, path, "requires_approval", out.requires_approval); !s) return s;
   return GetBool(op, path, "idempotency_key", out.idempotency_key);
@@ -267,27 +296,6 @@ auto ParseDocument(const ojson& doc, ConnectorFile& file) -> Status {
     file.operations.push_back(std::move(operation));
   }
   return Ok{};
-}
-
-// The first place where brackets nest deeper than kMaxConnectorJsonDepth,
-// or npos. Strings are skipped so brackets inside them do not count.
-auto FindTooDeep(std::string_view text) -> size_t {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxConnectorJsonDepth) return i;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return std::string_view::npos;
 }
 
 // nlohmann's message without its "[json.exception...] parse error at line
@@ -348,7 +356,7 @@ auto JsonProblem(size_t offset, std::string what, ParseProblem* problem) -> Erro
 }  // namespace
 
 auto ParseConnectorFile(std::string_view text, ParseProblem* problem) -> Result<ConnectorFile> {
-  if (size_t deep = FindTooDeep(text); deep != std::string_view::npos) {
+  if (size_t deep = FindTooDeep(text, kMaxConnectorJsonDepth); deep != std::string_view::npos) {
     return JsonProblem(deep, "nesting exceeds the limit of " +
                                  std::to_string(kMaxConnectorJsonDepth) + " levels",
                        problem);

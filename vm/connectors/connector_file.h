@@ -10,6 +10,7 @@
 // do. docs/connectors.md documents the format as implemented.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -44,6 +45,10 @@ struct Transport {
   HttpAuth auth;
   // exec: argv[0..]; run without a shell, in the connector file's folder.
   std::vector<std::string> command;
+  // exec: the names of the environment variables passed on to the tool
+  // ("env": ["CRM_TOKEN"]), beyond the minimal base (SPEC §3). Their values
+  // are treated as secrets (redacted from messages and results).
+  std::vector<std::string> env;
 };
 
 struct HttpRoute {
@@ -66,6 +71,11 @@ struct Operation {
   Effect effect = Effect::None;
   bool idempotent = false;
   bool requires_approval = false;
+  // The operation's own per-attempt limit ("timeout": "30s", a duration of
+  // SPEC §2.1), zero when it declares none. A step's `timeout` clause
+  // overrides it; without either a step gets kDefaultStepTimeout
+  // (step_call.h: AttemptTimeout).
+  std::chrono::milliseconds timeout{0};
   // Whether the system honours the idempotency key flow sends with every
   // attempt (header for http, FLOW_IDEMPOTENCY_KEY for exec). Defaults to
   // true for http and exec, false for builtin.

@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "stdlib/builtin_steps.h"
+#include "vm/base/json_text.h"
 #include "vm/connectors/exec_transport.h"
 #include "vm/connectors/http_transport.h"
 #include "vm/schema/validate.h"
@@ -87,6 +88,9 @@ auto ValidateOutput(const ConnectorFile& connector, const Operation& op, nlohman
 
 auto ParseAndValidateOutput(const ConnectorFile& connector, const Operation& op,
                             std::string_view text, std::string_view what) -> StepOutcome {
+  if (FindTooDeep(text, kMaxJsonDepth) != std::string_view::npos) {
+    return FailOutcome(kKindContract, std::string(what) + " is " + TooDeepMessage());
+  }
   nlohmann::json output = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (output.is_discarded()) {
     std::string shown = text.empty() ? "(empty)" : "'" + Excerpt(text, 64) + "'";
@@ -116,6 +120,13 @@ auto Excerpt(std::string_view text, size_t max_bytes) -> std::string {
     out += "...";
   }
   return out;
+}
+
+auto AttemptTimeout(std::optional<std::chrono::milliseconds> clause, const Operation& op)
+    -> std::chrono::milliseconds {
+  if (clause && clause->count() > 0) return *clause;
+  if (op.timeout.count() > 0) return op.timeout;
+  return kDefaultStepTimeout;
 }
 
 auto PerformAttempt(const StepAttempt& attempt) -> StepOutcome {

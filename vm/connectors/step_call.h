@@ -47,8 +47,13 @@ struct StepAttempt {
   // key sends no header.
   std::string idempotency_key;
   std::string run_id;  // FLOW_RUN_ID for exec
-  // Per-attempt limit (`timeout D`); zero means none.
+  // Per-attempt limit; zero means none. The engine always sets one
+  // (AttemptTimeout): nothing waits for ever.
   std::chrono::milliseconds timeout{0};
+  // True when the attempt is sent again after a crash (its previous send
+  // may still be at work): exec first kills and waits for what is left of
+  // the previous attempt (process_guard.h), so two copies never overlap.
+  bool resent = false;
 };
 
 struct StepOutcome {
@@ -73,6 +78,17 @@ inline constexpr std::chrono::milliseconds kMaxRetryAfter = std::chrono::hours(2
 // Messages quote at most this much of a response body or of stderr: enough
 // for an API's error sentence, short enough for one journal line.
 inline constexpr size_t kMaxMessageExcerptBytes = 512;
+
+// SPEC §4 "Nothing hangs for ever": the per-attempt limit of a step (or a
+// compensation) that has no `timeout` clause and whose operation declares
+// no "timeout". Long enough for any honest API call or tool run; a step
+// that needs longer says so.
+inline constexpr std::chrono::milliseconds kDefaultStepTimeout = std::chrono::minutes(5);
+
+// The limit of one attempt: the step's `timeout` clause when it has one,
+// else the operation's "timeout", else kDefaultStepTimeout. Never zero.
+auto AttemptTimeout(std::optional<std::chrono::milliseconds> clause, const Operation& op)
+    -> std::chrono::milliseconds;
 
 // Performs one attempt. Arguments that do not match the input schema are a
 // permanent "contract" outcome and nothing is sent. Never throws.

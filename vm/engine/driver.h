@@ -109,7 +109,8 @@ class Driver {
   auto Event(std::string_view type, json data, int64_t step = -1, int64_t attempt = 0) -> store::JournalEvent;
   auto StepName(uint32_t desc) const -> std::string;
   auto Connector(const std::string& name) -> Result<const LoadedConnector*>;
-  auto Attempt(const StepCall& call, int attempt) -> connectors::StepOutcome;
+  // One attempt of `call`; `resent`: sent again after a crash (StepAttempt::resent).
+  auto Attempt(const StepCall& call, int attempt, bool resent) -> connectors::StepOutcome;
   // A step's response as the VM value of the operation's output type.
   auto ConvertOutput(uint32_t desc, const json& output) const -> Result<interp::Value>;
 

@@ -85,7 +85,7 @@ auto Driver::Connector(const std::string& name) -> Result<const LoadedConnector*
   return Error{fmt::format("the program does not embed connector '{}'", name)};
 }
 
-auto Driver::Attempt(const StepCall& call, int attempt) -> conn::StepOutcome {
+auto Driver::Attempt(const StepCall& call, int attempt, bool resent) -> conn::StepOutcome {
   (void)attempt;
   const auto& d = module_.steps[call.desc];
   auto c = Connector(d.connector);
@@ -101,7 +101,10 @@ auto Driver::Attempt(const StepCall& call, int attempt) -> conn::StepOutcome {
   a.args = call.args;
   a.idempotency_key = call.key;
   a.run_id = run_id_;
-  if (d.timeout_ms != bytecode::kNone) a.timeout = std::chrono::milliseconds(d.timeout_ms);
+  a.resent = resent;
+  std::optional<std::chrono::milliseconds> clause;
+  if (d.timeout_ms != bytecode::kNone) clause = std::chrono::milliseconds(d.timeout_ms);
+  a.timeout = conn::AttemptTimeout(clause, *op);
   return conn::PerformAttempt(a);
 }
 
@@ -154,7 +157,7 @@ auto Driver::RunStep(const StepCall& call, int first_attempt, bool resent) -> Re
     } else {
       end.started = std::move(started);
     }
-    conn::StepOutcome out = Attempt(call, attempt);
+    conn::StepOutcome out = Attempt(call, attempt, resent && attempt == first_attempt);
     if (out.blocked()) {
       end.blocked = true;
       end.message = std::move(out.message);

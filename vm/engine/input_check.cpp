@@ -1,5 +1,6 @@
 #include "vm/engine/input_check.h"
 
+#include <cstdint>
 #include <fmt/format.h>
 
 #include "vm/value/convert.h"
@@ -43,7 +44,13 @@ auto Check(const bytecode::Module& m, uint32_t type, const json& j, const std::s
     case TypeKind::Json: return value::JsonTooDeep(j) ? Status(Error{path + ": nested too deeply"}) : Status(Ok{});
     case TypeKind::Null: return j.is_null() ? Status(Ok{}) : Mismatch(m, path, type, j);
     case TypeKind::Optional: return j.is_null() ? Status(Ok{}) : Check(m, d.element, j, path, depth + 1);
-    case TypeKind::Int: return j.is_number_integer() ? Status(Ok{}) : Mismatch(m, path, type, j);
+    case TypeKind::Int:
+      if (!j.is_number_integer()) return Mismatch(m, path, type, j);
+      // nlohmann reads 2^63 .. 2^64-1 as unsigned: valid JSON, not an int.
+      if (j.is_number_unsigned() && j.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+        return Error{fmt::format("{}: {} does not fit in a 64-bit integer", path, j.get<uint64_t>())};
+      }
+      return Ok{};
     case TypeKind::Float: return j.is_number() ? Status(Ok{}) : Mismatch(m, path, type, j);
     case TypeKind::Bool: return j.is_boolean() ? Status(Ok{}) : Mismatch(m, path, type, j);
     case TypeKind::String: return j.is_string() ? Status(Ok{}) : Mismatch(m, path, type, j);
@@ -87,6 +94,10 @@ auto Check(const bytecode::Module& m, uint32_t type, const json& j, const std::s
 }
 
 }  // namespace
+
+auto CheckJsonType(const bytecode::Module& m, uint32_t type, const json& j, const std::string& path) -> Status {
+  return Check(m, type, j, path, 0);
+}
 
 auto FlowTypeName(const bytecode::Module& m, uint32_t type) -> std::string {
   const bytecode::TypeDesc& d = m.types[type];

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "vm/base/json_text.h"
 #include "vm/value/convert.h"
 
 namespace flow::interp {
@@ -282,6 +283,10 @@ auto Abs(Ctx& c, Value& out) -> bool {
 
 auto ParseJson(Ctx& c, Value& out) -> bool {
   if (!c.args[0].is_string()) return c.BadType("parse_json", c.args[0]);
+  // Depth first (vm/base/json_text.h): cheaper than building the document.
+  if (FindTooDeep(c.args[0].str(), kMaxJsonDepth) != std::string_view::npos) {
+    return c.Fail(kKindConversion, "parse_json: " + TooDeepMessage());
+  }
   try {
     auto j = nlohmann::json::parse(c.args[0].str());  // an iterative parser: any depth is safe here
     if (value::JsonTooDeep(j)) {

@@ -29,6 +29,7 @@
 #include <cstring>
 
 #include "vm/bytecode/binary_io.h"
+#include "vm/base/json_text.h"
 #include "vm/interp/vm.h"
 
 namespace flow::interp {
@@ -114,6 +115,9 @@ class StateCodec {
       }
       case value::Tag::Json: {
         if (!r.Str(s)) return false;
+        // No value nests deeper than kMaxValueDepth; a damaged state that
+        // does must not reach a recursive walk (vm/base/json_text.h).
+        if (FindTooDeep(s, value::kMaxValueDepth) != std::string::npos) return false;
         auto j = nlohmann::json::parse(s, nullptr, /*allow_exceptions=*/false);
         if (j.is_discarded()) return false;
         out = Value::Json(std::move(j));
