@@ -6,6 +6,7 @@
 #include "vm/base/json_text.h"
 #include "vm/connectors/exec_transport.h"
 #include "vm/connectors/http_transport.h"
+#include "vm/connectors/secrets.h"
 #include "vm/schema/validate.h"
 
 namespace flow::connectors {
@@ -43,6 +44,31 @@ auto Dispatch(const StepAttempt& attempt) -> StepOutcome {
       return stdlib::PerformBuiltinStep(attempt);
   }
   return FailOutcome(kKindConfig, "unknown transport");
+}
+
+// The attempt with its secrets read and put in place; their values masked
+// out of whatever comes back (a server may echo a header).
+auto PerformWithSecrets(const StepAttempt& attempt) -> StepOutcome {
+  const ConnectorFile& connector = *attempt.connector;
+  if (connector.transport.kind == TransportKind::Builtin && connector.name != "http") {
+    return FailOutcome(kKindContract, "arguments: only http.request may send a secret");
+  }
+  auto resolved = ResolveSecrets(attempt.args, attempt.secrets);
+  if (auto* failed = std::get_if<StepOutcome>(&resolved)) return std::move(*failed);
+  auto& secrets = std::get<ResolvedSecrets>(resolved);
+  StepAttempt sent = attempt;
+  sent.args = std::move(secrets.args);
+  sent.secrets.clear();
+  sent.secret_values = secrets.values;
+  StepOutcome outcome;
+  if (auto rejected = CheckInput(connector, *attempt.op, sent.args)) {
+    outcome = std::move(*rejected);
+  } else {
+    outcome = Dispatch(sent);
+  }
+  outcome.message = MaskSecrets(std::move(outcome.message), secrets.values);
+  MaskSecrets(outcome.output, secrets.values);
+  return outcome;
 }
 
 // Continuation bytes of UTF-8 are 10xxxxxx.
@@ -133,10 +159,13 @@ auto PerformAttempt(const StepAttempt& attempt) -> StepOutcome {
   FLOW_CHECK(attempt.connector != nullptr && attempt.op != nullptr,
              "PerformAttempt needs a connector and one of its operations");
   try {
-    if (auto rejected = CheckInput(*attempt.connector, *attempt.op, attempt.args)) {
-      return std::move(*rejected);
+    if (attempt.secrets.empty()) {
+      if (auto rejected = CheckInput(*attempt.connector, *attempt.op, attempt.args)) {
+        return std::move(*rejected);
+      }
+      return Dispatch(attempt);
     }
-    return Dispatch(attempt);
+    return PerformWithSecrets(attempt);
   } catch (const std::exception& e) {
     // Only resource exhaustion gets here (the transports catch library
     // errors themselves); another attempt may well succeed.

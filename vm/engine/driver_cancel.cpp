@@ -44,7 +44,8 @@ constexpr const char* kDefaultCancelReason = "cancelled by the operator";
 
 auto Driver::CompensateOne(int64_t k, const interp::Compensation& c) -> Result<CompensationEnd> {
   const int64_t pos = steps_ + k;
-  StepCall call{pos, c.step, value::ToJson(c.args), true, fmt::format("{}:undo:{}", run_id_, k)};
+  StepCall call{pos, c.step, json(), true, fmt::format("{}:undo:{}", run_id_, k), {}};
+  call.args = value::ToJson(c.args, &call.secrets);
   int first = 1;
   bool resent = false;
   for (const auto& e : journal_) {
@@ -102,10 +103,8 @@ auto Driver::Compensate(const interp::WorkflowError& error, RunStatus final_stat
   }
   // A cancellation requested before the end wins over the failure.
   json err{{"kind", error.kind}, {"message", error.message}, {"step", error.step ? json(*error.step) : json()}};
-  // The source line that was running when a budget or memory `limit`
-  // stopped the run. A hook until issue 11's `at: "file:line:col"` covers
-  // every run-time error (then this line goes).
-  if (error.kind == "limit" && error.line > 0) err["line"] = error.line;
+  // Where the error was raised (SPEC §2.4); absent for a cancellation.
+  if (std::string at = bytecode::FormatPosition(module_.source_name, error.pos); !at.empty()) err["at"] = at;
   for (;;) {
     if (cancel_requested_ && final_status == RunStatus::Failed) {
       final_status = RunStatus::Cancelled;
@@ -160,7 +159,8 @@ auto Driver::ResendInFlightAtCancel(const std::optional<interp::SuspendReason>& 
   StepCall call;
   int attempt = 1;
   if (next) {
-    call = StepCall{steps_ + 1, next->step, value::ToJson(next->args), false, StepKey(steps_ + 1)};
+    call = StepCall{steps_ + 1, next->step, json(), false, StepKey(steps_ + 1), {}};
+    call.args = value::ToJson(next->args, &call.secrets);
   } else {
     // Loaded suspended at a step: an old journal's step in flight, a
     // retry whose next attempt may have gone out, a blocked step.
@@ -192,7 +192,7 @@ auto Driver::Cancel() -> Result<RunReport> {
   auto next = RunToSuspension();
   if (!next) return next.error();
   if (auto s = ResendInFlightAtCancel(*next); !s) return s.error();
-  interp::WorkflowError error{"cancelled", CancelReason(), std::nullopt, "", 0};
+  interp::WorkflowError error{"cancelled", CancelReason(), std::nullopt, "", {}};
   return Compensate(error, RunStatus::Cancelled);
 }
 

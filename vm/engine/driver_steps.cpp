@@ -99,6 +99,7 @@ auto Driver::Attempt(const StepCall& call, int attempt, bool resent) -> conn::St
   a.op = op;
   a.connector_dir = (*c)->dir;
   a.args = call.args;
+  a.secrets = call.secrets;
   a.idempotency_key = call.key;
   a.run_id = run_id_;
   a.resent = resent;
@@ -125,7 +126,13 @@ auto Driver::WaitUntil(int64_t at_ms, bool cancellable) -> Result<bool> {
 }
 
 auto Driver::StepData(const StepCall& call) const -> json {
-  return json{{"operation", StepName(call.desc)}, {"step_id", call.desc}, {"args", call.args}, {"key", call.key}};
+  json data{{"operation", StepName(call.desc)}, {"step_id", call.desc}, {"args", call.args}, {"key", call.key}};
+  if (!call.secrets.empty()) {  // where "***" stands in args, and which variable: never a value
+    json refs = json::array();
+    for (const SecretRef& ref : call.secrets) refs.push_back(json{{"at", ref.pointer}, {"env", ref.env}});
+    data["secrets"] = std::move(refs);
+  }
+  return data;
 }
 
 // The run row of a durable point that goes on driving: plain `running`.
@@ -291,7 +298,8 @@ auto Driver::OnStep(const interp::SuspendReason& reason) -> Result<std::optional
   // point: durable before the send, so that a resend carries the same.
   if (auto s = CommitEffects(); !s) return s.error();
   if (cancel_requested_) return std::optional<RunReport>();  // Drive() cancels; nothing is sent
-  StepCall call{++steps_, reason.step, value::ToJson(reason.args), false, StepKey(steps_)};
+  StepCall call{++steps_, reason.step, json(), false, StepKey(steps_), {}};
+  call.args = value::ToJson(reason.args, &call.secrets);
   const bool resent = maybe_in_flight_;
   maybe_in_flight_ = false;
   auto end = RunStep(call, 1, resent);
@@ -311,7 +319,16 @@ auto Driver::CallFromJournal(const store::JournalEvent& e, bool compensation) ->
                              run_id_, recorded, e.step)};
   }
   std::string key = d.value("key", compensation ? std::string() : StepKey(e.step));
-  return StepCall{e.step, static_cast<uint32_t>(id), d.contains("args") ? d["args"] : json(), compensation, key};
+  StepCall call{e.step, static_cast<uint32_t>(id), d.contains("args") ? d["args"] : json(), compensation, key, {}};
+  if (auto it = d.find("secrets"); it != d.end() && it->is_array()) {
+    for (const json& ref : *it) {
+      if (!ref.is_object() || !ref.value("at", json()).is_string() || !ref.value("env", json()).is_string()) {
+        return Error{fmt::format("run '{}': malformed secret reference at step {}", run_id_, e.step)};
+      }
+      call.secrets.push_back(SecretRef{ref["at"].get<std::string>(), ref["env"].get<std::string>()});
+    }
+  }
+  return call;
 }
 
 auto Driver::CatchUp() -> Status {
