@@ -16,9 +16,9 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <regex>
 #include <fstream>
 #include <random>
+#include <regex>
 #include <sstream>
 
 #include "tests/unit/engine_fixture.h"
