@@ -35,6 +35,16 @@ constexpr auto IntModFails(int64_t a, int64_t b, int64_t* r) -> bool {
   return false;
 }
 
+// The interpreter loop's inline form of IntModFails: it also declines
+// b == -1, which the general path (Vm::Arith, through IntModFails) then
+// answers. Answering 0 inline cost two instructions more per `%` (callgrind
+// on bench/compute/loop_mod.flow: 1.546 G against 1.526 G), declining none.
+constexpr auto IntModFastFails(int64_t a, int64_t b, int64_t* r) -> bool {
+  if (b == 0 || b == -1) return true;
+  *r = a % b;
+  return false;
+}
+
 // a / b on numbers (an int operand converted to double). Fails on b == 0.
 inline auto FloatDivFails(double a, double b, double* r) -> bool {
   if (b == 0) return true;

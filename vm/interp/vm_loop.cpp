@@ -39,7 +39,7 @@ using bytecode::Op;
 
 // Div and Mod follow vm/bytecode/arith.h, like Vm::Arith and the folder.
 using bytecode::IntDivFails;
-using bytecode::IntModFails;
+using bytecode::IntModFastFails;
 
 auto Vm::Execute() -> Outcome {
   const Function* fn;
@@ -182,12 +182,12 @@ dispatch:
   VM_ARITH(Sub, R[C], __builtin_sub_overflow)
   VM_ARITH(Mul, R[C], __builtin_mul_overflow)
   VM_ARITH(Div, R[C], IntDivFails)
-  VM_ARITH(Mod, R[C], IntModFails)
+  VM_ARITH(Mod, R[C], IntModFastFails)
   VM_ARITH(AddK, K[C], __builtin_add_overflow)
   VM_ARITH(SubK, K[C], __builtin_sub_overflow)
   VM_ARITH(MulK, K[C], __builtin_mul_overflow)
   VM_ARITH(DivK, K[C], IntDivFails)
-  VM_ARITH(ModK, K[C], IntModFails)
+  VM_ARITH(ModK, K[C], IntModFastFails)
   VM_CASE(AddI) {
     const Value& b_ = R[B];
     int64_t r_;
