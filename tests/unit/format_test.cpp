@@ -274,6 +274,26 @@ auto ReadFile(const fs::path& p) -> std::string {
   return std::string(std::istreambuf_iterator<char>(f), {});
 }
 
+// The shared inputs a golden file asks for (`// INPUT: name`, docs/testing.md):
+// name and content of Inputs/name in the nearest folder above it that has it.
+auto SharedInputs(const fs::path& golden, const std::string& flow)
+    -> std::vector<std::pair<std::string, std::string>> {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::istringstream in(flow);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("// INPUT: ", 0) != 0) continue;
+    std::string name = line.substr(10);
+    for (fs::path dir = golden.parent_path(); !dir.empty(); dir = dir.parent_path()) {
+      if (fs::is_regular_file(dir / "Inputs" / name)) {
+        out.emplace_back(name, ReadFile(dir / "Inputs" / name));
+        break;
+      }
+      if (dir == dir.parent_path()) break;
+    }
+  }
+  return out;
+}
+
 // The AST dump without the positions that end its lines.
 auto AstShape(const std::string& text) -> std::string {
   SourceFile file("x.flow", text);
@@ -313,6 +333,7 @@ TEST(Format, EveryFlowFileOfTheRepositoryKeepsItsMeaning) {
       for (const auto& sibling : fs::directory_iterator(entry.path().parent_path())) {
         if (sibling.path().extension() == ".json") fs::copy(sibling.path(), tmp / sibling.path().filename());
       }
+      for (auto& input : SharedInputs(entry.path(), golden.flow)) golden.files.push_back(std::move(input));
       for (const auto& [name, content] : golden.files) {
         fs::create_directories((tmp / name).parent_path());
         std::ofstream(tmp / name, std::ios::binary) << content;
