@@ -1,7 +1,7 @@
 // The fixture of the tests that drive the real `flow` binary (FLOW_BINARY)
 // as a user does, in a fresh directory per test: running it with its exit
 // code, stdout and stderr, writing files, reading the database directly,
-// and a store filled with three runs (tests/unit/cli_*_test.cpp).
+// and a store filled with three runs (tests/unit/cli/cli_*_test.cpp).
 #pragma once
 
 #include <gtest/gtest.h>

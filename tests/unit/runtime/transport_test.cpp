@@ -16,7 +16,7 @@
 #include <ctime>
 #include <vector>
 
-#include "tests/unit/test_http_server.h"
+#include "tests/unit/runtime/test_http_server.h"
 #include "stdlib/builtin_connectors.h"
 #include "vm/connectors/http_client.h"
 #include "vm/connectors/http_transport.h"

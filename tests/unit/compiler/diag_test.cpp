@@ -32,7 +32,7 @@ namespace fs = std::filesystem;
 
 // Codes only a later command can report, each with the reason; remove an
 // entry as soon as a golden test (tests/run/) exercises it.
-// (E028 unknown-workflow left the list: tests/run/no_run_after_unknown_workflow.flow.)
+// (E028 unknown-workflow left the list: tests/run/inputs/no_run_after_unknown_workflow.flow.)
 const std::vector<std::string_view> kNotYetReachable = {};
 
 // Literal characters a format needs before its text alone names its kind.

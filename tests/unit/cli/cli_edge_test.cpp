@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/unit/cli_fixture.h"
+#include "tests/unit/cli/cli_fixture.h"
 #include "vm/engine/run_id.h"
 
 namespace flow {

@@ -17,8 +17,8 @@
 #include <random>
 #include <sstream>
 
-#include "tests/unit/engine_fixture.h"
-#include "tests/unit/test_http_server.h"
+#include "tests/unit/runtime/engine_fixture.h"
+#include "tests/unit/runtime/test_http_server.h"
 #include "compiler/codegen/lower.h"
 #include "compiler/driver/compile.h"
 #include "vm/bytecode/serialize.h"

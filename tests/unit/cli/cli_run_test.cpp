@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/unit/cli_fixture.h"
+#include "tests/unit/cli/cli_fixture.h"
 #include "vm/store/store.h"
 
 namespace flow {

@@ -15,7 +15,7 @@
 
 #include "compiler/codegen/lower.h"
 #include "compiler/driver/compile.h"
-#include "tests/unit/test_http_server.h"
+#include "tests/unit/runtime/test_http_server.h"
 #include "vm/bytecode/serialize.h"
 #include "vm/connectors/http_client.h"
 #include "vm/engine/run_driver.h"

@@ -1,6 +1,6 @@
 // engine::CheckSignal (vm/engine/signal_check.h): what `flow signal` checks
 // against the run's stored program before it records a signal. The CLI's
-// wording of each verdict is in the golden tests (tests/run/signal_*).
+// wording of each verdict is in the golden tests (tests/run/signals/).
 #include <gtest/gtest.h>
 
 #include "vm/bytecode/builder.h"
