@@ -35,10 +35,11 @@ constexpr Keyword kKeywords[] = {
     {"retry", L::RETRY},         {"timeout", L::TIMEOUT},   {"compensate", L::COMPENSATE},
     {"checkpoint", L::CHECKPOINT}, {"approve", L::APPROVE}, {"from", L::FROM},
     {"wait", L::WAIT},           {"sleep", L::SLEEP},       {"parallel", L::PARALLEL},
+    {"break", L::BREAK},         {"continue", L::CONTINUE},
     {"true", L::TRUE_LIT},       {"false", L::FALSE_LIT},   {"null", L::NULL_LIT},
     {"and", L::AND},             {"or", L::OR},             {"not", L::NOT},
     {"as", L::AS},               {"backoff", L::BACKOFF},   {"max", L::MAX},
-    {"on", L::ON},
+    {"on", L::ON},               {"limit", L::LIMIT},
 };
 
 auto WordType(std::string_view word) -> size_t {

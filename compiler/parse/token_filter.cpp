@@ -15,13 +15,14 @@ auto CanEndStatement(size_t type) -> bool {
     case L::ID: case L::INT: case L::FLOAT: case L::DURATION:
     case L::TRUE_LIT: case L::FALSE_LIT: case L::NULL_LIT: case L::STR_END:
     case L::RPAREN: case L::RBRACKET: case L::RBRACE: case L::QUESTION: case L::RETURN:
+    case L::BREAK: case L::CONTINUE:
       return true;
     default:
       return false;
   }
 }
 
-auto IsKeyword(size_t type) -> bool { return type >= L::CONNECTOR && type <= L::ON; }
+auto IsKeyword(size_t type) -> bool { return type >= L::CONNECTOR && type <= L::LIMIT; }
 
 }  // namespace
 
@@ -43,9 +44,16 @@ auto TokenFilter::IsContinuation(size_t type) const -> bool {
       return RetryKeywordAllowed();
     case L::MAX:
       return RetryKeywordAllowed() && backoff_seen_;
+    case L::LIMIT:
+      return LimitKeywordAllowed();
     default:
       return false;
   }
+}
+
+auto TokenFilter::LimitKeywordAllowed() const -> bool {
+  return in_parallel_for_ && !limit_seen_ && open_.size() == parallel_for_depth_ &&
+         CanEndStatement(prev_type_);
 }
 
 auto TokenFilter::InsideParens() const -> bool {
@@ -153,6 +161,8 @@ void TokenFilter::ApplyContextualKeyword(Token& token) {
     keyword = RetryKeywordAllowed();
   } else if (type == L::MAX) {
     keyword = RetryKeywordAllowed() && backoff_seen_;
+  } else if (type == L::LIMIT) {
+    keyword = LimitKeywordAllowed();
   }
   // A keyword right before `:` is a field or argument name: `{ type: x }`.
   if (keyword && PeekType() == L::COLON) keyword = false;
@@ -170,6 +180,21 @@ void TokenFilter::Close(char kind) {
 }
 
 void TokenFilter::Track(const Token& token) {
+  if (token.getType() == L::FOR && prev_type_ == L::PARALLEL) {
+    in_parallel_for_ = true;
+    limit_seen_ = false;
+    parallel_for_depth_ = open_.size();
+  } else if (in_parallel_for_ && open_.size() < parallel_for_depth_) {
+    in_parallel_for_ = false;  // a bracket around the header closed: malformed
+  } else if (in_parallel_for_ && open_.size() == parallel_for_depth_) {
+    // The body's `{` follows a token that ends the iterable or the limit
+    // (`in {` would open a record literal); a `;` or `}` means the header
+    // was malformed.
+    size_t type = token.getType();
+    if (type == L::LIMIT) limit_seen_ = true;
+    bool body = type == L::LBRACE && CanEndStatement(prev_type_);
+    if (body || type == L::SEMI || type == L::RBRACE) in_parallel_for_ = false;
+  }
   switch (token.getType()) {
     case L::LPAREN: open_.push_back({'(', token.getStartIndex()}); break;
     case L::LBRACKET: open_.push_back({'[', token.getStartIndex()}); break;
@@ -211,6 +236,7 @@ auto TokenFilter::nextToken() -> std::unique_ptr<Token> {
       }
       if (!CanEndStatement(prev_type_) || InsideParens() || IsContinuation(next)) continue;
       in_retry_ = false;
+      in_parallel_for_ = false;
       prev_type_ = L::NL;
       return token;
     }

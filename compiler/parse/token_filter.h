@@ -12,9 +12,10 @@
 // It also reports the lexical errors, once each: unterminated strings (E003,
 // and a synthetic closing quote so the parse continues), unterminated block
 // comments (E004) and invalid characters (E005, the character is dropped).
-// `backoff`, `max` and `on` are keywords only inside a retry clause; any
-// keyword is a plain name after `.` or before `:` (`event.type`,
-// `{ from: x }`).
+// `backoff`, `max` and `on` are keywords only inside a retry clause, `limit`
+// only in a `parallel for` header right after the iterable (`parallel for x
+// in xs limit 4 {`); any keyword is a plain name after `.` or before `:`
+// (`event.type`, `{ from: x }`).
 //
 // Per token the filter does a few integer comparisons and moves unique_ptrs
 // through a fixed 4-slot queue: no allocation beyond ANTLR's own token.
@@ -65,6 +66,9 @@ class TokenFilter : public antlr4::TokenSource {
   auto IsContinuation(size_t type) const -> bool;
   auto InsideParens() const -> bool;
   auto RetryKeywordAllowed() const -> bool;
+  // Whether a LIMIT token here is the keyword: in a `parallel for` header, at
+  // the header's bracket depth, after a token that can end the iterable.
+  auto LimitKeywordAllowed() const -> bool;
   void ApplyContextualKeyword(antlr4::Token& token);
   void Track(const antlr4::Token& token);
   void Close(char kind);
@@ -80,6 +84,10 @@ class TokenFilter : public antlr4::TokenSource {
   bool in_retry_ = false;
   bool backoff_seen_ = false;
   size_t retry_depth_ = 0;
+  // Between `parallel for` and the `{` of its body.
+  bool in_parallel_for_ = false;
+  bool limit_seen_ = false;
+  size_t parallel_for_depth_ = 0;
 };
 
 // The token stream the parser reads: a CommonTokenStream whose fetch skips
