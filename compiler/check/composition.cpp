@@ -191,8 +191,10 @@ auto Checker::CheckParallelFor(ast::ExprId id, const ast::ParallelForExpr& p, bo
   const auto* nested =
       last != nullptr ? std::get_if<ast::ParallelForExpr>(&ast().expr(last->expr).node) : nullptr;
   bool has_value = last != nullptr && (nested == nullptr || ValueStmt(ast(), nested->body));
+  // A body the parser could not build (no `{ }`) was reported already.
+  bool body_missing = p.body.range.end < p.body.range.begin + 2;
   if (!has_value) {
-    if (!as_value) return types().null();
+    if (!as_value || body_missing) return body_missing ? types().error() : types().null();
     SourceRange where = p.body.range;
     if (!p.body.stmts.empty()) where = ast().stmt(p.body.stmts.back()).range;
     else if (where.end > where.begin) where.begin = where.end - 1;

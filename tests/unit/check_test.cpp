@@ -772,6 +772,13 @@ workflow w(xs: [int]) -> [int] {
   }
 }
 
+TEST(CheckParsed, ParallelForWithoutBodyIsOneSyntaxError) {
+  auto p = CheckText("workflow w() {\n  let y = parallel for x in [1] limit 2\n}\n");
+  std::string out = p->Render();
+  EXPECT_EQ(out.find("must end in an expression"), std::string::npos) << out;
+  EXPECT_NE(out.find("error: expected '{'"), std::string::npos) << out;
+}
+
 // ------------------------------------------------------------------ driver
 
 class CheckFileTest : public ::testing::Test {
