@@ -10,10 +10,15 @@
 // approval continues it, a rejection raises error kind `rejected`.
 // Reject is approve with the answer no: both live here and share all of it.
 //
+// Roles (roles.h): when FLOW_ROLES names a roles file, a decider who does
+// not hold the role of the approval's `from "role"` is refused; the append
+// is then conditional on the run still waiting for that same approval
+// (AppendCondition::waiting), so the role judged is the role decided.
+//
 // Exit codes: 0 once the decision is recorded, whatever the run then does
-// (its report, as `flow run --json` prints it, says); 2 for an unknown run or
-// one not waiting for approval, with the reason in one line and nothing
-// written; 4 a store error.
+// (its report, as `flow run --json` prints it, says); 2 for an unknown run,
+// one not waiting for approval, a decider without the role or a bad roles
+// file, with the reason in one line and nothing written; 4 a store error.
 #include <pwd.h>
 #include <unistd.h>
 
@@ -26,6 +31,7 @@
 
 #include "cli/command.h"
 #include "cli/record_and_drive.h"
+#include "cli/roles.h"
 #include "vm/engine/events.h"
 #include "vm/engine/run_driver.h"
 #include "vm/value/convert.h"
@@ -64,6 +70,7 @@ auto Situation(const store::AppendOutcome& out) -> std::string {
     std::string by = d.is_object() ? d.value("by", "") : "";
     return std::string("it was already ") + (approved ? "approved" : "rejected") + (by.empty() ? "" : " by " + by);
   }
+  if (out.refusal == store::AppendRefusal::Changed) return "it moved on while the decider's role was checked; try again";
   if (out.refusal == store::AppendRefusal::Due) {
     return "its approval timed out at " + value::FormatTime(run.wake_at_ms) + "; 'flow resume " + run.id +
            "' delivers the timeout";
@@ -78,10 +85,67 @@ auto Situation(const store::AppendOutcome& out) -> std::string {
   return "it is waiting for " + run.waiting_reason;
 }
 
+// A run waiting for one approval changes its wait only when that approval
+// is decided or times out; a decision that finds the wait changed between
+// its role check and its append looks again, at most this often.
+constexpr int kMaxRoleRechecks = 8;
+
+// Under a roles file: reads run `id`, and when it waits for an approval
+// asking a role that `by` does not hold, prints why and returns exit 2;
+// otherwise sets `condition.waiting` to the wait judged and returns nullopt
+// (a run in any other state is left to the append's refusal).
+auto CheckRole(store::Store& store, const std::string& id, const std::string& by, const Roles& roles,
+               store::AppendCondition& condition) -> std::optional<int> {
+  int exit_code = kExitOk;
+  auto run = ReadKnownRun(store, id, exit_code);
+  if (!run) return exit_code;
+  condition.waiting = run->waiting;
+  if (run->status != store::RunStatus::Waiting || run->waiting_reason != "approval") return std::nullopt;
+  auto w = nlohmann::json::parse(run->waiting, nullptr, false);
+  const std::string role = w.is_object() && w.contains("from") && w["from"].is_string() ? w["from"].get<std::string>()
+                                                                                       : "";
+  if (role.empty() || roles.Holds(by, role)) return std::nullopt;
+  std::fprintf(stderr, "flow: run '%s' asks role '%s' to decide, and %s does not hold it (roles file '%s' gives %s: %s)\n",
+               id.c_str(), role.c_str(), by.c_str(), roles.path.c_str(), by.c_str(), roles.Describe(by).c_str());
+  return kExitUsage;
+}
+
+// Appends `decided` (by `by`, at its at_ms) if run `id` waits for an
+// approval nobody decided and whose timeout is not due; under `roles`, only
+// for an approval `by` may decide, looking again when the wait changed
+// between the check and the append. A role refusal sets `refused` to its
+// exit code (after printing why) and returns an empty outcome.
+auto AppendDecision(store::Store& store, const std::string& id, const store::JournalEvent& decided,
+                    const std::string& by, const Roles* roles, std::optional<int>& refused)
+    -> Result<store::AppendOutcome> {
+  store::AppendCondition waiting_for_approval;
+  waiting_for_approval.statuses = {store::RunStatus::Waiting};
+  waiting_for_approval.waiting_reason = "approval";
+  waiting_for_approval.opened_by = std::string(engine::events::kApprovalRequested);
+  waiting_for_approval.answered_by = std::string(engine::events::kApprovalDecided);
+  waiting_for_approval.not_due_at_ms = decided.at_ms;
+  for (int look = 1;; ++look) {
+    if (roles != nullptr) {
+      refused = CheckRole(store, id, by, *roles, waiting_for_approval);
+      if (refused) return store::AppendOutcome{};
+    }
+    auto out = store.AppendEventIf(id, decided, waiting_for_approval);
+    if (!out || out->refusal != store::AppendRefusal::Changed || look >= kMaxRoleRechecks) return out;
+  }
+}
+
 auto RunDecision(const DecisionOptions& o) -> int {
   if (o.as_given && o.as.empty()) {
     std::fprintf(stderr, "flow: --as needs a name; see 'flow --help'\n");
     return kExitUsage;
+  }
+  std::optional<Roles> roles;
+  if (auto configured = ConfiguredRoles()) {
+    if (!*configured) {
+      std::fprintf(stderr, "flow: %s\n", configured->error().message.c_str());
+      return kExitUsage;
+    }
+    roles = std::move(**configured);
   }
   int exit_code = kExitOk;
   auto store = OpenStoreForRun(o.db, o.id, exit_code);
@@ -93,19 +157,15 @@ auto RunDecision(const DecisionOptions& o) -> int {
   decided.data = value::DumpJson(nlohmann::json{
       {"approved", o.approved}, {"by", by}, {"comment", o.comment}, {"at", value::FormatTime(now)}});
   decided.at_ms = now;
-  store::AppendCondition waiting_for_approval;
-  waiting_for_approval.statuses = {store::RunStatus::Waiting};
-  waiting_for_approval.waiting_reason = "approval";
-  waiting_for_approval.opened_by = std::string(engine::events::kApprovalRequested);
-  waiting_for_approval.answered_by = std::string(engine::events::kApprovalDecided);
-  waiting_for_approval.not_due_at_ms = now;
-  auto out = store->AppendEventIf(o.id, decided, waiting_for_approval);
+  std::optional<int> refused;
+  auto out = AppendDecision(*store, o.id, decided, by, roles ? &*roles : nullptr, refused);
+  if (refused) return *refused;
   if (auto exit = AppendFailureExit(out, o.id)) return *exit;
   if (out->refusal != store::AppendRefusal::None) {
     std::fprintf(stderr, "flow: run '%s' is not waiting for approval (%s)\n", o.id.c_str(), Situation(*out).c_str());
     return kExitUsage;
   }
-  std::fprintf(stderr, "run %s %s by %s\n", o.id.c_str(), o.approved ? "approved" : "rejected", by.c_str());
+  if (!o.json) std::fprintf(stdout, "run %s %s by %s\n", o.id.c_str(), o.approved ? "approved" : "rejected", by.c_str());
   return DriveRecordedRun(*store, o.id, "decision", o.json);
 }
 
@@ -116,7 +176,9 @@ auto RegisterDecision(CLI::App& app, bool approved) -> Command {
                                      approved ? "Approve a run waiting on 'approve' and drive it on"
                                               : "Reject a run waiting on 'approve': it fails with kind rejected");
   sub->add_option("RUN_ID", o->id, "The run waiting for approval")->required();
-  sub->add_option("--as", o->as, "Who decides (default: the operating-system user)")
+  sub->add_option("--as", o->as,
+                  "Who decides, as recorded in the journal; with FLOW_ROLES set, must hold the approval's role "
+                  "(default: the operating-system user)")
       ->each([o](const std::string&) { o->as_given = true; });
   sub->add_option("--comment", o->comment, "Recorded with the decision; the workflow sees it");
   sub->add_option("--db", o->db, "The database (default: $FLOW_DB, else ./flow.db)");

@@ -12,9 +12,9 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/program_loader.h"
 #include "cli/record_and_drive.h"
 #include "vm/engine/run_driver.h"
-#include "vm/value/convert.h"
 
 namespace flow::cli {
 namespace {
@@ -30,16 +30,9 @@ auto RunCancel(const CancelOptions& o) -> int {
   int exit_code = kExitOk;
   auto store = OpenStoreForRun(o.db, o.id, exit_code);
   if (!store) return exit_code;
-  auto run = store->GetRun(o.id);
-  if (!run) {
-    std::fprintf(stderr, "flow: %s\n", run.error().message.c_str());
-    return kExitInternal;
-  }
-  if (!*run) {
-    std::fprintf(stderr, "flow: unknown run '%s'\n", o.id.c_str());
-    return kExitUsage;
-  }
-  store::RunStatus status = (*run)->status;
+  auto run = ReadKnownRun(*store, o.id, exit_code);
+  if (!run) return exit_code;
+  store::RunStatus status = run->status;
   if (status != store::RunStatus::Running && status != store::RunStatus::Waiting) {
     std::fprintf(stderr, "flow: run '%s' is already %s; only a running or waiting run can be cancelled\n",
                  o.id.c_str(), store::StatusName(status));
@@ -50,11 +43,7 @@ auto RunCancel(const CancelOptions& o) -> int {
     std::fprintf(stderr, "flow: %s\n", report.error().message.c_str());
     return kExitInternal;
   }
-  if (o.json) {
-    std::printf("%s\n", value::DumpJson(report->ToJson()).c_str());
-  } else {
-    std::fprintf(stderr, "run %s cancelled\n", o.id.c_str());
-  }
+  PrintReport(*report, o.json);  // its exit code is 1 (cancelled): the command's is 0
   return kExitOk;
 }
 

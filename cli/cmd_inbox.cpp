@@ -4,7 +4,9 @@
 // oldest request first, with its prompt, the role it asks (`from`), since
 // when it waits and when it times out. A run whose decision is already
 // recorded but not yet delivered (another process held it) waits for no one
-// and is left out. Human text is a table on stderr; with --json one object
+// and is left out, and so is an approval whose timeout has passed (it can
+// no longer be approved; `flow worker` or `flow resume` delivers the
+// timeout). Human text is a table on stdout; with --json one object
 // on stdout:
 //   {"inbox": [{"run", "workflow", "prompt", "from", "since", "timeout_at"}]}
 // (`from` and `timeout_at` null when the approve has none). Reads only: a
@@ -19,6 +21,7 @@
 #include "cli/program_loader.h"
 #include "cli/run_report.h"
 #include "vm/engine/events.h"
+#include "vm/engine/run_driver.h"
 
 namespace flow::cli {
 namespace {
@@ -63,7 +66,7 @@ auto EntryJson(const InboxEntry& entry) -> Json {
 
 void PrintInboxTable(const std::vector<InboxEntry>& entries) {
   if (entries.empty()) {
-    std::fputs("no runs waiting for approval\n", stderr);
+    std::fputs("no runs waiting for approval\n", stdout);
     return;
   }
   std::vector<std::vector<std::string>> rows = {{"RUN", "WORKFLOW", "SINCE", "FROM", "TIMEOUT", "PROMPT"}};
@@ -94,8 +97,12 @@ auto RunInbox(const InboxOptions& options) -> int {
     runs = std::move(*listed);
   }
   std::vector<InboxEntry> entries;
+  const int64_t now = engine::NowMs();
   for (const store::RunRecord& run : runs) {
     if (run.waiting_reason != "approval") continue;
+    // Its timeout has passed: nobody can approve it any more (flow approve
+    // refuses it); the timeout reaches the run through the worker or resume.
+    if (run.wake_at_ms >= 0 && run.wake_at_ms <= now) continue;
     auto since = OpenSince(**store, run);
     if (!since) {
       std::fprintf(stderr, "flow: %s\n", since.error().message.c_str());

@@ -17,6 +17,7 @@
 #include "cli/command.h"
 #include "cli/due_runs.h"
 #include "cli/program_loader.h"
+#include "cli/record_and_drive.h"
 #include "vm/engine/run_driver.h"
 #include "vm/value/convert.h"
 
@@ -31,15 +32,8 @@ struct ResumeOptions {
 };
 
 auto ResumeOne(store::Store& store, const std::string& id, bool json) -> int {
-  auto run = store.GetRun(id);
-  if (!run) {
-    std::fprintf(stderr, "flow: %s\n", run.error().message.c_str());
-    return kExitInternal;
-  }
-  if (!*run) {
-    std::fprintf(stderr, "flow: unknown run '%s'\n", id.c_str());
-    return kExitUsage;
-  }
+  int exit_code = kExitOk;
+  if (!ReadKnownRun(store, id, exit_code)) return exit_code;
   auto report = engine::ResumeRun(store, id);
   if (!report) {
     std::fprintf(stderr, "flow: %s\n", report.error().message.c_str());

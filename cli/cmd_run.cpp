@@ -7,8 +7,10 @@
 // can be wrong with the command itself -- a compile error, an unknown
 // workflow, input that does not fit -- is found before the database is
 // opened, so it writes nothing (exit 2). Store problems are exit 4.
-// `--id X` makes starting idempotent: an existing run X of the same program
-// is reported as it is; one of another program is exit 2.
+// `--id X` makes starting idempotent: an existing run X of the same
+// program, workflow and input is reported as it is (its exit code); one of
+// another program, workflow or input is exit 2, naming the difference, and
+// nothing is printed about it or written.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -19,6 +21,8 @@
 #include "vm/bytecode/serialize.h"
 #include "vm/engine/input_check.h"
 #include "vm/engine/run_driver.h"
+#include "vm/schema/json_schema.h"
+#include "vm/value/convert.h"
 
 namespace flow::cli {
 namespace {
@@ -31,6 +35,82 @@ struct RunOptions {
   std::string db;
   bool json = false;
 };
+
+// A value as a message shows it: compact JSON, cut after kShownValueChars.
+constexpr size_t kShownValueChars = 60;
+auto Shown(const nlohmann::json& j) -> std::string {
+  std::string text = value::DumpJson(j);
+  return text.size() <= kShownValueChars ? text : text.substr(0, kShownValueChars) + "...";
+}
+
+// The first place where `stored` (the existing run's input) and `given`
+// differ, as "$.amount is 5, not 7" (what the run has, then what was
+// given), or "" when they are equal JSON.
+auto FirstDifference(const nlohmann::json& stored, const nlohmann::json& given, const std::string& path)
+    -> std::string {
+  if (stored == given) return "";
+  if (stored.is_object() && given.is_object()) {
+    for (const auto& [key, value] : stored.items()) {
+      const std::string sub = jsonschema::JsonPathMember(path, key);
+      if (!given.contains(key)) return fmt::format("{} is {}, not absent", sub, Shown(value));
+      if (auto d = FirstDifference(value, given[key], sub); !d.empty()) return d;
+    }
+    for (const auto& [key, value] : given.items()) {
+      if (!stored.contains(key)) {
+        return fmt::format("{} is absent, not {}", jsonschema::JsonPathMember(path, key), Shown(value));
+      }
+    }
+  }
+  if (stored.is_array() && given.is_array()) {
+    if (stored.size() != given.size()) {
+      return fmt::format("{} has {} element{}, not {}", path, stored.size(), stored.size() == 1 ? "" : "s",
+                         given.size());
+    }
+    for (size_t i = 0; i < stored.size(); ++i) {
+      if (auto d = FirstDifference(stored[i], given[i], fmt::format("{}[{}]", path, i)); !d.empty()) return d;
+    }
+  }
+  return fmt::format("{} is {}, not {}", path, Shown(stored), Shown(given));
+}
+
+// Why run `existing` is not the run `flow run --id` asked for: another
+// program, workflow or input (one line, the difference named), or "" when
+// it is that run.
+auto Mismatch(const store::RunRecord& existing, const LoadedProgram& program, const std::string& workflow,
+              const nlohmann::json& input) -> std::string {
+  const std::string& id = existing.id;
+  if (existing.workflow != workflow) {
+    return fmt::format("run '{}' exists for workflow '{}', not '{}'", id, existing.workflow, workflow);
+  }
+  const std::string hash = bytecode::ModuleHash(program.module);
+  if (existing.program_hash != hash) {
+    return fmt::format(
+        "run '{}' exists with a different program (it runs program {}, this file compiles to {}); "
+        "choose another --id",
+        id, existing.program_hash.substr(0, 12), hash.substr(0, 12));
+  }
+  auto stored = nlohmann::json::parse(existing.input, nullptr, false);
+  if (auto d = FirstDifference(stored, input, "$"); !d.empty()) {
+    return fmt::format("run '{}' exists with a different input: {}", id, d);
+  }
+  return "";
+}
+
+// `flow run --id X` of an existing run X: its report, or exit 2 when it is
+// not the run asked for.
+auto ReportExisting(store::Store& store, const store::RunRecord& existing, const LoadedProgram& program,
+                    const std::string& workflow, const nlohmann::json& input, bool json) -> int {
+  if (auto why = Mismatch(existing, program, workflow, input); !why.empty()) {
+    std::fprintf(stderr, "flow: %s\n", why.c_str());
+    return kExitUsage;
+  }
+  auto report = engine::ReportRun(store, existing);
+  if (!report) {
+    std::fprintf(stderr, "flow: %s\n", report.error().message.c_str());
+    return kExitInternal;
+  }
+  return PrintReport(*report, json);
+}
 
 auto RunRun(const RunOptions& o) -> int {
   int exit_code = kExitUsage;
@@ -52,36 +132,20 @@ auto RunRun(const RunOptions& o) -> int {
     std::fprintf(stderr, "flow: %s\n", store.error().message.c_str());
     return kExitInternal;
   }
+  const std::string& name = program->module.functions[fn].name;
   if (!o.id.empty()) {
     auto existing = (*store)->GetRun(o.id);
     if (!existing) {
       std::fprintf(stderr, "flow: %s\n", existing.error().message.c_str());
       return kExitInternal;
     }
-    if (*existing) {
-      if ((*existing)->program_hash != bytecode::ModuleHash(program->module)) {
-        std::fprintf(stderr, "flow: run '%s' already exists with a different program\n", o.id.c_str());
-        return kExitUsage;
-      }
-      if ((*existing)->workflow != program->module.functions[fn].name) {
-        std::fprintf(stderr, "flow: run '%s' already exists for workflow '%s'\n", o.id.c_str(),
-                     (*existing)->workflow.c_str());
-        return kExitUsage;
-      }
-      auto report = engine::ReportRun(**store, **existing);
-      if (!report) {
-        std::fprintf(stderr, "flow: %s\n", report.error().message.c_str());
-        return kExitInternal;
-      }
-      return PrintReport(*report, o.json);
-    }
+    if (*existing) return ReportExisting(**store, **existing, *program, name, *input, o.json);
   }
-  const std::string& name = program->module.functions[fn].name;
   auto report = engine::StartRun(**store, program->bytes, name, *input, o.id);
   if (!report && !o.id.empty() && report.error().message == "run '" + o.id + "' already exists") {
     // Another `flow run --id` created it between our look and our start.
     auto existing = (*store)->GetRun(o.id);
-    if (existing && *existing) report = engine::ReportRun(**store, **existing);
+    if (existing && *existing) return ReportExisting(**store, **existing, *program, name, *input, o.json);
   }
   if (!report) {
     std::fprintf(stderr, "flow: %s\n", report.error().message.c_str());

@@ -1,7 +1,7 @@
 // `flow runs [--status S] [--json] [--db PATH]`
 //
 // Lists the runs of the database, newest first (SPEC §5). Human text is a
-// table on stderr; with --json exactly one object on stdout:
+// table on stdout (a report: `flow runs | grep waiting` works); with --json exactly one object on stdout:
 //   {"runs": [{"run", "workflow", "status", "waiting", "created", "updated"}]}
 // A missing database lists nothing and creates nothing. Exit codes: 0 listed
 // (even when empty), 2 an unknown --status, 4 a database that is not flow's,
@@ -31,7 +31,7 @@ struct RunsOptions {
 // One table row per run; columns padded to their widest cell.
 void PrintTable(const std::vector<store::RunRecord>& runs) {
   if (runs.empty()) {
-    std::fputs("no runs\n", stderr);
+    std::fputs("no runs\n", stdout);
     return;
   }
   std::vector<std::vector<std::string>> rows = {{"RUN", "WORKFLOW", "STATUS", "WAITING", "CREATED", "UPDATED"}};

@@ -5,7 +5,7 @@
 // journal in seq order, its checkpoints, and the outcome of each
 // compensation. The journal is read generically (event type, step, attempt,
 // JSON data), so new event types show up without changes here. Human text
-// goes to stderr; --json prints one object on stdout (docs/cli.md).
+// goes to stdout too (a report, SPEC §5); --json prints one object on stdout (docs/cli.md).
 // Exit codes: 0 shown, 2 unknown run id, 4 store error (file untouched).
 #include <fmt/format.h>
 
@@ -130,7 +130,7 @@ auto ErrorText(const Json& error) -> std::string {
 
 void PrintHuman(const Json& shown) {
   auto line = [](std::string_view label, const std::string& value) {
-    std::fprintf(stderr, "%-10s %s\n", std::string(label).c_str(), value.c_str());
+    std::fprintf(stdout, "%-10s %s\n", std::string(label).c_str(), value.c_str());
   };
   line("Run", shown["run"].get<std::string>());
   line("Workflow", shown["workflow"].get<std::string>());
@@ -146,22 +146,22 @@ void PrintHuman(const Json& shown) {
     line("Checkpoint", fmt::format("{} (seq {}, {})", c["name"].get<std::string>(), c["seq"].dump(),
                                    c["at"].get<std::string>()));
   }
-  std::fputs("\nJournal:\n", stderr);
-  std::fprintf(stderr, "  %-4s %-24s %-24s %-5s %-7s %s\n", "SEQ", "TIME", "EVENT", "STEP", "ATTEMPT", "DETAILS");
+  std::fputs("\nJournal:\n", stdout);
+  std::fprintf(stdout, "  %-4s %-24s %-24s %-5s %-7s %s\n", "SEQ", "TIME", "EVENT", "STEP", "ATTEMPT", "DETAILS");
   for (const Json& e : shown["journal"]) {
     std::string step = e["step"].is_null() ? "-" : e["step"].dump();
     std::string attempt = e["attempt"].is_null() ? "-" : e["attempt"].dump();
-    std::fprintf(stderr, "  %-4s %-24s %-24s %-5s %-7s %s\n", e["seq"].dump().c_str(),
+    std::fprintf(stdout, "  %-4s %-24s %-24s %-5s %-7s %s\n", e["seq"].dump().c_str(),
                  e["at"].get<std::string>().c_str(), e["event"].get<std::string>().c_str(), step.c_str(),
                  attempt.c_str(), DetailsText(e["data"]).c_str());
   }
   if (shown["compensations"].empty()) return;
-  std::fputs("\nCompensations:\n", stderr);
+  std::fputs("\nCompensations:\n", stdout);
   for (const Json& c : shown["compensations"]) {
     std::string what = c["step"].is_string() ? c["step"].get<std::string>() : "compensation";
     std::string where = c["position"].is_null() ? "" : " (step " + c["position"].dump() + ")";
     std::string error = c.contains("error") ? ": " + Compact(c["error"]) : "";
-    std::fprintf(stderr, "  %s%s: %s%s\n", what.c_str(), where.c_str(), c["status"].get<std::string>().c_str(),
+    std::fprintf(stdout, "  %s%s: %s%s\n", what.c_str(), where.c_str(), c["status"].get<std::string>().c_str(),
                  error.c_str());
   }
 }

@@ -11,8 +11,8 @@
 // "errors": [{"run", "message"}]}. Without --once: loops until SIGINT or
 // SIGTERM, sleeping until the next wake_at_ms or kPollInterval, whichever is
 // sooner; on the signal it starts no new run, lets the runs in hand reach
-// their next durable point where they let go, and exits 0. It logs one
-// line per run on stderr; --json needs --once (one object per command).
+// their next durable point where they let go, and exits 0. It prints one
+// report line per run on stdout (its own notes and errors on stderr); --json needs --once (one object per command).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -58,7 +58,10 @@ class Tally {
     if (o.report) {
       ++driven_;
       if (json_) resumed_.push_back(o.report->ToJson());
-      else PrintReport(*o.report, false);
+      else {
+        PrintReport(*o.report, false);
+        std::fflush(stdout);  // a long-running worker's lines reach a pipe as they happen
+      }
     } else if (o.skipped) {
       skipped_.push_back(o.run);
       if (!json_) std::fprintf(stderr, "flow: worker: skipped: %s\n", o.error.c_str());
@@ -165,8 +168,8 @@ auto RunWorker(const WorkerOptions& o) -> int {
     return kExitUsage;
   }
   if (o.json && !o.once) {
-    std::fprintf(stderr, "flow: worker: --json needs --once (a long-running worker logs one line per run "
-                         "on stderr); see 'flow --help'\n");
+    std::fprintf(stderr, "flow: worker: --json needs --once (a long-running worker prints one line per run "
+                         "on stdout); see 'flow --help'\n");
     return kExitUsage;
   }
   // One pass over no database: nothing is due, and nothing is created.

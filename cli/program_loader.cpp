@@ -132,7 +132,7 @@ void PrintHuman(const engine::RunReport& r) {
   const char* id = r.run_id.c_str();
   switch (r.status) {
     case store::RunStatus::Completed:
-      std::fprintf(stderr, "run %s completed: %s\n", id, value::DumpJson(r.result).c_str());
+      std::fprintf(stdout, "run %s completed: %s\n", id, value::DumpJson(r.result).c_str());
       break;
     case store::RunStatus::Waiting: {
       std::string kind = r.waiting.value("kind", "");
@@ -140,19 +140,19 @@ void PrintHuman(const engine::RunReport& r) {
                            : kind == "signal" ? "'" + r.waiting.value("event", "") + "'"
                            : kind == "retry"  ? r.waiting.value("step", "") + " until " + r.waiting.value("wake_at", "")
                                               : r.waiting.value("wake_at", "");
-      std::fprintf(stderr, "run %s is waiting (%s): %s\n", id, kind.c_str(), detail.c_str());
+      std::fprintf(stdout, "run %s is waiting (%s): %s\n", id, kind.c_str(), detail.c_str());
       break;
     }
     case store::RunStatus::Failed:
     case store::RunStatus::Cancelled:
-      std::fprintf(stderr, "run %s %s: %s: %s\n", id, store::StatusName(r.status),
+      std::fprintf(stdout, "run %s %s: %s: %s\n", id, store::StatusName(r.status),
                    r.error.value("kind", "").c_str(), r.error.value("message", "").c_str());
       for (const auto& c : r.compensations) {
-        std::fprintf(stderr, "  compensation %s: %s\n", c.value("step", "").c_str(), c.value("status", "").c_str());
+        std::fprintf(stdout, "  compensation %s: %s\n", c.value("step", "").c_str(), c.value("status", "").c_str());
       }
       break;
     case store::RunStatus::Running:
-      std::fprintf(stderr, "run %s is running\n", id);
+      std::fprintf(stdout, "run %s is running\n", id);
       break;
   }
 }

@@ -45,8 +45,8 @@ auto OpenStore(const std::string& option) -> Result<std::unique_ptr<store::Store
 // 3 waiting or still running elsewhere.
 auto ExitCodeFor(store::RunStatus status) -> int;
 
-// Prints the report (`json`: one object on stdout; else a human line or
-// two on stderr) and returns ExitCodeFor its status.
+// Prints the report on stdout (`json`: one object; else a human line, and
+// one more per compensation) and returns ExitCodeFor its status.
 auto PrintReport(const engine::RunReport& report, bool json) -> int;
 
 }  // namespace flow::cli

@@ -28,6 +28,21 @@ auto OpenStoreForRun(const std::string& db, const std::string& id, int& exit_cod
   return std::move(*store);
 }
 
+auto ReadKnownRun(store::Store& store, const std::string& id, int& exit_code) -> std::optional<store::RunRecord> {
+  auto run = store.GetRun(id);
+  if (!run) {
+    std::fprintf(stderr, "flow: %s\n", run.error().message.c_str());
+    exit_code = kExitInternal;
+    return std::nullopt;
+  }
+  if (!*run) {
+    std::fprintf(stderr, "flow: unknown run '%s'\n", id.c_str());
+    exit_code = kExitUsage;
+    return std::nullopt;
+  }
+  return std::move(**run);
+}
+
 auto AppendFailureExit(const Result<store::AppendOutcome>& out, const std::string& id) -> std::optional<int> {
   if (!out) {
     std::fprintf(stderr, "flow: %s\n", out.error().message.c_str());

@@ -35,6 +35,10 @@ inline constexpr std::chrono::milliseconds kHandOffPoll{20};
 // file; a refused database prints its reason and sets 4. nullptr then.
 auto OpenStoreForRun(const std::string& db, const std::string& id, int& exit_code) -> std::unique_ptr<store::Store>;
 
+// Run `id` as the store has it now. nullopt after printing why: a store
+// error (`exit_code` 4) or `flow: unknown run 'X'` (2).
+auto ReadKnownRun(store::Store& store, const std::string& id, int& exit_code) -> std::optional<store::RunRecord>;
+
 // The outcome of a conditional append for run `id` that the commands report
 // alike: a store error (its line, exit 4) or an unknown run (`flow: unknown
 // run 'X'`, exit 2). nullopt when the append was answered otherwise (made,

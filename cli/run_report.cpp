@@ -77,7 +77,7 @@ void PrintColumns(const std::vector<std::vector<std::string>>& rows) {
     for (size_t i = 0; i < row.size(); ++i) {
       line += i + 1 < row.size() ? fmt::format("{:<{}}  ", row[i], widths[i]) : row[i];
     }
-    std::fprintf(stderr, "%s\n", line.c_str());
+    std::fprintf(stdout, "%s\n", line.c_str());
   }
 }
 

@@ -44,7 +44,7 @@ auto WaitingJson(const store::RunRecord& run) -> Json;
 // {run, workflow, status, waiting, created, updated}.
 auto RunSummaryJson(const store::RunRecord& run) -> Json;
 
-// Prints `rows` (the first is the header) to stderr as a table, each
+// Prints `rows` (the first is the header) to stdout as a table, each
 // column padded to its widest cell, two spaces apart.
 void PrintColumns(const std::vector<std::vector<std::string>>& rows);
 

@@ -10,7 +10,7 @@
 # the services saw is checked (services/check_record.py). Exit 0 when all of
 # it held; the first surprise stops the script with a message.
 set -euo pipefail
-exec 2>&1   # flow writes its human output to stderr: keep one ordered stream
+exec 2>&1   # reports (stdout) and the workflows' log lines (stderr) in one stream
 
 here=$(cd "$(dirname "$0")" && pwd)
 flow=$(realpath -m "${1:-$here/../build/flow}")

@@ -17,10 +17,13 @@
 // test's own base name, into a fresh temporary directory together with every
 // inline file (so line numbers and file names in messages are those of the
 // golden file). Each RUN line is split on spaces (no shell, no quoting): `%s`
-// becomes the base name of the file, a first word `flow` the binary given by
-// --flow; any other program is refused. The command runs with the temporary
-// directory as its working directory and FLOW_DB removed from its
-// environment, so runs never share a database.
+// becomes the base name of the file, the word `flow` the binary given by
+// --flow; any other program is refused. Words before `flow` of the form
+// NAME=value set environment variables for that command only
+// (`// RUN: FLOW_ROLES=roles.json flow approve r1 --as ann`). The command
+// runs with the temporary directory as its working directory and FLOW_DB
+// and FLOW_ROLES removed from its inherited environment, so runs never
+// share a database and the user's settings never leak into a test.
 //
 // Which RUN a CHECK belongs to: every CHECK line belongs to the nearest RUN
 // line above it (a CHECK above every RUN is an error in the test). With one
@@ -52,6 +55,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -286,20 +290,37 @@ class TempDir {
   fs::path path_;
 };
 
-// The words of a RUN line with %s and `flow` substituted.
-auto CommandLine(const RunSpec& run, const GoldenFile& g, const std::string& flow_binary)
-    -> std::vector<std::string> {
-  if (run.words[0] != "flow") {
-    throw TestError(LineRef(g, run.line) + "RUN may only run 'flow', not '" + run.words[0] + "'");
+struct CommandSpec {
+  std::vector<std::string> argv;  // the binary, then its arguments
+  std::vector<std::string> env;   // NAME=value assignments of the RUN line
+};
+
+// Whether `word` is an environment assignment NAME=value (NAME: capitals,
+// digits and underscores, not starting with a digit).
+auto IsAssignment(const std::string& word) -> bool {
+  size_t eq = word.find('=');
+  if (eq == 0 || eq == std::string::npos || std::isdigit(static_cast<unsigned char>(word[0]))) return false;
+  return std::all_of(word.begin(), word.begin() + static_cast<std::ptrdiff_t>(eq),
+                     [](char c) { return std::isupper(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+// The words of a RUN line with %s and `flow` substituted, split into the
+// leading assignments and the command.
+auto CommandLine(const RunSpec& run, const GoldenFile& g, const std::string& flow_binary) -> CommandSpec {
+  CommandSpec spec;
+  size_t first = 0;
+  while (first < run.words.size() && IsAssignment(run.words[first])) spec.env.push_back(run.words[first++]);
+  if (first == run.words.size() || run.words[first] != "flow") {
+    const std::string what = first == run.words.size() ? "" : run.words[first];
+    throw TestError(LineRef(g, run.line) + "RUN may only run 'flow', not '" + what + "'");
   }
-  std::vector<std::string> argv;
-  for (const std::string& word : run.words) {
-    std::string w = word;
+  for (size_t i = first; i < run.words.size(); ++i) {
+    std::string w = run.words[i];
     for (size_t at; (at = w.find("%s")) != std::string::npos;) w.replace(at, 2, g.base_name);
-    argv.push_back(std::move(w));
+    spec.argv.push_back(std::move(w));
   }
-  argv[0] = flow_binary;
-  return argv;
+  spec.argv[0] = flow_binary;
+  return spec;
 }
 
 // Reads both pipes until the child closes them (or the timeout passes, after
@@ -334,17 +355,22 @@ auto DrainPipes(int out_fd, int err_fd, pid_t pid, RunResult& result) -> bool {
   return true;
 }
 
-// The environment of the parent without FLOW_DB (see the header).
-auto ChildEnvironment() -> std::vector<char*> {
+// The environment of the parent without FLOW_DB and FLOW_ROLES, plus the
+// RUN line's own assignments (see the header).
+auto ChildEnvironment(const std::vector<std::string>& assignments) -> std::vector<char*> {
   std::vector<char*> env;
+  // First, so they win over an inherited variable of the same name (getenv
+  // returns the first match).
+  for (const std::string& a : assignments) env.push_back(const_cast<char*>(a.c_str()));
   for (char** e = environ; *e != nullptr; ++e) {
-    if (std::strncmp(*e, "FLOW_DB=", 8) != 0) env.push_back(*e);
+    if (std::strncmp(*e, "FLOW_DB=", 8) != 0 && std::strncmp(*e, "FLOW_ROLES=", 11) != 0) env.push_back(*e);
   }
   env.push_back(nullptr);
   return env;
 }
 
-auto RunCommand(const std::vector<std::string>& argv, const fs::path& cwd) -> RunResult {
+auto RunCommand(const CommandSpec& spec, const fs::path& cwd) -> RunResult {
+  const std::vector<std::string>& argv = spec.argv;
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
     throw TestError("pipe failed");
@@ -358,7 +384,7 @@ auto RunCommand(const std::vector<std::string>& argv, const fs::path& cwd) -> Ru
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  std::vector<char*> env = ChildEnvironment();
+  std::vector<char*> env = ChildEnvironment(spec.env);
   pid_t pid = 0;
   int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), env.data());
   posix_spawn_file_actions_destroy(&actions);

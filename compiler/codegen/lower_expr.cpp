@@ -281,8 +281,20 @@ void FunctionLowering::ExprInto(ast::ExprId e, uint32_t dst) {
             ExprInto(n.event, w);
             if (n.timeout.valid()) ExprInto(n.timeout, w + 1); else f_.ABC(Op::LoadNull, w + 1);
             At(ex.range);
+            bytecode::WaitDesc desc;
+            desc.function = index_;
+            desc.pc = f_.pc();
             f_.ABC(Op::Wait, dst, w);
-            if (n.type.valid()) f_.ABC(Op::CheckAs, dst, dst, m_.TypeId(prog().type_exprs[n.type.index]));
+            // The wait table (for `flow signal`): the event when it folds to
+            // a constant string, the type its payload is checked against.
+            auto event = Fold(n.event);
+            if (event && std::holds_alternative<std::string>(*event)) desc.event = std::get<std::string>(*event);
+            else desc.computed = true;
+            if (n.type.valid()) {
+              desc.type = m_.TypeId(prog().type_exprs[n.type.index]);
+              f_.ABC(Op::CheckAs, dst, dst, static_cast<uint32_t>(desc.type));
+            }
+            mb().Wait(std::move(desc));
           },
           [&](const ast::ParallelForExpr&) {
             FLOW_CHECK(false, "ReportUnsupported rejects 'parallel for' before lowering");

@@ -168,7 +168,7 @@ def scenario_timer(flow, workdir):
     start_timer_run(flow, source, "t2", 5)
     wait_until_due(flow, "t2")
     code, out, err = flow.run("worker", "--once")
-    check(code == 0 and out == "" and err == "run t2 completed: 50\nflow: worker: 1 run(s) resumed\n",
+    check(code == 0 and out == "run t2 completed: 50\n" and err == "flow: worker: 1 run(s) resumed\n",
           "worker --once human output: %d %r %r" % (code, out, err))
 
 
@@ -216,7 +216,7 @@ def scenario_forever(flow, workdir):
         out, err = Flow.output(worker)
         check(code == 0, "the worker exited %d on SIGTERM: %s" % (code, err[-400:]))
         check(status_of(flow, "f2")["status"] == "completed", "f2 was not completed before the worker exited")
-        check("completed" in err, "the worker logged nothing about its runs: %r" % err[-400:])
+        check("completed" in out, "the worker reported nothing about its runs: %r" % out[-400:])
     finally:
         if worker.poll() is None:
             worker.kill()

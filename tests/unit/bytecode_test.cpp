@@ -86,6 +86,73 @@ TEST(Bytecode, RoundTripAndHash) {
   EXPECT_NE(ModuleHash(changed), ModuleHash(m));
 }
 
+// A workflow `w` waiting for "ack" as int: the wait table's one entry.
+auto WaitingModule() -> Module {
+  ModuleBuilder mb("wait.flow");
+  uint32_t w = mb.DeclareFunction("w", 0, FunctionKind::Workflow);
+  FunctionBuilder f(mb, w);
+  f.SetLine(1);
+  f.ABx(Op::LoadK, 1, mb.String("ack"));
+  f.ABC(Op::LoadNull, 2);
+  WaitDesc d;
+  d.function = w;
+  d.pc = f.pc();
+  f.ABC(Op::Wait, 0, 1);
+  f.ABC(Op::Ret, 0);
+  f.Finish(3);
+  d.event = "ack";
+  d.type = mb.ScalarType(TypeKind::Int);
+  mb.Wait(d);
+  return std::move(mb).Finish();
+}
+
+TEST(Bytecode, WaitTableRoundTrips) {
+  Module m = WaitingModule();
+  ASSERT_TRUE(Verify(m).ok()) << Verify(m).error().message;
+  auto back = DeserializeModule(SerializeModule(m));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(*back, m);
+  ASSERT_EQ(back->waits.size(), 1u);
+  EXPECT_EQ(back->waits[0].event, "ack");
+  EXPECT_TRUE(back->waits_known);
+  EXPECT_NE(Disassemble(m).find("W0 = wait \"ack\" as T0 at w pc 2"), std::string::npos) << Disassemble(m);
+}
+
+// A program stored before the wait table (version 2) is read as it was
+// written, keeps its hash (the content address in every database), and
+// says that its waits are unknown.
+TEST(Bytecode, ProgramsBeforeTheWaitTableStillLoad) {
+  Module before = SampleModule();
+  before.waits_known = false;
+  std::string v2 = SerializeModule(before);
+  EXPECT_EQ(v2[8], 2) << "written as the version that had no wait table";
+  std::string v3 = SerializeModule(SampleModule());
+  EXPECT_EQ(v3[8], static_cast<char>(kBytecodeFormatVersion));
+  // The same payload, plus the table's count (zero) at the end. The header:
+  // magic 8, version 4, sizes 3, three probes 24, hash 64, length 8.
+  constexpr size_t kHeaderBytes = 8 + 4 + 3 + 24 + 64 + 8;
+  EXPECT_EQ(v3.substr(kHeaderBytes), v2.substr(kHeaderBytes) + std::string(4, '\0'));
+  auto old = DeserializeModule(v2);
+  ASSERT_TRUE(old.ok()) << old.error().message;
+  EXPECT_FALSE(old->waits_known);
+  EXPECT_TRUE(old->waits.empty());
+  EXPECT_EQ(*ReadModuleHash(v2), ModuleHash(*old));
+  EXPECT_EQ(SerializeModule(*old), v2);
+  EXPECT_NE(ModuleHash(*old), ModuleHash(SampleModule()));
+}
+
+TEST(Bytecode, VerifierRejectsABadWaitTable) {
+  Module m = WaitingModule();
+  m.waits[0].pc = 0;
+  EXPECT_EQ(Verify(m).error().message, "invalid bytecode: wait 0 does not name a Wait instruction");
+  m = WaitingModule();
+  m.waits[0].function = 7;
+  EXPECT_EQ(Verify(m).error().message, "invalid bytecode: wait 0 does not name a Wait instruction");
+  m = WaitingModule();
+  m.waits[0].type = 5;
+  EXPECT_EQ(Verify(m).error().message, "invalid bytecode: wait 0 type out of range");
+}
+
 auto ErrorOf(std::string bytes) -> std::string {
   auto r = DeserializeModule(bytes);
   return r.ok() ? "ok" : r.error().message;
@@ -98,7 +165,7 @@ TEST(Bytecode, EachHeaderMismatchHasItsOwnMessage) {
   EXPECT_EQ(ErrorOf(good.substr(0, 10)), "truncated bytecode header");
   std::string v = good;
   v[8] = 99;
-  EXPECT_EQ(ErrorOf(v), "bytecode format version 99, this flow reads versions 1 to 2; recompile the program");
+  EXPECT_EQ(ErrorOf(v), "bytecode format version 99, this flow reads versions 1 to 3; recompile the program");
   std::string s = good;
   s[12] = 4;
   EXPECT_EQ(ErrorOf(s), "bytecode has a different instruction size");

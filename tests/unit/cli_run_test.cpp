@@ -171,7 +171,7 @@ TEST_F(CliRunTest, RunsOnMissingDatabaseListsNothingAndCreatesNothing) {
   EXPECT_FALSE(fs::exists(dir_ / "flow.db"));
   o = Flow({"runs"});
   EXPECT_EQ(o.exit_code, 0);
-  EXPECT_EQ(o.out, "");
+  EXPECT_EQ(o.out, "no runs\n");
   EXPECT_FALSE(fs::exists(dir_ / "flow.db"));
 }
 
@@ -226,14 +226,15 @@ TEST_F(CliRunTest, RunsFiltersByStatus) {
   EXPECT_EQ(o.out, "{\"runs\":[]}\n");
 }
 
-TEST_F(CliRunTest, RunsHumanTableGoesToStderr) {
+// A report goes to stdout (SPEC §5), so `flow runs | grep waiting` works.
+TEST_F(CliRunTest, RunsHumanTableGoesToStdout) {
   FillStore();
   Outcome o = Flow({"runs"});
   ASSERT_EQ(o.exit_code, 0);
-  EXPECT_EQ(o.out, "");
-  EXPECT_EQ(LineCount(o.err), 4u);  // header + 3 runs
-  EXPECT_NE(o.err.find("r2"), std::string::npos);
-  EXPECT_NE(o.err.find("approval"), std::string::npos);
+  EXPECT_EQ(o.err, "");
+  EXPECT_EQ(LineCount(o.out), 4u);  // header + 3 runs
+  EXPECT_NE(o.out.find("r2"), std::string::npos);
+  EXPECT_NE(o.out.find("approval"), std::string::npos);
 }
 
 TEST_F(CliRunTest, RunsRejectsAnUnknownStatusListingTheValidOnes) {
@@ -272,13 +273,13 @@ TEST_F(CliRunTest, ShowPrintsRunJournalCheckpointsAndCompensations) {
   EXPECT_EQ(j["checkpoints"][0]["name"], "after-charge");
 }
 
-TEST_F(CliRunTest, ShowHumanTextGoesToStderr) {
+TEST_F(CliRunTest, ShowHumanTextGoesToStdout) {
   FillStore();
   Outcome o = Flow({"show", "r3"});
   ASSERT_EQ(o.exit_code, 0) << o.err;
-  EXPECT_EQ(o.out, "");
-  EXPECT_NE(o.err.find("compensation_completed"), std::string::npos) << o.err;
-  EXPECT_NE(o.err.find("billing.refund (step 1): completed"), std::string::npos) << o.err;
+  EXPECT_EQ(o.err, "");
+  EXPECT_NE(o.out.find("compensation_completed"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("billing.refund (step 1): completed"), std::string::npos) << o.out;
 }
 
 TEST_F(CliRunTest, ShowOfAnUnknownRunIsBadInput) {
@@ -447,8 +448,8 @@ TEST_F(CliRunTest, ProcessesStartingRunsOnOneNewDatabaseAtOnceAllSucceed) {
     const std::string db = "r" + std::to_string(round) + ".db";
     std::string cmd = "cd " + Quote(dir_.string()) + " && for k in";
     for (int k = 0; k < kProcesses; ++k) cmd += " " + std::to_string(k);
-    cmd += "; do " + Quote(FLOW_BINARY) + " run w.flow --db " + db + " >/dev/null 2>err-" + std::to_string(round) +
-           "-$k.txt & done; wait";
+    cmd += "; do " + Quote(FLOW_BINARY) + " run w.flow --db " + db + " >err-" + std::to_string(round) +
+           "-$k.txt 2>&1 & done; wait";
     ASSERT_EQ(std::system(cmd.c_str()), 0);
     for (int k = 0; k < kProcesses; ++k) {
       std::string err = Slurp(dir_ / ("err-" + std::to_string(round) + "-" + std::to_string(k) + ".txt"));
@@ -468,7 +469,7 @@ TEST_F(CliRunTest, ApproveWithoutAsRecordsTheOperatingSystemUser) {
   Outcome o = Flow({"approve", "r1", "--json"}, "USER=carol");
   ASSERT_EQ(o.exit_code, 0) << o.err;
   EXPECT_EQ(nlohmann::json::parse(o.out), nlohmann::json::parse(R"({"run":"r1","status":"completed","result":"carol|"})"));
-  EXPECT_EQ(o.err, "run r1 approved by carol\n");
+  EXPECT_EQ(o.err, "");  // --json: the report object alone, nothing else
   // The journal keeps who, the comment and when, as RFC 3339.
   auto show = nlohmann::json::parse(Flow({"show", "r1", "--json"}).out);
   nlohmann::json decided;
@@ -538,6 +539,48 @@ TEST_F(CliRunTest, ADecisionAnotherProcessHoldsIsRecordedOnceAndDeliveredOnResum
   o = Flow({"resume", "r1", "--json"});
   ASSERT_EQ(o.exit_code, 0) << o.err;
   EXPECT_EQ(nlohmann::json::parse(o.out)["result"], "ann");
+}
+
+// The checks against the stored program and the roles file refuse before
+// anything is written: the journal is unchanged, and the run goes on.
+TEST_F(CliRunTest, RefusedSignalsAndDecidersWithoutTheRoleWriteNothing) {
+  Write("w.flow",
+        "type Ack = { level: int }\n"
+        "workflow w() -> int {\n  approve \"go?\" from \"sre-lead\"\n  let a = wait \"ack\" as Ack\n  return a.level\n}\n");
+  Write("roles.json", R"({"ann": ["sre-lead"], "bob": ["ops"]})");
+  ASSERT_EQ(Flow({"run", "w.flow", "--id", "r1"}).exit_code, 3);
+  auto journal = [&] { return nlohmann::json::parse(Flow({"show", "r1", "--json"}).out)["journal"]; };
+  const auto before = journal();
+  Outcome o = Flow({"approve", "r1", "--as", "bob"}, "FLOW_ROLES=roles.json");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_EQ(LineCount(o.err), 1u) << o.err;
+  EXPECT_EQ(o.out, "");
+  EXPECT_EQ(Flow({"approve", "r1"}, "FLOW_ROLES=roles.json USER=mallory").exit_code, 2);
+  o = Flow({"signal", "r1", "acked"});
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_NE(o.err.find("did you mean 'ack'?"), std::string::npos) << o.err;
+  o = Flow({"signal", "r1", "ack", "--data", R"({"level":"high"})"});
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_NE(o.err.find("$.level: expected int, got string"), std::string::npos) << o.err;
+  EXPECT_EQ(journal(), before);
+  // The right decider and the right payload go through.
+  EXPECT_EQ(Flow({"approve", "r1", "--as", "ann"}, "FLOW_ROLES=roles.json").exit_code, 0);
+  o = Flow({"signal", "r1", "ack", "--data", R"({"level":3})", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(nlohmann::json::parse(o.out)["result"], 3);
+}
+
+// kMaxRolesFileBytes (cli/roles.h, 1 MiB): a bigger file is not read whole.
+TEST_F(CliRunTest, ARolesFileOverTheLimitIsRefused) {
+  Write("w.flow", "workflow w() -> int {\n  approve \"go?\"\n  return 1\n}\n");
+  ASSERT_EQ(Flow({"run", "w.flow", "--id", "r1"}).exit_code, 3);
+  Write("roles.json", "{\"ann\": [\"ops\"]}" + std::string((1u << 20) + 1, ' '));
+  Outcome o = Flow({"approve", "r1", "--as", "ann"}, "FLOW_ROLES=roles.json");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_EQ(LineCount(o.err), 1u) << o.err;
+  EXPECT_NE(o.err.find("roles file (FLOW_ROLES): cannot read 'roles.json': larger than"), std::string::npos) << o.err;
+  Write("roles.json", "{\"ann\": [\"ops\"]}" + std::string((1u << 20) - 20, ' '));
+  EXPECT_EQ(Flow({"approve", "r1", "--as", "ann"}, "FLOW_ROLES=roles.json").exit_code, 0);
 }
 
 TEST_F(CliRunTest, RefusedDecisionsAndSignalsWriteNothing) {

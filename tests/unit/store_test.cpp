@@ -316,6 +316,28 @@ TEST_F(StoreTest, AppendEventIfRefusesAWaitWhoseTimeoutIsDue) {
   EXPECT_EQ(in_time->refusal, AppendRefusal::None);
 }
 
+// `flow approve` under a roles file judges the approval it read: when the
+// run waits for another one by the time it appends, nothing is written.
+TEST_F(StoreTest, AppendEventIfRefusesWhenTheWaitChanged) {
+  auto opened = OpenSqliteStore(Path("flow.db"));
+  ASSERT_TRUE(opened.ok());
+  Store& s = **opened;
+  AddRunWaitingForApproval(s);
+  const JournalEvent decided{0, "approval_decided"};
+  AppendCondition read_before = WaitingForApproval(5000);
+  read_before.waiting = R"({"from":"ops","prompt":"other?"})";
+  auto changed = s.AppendEventIf("r1", decided, read_before);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_EQ(changed->refusal, AppendRefusal::Changed);
+  EXPECT_EQ(s.Journal("r1")->size(), 2u);
+  AppendCondition same = WaitingForApproval(5000);
+  same.waiting = R"({"prompt":"ok?"})";
+  auto appended = s.AppendEventIf("r1", decided, same);
+  ASSERT_TRUE(appended.ok());
+  EXPECT_EQ(appended->refusal, AppendRefusal::None);
+  EXPECT_EQ(s.Journal("r1")->size(), 3u);
+}
+
 TEST_F(StoreTest, OfManyConcurrentDecisionsExactlyOneIsRecorded) {
   {
     auto opened = OpenSqliteStore(Path("flow.db"));

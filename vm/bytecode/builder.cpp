@@ -58,6 +58,8 @@ auto ModuleBuilder::Type(TypeDesc desc) -> uint32_t {
 
 auto ModuleBuilder::ScalarType(TypeKind kind) -> uint32_t { return Type(TypeDesc{kind, 0, {}, {}}); }
 
+void ModuleBuilder::Wait(WaitDesc desc) { module_.waits.push_back(std::move(desc)); }
+
 auto ModuleBuilder::Step(StepDesc desc) -> uint32_t {
   module_.steps.push_back(std::move(desc));
   return static_cast<uint32_t>(module_.steps.size() - 1);

@@ -35,6 +35,8 @@ class ModuleBuilder {
   auto Type(TypeDesc desc) -> uint32_t;
   auto ScalarType(TypeKind kind) -> uint32_t;
   auto Step(StepDesc desc) -> uint32_t;
+  // Lists a Wait instruction in the wait table (emit it first; in pc order).
+  void Wait(WaitDesc desc);
   // Reserves a function index so calls can be emitted before its body.
   auto DeclareFunction(const std::string& name, uint32_t arity,
                        FunctionKind kind = FunctionKind::Fn) -> uint32_t;

@@ -101,6 +101,12 @@ auto Disassemble(const Module& m) -> std::string {
                        d.operation, d.retry_attempts, d.backoff_ms, d.backoff_max_ms, d.timeout_ms,
                        d.compensate_step);
   }
+  for (size_t w = 0; w < m.waits.size(); ++w) {
+    const WaitDesc& d = m.waits[w];
+    const std::string fn = d.function < m.functions.size() ? m.functions[d.function].name : "?";
+    out += fmt::format("  W{} = wait {} as {} at {} pc {}\n", w, d.computed ? "(computed)" : Quote(d.event),
+                       d.type == kNone ? "json" : fmt::format("T{}", d.type), fn, d.pc);
+  }
   static const char* kKinds[] = {"fn", "workflow", "helper"};
   for (const Function& f : m.functions) {
     out += fmt::format("\n{} {} (arity {}, {} registers)\n", kKinds[static_cast<int>(f.kind)], f.name, f.arity,

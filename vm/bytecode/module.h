@@ -15,9 +15,12 @@
 namespace flow::bytecode {
 
 // Bumped on any change to opcodes.def, builtins.def or the layout below.
-// Version 2 appended ForRange. A program of an older version that only
-// appended-to tables still hold is read as it is (runs are pinned to it).
-inline constexpr uint32_t kBytecodeFormatVersion = 2;
+// Version 2 appended ForRange; version 3 appended the wait table
+// (Module::waits). A program of an older version that only appended-to
+// tables still hold is read as it is (runs are pinned to it).
+inline constexpr uint32_t kBytecodeFormatVersion = 3;
+// The first version whose payload ends with the wait table.
+inline constexpr uint32_t kFirstVersionWithWaits = 3;
 inline constexpr uint32_t kOldestReadableBytecodeVersion = 1;
 
 enum class BuiltinId : uint16_t {
@@ -96,6 +99,18 @@ struct ConnectorDesc {
   friend auto operator==(const ConnectorDesc&, const ConnectorDesc&) -> bool = default;
 };
 
+// A `wait` of the program (one per Wait instruction), so that `flow signal`
+// can check a signal against the run's program before recording it (SPEC
+// §5): is there a wait for this event, and does the payload fit its `as T`?
+struct WaitDesc {
+  uint32_t function = 0;  // the function holding the Wait instruction
+  uint32_t pc = 0;        // that Wait instruction
+  std::string event;      // the event name, when it is a constant
+  bool computed = false;  // the event is computed at run time (`wait "ack-${id}"`)
+  int64_t type = kNone;   // the type descriptor of `as T`; kNone: any JSON
+  friend auto operator==(const WaitDesc&, const WaitDesc&) -> bool = default;
+};
+
 enum class FunctionKind : uint8_t { Fn, Workflow, Helper };
 
 struct Function {
@@ -120,6 +135,10 @@ struct Module {
   std::vector<StepDesc> steps;
   std::vector<Function> functions;
   std::vector<ConnectorDesc> connectors;  // StepDesc::connector names one
+  std::vector<WaitDesc> waits;            // in (function, pc) order
+  // False for a program of a version before kFirstVersionWithWaits: it has
+  // waits the table does not list, so nothing can be concluded from it.
+  bool waits_known = true;
   friend auto operator==(const Module&, const Module&) -> bool = default;
 
   // The index of the function called `name`, or -1.

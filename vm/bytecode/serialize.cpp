@@ -83,6 +83,17 @@ auto Payload(const Module& m) -> std::string {
   for (const auto& f : m.functions) WriteFunction(w, f);
   w.U32(static_cast<uint32_t>(m.connectors.size()));
   for (const auto& c : m.connectors) { w.Str(c.name); w.Str(c.path); w.Str(c.text); }
+  // A program read from an older version has no table: its payload, and
+  // so its hash (the content address), stays what it was.
+  if (!m.waits_known) return w.take();
+  w.U32(static_cast<uint32_t>(m.waits.size()));
+  for (const auto& x : m.waits) {
+    w.U32(x.function);
+    w.U32(x.pc);
+    w.Str(x.event);
+    w.U8(x.computed ? 1 : 0);
+    w.I64(x.type);
+  }
   return w.take();
 }
 
@@ -166,7 +177,25 @@ auto ReadConstant(ByteReader& r, Constant& k) -> bool {
   return r.ok();
 }
 
-auto DecodePayload(std::string_view payload) -> Result<Module> {
+// The wait table (version 3 on): function, pc, event, computed, type.
+auto ReadWaits(ByteReader& r, std::vector<WaitDesc>& out) -> bool {
+  uint32_t n = 0;
+  if (!r.Count(n, 21)) return false;
+  out.resize(n);
+  for (auto& x : out) {
+    uint8_t computed = 0;
+    r.U32(x.function);
+    r.U32(x.pc);
+    r.Str(x.event);
+    r.U8(computed);
+    r.I64(x.type);
+    if (computed > 1) return false;
+    x.computed = computed == 1;
+  }
+  return r.ok();
+}
+
+auto DecodePayload(std::string_view payload, uint32_t version) -> Result<Module> {
   ByteReader r(payload);
   Module m;
   const Error corrupt{"corrupt bytecode: malformed payload"};
@@ -191,11 +220,14 @@ auto DecodePayload(std::string_view payload) -> Result<Module> {
   m.connectors.resize(n);
   for (auto& c : m.connectors) { r.Str(c.name); r.Str(c.path); r.Str(c.text); }
   if (!r.ok()) return corrupt;
+  m.waits_known = version >= kFirstVersionWithWaits;
+  if (m.waits_known && !ReadWaits(r, m.waits)) return corrupt;
   if (!r.at_end()) return Error{"corrupt bytecode: trailing bytes after the payload"};
   return m;
 }
 
 struct Header {
+  uint32_t version = 0;
   std::string hash;
   uint64_t payload_len = 0;
   size_t payload_offset = 0;
@@ -226,6 +258,7 @@ auto ReadHeader(std::string_view bytes) -> Result<Header> {
   if (fprobe != kFloatProbe) return Error{"bytecode has a different float format"};
   if (instr != kInstrProbe) return Error{"bytecode has a different instruction layout"};
   Header h;
+  h.version = version;
   if (!r.Bytes(kHashChars, h.hash) || !r.U64(h.payload_len)) return Error{"truncated bytecode header"};
   h.payload_offset = sizeof(kMagic) + r.pos();
   if (h.payload_len != r.left()) {
@@ -241,7 +274,8 @@ auto SerializeModule(const Module& module) -> std::string {
   std::string payload = Payload(module);
   ByteWriter w;
   w.Bytes(std::string_view(kMagic, sizeof(kMagic)));
-  w.U32(kBytecodeFormatVersion);
+  // The last version without the wait table for a program read from one.
+  w.U32(module.waits_known ? kBytecodeFormatVersion : kFirstVersionWithWaits - 1);
   w.U8(sizeof(Instr)); w.U8(sizeof(int64_t)); w.U8(sizeof(double));
   w.U64(kByteOrderProbe); w.F64(kFloatProbe); w.U64(kInstrProbe);
   w.Bytes(Sha256Hex(payload));
@@ -263,7 +297,7 @@ auto DeserializeModule(std::string_view bytes) -> Result<Module> {
   if (!h) return h.error();
   std::string_view payload = bytes.substr(h->payload_offset);
   if (Sha256Hex(payload) != h->hash) return Error{"corrupt bytecode: content hash mismatch"};
-  auto m = DecodePayload(payload);
+  auto m = DecodePayload(payload, h->version);
   if (!m) return m;
   if (auto v = Verify(*m); !v) return v.error();
   return m;

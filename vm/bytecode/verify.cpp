@@ -161,6 +161,16 @@ auto VerifyTables(const Module& m) -> Status {
       return bad(fmt::format("step {} output type out of range", s));
     }
   }
+  for (size_t w = 0; w < m.waits.size(); ++w) {
+    const WaitDesc& d = m.waits[w];
+    if (d.function >= m.functions.size() || d.pc >= m.functions[d.function].code.size() ||
+        GetOp(m.functions[d.function].code[d.pc]) != Op::Wait) {
+      return bad(fmt::format("wait {} does not name a Wait instruction", w));
+    }
+    if (d.type != kNone && (d.type < 0 || static_cast<size_t>(d.type) >= m.types.size())) {
+      return bad(fmt::format("wait {} type out of range", w));
+    }
+  }
   std::unordered_set<std::string_view> seen;
   for (const auto& n : m.names) {
     if (!seen.insert(n).second) return bad(fmt::format("field name '{}' is listed twice", n));

@@ -88,6 +88,10 @@ auto Check(const bytecode::Module& m, uint32_t type, const json& j, const std::s
 
 }  // namespace
 
+auto CheckJsonType(const bytecode::Module& m, uint32_t type, const json& j, const std::string& path) -> Status {
+  return Check(m, type, j, path, 0);
+}
+
 auto FlowTypeName(const bytecode::Module& m, uint32_t type) -> std::string {
   const bytecode::TypeDesc& d = m.types[type];
   switch (d.kind) {

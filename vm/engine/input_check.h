@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -19,6 +20,12 @@ namespace flow::engine {
 // OK when `input` (a JSON object of the parameters by name) fits function
 // `fn` of the verified `module`; otherwise the first problem, path first.
 auto ValidateInput(const bytecode::Module& module, uint32_t fn, const nlohmann::json& input) -> Status;
+
+// OK when the JSON value `j` fits type `type` of the verified `module`
+// (the rules above); otherwise the first problem, as "<path>...: expected T,
+// got U" with `path` ("$" at the top) leading.
+auto CheckJsonType(const bytecode::Module& module, uint32_t type, const nlohmann::json& j, const std::string& path)
+    -> Status;
 
 // The flow spelling of a type descriptor: int, [string], { id: string }, T?.
 auto FlowTypeName(const bytecode::Module& module, uint32_t type) -> std::string;

@@ -359,6 +359,10 @@ class SqliteStore final : public Store {
       out.refusal = AppendRefusal::Due;
       return out;
     }
+    if (c.waiting && r.waiting != *c.waiting) {
+      out.refusal = AppendRefusal::Changed;
+      return out;
+    }
     auto last = db_->Prepare("SELECT COALESCE(MAX(seq), 0) FROM journal WHERE run_id = ?1");
     if (!last) return last.error();
     (*last)->Bind(1, run_id);

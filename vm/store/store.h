@@ -78,10 +78,15 @@ struct AppendCondition {
   // When >= 0: the run's wake_at_ms must be unset or later than this (a
   // wait whose timeout is due can no longer be answered).
   int64_t not_due_at_ms = -1;
+  // When set: the run's `waiting` details must be exactly this text, the
+  // wait the caller read and judged (`flow approve` under a roles file
+  // checked the role of this approval, not of the next one).
+  std::optional<std::string> waiting;
 };
 
-// Why AppendEventIf did not append (None: it did).
-enum class AppendRefusal : uint8_t { None, UnknownRun, Status, Answered, Due };
+// Why AppendEventIf did not append (None: it did). Changed: the run's
+// waiting details are no longer AppendCondition::waiting.
+enum class AppendRefusal : uint8_t { None, UnknownRun, Status, Answered, Due, Changed };
 
 struct AppendOutcome {
   AppendRefusal refusal = AppendRefusal::None;
