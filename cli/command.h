@@ -41,6 +41,11 @@ auto RegisterResume(CLI::App& app) -> Command;
 // Adds `flow fork` (cmd_fork.cpp) and `flow worker` (cmd_worker.cpp).
 auto RegisterFork(CLI::App& app) -> Command;
 auto RegisterWorker(CLI::App& app) -> Command;
+// Adds `flow fmt` (cmd_fmt.cpp), `flow graph` (cmd_graph.cpp) and `flow lsp`
+// (cmd_lsp.cpp): the editor tools of docs/editors.md.
+auto RegisterFmt(CLI::App& app) -> Command;
+auto RegisterGraph(CLI::App& app) -> Command;
+auto RegisterLsp(CLI::App& app) -> Command;
 // Adds `flow runs` to `app`.
 auto RegisterRuns(CLI::App& app) -> Command;
 // Adds `flow show` to `app`.

@@ -4,7 +4,8 @@
 # update), so the test command can call it on every run. Must run as root (or
 # with sudo available) on a machine whose package lists can be fetched.
 #
-#   bash scripts/install-deps.sh             install what is missing
+#   bash scripts/install-deps.sh             install what is missing (and the
+#                                            npm packages of editors/vscode)
 #   bash scripts/install-deps.sh --list      print the package names, one a line
 #   bash scripts/install-deps.sh --commands  print the commands the build,
 #                                            tests, benchmarks and examples run
@@ -28,12 +29,18 @@ PACKAGES=(
   python3 sqlite3 procps
   # benchmarks against peers; strace counts the durable benchmark's fsyncs
   lua5.4 hyperfine strace
+  # the VS Code extension (editors/vscode): node and npm run its grammar
+  # tests and package it; graphviz draws `flow graph` (docs/editors.md);
+  # python3-jsonschema checks the connector JSON Schema against every
+  # connector file of the repository
+  nodejs npm graphviz python3-jsonschema
 )
 
 # Commands that scripts/, tests/, bench/ and examples/ run, beyond the shell's
 # builtins and coreutils (Essential on every Debian system).
 COMMANDS=(
   cmake make c++ antlr4 python3 sqlite3 ps lua5.4 hyperfine strace
+  node npm npx dot
   grep sed awk
 )
 
@@ -44,18 +51,36 @@ case "${1:-}" in
   *) echo "usage: $0 [--list | --commands]" >&2; exit 2 ;;
 esac
 
+# A package counts as installed when it is, or when an installed package
+# provides it (a nodejs build that bundles npm provides "npm"; installing
+# Debian's npm beside it would fight over /usr/bin/npm).
+provided=$(dpkg-query -W -f='${Status}\t${Provides}\n' 2>/dev/null |
+           awk -F'\t' '$1 ~ /install ok installed/ { print $2 }' |
+           tr ',' '\n' | sed -e 's/(.*)//' -e 's/:any//' -e 's/ //g' | sort -u)
 missing=()
 for p in "${PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
+  if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    continue
   fi
+  if printf '%s\n' "$provided" | grep -qx "$p"; then
+    continue
+  fi
+  missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "installing: ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "installing: ${missing[*]}" >&2
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The npm packages of the VS Code extension, exactly as its committed
+# package-lock.json pins them (`npm ci`; no install scripts run). Skipped
+# when node_modules already matches the lock file.
+vscode="$(cd "$(dirname "$0")/.." && pwd)/editors/vscode"
+if ! cmp -s "$vscode/package-lock.json" "$vscode/node_modules/.flow-installed-lock" 2>/dev/null; then
+  echo "installing the npm packages of editors/vscode (npm ci)" >&2
+  (cd "$vscode" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  cp "$vscode/package-lock.json" "$vscode/node_modules/.flow-installed-lock"
+fi

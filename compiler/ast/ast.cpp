@@ -50,13 +50,6 @@ auto Quote(std::string_view text) -> std::string {
   return out + "\"";
 }
 
-template <class... Fs>
-struct Overload : Fs... {
-  using Fs::operator()...;
-};
-template <class... Fs>
-Overload(Fs...) -> Overload<Fs...>;
-
 class Dumper {
  public:
   Dumper(const Ast& ast, const SourceFile* file) : ast_(ast), file_(file) {}

@@ -368,6 +368,16 @@ struct Ast {
   }
 };
 
+// The visitor of every std::visit over AST variants (STYLE.md §9): one lambda
+// per alternative and no catch-all, so a new node kind fails the build
+// wherever it is not handled.
+template <class... Fs>
+struct Overload : Fs... {
+  using Fs::operator()...;
+};
+template <class... Fs>
+Overload(Fs...) -> Overload<Fs...>;
+
 // A readable indented dump of the whole tree (`flow check --dump-ast`): one
 // node per line, two spaces per level, "Kind key-fields @line:col". Without
 // the source file, locations print as byte ranges "@begin-end".

@@ -57,8 +57,8 @@ auto Checker::CheckNamedCall(ast::ExprId id, const ast::CallExpr& call,
   if (unknown_names_.insert(callee.name).second) {
     std::vector<std::string> candidates = FunctionNames();
     for (const BuiltinInfo& b : AllBuiltins()) candidates.emplace_back(b.name);
-    diags_.Report(DiagKind::UnknownFunction, range, callee.name,
-                  DidYouMean(callee.name, candidates));
+    Suggestion s = Suggest(callee.name, candidates);
+    s.AttachTo(diags_.Report(DiagKind::UnknownFunction, range, callee.name, s.suffix()), range);
   }
   CheckArgsOnly(call);
   return types().error();
@@ -96,11 +96,12 @@ auto Checker::CheckUserCall(ast::ExprId id, const ast::CallExpr& call, int32_t f
       if (p < 0) {
         std::vector<std::string> names;
         for (const auto& param : decl.params) names.push_back(param.name);
-        diags_.Report(DiagKind::UnknownArgument, arg.name_range, label, arg.name,
-                      DidYouMean(arg.name, names));
+        Suggestion s = Suggest(arg.name, names);
+        s.AttachTo(diags_.Report(DiagKind::UnknownArgument, arg.name_range, label, arg.name,
+                                 s.suffix()),
+                   arg.name_range);
         // `plann: x` is the missing `plan`: one message, not two (as for steps).
-        std::string best = BestSuggestion(arg.name, names);
-        for (size_t k = 0; k < n; ++k) suggested[k] = suggested[k] || decl.params[k].name == best;
+        for (size_t k = 0; k < n; ++k) suggested[k] = suggested[k] || decl.params[k].name == s.best;
         continue;
       }
     }
@@ -317,8 +318,9 @@ auto Checker::CheckStep(ast::ExprId id, const ast::CallExpr& call, const ast::Me
   auto it = connector_by_name_.find(object.name);
   if (it == connector_by_name_.end()) {
     if (unknown_names_.insert(object.name).second) {
-      diags_.Report(DiagKind::UnknownConnector, ast().expr(callee.object).range, object.name,
-                    DidYouMean(object.name, ConnectorNames()));
+      SourceRange where = ast().expr(callee.object).range;
+      Suggestion s = Suggest(object.name, ConnectorNames());
+      s.AttachTo(diags_.Report(DiagKind::UnknownConnector, where, object.name, s.suffix()), where);
     }
     CheckArgsOnly(call);
     return types().error();
@@ -334,8 +336,10 @@ auto Checker::CheckStep(ast::ExprId id, const ast::CallExpr& call, const ast::Me
   if (op_it == operation_index_[conn].end()) {
     std::vector<std::string> ops;
     for (const auto& op : sig.operations) ops.push_back(op.name);
-    diags_.Report(DiagKind::UnknownOperation, callee.name_range, sig.name, callee.name,
-                  DidYouMean(callee.name, ops));
+    Suggestion s = Suggest(callee.name, ops);
+    s.AttachTo(diags_.Report(DiagKind::UnknownOperation, callee.name_range, sig.name, callee.name,
+                             s.suffix()),
+               callee.name_range);
     CheckArgsOnly(call);
     return types().error();
   }
@@ -370,9 +374,11 @@ void Checker::CheckStepArgs(ast::ExprId id, const ast::CallExpr& call,
     if (k < 0) {
       std::vector<std::string> names;
       for (const auto& a : op.args) names.push_back(a.name);
-      std::string best = BestSuggestion(arg.name, names);
-      diags_.Report(DiagKind::UnknownArgument, arg.name_range, label, arg.name,
-                    DidYouMean(arg.name, names));
+      Suggestion s = Suggest(arg.name, names);
+      const std::string& best = s.best;
+      s.AttachTo(diags_.Report(DiagKind::UnknownArgument, arg.name_range, label, arg.name,
+                               s.suffix()),
+                 arg.name_range);
       // `amout: 5` is the missing `amount`: one message, not two.
       for (size_t j = 0; j < op.args.size(); ++j) {
         if (!best.empty() && op.args[j].name == best) suggested[j] = true;

@@ -216,7 +216,8 @@ auto Checker::ResolveNamedType(const std::string& name, SourceRange range) -> Ty
   if (it != type_by_name_.end()) return ResolveTypeDecl(it->second, range);
   std::vector<std::string> candidates(std::begin(kScalarTypeNames), std::end(kScalarTypeNames));
   for (const auto& d : ast().type_decls) candidates.push_back(d.name);
-  diags_.Report(DiagKind::UnknownType, range, name, DidYouMean(name, candidates));
+  Suggestion s = Suggest(name, candidates);
+  s.AttachTo(diags_.Report(DiagKind::UnknownType, range, name, s.suffix()), range);
   return types().error();
 }
 

@@ -160,7 +160,8 @@ auto Checker::CheckName(ast::ExprId id, const ast::NameRef& name) -> TypeId {
     return types().error();
   }
   if (ReportLaterBranchBind(name.name, range)) return types().error();
-  diags_.Report(DiagKind::UnknownName, range, name.name, DidYouMean(name.name, VisibleNames()));
+  Suggestion s = Suggest(name.name, VisibleNames());
+  s.AttachTo(diags_.Report(DiagKind::UnknownName, range, name.name, s.suffix()), range);
   return types().error();
 }
 
@@ -185,8 +186,10 @@ auto Checker::CheckMember(ast::ExprId id, const ast::MemberExpr& m) -> TypeId {
   if (!field.valid()) {
     std::vector<std::string> names;
     for (const auto& f : tt.get(object).fields) names.push_back(f.name);
-    diags_.Report(DiagKind::UnknownField, m.name_range, tt.Display(object), m.name,
-                  DidYouMean(m.name, names));
+    Suggestion s = Suggest(m.name, names);
+    s.AttachTo(diags_.Report(DiagKind::UnknownField, m.name_range, tt.Display(object), m.name,
+                             s.suffix()),
+               m.name_range);
     return tt.error();
   }
   return NarrowedType(id, field);
@@ -363,8 +366,11 @@ auto Checker::Fits(ast::ExprId value, TypeId actual, TypeId expected) -> Fit {
       s && s->is_plain() && tt.kind(want) == Kind::Literal) {
     std::string text = PlainText(*s);
     const auto& lits = tt.get(want).literals;
-    diags_.Report(DiagKind::LiteralNotInUnion, ast().expr(value).range, text, MemberList(lits),
-                  DidYouMean(text, lits));
+    SourceRange where = ast().expr(value).range;
+    Suggestion fix = Suggest(text, lits);
+    fix.AttachTo(
+        diags_.Report(DiagKind::LiteralNotInUnion, where, text, MemberList(lits), fix.suffix()),
+        where, /*quoted=*/true);
     return Fit::Reported;
   }
   if (auto* rec = std::get_if<ast::RecordLit>(&node);

@@ -185,8 +185,9 @@ void Checker::CheckAssign(const ast::AssignStmt& assign) {
     } else if (function_by_name_.count(name->name) || connector_by_name_.count(name->name)) {
       diags_.Report(DiagKind::InvalidAssignTarget, target.range);
     } else if (unknown_names_.insert(name->name).second) {
-      diags_.Report(DiagKind::UnknownName, target.range, name->name,
-                    DidYouMean(name->name, VisibleNames()));
+      Suggestion s = Suggest(name->name, VisibleNames());
+      s.AttachTo(diags_.Report(DiagKind::UnknownName, target.range, name->name, s.suffix()),
+                 target.range);
     }
   } else {
     TypeId t = CheckExpr(assign.target);  // its own errors first
@@ -341,8 +342,9 @@ void Checker::CheckRetry(const ast::RetryClause& r) {
   for (size_t i = 0; i < r.on.size(); ++i) {
     if (connectors::IsRetryableKind(r.on[i])) continue;
     SourceRange where = i < r.on_ranges.size() ? r.on_ranges[i] : r.range;
-    diags_.Report(DiagKind::UnknownErrorKind, where, r.on[i],
-                  DidYouMean(r.on[i], RetryableKindNames()));
+    Suggestion s = Suggest(r.on[i], RetryableKindNames());
+    s.AttachTo(diags_.Report(DiagKind::UnknownErrorKind, where, r.on[i], s.suffix()), where,
+               /*quoted=*/true);
   }
 }
 

@@ -41,12 +41,21 @@ struct DiagNote {
   std::string message;
 };
 
+// A machine-applicable edit that resolves a diagnostic: replace `range`
+// with `replacement`. The "did you mean" of a diagnostic carries one, which
+// `flow lsp` offers as a quick fix (docs/editors.md).
+struct DiagFix {
+  SourceRange range;
+  std::string replacement;
+};
+
 struct Diagnostic {
   DiagKind kind;
   Severity severity;
   SourceRange range;
   std::string message;
   std::vector<DiagNote> notes;
+  std::vector<DiagFix> fixes;
 };
 
 class Diagnostics {
@@ -58,7 +67,7 @@ class Diagnostics {
   auto Report(DiagKind kind, SourceRange range, const Args&... args) -> Diagnostic& {
     const auto& info = GetDiagKindInfo(kind);
     return Add(Diagnostic{kind, info.severity, range,
-                          fmt::format(fmt::runtime(info.format), args...), {}});
+                          fmt::format(fmt::runtime(info.format), args...), {}, {}});
   }
   auto Add(Diagnostic diag) -> Diagnostic&;
 

@@ -44,9 +44,32 @@ auto BestSuggestion(std::string_view name, std::span<const std::string> candidat
 }
 
 auto DidYouMean(std::string_view name, std::span<const std::string> candidates) -> std::string {
-  std::string best = BestSuggestion(name, candidates);
+  return Suggest(name, candidates).suffix();
+}
+
+auto Suggest(std::string_view name, std::span<const std::string> candidates) -> Suggestion {
+  return Suggestion{BestSuggestion(name, candidates)};
+}
+
+auto Suggestion::suffix() const -> std::string {
   if (best.empty()) return "";
   return "; did you mean '" + best + "'?";
+}
+
+void Suggestion::AttachTo(Diagnostic& diag, SourceRange range, bool quoted) const {
+  if (best.empty() || !range.valid()) return;
+  if (!quoted) {
+    diag.fixes.push_back(DiagFix{range, best});
+    return;
+  }
+  // A string literal of the suggestion: the characters a flow string gives
+  // a meaning to are escaped (SPEC 2.1).
+  std::string literal = "\"";
+  for (char c : best) {
+    if (c == '"' || c == '\\' || c == '$') literal += '\\';
+    literal += c;
+  }
+  diag.fixes.push_back(DiagFix{range, literal + "\""});
 }
 
 }  // namespace flow

@@ -19,13 +19,22 @@ auto SecondsSince(std::chrono::steady_clock::time_point start) -> double {
 
 auto CheckFile(const std::string& path, SourceManager& sources, Diagnostics& diags,
                PhaseTimings* timings) -> Result<std::unique_ptr<check::CheckedProgram>> {
-  auto parse_start = std::chrono::steady_clock::now();
+  auto load_start = std::chrono::steady_clock::now();
   Result<FileId> loaded = sources.Load(path);
   if (!loaded.ok()) return loaded.error();
-  FileId id = *loaded;
+  double load_seconds = SecondsSince(load_start);
+  auto program = CheckLoaded(*loaded, sources, diags, timings);
+  if (timings != nullptr) timings->parse += load_seconds;
+  return program;
+}
+
+auto CheckLoaded(FileId id, SourceManager& sources, Diagnostics& diags, PhaseTimings* timings)
+    -> std::unique_ptr<check::CheckedProgram> {
+  auto parse_start = std::chrono::steady_clock::now();
   // SourceManager keeps files behind stable pointers, so this reference (and
   // the text view handed to the checker) survives the connector loads below.
   const SourceFile& file = sources.file(id);
+  const std::string& path = file.path();
   int errors_before = diags.error_count();
   ast::Ast ast = parse::ParseFile(file, id, diags);
   bool parsed_cleanly = diags.error_count() == errors_before;

@@ -30,4 +30,11 @@ auto CheckFile(const std::string& path, SourceManager& sources, Diagnostics& dia
                PhaseTimings* timings = nullptr)
     -> Result<std::unique_ptr<check::CheckedProgram>>;
 
+// CheckFile for a file already in `sources` (registered with
+// SourceManager::Add: an editor's unsaved buffer, for `flow lsp`). Its path
+// resolves the connector paths as on disk. Never fails: everything wrong is
+// a diagnostic.
+auto CheckLoaded(FileId id, SourceManager& sources, Diagnostics& diags,
+                 PhaseTimings* timings = nullptr) -> std::unique_ptr<check::CheckedProgram>;
+
 }  // namespace flow

@@ -4,6 +4,7 @@
 
 #include "FlowLexer.h"
 #include "compiler/parse/lexer_check.h"
+#include "compiler/parse/tokens.h"
 
 namespace flow::parse {
 
@@ -52,6 +53,12 @@ auto WordType(std::string_view word) -> size_t {
 }
 
 }  // namespace
+
+auto LexerKeywords() -> std::vector<std::string_view> {
+  std::vector<std::string_view> out;
+  for (const Keyword& k : kKeywords) out.emplace_back(k.text);
+  return out;
+}
 
 Scanner::Scanner(std::string_view text, antlr4::CharStream* input) : text_(text), input_(input) {
   modes_.reserve(64);
