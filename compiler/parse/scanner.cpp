@@ -60,6 +60,20 @@ auto LexerKeywords() -> std::vector<std::string_view> {
   return out;
 }
 
+auto IsKeywordToken(size_t type) -> bool { return type >= L::CONNECTOR && type <= L::LIMIT; }
+
+auto KeywordRangeMismatch() -> std::string {
+  for (const Keyword& k : kKeywords) {
+    if (!IsKeywordToken(k.type)) return std::string("keyword '") + k.text + "' is outside the range";
+  }
+  for (size_t type = 1; type <= L::STR_NEWLINE; ++type) {
+    bool in_table = false;
+    for (const Keyword& k : kKeywords) in_table = in_table || k.type == type;
+    if (IsKeywordToken(type) != in_table) return "token type " + std::to_string(type) + " is misclassified";
+  }
+  return "";
+}
+
 Scanner::Scanner(std::string_view text, antlr4::CharStream* input) : text_(text), input_(input) {
   modes_.reserve(64);
 }

@@ -1,5 +1,6 @@
 #include "compiler/parse/token_filter.h"
 
+#include "compiler/parse/tokens.h"
 #include "vm/base/check.h"
 
 namespace flow::parse {
@@ -21,8 +22,6 @@ auto CanEndStatement(size_t type) -> bool {
       return false;
   }
 }
-
-auto IsKeyword(size_t type) -> bool { return type >= L::CONNECTOR && type <= L::LIMIT; }
 
 }  // namespace
 
@@ -153,7 +152,7 @@ auto TokenFilter::PeekType() -> size_t {
 
 void TokenFilter::ApplyContextualKeyword(Token& token) {
   size_t type = token.getType();
-  if (!IsKeyword(type)) return;
+  if (!IsKeywordToken(type)) return;
   bool keyword = true;
   if (prev_type_ == L::DOT) {
     keyword = false;  // `event.type`, `reply.from`

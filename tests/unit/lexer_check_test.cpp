@@ -32,6 +32,10 @@ TEST(LexerCheck, EdgeCases) {
   for (const char* text : cases) EXPECT_EQ(LexerMismatch(text), "") << text;
 }
 
+TEST(LexerCheck, KeywordTokensAreExactlyTheKeywordTable) {
+  EXPECT_EQ(KeywordRangeMismatch(), "");
+}
+
 TEST(LexerCheck, RepositoryFiles) {
   int files = 0;
   for (const char* folder : {"tests", "examples", "stdlib", "docs"}) {
