@@ -270,19 +270,20 @@ TEST(CheckApproval, ApproveOnRightOfAndDoesNotCover) {
   EXPECT_EQ(CheckIt(b).codes(), Codes{"E060"});
 }
 
+// A hand-built graph of `n` blocks with the given edges (from, to).
+auto MakeCfg(size_t n, std::initializer_list<std::pair<int, int>> edges) -> Cfg {
+  Cfg cfg;
+  cfg.blocks.resize(n);
+  for (auto [from, to] : edges) {
+    cfg.blocks[from].succs.push_back(to);
+    cfg.blocks[to].preds.push_back(from);
+  }
+  return cfg;
+}
+
 TEST(CheckCfg, DataflowOnHandBuiltGraph) {
   // b0 -> b2 -> b3(approve) -> b4(step); b0 -> b4; b4 -> b1.
-  Cfg cfg;
-  cfg.blocks.resize(5);
-  auto edge = [&](int a, int z) {
-    cfg.blocks[a].succs.push_back(z);
-    cfg.blocks[z].preds.push_back(a);
-  };
-  edge(0, 2);
-  edge(2, 3);
-  edge(3, 4);
-  edge(0, 4);
-  edge(4, 1);
+  Cfg cfg = MakeCfg(5, {{0, 2}, {2, 3}, {3, 4}, {0, 4}, {4, 1}});
   cfg.blocks[3].events.push_back({CfgEvent::Kind::Approve, ExprId{1}});
   cfg.blocks[4].events.push_back({CfgEvent::Kind::Step, ExprId{2}});
   auto in = ApprovedOnEntry(cfg);
@@ -297,16 +298,7 @@ TEST(CheckCfg, DataflowOnHandBuiltGraph) {
 
 TEST(CheckCfg, LoopBackEdgeConverges) {
   // b0 -> b2(header) -> b3(body: approve) -> b2; b2 -> b4(step)
-  Cfg cfg;
-  cfg.blocks.resize(5);
-  auto edge = [&](int a, int z) {
-    cfg.blocks[a].succs.push_back(z);
-    cfg.blocks[z].preds.push_back(a);
-  };
-  edge(0, 2);
-  edge(2, 3);
-  edge(3, 2);
-  edge(2, 4);
+  Cfg cfg = MakeCfg(5, {{0, 2}, {2, 3}, {3, 2}, {2, 4}});
   cfg.blocks[3].events.push_back({CfgEvent::Kind::Approve, ExprId{1}});
   cfg.blocks[4].events.push_back({CfgEvent::Kind::Step, ExprId{2}});
   EXPECT_FALSE(ApprovedOnEntry(cfg)[4]);
@@ -314,17 +306,7 @@ TEST(CheckCfg, LoopBackEdgeConverges) {
 
 TEST(CheckCfg, ParallelJoinIsApprovedWhenAnyBranchApproves) {
   // b0 forks into b2(approve) and b3; both join in b4(step), a join_any.
-  Cfg cfg;
-  cfg.blocks.resize(5);
-  auto edge = [&](int a, int z) {
-    cfg.blocks[a].succs.push_back(z);
-    cfg.blocks[z].preds.push_back(a);
-  };
-  edge(0, 2);
-  edge(0, 3);
-  edge(2, 4);
-  edge(3, 4);
-  edge(4, 1);
+  Cfg cfg = MakeCfg(5, {{0, 2}, {0, 3}, {2, 4}, {3, 4}, {4, 1}});
   cfg.blocks[2].events.push_back({CfgEvent::Kind::Approve, ExprId{1}});
   cfg.blocks[3].events.push_back({CfgEvent::Kind::Step, ExprId{2}});
   cfg.blocks[4].events.push_back({CfgEvent::Kind::Step, ExprId{3}});
