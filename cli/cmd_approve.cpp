@@ -175,7 +175,7 @@ auto RegisterDecision(CLI::App& app, bool approved) -> Command {
   CLI::App* sub = app.add_subcommand(approved ? "approve" : "reject",
                                      approved ? "Approve a run waiting on 'approve' and drive it on"
                                               : "Reject a run waiting on 'approve': it fails with kind rejected");
-  sub->add_option("RUN_ID", o->id, "The run waiting for approval")->required();
+  sub->add_option("RUN_ID", o->id, "The run waiting for approval")->required()->check(RunIdCheck());
   sub->add_option("--as", o->as,
                   "Who decides, as recorded in the journal; with FLOW_ROLES set, must hold the approval's role "
                   "(default: the operating-system user)")

@@ -53,7 +53,7 @@ auto RegisterCancel(CLI::App& app) -> Command {
   auto o = std::make_shared<CancelOptions>();
   CLI::App* sub = app.add_subcommand(
       "cancel", "Cancel a running or waiting run: run its compensations, status cancelled");
-  sub->add_option("RUN_ID", o->id, "The run to cancel")->required();
+  sub->add_option("RUN_ID", o->id, "The run to cancel")->required()->check(RunIdCheck());
   sub->add_option("--reason", o->reason, "Recorded as the cancellation's message");
   sub->add_option("--db", o->db, "The database (default: $FLOW_DB, else ./flow.db)");
   sub->add_flag("--json", o->json, "Print one JSON object on stdout");

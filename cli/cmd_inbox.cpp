@@ -72,7 +72,7 @@ void PrintInboxTable(const std::vector<InboxEntry>& entries) {
   std::vector<std::vector<std::string>> rows = {{"RUN", "WORKFLOW", "SINCE", "FROM", "TIMEOUT", "PROMPT"}};
   for (const InboxEntry& entry : entries) {
     Json j = EntryJson(entry);
-    rows.push_back({entry.run->id, entry.run->workflow, j["since"].get<std::string>(),
+    rows.push_back({ShownId(entry.run->id), entry.run->workflow, j["since"].get<std::string>(),
                     j["from"].is_string() ? j["from"].get<std::string>() : "-",
                     j["timeout_at"].is_string() ? j["timeout_at"].get<std::string>() : "-",
                     j["prompt"].get<std::string>()});

@@ -16,6 +16,7 @@
 
 #include "cli/command.h"
 #include "cli/due_runs.h"
+#include "cli/run_report.h"
 #include "cli/program_loader.h"
 #include "cli/record_and_drive.h"
 #include "vm/engine/run_driver.h"
@@ -55,7 +56,7 @@ auto ResumeAll(store::Store& store, bool json) -> int {
     if (done.skipped) {
       std::fprintf(stderr, "flow: skipped: %s\n", done.error.c_str());  // its owner drives it
     } else if (!done.report) {
-      std::fprintf(stderr, "flow: %s: %s\n", r.id.c_str(), done.error.c_str());
+      std::fprintf(stderr, "flow: %s: %s\n", ShownId(r.id).c_str(), done.error.c_str());
       exit_code = kExitInternal;
     } else if (json) {
       reports.push_back(done.report->ToJson());
@@ -95,7 +96,7 @@ auto RunResume(const ResumeOptions& o) -> int {
 auto RegisterResume(CLI::App& app) -> Command {
   auto o = std::make_shared<ResumeOptions>();
   CLI::App* sub = app.add_subcommand("resume", "Continue an interrupted or due run from its last durable point");
-  sub->add_option("RUN_ID", o->id, "The run to resume");
+  sub->add_option("RUN_ID", o->id, "The run to resume")->check(RunIdCheck());
   sub->add_flag("--all", o->all, "Resume every interrupted or due run");
   sub->add_option("--db", o->db, "The database (default: $FLOW_DB, else ./flow.db)");
   sub->add_flag("--json", o->json, "Print one JSON object on stdout");

@@ -36,7 +36,7 @@ void PrintTable(const std::vector<store::RunRecord>& runs) {
   }
   std::vector<std::vector<std::string>> rows = {{"RUN", "WORKFLOW", "STATUS", "WAITING", "CREATED", "UPDATED"}};
   for (const store::RunRecord& run : runs) {
-    rows.push_back({run.id, run.workflow, store::StatusName(run.status),
+    rows.push_back({ShownId(run.id), run.workflow, store::StatusName(run.status),
                     run.status == store::RunStatus::Waiting ? run.waiting_reason : "-", FormatMs(run.created_ms),
                     FormatMs(run.updated_ms)});
   }

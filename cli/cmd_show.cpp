@@ -1,16 +1,27 @@
-// `flow show RUN_ID [--json] [--db PATH]`
+// `flow show RUN_ID [--json] [--limit N] [--after SEQ] [--db PATH]`
 //
 // Shows one run and its audit trail (SPEC §4, §5): the run row (workflow,
 // status, waiting reason, input, result or error, program hash, times), its
 // journal in seq order, its checkpoints, and the outcome of each
 // compensation. The journal is read generically (event type, step, attempt,
 // JSON data), so new event types show up without changes here. Human text
-// goes to stdout too (a report, SPEC §5); --json prints one object on stdout (docs/cli.md).
+// goes to stdout too (a report, SPEC §5); --json prints one object on stdout
+// (docs/cli.md).
+//
+// The journal is streamed: read one row at a time (Store::ScanJournal) and
+// printed as it is read, so memory stays flat however long the journal is
+// (a run of 520k events used 1.3 GB when the whole journal was built as one
+// JSON value first; docs/performance.md). Everything printed before the
+// journal is small and read first: the run row, the checkpoints and the
+// compensation summary (a scan of the compensation events only). --limit
+// and --after page through the journal; only then does the JSON object get
+// its `next_after` field.
 // Exit codes: 0 shown, 2 unknown run id, 4 store error (file untouched).
 #include <fmt/format.h>
 
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +40,9 @@ struct ShowOptions {
   std::string run_id;
   bool json = false;
   std::string db;
+  int64_t limit = -1;  // --limit: at most this many journal events (-1: all)
+  int64_t after = 0;   // --after: only events with a greater seq
+  auto paged() const -> bool { return limit >= 0 || after > 0; }
 };
 
 auto EventJson(const store::JournalEvent& event) -> Json {
@@ -55,19 +69,17 @@ auto Field(const Json& object, const char* key) -> Json {
 // "step" names the compensating operation; "position" is its step position.
 // Its latest event decides the outcome: "completed", "failed", or the last
 // state reached when the run stopped in between (e.g. "started").
-auto CompensationsJson(const Json& journal) -> Json {
-  Json out = Json::array();
-  std::map<std::string, size_t> index_of;
-  for (const Json& event : journal) {
-    std::string type = event["event"].get<std::string>();
-    if (type.rfind(kCompensationPrefix, 0) != 0) continue;
+class CompensationSummary {
+ public:
+  void Add(const Json& event) {
+    const std::string type = event["event"].get<std::string>();
     const Json& data = event["data"];
     Json position = event["step"];
     Json operation = Field(data, "operation");
     std::string key = position.dump() + "|" + operation.dump();
-    auto [it, inserted] = index_of.emplace(key, out.size());
-    if (inserted) out.push_back({{"step", operation}, {"position", position}});
-    Json& entry = out[it->second];
+    auto [it, inserted] = index_of_.emplace(key, list_.size());
+    if (inserted) list_.push_back({{"step", operation}, {"position", position}});
+    Json& entry = list_[it->second];
     entry["status"] = type.size() > kCompensationPrefix.size() + 1 ? type.substr(kCompensationPrefix.size() + 1) : type;
     entry["seq"] = event["seq"];
     if (!event["attempt"].is_null()) entry["attempts"] = event["attempt"];
@@ -78,25 +90,27 @@ auto CompensationsJson(const Json& journal) -> Json {
     // A failed attempt that a later retry made good is not the outcome.
     if (entry["status"] == "completed") entry.erase("error");
   }
-  return out;
-}
+  auto list() const -> const Json& { return list_; }
 
-auto ShowJson(const store::RunRecord& run, const std::vector<store::JournalEvent>& events,
-              const std::vector<store::Checkpoint>& checkpoints) -> Json {
+ private:
+  Json list_ = Json::array();
+  std::map<std::string, size_t> index_of_;
+};
+
+// Everything `flow show` prints before the journal.
+auto HeadJson(const store::RunRecord& run, const std::vector<store::Checkpoint>& checkpoints,
+              const Json& compensations) -> Json {
   Json out = RunSummaryJson(run);
   out["program"] = run.program_hash;
   out["input"] = ParseStoredJson(run.input);
   out["result"] = run.status == store::RunStatus::Completed ? ParseStoredJson(run.result) : nullptr;
   out["error"] = ParseStoredJson(run.error);
-  Json journal = Json::array();
-  for (const store::JournalEvent& event : events) journal.push_back(EventJson(event));
   Json saved = Json::array();
   for (const store::Checkpoint& c : checkpoints) {
     saved.push_back({{"name", c.name}, {"seq", c.journal_seq}, {"at", FormatMs(c.created_ms)}});
   }
   out["checkpoints"] = saved;
-  out["compensations"] = CompensationsJson(journal);
-  out["journal"] = journal;
+  out["compensations"] = compensations;
   return out;
 }
 
@@ -116,8 +130,9 @@ auto DetailsText(const Json& data) -> std::string {
   return text;
 }
 
-// "kind: message (step s)" for a {kind, message, step} record; any other
-// shape as compact JSON.
+// "file:line:col: kind: message (step s)" for a {kind, message, step, at}
+// record (the position only when the error has one); any other shape as
+// compact JSON.
 auto ErrorText(const Json& error) -> std::string {
   if (!error.is_object() || !error.contains("kind") || !error.contains("message")) return Compact(error);
   std::string text = Compact(error["kind"]) + ": " + Compact(error["message"]);
@@ -125,14 +140,15 @@ auto ErrorText(const Json& error) -> std::string {
     text = error["kind"].get<std::string>() + ": " + error["message"].get<std::string>();
   }
   if (auto step = Field(error, "step"); !step.is_null()) text += " (step " + Compact(step) + ")";
+  if (auto at = Field(error, "at"); at.is_string()) text = at.get<std::string>() + ": " + text;
   return text;
 }
 
-void PrintHuman(const Json& shown) {
+void PrintHumanHead(const Json& shown) {
   auto line = [](std::string_view label, const std::string& value) {
     std::fprintf(stdout, "%-10s %s\n", std::string(label).c_str(), value.c_str());
   };
-  line("Run", shown["run"].get<std::string>());
+  line("Run", ShownId(shown["run"].get<std::string>()));
   line("Workflow", shown["workflow"].get<std::string>());
   line("Status", shown["status"].get<std::string>());
   if (!shown["waiting"].is_null()) line("Waiting", Compact(shown["waiting"]));
@@ -148,22 +164,97 @@ void PrintHuman(const Json& shown) {
   }
   std::fputs("\nJournal:\n", stdout);
   std::fprintf(stdout, "  %-4s %-24s %-24s %-5s %-7s %s\n", "SEQ", "TIME", "EVENT", "STEP", "ATTEMPT", "DETAILS");
-  for (const Json& e : shown["journal"]) {
-    std::string step = e["step"].is_null() ? "-" : e["step"].dump();
-    std::string attempt = e["attempt"].is_null() ? "-" : e["attempt"].dump();
-    std::fprintf(stdout, "  %-4s %-24s %-24s %-5s %-7s %s\n", e["seq"].dump().c_str(),
-                 e["at"].get<std::string>().c_str(), e["event"].get<std::string>().c_str(), step.c_str(),
-                 attempt.c_str(), DetailsText(e["data"]).c_str());
+}
+
+void PrintHumanEvent(const Json& e) {
+  std::string step = e["step"].is_null() ? "-" : e["step"].dump();
+  std::string attempt = e["attempt"].is_null() ? "-" : e["attempt"].dump();
+  std::fprintf(stdout, "  %-4s %-24s %-24s %-5s %-7s %s\n", e["seq"].dump().c_str(), e["at"].get<std::string>().c_str(),
+               e["event"].get<std::string>().c_str(), step.c_str(), attempt.c_str(), DetailsText(e["data"]).c_str());
+}
+
+void PrintHumanTail(const Json& compensations, const ShowOptions& o, std::optional<int64_t> next_after) {
+  if (next_after) {
+    std::string limit = o.limit >= 0 ? fmt::format(" --limit {}", o.limit) : "";
+    std::fprintf(stdout, "  ... more events: flow show %s --after %lld%s\n", o.run_id.c_str(),
+                 static_cast<long long>(*next_after), limit.c_str());
   }
-  if (shown["compensations"].empty()) return;
+  if (compensations.empty()) return;
   std::fputs("\nCompensations:\n", stdout);
-  for (const Json& c : shown["compensations"]) {
+  for (const Json& c : compensations) {
     std::string what = c["step"].is_string() ? c["step"].get<std::string>() : "compensation";
     std::string where = c["position"].is_null() ? "" : " (step " + c["position"].dump() + ")";
     std::string error = c.contains("error") ? ": " + Compact(c["error"]) : "";
     std::fprintf(stdout, "  %s%s: %s%s\n", what.c_str(), where.c_str(), c["status"].get<std::string>().c_str(),
                  error.c_str());
   }
+}
+
+// Streams the page of the journal `o` asks for to `print`, one event at a
+// time. Returns the seq to pass as --after for the next page, or nullopt
+// when the page reached the end of the journal.
+auto StreamJournal(store::Store& store, const ShowOptions& o, const std::function<void(const Json&)>& print)
+    -> Result<std::optional<int64_t>> {
+  store::JournalQuery query;
+  query.after_seq = o.after;
+  // One more than the page, to learn whether another page follows.
+  query.limit = o.limit >= 0 ? o.limit + 1 : -1;
+  int64_t shown = 0, last_seq = o.after;
+  bool more = false;
+  auto scanned = store.ScanJournal(o.run_id, query, [&](const store::JournalEvent& e) {
+    if (o.limit >= 0 && shown == o.limit) {
+      more = true;
+      return false;
+    }
+    print(EventJson(e));
+    ++shown;
+    last_seq = e.seq;
+    return true;
+  });
+  if (!scanned) return scanned.error();
+  return more ? std::optional<int64_t>(last_seq) : std::nullopt;
+}
+
+auto ShowRun(store::Store& store, const store::RunRecord& run, const ShowOptions& o) -> Status {
+  CompensationSummary compensations;
+  store::JournalQuery only_compensations;
+  only_compensations.type_prefix = std::string(kCompensationPrefix);
+  auto scanned = store.ScanJournal(o.run_id, only_compensations, [&](const store::JournalEvent& e) {
+    compensations.Add(EventJson(e));
+    return true;
+  });
+  if (!scanned) return scanned.error();
+  auto checkpoints = store.Checkpoints(o.run_id);
+  if (!checkpoints) return checkpoints.error();
+  Json head = HeadJson(run, *checkpoints, compensations.list());
+  if (!o.json) {
+    PrintHumanHead(head);
+    auto next = StreamJournal(store, o, PrintHumanEvent);
+    if (!next) return next.error();
+    PrintHumanTail(compensations.list(), o, *next);
+    return Ok{};
+  }
+  // The object of docs/cli.md, written piecewise: the head without its
+  // closing brace, then "journal" one event at a time.
+  std::string text = Compact(head);
+  text.pop_back();
+  std::fputs(text.c_str(), stdout);
+  std::fputs(",\"journal\":[", stdout);
+  bool first = true;
+  auto next = StreamJournal(store, o, [&](const Json& event) {
+    if (!first) std::fputc(',', stdout);
+    first = false;
+    std::string line = Compact(event);
+    std::fwrite(line.data(), 1, line.size(), stdout);
+  });
+  if (!next) {
+    std::fputs("]}\n", stdout);  // still one complete object; the error goes to stderr
+    return next.error();
+  }
+  std::fputc(']', stdout);
+  if (o.paged()) std::fprintf(stdout, ",\"next_after\":%s", *next ? std::to_string(**next).c_str() : "null");
+  std::fputs("}\n", stdout);
+  return Ok{};
 }
 
 auto RunShow(const ShowOptions& options) -> int {
@@ -183,18 +274,9 @@ auto RunShow(const ShowOptions& options) -> int {
     return kExitInternal;
   }
   if (!*run) return unknown();
-  auto journal = (*store)->Journal(options.run_id);
-  auto checkpoints = (*store)->Checkpoints(options.run_id);
-  if (!journal || !checkpoints) {
-    const Error& error = !journal ? journal.error() : checkpoints.error();
-    std::fprintf(stderr, "flow: cannot read run '%s': %s\n", options.run_id.c_str(), error.message.c_str());
+  if (auto shown = ShowRun(**store, **run, options); !shown) {
+    std::fprintf(stderr, "flow: cannot read run '%s': %s\n", options.run_id.c_str(), shown.error().message.c_str());
     return kExitInternal;
-  }
-  Json shown = ShowJson(**run, *journal, *checkpoints);
-  if (options.json) {
-    PrintJsonLine(shown);
-  } else {
-    PrintHuman(shown);
   }
   return kExitOk;
 }
@@ -204,8 +286,12 @@ auto RunShow(const ShowOptions& options) -> int {
 auto RegisterShow(CLI::App& app) -> Command {
   auto options = std::make_shared<ShowOptions>();
   CLI::App* sub = app.add_subcommand("show", "Show a run and its journal (the audit trail)");
-  sub->add_option("RUN_ID", options->run_id, "The run to show")->required();
+  sub->add_option("RUN_ID", options->run_id, "The run to show")->required()->check(RunIdCheck());
   sub->add_flag("--json", options->json, "Print one JSON object on stdout");
+  sub->add_option("--limit", options->limit, "Show at most N journal events (a page)")
+      ->check(CLI::Range(int64_t{1}, INT64_MAX));
+  sub->add_option("--after", options->after, "Show only journal events after seq SEQ (the next page)")
+      ->check(CLI::Range(int64_t{0}, INT64_MAX));
   AddDbOption(*sub, options->db);
   return Command{sub, [options] { return RunShow(*options); }};
 }

@@ -32,6 +32,7 @@
 #include "cli/command.h"
 #include "cli/record_and_drive.h"
 #include "compiler/diag/suggest.h"
+#include "vm/base/json_text.h"
 #include "vm/bytecode/serialize.h"
 #include "vm/engine/events.h"
 #include "vm/engine/run_driver.h"
@@ -125,11 +126,12 @@ auto RunSignal(const SignalOptions& o) -> int {
   }
   nlohmann::json payload;  // null without --data
   if (o.data_given) {
-    payload = nlohmann::json::parse(o.data, nullptr, false);
-    if (payload.is_discarded()) {
-      std::fprintf(stderr, "flow: invalid --data: not valid JSON\n");
+    auto parsed = ParseJsonText(o.data);
+    if (!parsed) {
+      std::fprintf(stderr, "flow: invalid --data: %s\n", parsed.error().message.c_str());
       return kExitUsage;
     }
+    payload = std::move(*parsed);
   }
   int exit_code = kExitOk;
   auto store = OpenStoreForRun(o.db, o.id, exit_code);
@@ -163,7 +165,7 @@ auto RunSignal(const SignalOptions& o) -> int {
 auto RegisterSignal(CLI::App& app) -> Command {
   auto o = std::make_shared<SignalOptions>();
   CLI::App* sub = app.add_subcommand("signal", "Send a signal (an event with a JSON payload) to a run");
-  sub->add_option("RUN_ID", o->id, "The run to signal")->required();
+  sub->add_option("RUN_ID", o->id, "The run to signal")->required()->check(RunIdCheck());
   sub->add_option("EVENT", o->event, "The event name its 'wait' waits for")->required();
   sub->add_option("--data", o->data, "The payload, as JSON (default: null)")
       ->each([o](const std::string&) { o->data_given = true; });

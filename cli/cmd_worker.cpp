@@ -23,6 +23,7 @@
 
 #include "cli/command.h"
 #include "cli/due_runs.h"
+#include "cli/run_report.h"
 #include "cli/program_loader.h"
 #include "cli/worker_pool.h"
 #include "vm/value/convert.h"
@@ -68,7 +69,7 @@ class Tally {
     } else {
       errors_.push_back(nlohmann::json{{"run", o.run}, {"message", o.error}});
       failed_at_[o.run] = engine::NowMs();
-      std::fprintf(stderr, "flow: worker: %s: %s\n", o.run.c_str(), o.error.c_str());
+      std::fprintf(stderr, "flow: worker: %s: %s\n", ShownId(o.run).c_str(), o.error.c_str());
     }
   }
   // Whether run `id` hit an error less than kErrorRetryMs before `now`.

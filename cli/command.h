@@ -25,6 +25,12 @@ struct Command {
   std::function<int()> run;    // called after parsing when `app` was chosen
 };
 
+// The check every RUN_ID argument and --id option carries
+// (`->check(RunIdCheck())`): an id outside the rule of vm/engine/run_id.h
+// fails parsing with that rule's one-line reason, which main turns into
+// exit 2 before the command runs.
+auto RunIdCheck() -> CLI::Validator;
+
 // Adds `flow approve`, `flow reject` (cmd_approve.cpp), `flow signal`, `flow inbox`.
 auto RegisterApprove(CLI::App& app) -> Command;
 auto RegisterReject(CLI::App& app) -> Command;

@@ -12,6 +12,7 @@
 #include "compiler/diag/suggest.h"
 #include "compiler/driver/compile.h"
 #include "vm/base/file_io.h"
+#include "vm/base/json_text.h"
 #include "vm/bytecode/serialize.h"
 #include "vm/value/convert.h"
 
@@ -160,6 +161,12 @@ void PrintHuman(const engine::RunReport& r) {
 }  // namespace
 
 auto PrintReport(const engine::RunReport& report, bool json) -> int {
+  // A run-time error is also a diagnostic, GCC style, on stderr (SPEC §2.4:
+  // it names file:line:col there), whatever the report's form on stdout.
+  if (report.status == store::RunStatus::Failed && report.error.contains("at")) {
+    std::fprintf(stderr, "%s: error: %s: %s\n", report.error.value("at", "").c_str(),
+                 report.error.value("kind", "").c_str(), report.error.value("message", "").c_str());
+  }
   if (json) {
     std::string text = value::DumpJson(report.ToJson()) + "\n";
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -181,9 +188,9 @@ auto ReadInput(const std::string& option) -> Result<nlohmann::json> {
     text = std::move(*read);
   }
   if (text.size() > kMaxInputBytes) return Error{"input is larger than 16 MiB"};
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded()) return Error{"input is not valid JSON"};
-  if (!j.is_object()) return Error{"input must be a JSON object of the workflow's parameters"};
+  auto j = ParseJsonText(text);
+  if (!j) return Error{"input is " + j.error().message};
+  if (!j->is_object()) return Error{"input must be a JSON object of the workflow's parameters"};
   return j;
 }
 

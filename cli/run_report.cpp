@@ -9,6 +9,9 @@
 
 #include "cli/command.h"
 #include "cli/program_loader.h"
+#include "vm/base/json_text.h"
+#include "vm/base/quote.h"
+#include "vm/engine/run_id.h"
 #include "vm/value/time_format.h"
 
 namespace flow::cli {
@@ -28,13 +31,22 @@ auto OpenStoreForReading(const std::string& option) -> Result<std::unique_ptr<st
     return std::unique_ptr<store::Store>{};
   }
   if (S_ISDIR(st.st_mode)) return Error{"'" + path + "' is a directory, not a flow database"};
-  return store::OpenSqliteStore(path);
+  store::SqliteOptions options;
+  options.read_only = true;  // never writes; works on a read-only mount
+  return store::OpenSqliteStore(path, options);
+}
+
+auto ShownId(const std::string& id) -> std::string {
+  return engine::CheckRunId(id) ? id : QuoteEscaped(id);
 }
 
 auto FormatMs(int64_t ms) -> std::string { return value::FormatTime(ms); }
 
 auto ParseStoredJson(const std::string& text) -> Json {
   if (text.empty()) return nullptr;
+  // Bounded like JSON from outside: a damaged or hand-edited row must not
+  // crash `flow show` in a recursive dump.
+  if (FindTooDeep(text, kMaxJsonDepth) != std::string::npos) return text;
   auto parsed = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return text;
   return parsed;

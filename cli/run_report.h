@@ -30,6 +30,12 @@ void AddDbOption(CLI::App& app, std::string& path);
 // database, or one of a newer schema, is an Error and stays byte-identical.
 auto OpenStoreForReading(const std::string& option) -> Result<std::unique_ptr<store::Store>>;
 
+// A run id read from the database, fit for one line of a log or a table: as it is
+// when it follows the run-id rule, else quoted with every control byte
+// escaped (a row written before ids were checked must not put a CR/LF or a
+// terminal escape on the operator's screen).
+auto ShownId(const std::string& id) -> std::string;
+
 // Unix milliseconds as RFC 3339 UTC text ("2026-01-15T09:30:00Z").
 auto FormatMs(int64_t ms) -> std::string;
 

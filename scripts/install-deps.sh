@@ -27,8 +27,9 @@ PACKAGES=(
   # tests: the loopback HTTP test server, exec connectors and the crash tests
   # are Python scripts; sqlite3 inspects databases; procps gives ps
   python3 sqlite3 procps
-  # benchmarks against peers; strace counts the durable benchmark's fsyncs
-  lua5.4 hyperfine strace
+  # benchmarks against peers; strace counts the durable benchmark's fsyncs;
+  # time (/usr/bin/time -v) measures the peak memory of `flow show`
+  lua5.4 hyperfine strace time
   # the VS Code extension (editors/vscode): node and npm run its grammar
   # tests and package it; graphviz draws `flow graph` (docs/editors.md);
   # python3-jsonschema checks the connector JSON Schema against every
@@ -39,9 +40,9 @@ PACKAGES=(
 # Commands that scripts/, tests/, bench/ and examples/ run, beyond the shell's
 # builtins and coreutils (Essential on every Debian system).
 COMMANDS=(
-  cmake make c++ antlr4 python3 sqlite3 ps lua5.4 hyperfine strace
+  cmake make c++ antlr4 python3 sqlite3 ps lua5.4 hyperfine strace time
   node npm npx dot
-  grep sed awk
+  grep sed awk unshare
 )
 
 case "${1:-}" in

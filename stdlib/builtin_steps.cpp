@@ -3,7 +3,9 @@
 #include <cstdio>
 #include <ctime>
 
+#include "vm/base/json_text.h"
 #include "vm/connectors/http_client.h"
+#include "vm/connectors/redact.h"
 
 namespace flow::stdlib {
 namespace {
@@ -27,7 +29,8 @@ auto Log(const StepAttempt& attempt, std::string_view level) -> StepOutcome {
   return connectors::ValidateOutput(*attempt.connector, *attempt.op, json{{"at", NowRfc3339()}});
 }
 
-// Builds the request; a header value that is not a string is a contract error.
+// Builds the request; a header value that is not a string, or a header
+// HeaderProblem refuses, is a contract error.
 auto BuildRequest(const StepAttempt& attempt, connectors::HttpRequest& request)
     -> std::optional<StepOutcome> {
   const json& args = attempt.args;
@@ -37,9 +40,17 @@ auto BuildRequest(const StepAttempt& attempt, connectors::HttpRequest& request)
   bool has_content_type = false;
   if (auto headers = args.find("headers"); headers != args.end() && headers->is_object()) {
     for (const auto& [name, value] : headers->items()) {
+      // A CR/LF in a name or value would start a header of the caller's
+      // choosing: refused before anything is sent (docs/security.md).
+      if (auto problem = connectors::HeaderProblem(name, "")) {
+        return FailOutcome(connectors::kKindContract, "arguments: $.headers: " + *problem);
+      }
       if (!value.is_string()) {
         return FailOutcome(connectors::kKindContract,
                            "arguments: $.headers." + name + ": expected string");
+      }
+      if (auto problem = connectors::HeaderProblem(name, value.get_ref<const std::string&>())) {
+        return FailOutcome(connectors::kKindContract, "arguments: $.headers: " + *problem);
       }
       std::string lower = name;
       for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -67,8 +78,9 @@ auto ResponseJson(const connectors::HttpResponse& response) -> json {
     else
       *it = it->get<std::string>() + ", " + value;
   }
-  json body = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) body = response.body;
+  // JSON when it parses within the depth limit, else the text as is.
+  auto parsed = ParseJsonText(response.body);
+  json body = parsed ? std::move(*parsed) : json(response.body);
   return json{
       {"status", response.status}, {"headers", std::move(headers)}, {"body", std::move(body)}};
 }
@@ -86,7 +98,15 @@ auto Request(const StepAttempt& attempt) -> StepOutcome {
                                                                 : connectors::kKindTransport;
     return FailOutcome(kind, route + ": " + failure->message);
   }
-  const auto& response = std::get<connectors::HttpResponse>(result);
+  auto& response = std::get<connectors::HttpResponse>(result);
+  // A server may echo a secret("ENV") header or body back: redacted from the
+  // raw body and headers before anything reads them (redact.h).
+  connectors::Redactor redactor;
+  for (const std::string& secret : attempt.secret_values) redactor.Add(secret);
+  if (!redactor.empty()) {
+    response.body = redactor.Apply(response.body);
+    for (auto& header : response.headers) header.second = redactor.Apply(header.second);
+  }
   if (response.status >= 500 && response.status < 600) {
     std::string message = "HTTP " + std::to_string(response.status) + " from " + route;
     std::string excerpt = connectors::Excerpt(response.body);

@@ -166,7 +166,7 @@ void CfgBuilder::Stmt(ast::StmtId id) {
         } else if constexpr (std::is_same_v<N, ast::WhileStmt>) {
           Loop(n.body, n.cond);
         } else if constexpr (std::is_same_v<N, ast::BreakStmt>) {
-          // Outside a loop the checker reported E070: nothing to follow.
+          // Outside a loop the checker reported E090: nothing to follow.
           if (!loops_.empty()) Leave(loops_.back().exit);
         } else if constexpr (std::is_same_v<N, ast::ContinueStmt>) {
           if (!loops_.empty()) Leave(loops_.back().header);

@@ -18,6 +18,7 @@
 #include "compiler/check/check.h"
 #include "compiler/check/checked_program.h"
 #include "compiler/diag/diagnostics.h"
+#include "compiler/diag/suggest.h"
 
 namespace flow::check {
 
@@ -73,6 +74,10 @@ class Checker {
 
  private:
   // ---- decls.cpp
+  // Notes where the parser reported a syntax error (before checking).
+  void CollectSyntaxErrors();
+  // Whether the declaration starting at `decl_begin` holds a syntax error.
+  auto SyntaxErrorIn(uint32_t decl_begin) const -> bool;
   void CollectConnectors();
   void CollectDeclarations();
   auto DeclareTop(std::string_view name, SourceRange range) -> bool;
@@ -99,6 +104,13 @@ class Checker {
   auto CheckWait(ast::ExprId id, const ast::WaitExpr& w) -> TypeId;
   // Reports E032 when `t` is optional; true when it was.
   auto RejectOptional(ast::ExprId id, TypeId t) -> bool;
+  // Reports E081 when `t` is or holds a secret; true when it does. Called
+  // where a value would be read, printed or compared (calls.cpp).
+  auto RejectSecret(ast::ExprId id, TypeId t) -> bool;
+  // Whether argument `arg` of an operation of `sig` may carry a secret:
+  // any argument of an http or exec connector, the headers and body of
+  // http.request.
+  auto SecretArgumentAllowed(const schema::ConnectorSig& sig, std::string_view arg) const -> bool;
   // Whether a value of `actual` (the type of `value`) fits `expected`. On a
   // mismatch it reports the most precise diagnostic it can (E031 for a string
   // literal outside an enum, E032 for an optional, recursing into record and
@@ -130,6 +142,9 @@ class Checker {
   auto ArgError(const ast::CallExpr& call, int index, std::string_view param,
                 std::string_view callee, std::string_view expected, TypeId found) -> TypeId;
   void ReportEffect(std::string_view what, SourceRange range);
+  // The flow name ("len") of a name another language uses for a built-in
+  // or literal (FlowNameFor), as a suggestion; none otherwise.
+  auto ForeignSuggestion(std::string_view name) const -> Suggestion;
 
   // ---- stmts.cpp
   auto CheckBlock(const ast::Block& block, const std::vector<Fact>* facts = nullptr) -> bool;
@@ -167,24 +182,24 @@ class Checker {
   auto CheckParallelFor(ast::ExprId id, const ast::ParallelForExpr& p, bool as_value) -> TypeId;
   void CheckParallelLimit(ast::ExprId limit);
   void CheckJump(SourceRange range, bool is_break);
-  // E072 when a `return` would leave a parallel branch.
+  // E092 when a `return` would leave a parallel branch.
   void CheckReturnLeavesNoBranch(SourceRange range);
   void CheckCheckpointPlacement(SourceRange keyword);
   auto InsideParallel() const -> bool;
-  // E073 for the accesses of each branch (spans of accesses_, one per
+  // E093 for the accesses of each branch (spans of accesses_, one per
   // branch in order) that conflict with another branch's write.
   void ReportRaces(const std::vector<std::pair<size_t, size_t>>& spans);
   void LogAccess(int32_t slot, SourceRange range, LocalAccess::Kind kind);
-  // E073 when an unknown `name` is bound by a later branch of an open
+  // E093 when an unknown `name` is bound by a later branch of an open
   // `parallel`; false when it is not.
   auto ReportLaterBranchBind(std::string_view name, SourceRange use) -> bool;
-  // E074 when `slot` is assigned inside a `parallel for` body that it is
+  // E094 when `slot` is assigned inside a `parallel for` body that it is
   // declared outside of.
   void CheckParallelForAssign(int32_t slot, SourceRange range);
   // The element type of a `for`/`parallel for` iterable (Error, reported,
   // when it is not a list).
   auto ElementType(ast::ExprId iterable) -> TypeId;
-  // E078 for every cycle of workflow calls (run after every body is checked).
+  // E098 for every cycle of workflow calls (run after every body is checked).
   void CheckWorkflowRecursion();
 
   // ---- scopes (decls.cpp)
@@ -225,10 +240,13 @@ class Checker {
   std::vector<Fact> facts_;
   std::unordered_map<int32_t, int32_t> fact_count_;  // slot -> facts_ entries
   std::unordered_set<std::string_view> unknown_names_;  // reported once per fn
-  // True once the current function holds a node the parser could not build:
-  // its control flow is then unknown, so "may end without returning" would
-  // only echo the syntax error.
+  // True when the current function holds a syntax error or a node the
+  // parser could not build: its control flow and bindings are then unknown,
+  // so "may end without returning" and "unknown variable" would only echo
+  // the syntax error.
   bool saw_syntax_error_ = false;
+  std::vector<uint32_t> syntax_errors_;  // byte offsets of syntax errors in this file
+  std::vector<uint32_t> decl_starts_;    // where each declaration begins, sorted
   std::vector<int32_t> assigned_log_;  // slots assigned so far, in order
   std::vector<JumpScope> jump_scopes_;
   // Accesses to locals while a `parallel` block is open (parallel_depth_ > 0).

@@ -14,13 +14,49 @@ connector's folder), then behaves according to its first argument:
   fail       writes args.message (or a default) to stderr and exits 3
   noisy      writes args.bytes bytes to stderr and exits 3
   big        writes args.bytes bytes of JSON string to stdout
+  env        prints {"env": {...}}: its environment as the kernel gave it
+             (/proc/self/environ, before Python adjusts anything)
+  exclusive  one copy of a step at a time: takes an exclusive lock on
+             ./lock-<key> (a second copy that finds it held appends
+             "OVERLAP <key>" to invocations.log and exits 3), starts a
+             grandchild holding the lock too (in a new session when
+             args.escape), writes {"tool", "grandchild"} pids to
+             ./pids-<key>.json, and works: args.seconds the first time a key
+             is seen, 0.2 s when it is sent again (./started-<key> exists)
 """
 
+import fcntl
 import json
 import os
 import subprocess
 import sys
 import time
+
+
+def safe_name(key):
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in key)
+
+
+def exclusive(args, key):
+    safe = safe_name(key)
+    lock = os.open("lock-%s" % safe, os.O_CREAT | os.O_RDWR)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        with open("invocations.log", "a") as log:
+            log.write("OVERLAP %s\n" % key)
+        return 3
+    marker = "started-%s" % safe
+    seconds = 0.2 if os.path.exists(marker) else float(args.get("seconds", 60))
+    open(marker, "a").close()
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(%r)" % seconds],
+                             pass_fds=(lock,), start_new_session=bool(args.get("escape")))
+    with open("pids-%s.tmp" % safe, "w") as f:
+        json.dump({"tool": os.getpid(), "grandchild": child.pid}, f)
+    os.rename("pids-%s.tmp" % safe, "pids-%s.json" % safe)
+    child.wait()
+    print("{}")
+    return 0
 
 
 def main():
@@ -29,12 +65,19 @@ def main():
     key = os.environ.get("FLOW_IDEMPOTENCY_KEY", "")
     with open("invocations.log", "a") as log:
         log.write("%s %s\n" % (mode, key))
+    if mode == "exclusive":
+        return exclusive(args, key)
+    if mode == "env":
+        with open("/proc/self/environ", "rb") as f:
+            pairs = [item.decode(errors="replace").split("=", 1) for item in f.read().split(b"\0") if item]
+        print(json.dumps({"env": {k: v for k, v in pairs}}))
+        return 0
     if mode == "echo":
         print(json.dumps({"args": args, "cwd": os.getcwd(), "key": key,
                           "run": os.environ.get("FLOW_RUN_ID"),
                           "operation": os.environ.get("FLOW_OPERATION"), "argv": sys.argv[1:]}))
     elif mode == "flaky":
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in key)
+        safe = safe_name(key)
         state = "state-%s.json" % safe
         count = json.load(open(state)) if os.path.exists(state) else 0
         if count < args.get("times", 1):

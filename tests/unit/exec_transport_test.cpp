@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <thread>
 #include <sstream>
@@ -62,14 +63,15 @@ class ExecTransportTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  void Load(const std::string& command) {
+  // `command` is the transport's argv; `extra` more transport keys (",
+  // \"env\": [...]").
+  void Load(const std::string& command, const std::string& extra = "") {
     std::string input = R"({"type": "object", "properties": {"times": {"type": "integer"},
         "seconds": {"type": "number"}, "pidfile": {"type": "string"}, "message": {"type": "string"},
         "bytes": {"type": "integer"}, "text": {"type": "string"}}})";
     std::string text = R"({"connector": "crm", "transport": {"kind": "exec", "command": )" +
-                       command + R"(}, "operations": {)";
-    const char* modes[] = {"echo",    "flaky", "sleep", "grandchild",
-                           "badjson", "fail",  "noisy", "big"};
+                       command + extra + R"(}, "operations": {)";
+    const char* modes[] = {"echo", "flaky", "sleep", "grandchild", "badjson", "fail", "noisy", "big", "env"};
     for (const char* mode : modes) {
       text += std::string(mode == modes[0] ? "" : ",") + "\"" + mode + "\": {\"args\": [\"" + mode +
               "\"], \"input\": " + input + "}";
@@ -210,6 +212,9 @@ TEST_F(ExecTransportTest, TimeoutKillsTheWholeProcessGroup) {
 }
 
 TEST_F(ExecTransportTest, NoZombiesAndNoLeakedDescriptors) {
+  // The first exec step of a process starts its guardian, whose socket
+  // stays open for the process's life (process_guard.h): counted from after.
+  EXPECT_EQ(Attempt("echo").status, Status::Ok);
   int before = CountOpenFds();
   EXPECT_EQ(Attempt("echo").status, Status::Ok);
   EXPECT_EQ(Attempt("fail").status, Status::Permanent);
@@ -229,6 +234,79 @@ TEST_F(ExecTransportTest, CommandResolution) {
   ASSERT_TRUE(sh.has_value());
   EXPECT_EQ(fs::path(*sh).filename(), "sh");
   EXPECT_EQ(ResolveCommand("", "/srv/conn"), std::nullopt);
+}
+
+// SPEC §3: a tool gets PATH, HOME, LANG, TZ, the FLOW_ variables and what
+// its transport lists in "env" -- never another connector's token. The
+// values of listed variables are secrets: a tool that echoes one leaves
+// "[redacted]" in the result and the message.
+TEST_F(ExecTransportTest, ToolsGetOnlyTheMinimalEnvironmentAndTheirEnvList) {
+  ::setenv("FLOW_TEST_OTHER_TOKEN", "billing-secret-123", 1);
+  ::setenv("FLOW_TEST_CRM_TOKEN", "crm-secret-456", 1);
+  ::setenv("FLOW_DB", "/tmp/some.db", 1);
+  // The interpreter itself, not a `python3` that PATH may resolve to a
+  // wrapper script (pyenv's shims add variables of their own).
+  Load(R"(["/usr/bin/python3", "tools/exec_tool.py"])", R"(, "env": ["FLOW_TEST_CRM_TOKEN", "FLOW_TEST_UNSET_VAR"])");
+  auto outcome = Attempt("env");
+  ASSERT_EQ(outcome.status, Status::Ok) << outcome.message;
+  const json& env = outcome.output["env"];
+  const std::set<std::string> allowed = {"PATH", "HOME", "LANG", "TZ", "FLOW_IDEMPOTENCY_KEY", "FLOW_RUN_ID",
+                                         "FLOW_OPERATION", "FLOW_TEST_CRM_TOKEN"};
+  for (const auto& [name, value] : env.items()) EXPECT_TRUE(allowed.count(name) == 1) << name << " reached the tool";
+  EXPECT_FALSE(env.contains("FLOW_TEST_OTHER_TOKEN"));
+  EXPECT_FALSE(env.contains("FLOW_DB"));
+  EXPECT_TRUE(env.contains("PATH"));
+  EXPECT_EQ(env["FLOW_RUN_ID"], "run-7");
+  EXPECT_EQ(env["FLOW_TEST_CRM_TOKEN"], "[redacted]");  // it got the value, and echoed it
+  auto failed = Attempt("fail", {{"message", "token crm-secret-456 refused"}});
+  EXPECT_EQ(failed.message, "token [redacted] refused");
+  ::unsetenv("FLOW_TEST_OTHER_TOKEN");
+  ::unsetenv("FLOW_TEST_CRM_TOKEN");
+  ::unsetenv("FLOW_DB");
+}
+
+TEST_F(ExecTransportTest, EnvMustListVariableNames) {
+  auto bad = ParseConnectorFile(
+      R"({"connector": "c", "transport": {"kind": "exec", "command": ["x"], "env": ["A-B"]}, "operations": {}})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, "$.transport.env: 'A-B' is not an environment variable name");
+  auto http = ParseConnectorFile(
+      R"({"connector": "c", "transport": {"kind": "http", "base_url": "http://x", "env": ["A"]}, "operations": {}})");
+  ASSERT_FALSE(http.ok());
+  EXPECT_EQ(http.error().message, "$.transport: unknown key 'env'");
+}
+
+// The tool's own exit code or signal is what the outcome reports.
+TEST_F(ExecTransportTest, TheToolsExitCodeAndSignalAreReported) {
+  Load(R"(["/bin/sh", "-c", "kill -SEGV $$"])");
+  auto killed = Attempt("echo");
+  EXPECT_EQ(killed.error_kind, "exit");
+  EXPECT_EQ(killed.message, "killed by signal 11 (Segmentation fault)");
+  Load(R"(["/bin/sh", "-c", "exit 75"])");
+  EXPECT_EQ(Attempt("echo").error_kind, "exit_retryable");
+}
+
+// A resent attempt kills what is left of the previous one first: here a
+// process carrying the step's key that escaped every group (a new session),
+// as a tool's grandchild may.
+TEST_F(ExecTransportTest, AResentAttemptKillsThePreviousAttemptsLeftovers) {
+  pid_t leftover = ::fork();
+  ASSERT_GE(leftover, 0);
+  if (leftover == 0) {
+    ::setsid();
+    const char* env[] = {"FLOW_IDEMPOTENCY_KEY=run-7/step-2", "FLOW_RUN_ID=run-7", "FLOW_OPERATION=crm.echo", nullptr};
+    ::execle("/bin/sleep", "sleep", "600", nullptr, env);
+    ::_exit(127);
+  }
+  // Not resent: the leftover is left alone (it could be anything's).
+  ASSERT_EQ(Attempt("echo").status, Status::Ok);
+  EXPECT_FALSE(IsDead(leftover));
+  StepAttempt resent{&connector_, connector_.FindOperation("echo"), dir_.string(), json::object(), "run-7/step-2",
+                     "run-7", milliseconds(0), true};
+  auto outcome = PerformAttempt(resent);
+  ASSERT_EQ(outcome.status, Status::Ok) << outcome.message;
+  EXPECT_TRUE(IsDead(leftover));  // killed and waited for before the tool ran
+  ::waitpid(leftover, nullptr, 0);
 }
 
 }  // namespace

@@ -299,7 +299,7 @@ auto AstShape(const std::string& text) -> std::string {
   return std::regex_replace(dump, std::regex(" @[0-9]+-[0-9]+\n"), "\n");
 }
 
-// The bytecode of the .flow file at `path` with line numbers cleared, or
+// The bytecode of the .flow file at `path` with source positions cleared, or
 // nullopt when it does not check cleanly or cannot be lowered yet (E056,
 // E057: docs/composition.md).
 auto Bytecode(const std::string& path) -> std::optional<bytecode::Module> {
@@ -310,7 +310,7 @@ auto Bytecode(const std::string& path) -> std::optional<bytecode::Module> {
   if (!codegen::ReportUnsupported(**program, diags)) return std::nullopt;  // not runnable yet
   bytecode::Module m = codegen::Lower(**program, &sources.file((*program)->ast.file));
   m.source_name.clear();
-  for (auto& f : m.functions) f.lines.clear();
+  for (auto& f : m.functions) f.positions.clear();
   for (auto& s : m.steps) s.line = 0;
   return m;
 }

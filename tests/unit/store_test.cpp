@@ -491,5 +491,86 @@ TEST_F(StoreTest, ReadsSeeOtherConnectionsCommitsAfterEarlierReads) {
   EXPECT_EQ((*a)->ListRuns(std::nullopt)->size(), 2u);
 }
 
+// A database at `p` holding program h1 and run r1 (its started event).
+void CreateOneRun(const std::string& p) {
+  auto s = OpenSqliteStore(p);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_TRUE((*s)->PutProgram("h1", "code").ok());
+  ASSERT_TRUE((*s)->CreateRun(NewRun("r1"), JournalEvent{0, "started", -1, 0, "{}", 1000}, "S").ok());
+}
+
+// Opening a database that needs no migration takes no write lock (issue
+// 10: 64 concurrent commands hit "database is locked" because every open
+// began a write transaction to check the schema version). Another
+// connection holds the write lock throughout; opening, reading and a
+// read-only opening must not wait for it.
+TEST_F(StoreTest, OpeningAnUpToDateDatabaseTakesNoWriteLock) {
+  const std::string p = Path("flow.db");
+  CreateOneRun(p);
+  sqlite3* writer = nullptr;
+  ASSERT_EQ(sqlite3_open(p.c_str(), &writer), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(writer, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  SqliteOptions quick;
+  quick.busy_timeout_ms = 50;  // a wait for the lock would fail within this
+  auto opened = OpenSqliteStore(p, quick);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  EXPECT_EQ((*opened)->ListRuns(std::nullopt)->size(), 1u);
+  quick.read_only = true;
+  auto reader = OpenSqliteStore(p, quick);
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  EXPECT_EQ((*reader)->Journal("r1")->size(), 1u);
+  // A write still waits for the lock, and says so when it cannot get it.
+  EXPECT_FALSE((*opened)->ReleaseLease("r1", "x").ok());
+  sqlite3_exec(writer, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(writer);
+}
+
+// A read-only store reads and never writes: not even a new file.
+TEST_F(StoreTest, ReadOnlyStoreReadsAndRefusesWrites) {
+  const std::string p = Path("flow.db");
+  CreateOneRun(p);
+  const std::string before = Slurp(p);
+  SqliteOptions options;
+  options.read_only = true;
+  auto s = OpenSqliteStore(p, options);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ((*s)->GetRun("r1")->value().workflow, "onboard");
+  EXPECT_FALSE((*s)->PutProgram("h2", "more").ok());
+  EXPECT_EQ(Slurp(p), before);
+}
+
+// ScanJournal streams a page of the journal (flow show --limit/--after)
+// and a filtered scan (the compensation summary).
+TEST_F(StoreTest, ScanJournalPagesFiltersAndStops) {
+  auto opened = OpenSqliteStore(Path("flow.db"));
+  ASSERT_TRUE(opened.ok());
+  Store& s = **opened;
+  ASSERT_TRUE(s.PutProgram("h1", "code").ok());
+  ASSERT_TRUE(s.CreateRun(NewRun("r1"), JournalEvent{0, "started", -1, 0, "{}", 1000}, "S").ok());
+  DurableUpdate u;
+  u.run_id = "r1";
+  u.events = {{0, "step_started", 1, 1, "{}", 1}, {0, "compensation_started", 2, 1, "{}", 2},
+              {0, "compensation_x_y", 2, 1, "{}", 3}, {0, "compensationXfailed", 2, 1, "{}", 4},
+              {0, "failed", -1, 0, "{}", 5}};
+  ASSERT_TRUE(s.Commit(u).ok());
+  auto scan = [&](JournalQuery q, int stop_after = -1) {
+    std::vector<int64_t> seqs;
+    EXPECT_TRUE(s.ScanJournal("r1", q, [&](const JournalEvent& e) {
+                   seqs.push_back(e.seq);
+                   return static_cast<int>(seqs.size()) != stop_after;
+                 }).ok());
+    return seqs;
+  };
+  EXPECT_EQ(scan({}), (std::vector<int64_t>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(scan({2, 3, ""}), (std::vector<int64_t>{3, 4, 5}));
+  EXPECT_EQ(scan({5, 10, ""}), (std::vector<int64_t>{6}));
+  // The prefix is literal: '_' is not a wildcard.
+  EXPECT_EQ(scan({0, -1, "compensation_"}), (std::vector<int64_t>{3, 4}));
+  EXPECT_EQ(scan({}, 2), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(scan({0, -1, "nothing"}), std::vector<int64_t>{});
+  // The store is usable after a scan stopped early.
+  EXPECT_EQ(s.Journal("r1")->size(), 6u);
+}
+
 }  // namespace
 }  // namespace flow::store

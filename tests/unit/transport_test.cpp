@@ -2,8 +2,11 @@
 // HTTP server: tests/servers/http_server.py, started once for the suite as a
 // child process. The fixture waits on the port line the server prints, never
 // on a sleep; every test starts from POST /_reset.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,11 +14,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <vector>
 
 #include "tests/unit/test_http_server.h"
 #include "stdlib/builtin_connectors.h"
 #include "vm/connectors/http_client.h"
 #include "vm/connectors/http_transport.h"
+#include "vm/connectors/redact.h"
 #include "vm/connectors/step_call.h"
 #include "vm/schema/validate.h"
 
@@ -308,6 +313,103 @@ TEST_F(HttpTransportTest, BasicAndHeaderAuthComeFromTheEnvironment) {
             "environment variable FLOW_TEST_PASSWORD is not set (needed for auth)");
 }
 
+// Issue 10: a server echoing the token JSON-escaped ('\/'), URL-encoded, in
+// another case, as base64, or placed so that the 512-byte cut of the
+// message would fall inside it. None of it may reach the message.
+TEST_F(HttpTransportTest, SecretsAreRedactedInEveryEncodingAndBeforeTheCut) {
+  const std::string token = "Tok/en+Value 9z";
+  ::setenv("FLOW_TEST_TOKEN", token.c_str(), 1);
+  const std::vector<std::string> echoes = {
+      R"({"echo": "Bearer Tok\/en+Value 9z"})",      // JSON with an escaped slash
+      "auth=Tok%2Fen%2BValue%209z",                  // percent-encoded
+      "auth=tok%2fen%2bvalue+9z",                    // lower-case hex, '+' for the space
+      "AUTHORIZATION: BEARER TOK/EN+VALUE 9Z",       // upper-cased
+      "x-auth: " + Base64Encode(token),              // base64
+      std::string(500, 'x') + " Bearer " + token,    // across the 512-byte cut
+  };
+  for (const std::string& echo : echoes) {
+    Script({{"path", "/customers/c1/charges"}, {"fail", 1}, {"status", 401}, {"body", echo}});
+    auto outcome = Attempt("charge", {{"customer", "c1"}, {"amount", 7}});
+    ASSERT_EQ(outcome.error_kind, "http") << outcome.message;
+    std::string lower = outcome.message;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (const char* piece : {"tok/e", "tok\\/e", "tok%2f", "value 9z", "value+9z", "value%209z"}) {
+      EXPECT_EQ(lower.find(piece), std::string::npos) << piece << " in " << outcome.message;
+    }
+    EXPECT_EQ(outcome.message.find(Base64Encode(token).substr(0, 8)), std::string::npos) << outcome.message;
+    // (The mask itself may be what the 512-byte cut falls in: "[red...".)
+    EXPECT_NE(outcome.message.find("[red"), std::string::npos) << outcome.message;
+  }
+}
+
+// A 2xx answer that echoes the token is a result stored in the journal:
+// the token is redacted there too.
+TEST_F(HttpTransportTest, SecretsEchoedInAResultAreRedacted) {
+  Script({{"path", "/search"}, {"respond", {{"token", kToken}, {"n", 7}, {"note", "ok"}}}});
+  auto outcome = Attempt("find", {{"q", "x"}});
+  ASSERT_EQ(outcome.status, Status::Ok) << outcome.message;
+  EXPECT_EQ(outcome.output["token"], "[redacted]");
+  EXPECT_EQ(outcome.output["n"], 7);
+  EXPECT_EQ(outcome.output["note"], "ok");
+}
+
+// A response nested 65,000 deep is refused before it is parsed: every walk
+// of it afterwards (validation, the journal's dump) would recurse per level.
+TEST_F(HttpTransportTest, AResponseNestedTooDeepIsAContractError) {
+  Script({{"path", "/search"}, {"respond", std::string(65000, '[') + std::string(65000, ']')}});
+  auto outcome = Attempt("find", {{"q", "x"}});
+  EXPECT_EQ(outcome.status, Status::Permanent);
+  EXPECT_EQ(outcome.error_kind, "contract");
+  EXPECT_EQ(outcome.message, "response is nested deeper than 512 levels");
+}
+
+// Issue 10: a CR/LF in a header value is header injection. An
+// idempotency key carrying one (a run id from before run ids were checked)
+// is refused before anything is sent.
+TEST_F(HttpTransportTest, AHeaderWithACrLfIsNeverSent) {
+  StepAttempt attempt{&connector_, connector_.FindOperation("charge"), "", {{"customer", "c1"}, {"amount", 7}},
+                      "order-7\r\nX-Tenant: a:1", "order-7\r\nX-Tenant: a", milliseconds(5000)};
+  auto outcome = PerformAttempt(attempt);
+  EXPECT_EQ(outcome.status, Status::Permanent);
+  EXPECT_EQ(outcome.error_kind, "config");
+  EXPECT_EQ(outcome.message,
+            "POST /customers/c1/charges: header \"Idempotency-Key\" has a control character (U+000D) in its value; "
+            "nothing was sent");
+  EXPECT_EQ(Requests().size(), 0u);
+}
+
+// SPEC §4 "Nothing hangs for ever": a server that accepts the connection
+// and never answers. The operation's own "timeout" bounds the attempt; a
+// `timeout` clause would override it, and without either the default is
+// five minutes (AttemptTimeout).
+TEST_F(HttpTransportTest, AServerThatNeverAnswersTimesOutAtTheOperationsTimeout) {
+  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listener, 8), 0);  // the kernel accepts; nobody ever reads or answers
+  socklen_t length = sizeof address;
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  auto file = ParseConnectorFile(R"({"connector": "silent", "transport": {"kind": "http", "base_url": "http://127.0.0.1:)" +
+                                 std::to_string(ntohs(address.sin_port)) + R"("},
+      "operations": {"ask": {"http": {"method": "POST", "path": "/ask"}, "timeout": "300ms"},
+                     "plain": {"http": {"method": "POST", "path": "/ask"}}}})");
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  const Operation* ask = file->FindOperation("ask");
+  EXPECT_EQ(AttemptTimeout(std::nullopt, *ask), milliseconds(300));
+  EXPECT_EQ(AttemptTimeout(milliseconds(100), *ask), milliseconds(100));
+  EXPECT_EQ(AttemptTimeout(std::nullopt, *file->FindOperation("plain")), kDefaultStepTimeout);
+  EXPECT_EQ(kDefaultStepTimeout, std::chrono::minutes(5));
+  StepAttempt attempt{&*file, ask, "", nullptr, "r:1", "r", AttemptTimeout(std::nullopt, *ask)};
+  auto outcome = PerformAttempt(attempt);
+  EXPECT_EQ(outcome.status, Status::Retryable);
+  EXPECT_EQ(outcome.error_kind, "timeout");
+  EXPECT_EQ(outcome.message, "POST /ask: no response within 300ms");
+  ::close(listener);
+}
+
 // ------------------------------------------------------------ builtin steps
 
 class BuiltinStepTest : public HttpTransportTest {
@@ -354,6 +456,22 @@ TEST_F(BuiltinStepTest, HttpRequestReturnsStatusHeadersAndParsedBody) {
   EXPECT_FALSE(request["headers"].contains("Idempotency-Key"));
 }
 
+TEST_F(BuiltinStepTest, HttpRequestRefusesHeadersWithControlCharacters) {
+  for (const json& headers : {json{{"X-A", "v\r\nX-Tenant: b"}}, json{{"X-A\r\nX-Tenant", "b"}},
+                              json{{"X-A", std::string("v\0w", 3)}}, json{{"Bad Name", "v"}}}) {
+    auto outcome =
+        Builtin("http", "request", {{"method", "GET"}, {"url", Base() + "/things"}, {"headers", headers}});
+    EXPECT_EQ(outcome.status, Status::Permanent) << headers.dump();
+    EXPECT_EQ(outcome.error_kind, "contract") << outcome.message;
+    EXPECT_EQ(outcome.message.find_first_of("\r\n"), std::string::npos) << outcome.message;
+    EXPECT_EQ(outcome.message.rfind("arguments: $.headers: header", 0), 0u) << outcome.message;
+  }
+  EXPECT_EQ(Requests().size(), 0u);
+  // A tab is allowed in a value.
+  auto tab = Builtin("http", "request", {{"method", "GET"}, {"url", Base() + "/t"}, {"headers", {{"X-A", "a\tb"}}}});
+  EXPECT_EQ(tab.status, Status::Ok) << tab.message;
+}
+
 TEST_F(BuiltinStepTest, HttpRequestReturnsClientErrorsAndTextBodies) {
   Script({{"path", "/missing"}, {"fail", 1}, {"status", 404}, {"body", "not here"}});
   auto outcome = Builtin("http", "request", {{"method", "GET"}, {"url", Base() + "/missing"}});
@@ -389,7 +507,7 @@ TEST(HttpHelpers, RetryAfterParsing) {
 }
 
 TEST(HttpHelpers, RedactionAndBase64) {
-  EXPECT_EQ(RedactSecrets("a tok b tok", {"tok", ""}), "a [redacted] b [redacted]");
+  EXPECT_EQ(RedactSecrets("a tok1 b tok1", {"tok1", ""}), "a [redacted] b [redacted]");
   EXPECT_EQ(Base64Encode(""), "");
   EXPECT_EQ(Base64Encode("f"), "Zg==");
   EXPECT_EQ(Base64Encode("fo"), "Zm8=");

@@ -10,6 +10,7 @@
 // do. docs/connectors.md documents the format as implemented.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -44,6 +45,10 @@ struct Transport {
   HttpAuth auth;
   // exec: argv[0..]; run without a shell, in the connector file's folder.
   std::vector<std::string> command;
+  // exec: the names of the environment variables passed on to the tool
+  // ("env": ["CRM_TOKEN"]), beyond the minimal base (SPEC §3). Their values
+  // are treated as secrets (redacted from messages and results).
+  std::vector<std::string> env;
 };
 
 struct HttpRoute {
@@ -66,6 +71,11 @@ struct Operation {
   Effect effect = Effect::None;
   bool idempotent = false;
   bool requires_approval = false;
+  // The operation's own per-attempt limit ("timeout": "30s", a duration of
+  // SPEC §2.1), zero when it declares none. A step's `timeout` clause
+  // overrides it; without either a step gets kDefaultStepTimeout
+  // (step_call.h: AttemptTimeout).
+  std::chrono::milliseconds timeout{0};
   // Whether the system honours the idempotency key flow sends with every
   // attempt (header for http, FLOW_IDEMPOTENCY_KEY for exec). Defaults to
   // true for http and exec, false for builtin.
@@ -100,10 +110,14 @@ struct ParseProblem {
 // (the walk is recursive); real connector files nest a dozen levels.
 constexpr int kMaxConnectorJsonDepth = 128;
 
-// Parses and checks a connector file's text. The Error's message is one line:
-// "invalid JSON at byte N: <reason>" or "<json path>: <reason>". When
-// `problem` is given it receives the same information in parts.
-auto ParseConnectorFile(std::string_view text, ParseProblem* problem = nullptr)
+// Parses and checks a connector file's text. The Error's message is one line,
+// about the first problem: "invalid JSON at byte N: <reason>" or "<json
+// path>: <reason>". When `problems` is given it receives every problem, in
+// parts, in file order: one for invalid JSON; otherwise each part of the
+// file (the transport, each key, each operation and each of its members) is
+// checked even when another part is wrong, so a file with three mistakes
+// gets three. A schema (an "input", an "output", a type) reports its first.
+auto ParseConnectorFile(std::string_view text, std::vector<ParseProblem>* problems = nullptr)
     -> Result<ConnectorFile>;
 
 auto EffectName(Effect effect) -> std::string_view;

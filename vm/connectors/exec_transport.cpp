@@ -3,18 +3,21 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 #include <vector>
 
-extern char** environ;
+#include "vm/connectors/process_guard.h"
+#include "vm/connectors/redact.h"
 
 namespace flow::connectors {
 namespace {
@@ -54,41 +57,50 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-struct Pipe {
-  UniqueFd read;
-  UniqueFd write;
-};
-
-auto MakePipe(Pipe& pipe) -> bool {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return false;
-  pipe.read = UniqueFd(fds[0]);
-  pipe.write = UniqueFd(fds[1]);
-  return true;
+// FLOW_OPERATION: the file's connector name, not the declaration's alias.
+auto OperationName(const StepAttempt& attempt) -> std::string {
+  return attempt.connector->name + "." + attempt.op->name;
 }
 
-// The parent's environment with the three FLOW_ variables replaced.
+// The variables every tool gets from flow's environment when they are set
+// (SPEC §3 "a minimal base"): enough to find programs and to format text
+// and times as the operator expects, nothing that could hold a secret.
+constexpr const char* kBaseEnvironment[] = {"PATH", "HOME", "LANG", "TZ"};
+// PATH when flow has none (ResolveCommand searches the same).
+constexpr const char* kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
+
+// SPEC §3: the minimal base, the variables the transport lists in "env"
+// (those that are set), and FLOW_IDEMPOTENCY_KEY, FLOW_RUN_ID and
+// FLOW_OPERATION, which replace any of the same name. Nothing else of
+// flow's environment -- another connector's token least of all.
 auto BuildEnvironment(const StepAttempt& attempt) -> std::vector<std::string> {
   std::vector<std::string> env;
-  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
-    std::string_view text(*entry);
-    if (text.rfind("FLOW_IDEMPOTENCY_KEY=", 0) == 0 || text.rfind("FLOW_RUN_ID=", 0) == 0 ||
-        text.rfind("FLOW_OPERATION=", 0) == 0) {
-      continue;
+  auto pass = [&env](const std::string& name) {
+    if (name == "FLOW_IDEMPOTENCY_KEY" || name == "FLOW_RUN_ID" || name == "FLOW_OPERATION") return;  // below
+    if (const char* value = std::getenv(name.c_str())) env.push_back(name + "=" + value);
+  };
+  for (const char* name : kBaseEnvironment) pass(name);
+  if (std::getenv("PATH") == nullptr) env.push_back(std::string("PATH=") + kDefaultPath);
+  for (const std::string& name : attempt.connector->transport.env) {
+    if (std::find(std::begin(kBaseEnvironment), std::end(kBaseEnvironment), name) == std::end(kBaseEnvironment)) {
+      pass(name);
     }
-    env.emplace_back(text);
   }
   env.push_back("FLOW_IDEMPOTENCY_KEY=" + attempt.idempotency_key);
   env.push_back("FLOW_RUN_ID=" + attempt.run_id);
-  env.push_back("FLOW_OPERATION=" + attempt.connector->name + "." + attempt.op->name);
+  env.push_back("FLOW_OPERATION=" + OperationName(attempt));
   return env;
 }
 
-auto CStrings(std::vector<std::string>& strings) -> std::vector<char*> {
-  std::vector<char*> out;
-  for (std::string& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
+// The values of the variables listed in "env", and of the secret("ENV")
+// arguments on its stdin: what the tool may echo.
+auto EnvSecrets(const StepAttempt& attempt) -> Redactor {
+  Redactor redactor;
+  for (const std::string& name : attempt.connector->transport.env) {
+    if (const char* value = std::getenv(name.c_str())) redactor.Add(value);
+  }
+  for (const std::string& value : attempt.secret_values) redactor.Add(value);
+  return redactor;
 }
 
 struct Child {
@@ -97,41 +109,6 @@ struct Child {
   UniqueFd stdout_fd;  // parent's read ends
   UniqueFd stderr_fd;
 };
-
-// Starts `path` with `argv` and `env` in `dir`, in a new process group, with
-// default signal dispositions and an empty mask. Returns errno on failure.
-auto Spawn(const std::string& path, std::vector<std::string> argv, std::vector<std::string> env,
-           const std::string& dir, Child& child) -> int {
-  Pipe in, out, err;
-  if (!MakePipe(in) || !MakePipe(out) || !MakePipe(err)) return errno;
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in.read.get(), 0);
-  posix_spawn_file_actions_adddup2(&actions, out.write.get(), 1);
-  posix_spawn_file_actions_adddup2(&actions, err.write.get(), 2);
-  if (!dir.empty()) posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  auto c_argv = CStrings(argv);
-  auto c_env = CStrings(env);
-  int rc = posix_spawn(&child.pid, path.c_str(), &actions, &attr, c_argv.data(), c_env.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) return rc;
-  child.stdin_fd = std::move(in.write);
-  child.stdout_fd = std::move(out.read);
-  child.stderr_fd = std::move(err.read);
-  ::fcntl(child.stdin_fd.get(), F_SETFL, O_NONBLOCK);
-  return 0;
-}
 
 // write() that turns a closed pipe into EPIPE without killing flow: SIGPIPE
 // is blocked in this thread for the call and a pending one is consumed.
@@ -209,6 +186,7 @@ class IoLoop {
     }
     child_.stdin_fd.reset();
     ::kill(-child_.pid, SIGKILL);  // anything left in the group; harmless if empty
+    ReleaseGroup(child_.pid);      // before the reap: until then the group id is ours
     while (::waitpid(child_.pid, &collected_.wait_status, 0) < 0 && errno == EINTR) {
     }
     return std::move(collected_);
@@ -373,17 +351,36 @@ auto PerformExecAttempt(const StepAttempt& attempt) -> StepOutcome {
   auto path = ResolveCommand(argv[0], attempt.connector_dir);
   if (!path) return FailOutcome(kKindConfig, "command '" + argv[0] + "' not found in PATH");
 
-  Child child;
-  int rc = Spawn(*path, argv, BuildEnvironment(attempt), attempt.connector_dir, child);
+  if (attempt.resent) {
+    // The previous attempt's processes die with the flow that started them
+    // (process_guard.h); what escaped is found and killed before resending.
+    auto gone = KillPreviousAttempt(attempt.idempotency_key, attempt.run_id, OperationName(attempt));
+    if (!gone) return FailOutcome(kKindTransport, gone.error().message);
+  }
+  GuardedChild guarded;
+  int rc = SpawnGuarded(*path, argv, BuildEnvironment(attempt), attempt.connector_dir, guarded);
   if (rc != 0) {
     return FailOutcome(kKindConfig, "cannot run '" + argv[0] + "': " + std::strerror(rc));
   }
+  Child child;
+  child.pid = guarded.pid;
+  child.stdin_fd = UniqueFd(guarded.stdin_fd);
+  child.stdout_fd = UniqueFd(guarded.stdout_fd);
+  child.stderr_fd = UniqueFd(guarded.stderr_fd);
   std::string input =
       attempt.args.is_null()
           ? "{}"
           : attempt.args.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   IoLoop loop(child, std::move(input), attempt.timeout);
-  return Classify(attempt, loop.Run());
+  Collected collected = loop.Run();
+  // Before anything is parsed or cut: the result and the message are made
+  // of redacted text (redact.h).
+  const Redactor redactor = EnvSecrets(attempt);
+  if (!redactor.empty()) {
+    collected.out = redactor.Apply(collected.out);
+    collected.err = redactor.Apply(collected.err);
+  }
+  return Classify(attempt, collected);
 }
 
 }  // namespace flow::connectors

@@ -4,15 +4,20 @@
 // argv = transport.command + op.args. A command containing a '/' is resolved
 // against the connector file's folder (so "tools/crm.py" works wherever flow
 // was started), a bare name through PATH. The child runs in the connector's
-// folder, in its own process group, with the arguments as JSON on stdin and
-// the parent's environment plus FLOW_IDEMPOTENCY_KEY, FLOW_RUN_ID and
+// folder, in its own process group under a guardian that kills the group
+// when flow dies (process_guard.h), with the arguments as JSON on stdin and
+// only the environment SPEC §3 allows: PATH, HOME, LANG, TZ, the variables
+// the transport lists in "env", and FLOW_IDEMPOTENCY_KEY, FLOW_RUN_ID and
 // FLOW_OPERATION. stdout and stderr are read concurrently (poll), each with
-// a cap. Exit 0: stdout is the output JSON, validated against the schema;
-// 75 (EX_TEMPFAIL): retryable; anything else: permanent, stderr is the
-// message. The per-attempt timeout kills the whole process group with
-// SIGKILL; when the child exits, whatever it left running in its group is
-// killed too, so a step never leaves processes behind. Every descriptor is
-// opened O_CLOEXEC and the child is always reaped. docs/transports.md.
+// a cap, and the values of the "env" variables are redacted from both
+// before anything reads them. Exit 0: stdout is the output JSON, validated
+// against the schema; 75 (EX_TEMPFAIL): retryable; anything else:
+// permanent, stderr is the message. The per-attempt timeout kills the
+// whole process group with SIGKILL; when the child exits, whatever it left
+// running in its group is killed too, so a step never leaves processes
+// behind. A resent attempt first kills what is left of the previous one.
+// Every descriptor is opened O_CLOEXEC and the child is always reaped.
+// docs/transports.md.
 #pragma once
 
 #include <cstddef>

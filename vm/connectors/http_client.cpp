@@ -8,6 +8,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <string_view>
+
+#include "vm/base/quote.h"
 
 namespace flow::connectors {
 namespace {
@@ -175,7 +179,44 @@ auto Classify(CURLcode code, const char* detail, bool too_large) -> HttpFailure 
   return failure;
 }
 
+// RFC 9110 §5.6.2 tchar.
+auto IsTokenChar(unsigned char c) -> bool {
+  return std::isalnum(c) != 0 || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+// The first header line of `headers` ("Name: value") that must not be sent,
+// with the reason, or nullopt.
+auto RefusedHeader(const std::vector<std::string>& headers) -> std::optional<std::string> {
+  for (const std::string& line : headers) {
+    size_t colon = line.find(':');
+    std::string_view name(line.data(), colon == std::string::npos ? line.size() : colon);
+    std::string_view value;
+    if (colon != std::string::npos) {
+      value = std::string_view(line).substr(colon + 1);
+      if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    }
+    if (auto problem = HeaderProblem(name, value)) return problem;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+auto HeaderProblem(std::string_view name, std::string_view value) -> std::optional<std::string> {
+  if (name.empty()) return std::string("a header has an empty name");
+  for (char c : name) {
+    if (!IsTokenChar(static_cast<unsigned char>(c))) return "header name " + QuoteEscaped(name) + " is not a token";
+  }
+  for (char ch : value) {
+    auto c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\t') || c == 0x7F) {
+      char code[8];
+      std::snprintf(code, sizeof code, "U+%04X", c);
+      return "header " + QuoteEscaped(name) + " has a control character (" + code + ") in its value";
+    }
+  }
+  return std::nullopt;
+}
 
 auto HttpResponse::Header(std::string_view name) const -> std::optional<std::string> {
   for (const auto& [key, value] : headers) {
@@ -194,6 +235,9 @@ auto SendHttp(const HttpRequest& request) -> std::variant<HttpResponse, HttpFail
     return HttpFailure{HttpFailure::Kind::Transport, "cannot initialise libcurl"};
   Api().easy_reset(curl);
 
+  if (auto refused = RefusedHeader(request.headers)) {
+    return HttpFailure{HttpFailure::Kind::BadRequest, *refused + "; nothing was sent"};
+  }
   Sink sink;
   HeaderList headers;
   for (const std::string& line : request.headers) headers.Add(line);

@@ -57,7 +57,16 @@ struct HttpFailure {
   std::string message;  // curl's explanation, one line; never contains headers
 };
 
-// Sends `request` and waits for the final response. Never throws.
+// Why the header `name: value` must not be sent, or nullopt when it may:
+// the name must be an RFC 9110 token (letters, digits and !#$%&'*+-.^_`|~)
+// and the value may hold no control character but TAB -- a CR or LF would
+// end the header line and start another (header injection), a NUL would cut
+// it. The reason is one line with the offending text escaped:
+//   header "X-Tenant" has a control character (U+000D) in its value
+auto HeaderProblem(std::string_view name, std::string_view value) -> std::optional<std::string>;
+
+// Sends `request` and waits for the final response. Never throws. A header
+// line that HeaderProblem refuses sends nothing: a BadRequest failure.
 auto SendHttp(const HttpRequest& request) -> std::variant<HttpResponse, HttpFailure>;
 
 // Percent-encodes every byte outside RFC 3986's unreserved set.

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "vm/connectors/http_client.h"
+#include "vm/connectors/redact.h"
 
 namespace flow::connectors {
 namespace {
@@ -199,47 +200,21 @@ auto FromResponse(const HttpResponse& response, const Prepared& prepared,
 auto PerformHttpAttempt(const StepAttempt& attempt) -> StepOutcome {
   Prepared prepared;
   if (auto rejected = Prepare(attempt, prepared)) return std::move(*rejected);
+  Redactor redactor;
+  for (const std::string& secret : prepared.secrets) redactor.Add(secret);
+  for (const std::string& secret : attempt.secret_values) redactor.Add(secret);  // secret("ENV") arguments
   auto result = SendHttp(prepared.request);
-  StepOutcome outcome = std::holds_alternative<HttpFailure>(result)
-                            ? FromFailure(std::get<HttpFailure>(result), prepared, attempt)
-                            : FromResponse(std::get<HttpResponse>(result), prepared, attempt);
-  outcome.message = RedactSecrets(std::move(outcome.message), prepared.secrets);
+  StepOutcome outcome;
+  if (auto* response = std::get_if<HttpResponse>(&result)) {
+    // Before anything reads it: the output (stored as the step's result)
+    // and the message excerpt both come from the redacted body.
+    if (!redactor.empty()) response->body = redactor.Apply(response->body);
+    outcome = FromResponse(*response, prepared, attempt);
+  } else {
+    outcome = FromFailure(std::get<HttpFailure>(result), prepared, attempt);
+  }
+  outcome.message = redactor.Apply(outcome.message);
   return outcome;
-}
-
-auto RedactSecrets(std::string text, const std::vector<std::string>& secrets) -> std::string {
-  static constexpr std::string_view kMask = "[redacted]";
-  for (const std::string& secret : secrets) {
-    if (secret.empty()) continue;
-    for (size_t at = text.find(secret); at != std::string::npos;
-         at = text.find(secret, at + kMask.size())) {
-      text.replace(at, secret.size(), kMask);
-    }
-  }
-  return text;
-}
-
-auto Base64Encode(std::string_view bytes) -> std::string {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    uint32_t n = (static_cast<uint8_t>(bytes[i]) << 16) |
-                 (static_cast<uint8_t>(bytes[i + 1]) << 8) | static_cast<uint8_t>(bytes[i + 2]);
-    for (int shift : {18, 12, 6, 0}) out.push_back(kAlphabet[(n >> shift) & 63]);
-  }
-  size_t left = bytes.size() - i;
-  if (left > 0) {
-    uint32_t n = static_cast<uint8_t>(bytes[i]) << 16;
-    if (left == 2) n |= static_cast<uint8_t>(bytes[i + 1]) << 8;
-    out.push_back(kAlphabet[(n >> 18) & 63]);
-    out.push_back(kAlphabet[(n >> 12) & 63]);
-    out.push_back(left == 2 ? kAlphabet[(n >> 6) & 63] : '=');
-    out.push_back('=');
-  }
-  return out;
 }
 
 }  // namespace flow::connectors

@@ -7,6 +7,10 @@
 // or the query string (GET, DELETE). Headers: Content-Type and Accept
 // application/json, Idempotency-Key on every attempt, and the credentials
 // named by `auth`, read from the environment at each attempt.
+// Secrets (docs/security.md): every form of every credential value is
+// redacted from the response body before it is parsed or quoted, and from
+// the final message (redact.h); a header carrying a control character is
+// never sent (http_client.h HeaderProblem).
 // Answer: 2xx is validated against the output schema; 429 is rate_limited
 // (with Retry-After), 5xx server_error, any other status a permanent "http"
 // error quoting the status and the start of the body. docs/transports.md.
@@ -22,14 +26,5 @@ namespace flow::connectors {
 
 // One attempt over http. `attempt.args` has passed the input schema.
 auto PerformHttpAttempt(const StepAttempt& attempt) -> StepOutcome;
-
-// Replaces every occurrence of each non-empty secret in `text` with
-// "[redacted]". Used on every message built from a request that carried
-// credentials, so a server echoing them back cannot leak them into the
-// journal.
-auto RedactSecrets(std::string text, const std::vector<std::string>& secrets) -> std::string;
-
-// Standard base64 (RFC 4648 §4, with padding), for Basic credentials.
-auto Base64Encode(std::string_view bytes) -> std::string;
 
 }  // namespace flow::connectors

@@ -3,8 +3,10 @@
 #include <exception>
 
 #include "stdlib/builtin_steps.h"
+#include "vm/base/json_text.h"
 #include "vm/connectors/exec_transport.h"
 #include "vm/connectors/http_transport.h"
+#include "vm/connectors/secrets.h"
 #include "vm/schema/validate.h"
 
 namespace flow::connectors {
@@ -44,6 +46,31 @@ auto Dispatch(const StepAttempt& attempt) -> StepOutcome {
   return FailOutcome(kKindConfig, "unknown transport");
 }
 
+// The attempt with its secrets read and put in place; their values masked
+// out of whatever comes back (a server may echo a header).
+auto PerformWithSecrets(const StepAttempt& attempt) -> StepOutcome {
+  const ConnectorFile& connector = *attempt.connector;
+  if (connector.transport.kind == TransportKind::Builtin && connector.name != "http") {
+    return FailOutcome(kKindContract, "arguments: only http.request may send a secret");
+  }
+  auto resolved = ResolveSecrets(attempt.args, attempt.secrets);
+  if (auto* failed = std::get_if<StepOutcome>(&resolved)) return std::move(*failed);
+  auto& secrets = std::get<ResolvedSecrets>(resolved);
+  StepAttempt sent = attempt;
+  sent.args = std::move(secrets.args);
+  sent.secrets.clear();
+  sent.secret_values = secrets.values;
+  StepOutcome outcome;
+  if (auto rejected = CheckInput(connector, *attempt.op, sent.args)) {
+    outcome = std::move(*rejected);
+  } else {
+    outcome = Dispatch(sent);
+  }
+  outcome.message = MaskSecrets(std::move(outcome.message), secrets.values);
+  MaskSecrets(outcome.output, secrets.values);
+  return outcome;
+}
+
 // Continuation bytes of UTF-8 are 10xxxxxx.
 auto IsUtf8Continuation(char c) -> bool {
   return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
@@ -81,6 +108,9 @@ auto ValidateOutput(const ConnectorFile& connector, const Operation& op, nlohman
 
 auto ParseAndValidateOutput(const ConnectorFile& connector, const Operation& op,
                             std::string_view text, std::string_view what) -> StepOutcome {
+  if (FindTooDeep(text, kMaxJsonDepth) != std::string_view::npos) {
+    return FailOutcome(kKindContract, std::string(what) + " is " + TooDeepMessage());
+  }
   nlohmann::json output = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (output.is_discarded()) {
     std::string shown = text.empty() ? "(empty)" : "'" + Excerpt(text, 64) + "'";
@@ -112,14 +142,24 @@ auto Excerpt(std::string_view text, size_t max_bytes) -> std::string {
   return out;
 }
 
+auto AttemptTimeout(std::optional<std::chrono::milliseconds> clause, const Operation& op)
+    -> std::chrono::milliseconds {
+  if (clause && clause->count() > 0) return *clause;
+  if (op.timeout.count() > 0) return op.timeout;
+  return kDefaultStepTimeout;
+}
+
 auto PerformAttempt(const StepAttempt& attempt) -> StepOutcome {
   FLOW_CHECK(attempt.connector != nullptr && attempt.op != nullptr,
              "PerformAttempt needs a connector and one of its operations");
   try {
-    if (auto rejected = CheckInput(*attempt.connector, *attempt.op, attempt.args)) {
-      return std::move(*rejected);
+    if (attempt.secrets.empty()) {
+      if (auto rejected = CheckInput(*attempt.connector, *attempt.op, attempt.args)) {
+        return std::move(*rejected);
+      }
+      return Dispatch(attempt);
     }
-    return Dispatch(attempt);
+    return PerformWithSecrets(attempt);
   } catch (const std::exception& e) {
     // Only resource exhaustion gets here (the transports catch library
     // errors themselves); another attempt may well succeed.

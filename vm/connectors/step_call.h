@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 
+#include "vm/base/secret_ref.h"
 #include "vm/connectors/connector_file.h"
 #include "vm/connectors/error_kinds.h"
 
@@ -45,8 +46,20 @@ struct StepAttempt {
   // key sends no header.
   std::string idempotency_key;
   std::string run_id;  // FLOW_RUN_ID for exec
-  // Per-attempt limit (`timeout D`); zero means none.
+  // Per-attempt limit; zero means none. The engine always sets one
+  // (AttemptTimeout): nothing waits for ever.
   std::chrono::milliseconds timeout{0};
+  // True when the attempt is sent again after a crash (its previous send
+  // may still be at work): exec first kills and waits for what is left of
+  // the previous attempt (process_guard.h), so two copies never overlap.
+  bool resent = false;
+  // The secrets in `args` ("***" there): PerformAttempt reads each variable
+  // and puts its value in place for this attempt only (secrets.h).
+  std::vector<SecretRef> secrets;
+  // Set by PerformAttempt for the transport: the values it put in place,
+  // which the transport redacts (redact.h) from what comes back before
+  // anything reads it, as it does its own credentials.
+  std::vector<std::string> secret_values;
 };
 
 struct StepOutcome {
@@ -58,6 +71,10 @@ struct StepOutcome {
   // rate_limited: the server's Retry-After (delta-seconds or HTTP-date),
   // at least zero and at most kMaxRetryAfter.
   std::optional<std::chrono::milliseconds> retry_after;
+  // Nothing was sent because this machine lacks something the step needs
+  // (an unset secret variable): SPEC §4's "blocked, not failed". The kind is
+  // `config`; the message names what is missing.
+  bool blocked = false;
 
   auto ok() const -> bool { return status == Status::Ok; }
 };
@@ -69,8 +86,22 @@ inline constexpr std::chrono::milliseconds kMaxRetryAfter = std::chrono::hours(2
 // for an API's error sentence, short enough for one journal line.
 inline constexpr size_t kMaxMessageExcerptBytes = 512;
 
+// SPEC §4 "Nothing hangs for ever": the per-attempt limit of a step (or a
+// compensation) that has no `timeout` clause and whose operation declares
+// no "timeout". Long enough for any honest API call or tool run; a step
+// that needs longer says so.
+inline constexpr std::chrono::milliseconds kDefaultStepTimeout = std::chrono::minutes(5);
+
+// The limit of one attempt: the step's `timeout` clause when it has one,
+// else the operation's "timeout", else kDefaultStepTimeout. Never zero.
+auto AttemptTimeout(std::optional<std::chrono::milliseconds> clause, const Operation& op)
+    -> std::chrono::milliseconds;
+
 // Performs one attempt. Arguments that do not match the input schema are a
-// permanent "contract" outcome and nothing is sent. Never throws.
+// permanent "contract" outcome and nothing is sent; so is a secret passed to
+// a built-in other than http.request. An unset secret variable is a blocked
+// "config" outcome. Secret values are masked out of the message and the
+// output. Never throws.
 auto PerformAttempt(const StepAttempt& attempt) -> StepOutcome;
 
 // Outcome builders shared by the transports.

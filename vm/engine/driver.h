@@ -66,8 +66,11 @@ class Driver {
   struct StepCall {
     int64_t pos = 0;
     uint32_t desc = 0;
-    json args;
+    json args;  // secrets written as "***"
     bool compensation = false;
+    // Where `args` holds a secret and the variable to read there when
+    // sending; journaled with the step (names only) so a resend has them.
+    std::vector<SecretRef> secrets;
   };
 
   auto Commit(store::DurableUpdate u) -> Status;
@@ -76,7 +79,8 @@ class Driver {
   auto Event(std::string_view type, json data, int64_t step = -1, int64_t attempt = 0) -> store::JournalEvent;
   auto StepName(uint32_t desc) const -> std::string;
   auto Connector(const std::string& name) -> Result<const LoadedConnector*>;
-  auto Attempt(const StepCall& call, int attempt) -> connectors::StepOutcome;
+  // One attempt of `call`; `resent`: sent again after a crash (StepAttempt::resent).
+  auto Attempt(const StepCall& call, int attempt, bool resent) -> connectors::StepOutcome;
   // A step's response as the VM value of the operation's output type.
   auto ConvertOutput(uint32_t desc, const json& output) const -> Result<interp::Value>;
 

@@ -12,6 +12,7 @@
 #include "vm/engine/driver.h"
 #include "vm/engine/events.h"
 #include "vm/engine/lease.h"
+#include "vm/engine/run_id.h"
 #include "vm/value/convert.h"
 
 namespace flow::engine {
@@ -61,6 +62,7 @@ auto RunReport::ToJson() const -> json {
     case store::RunStatus::Failed:
     case store::RunStatus::Cancelled:
       j["error"] = json{{"kind", error.value("kind", "")}, {"message", error.value("message", "")}};
+      if (error.contains("at")) j["error"]["at"] = error["at"];
       j["compensations"] = compensations;
       break;
     case store::RunStatus::Running: break;
@@ -109,6 +111,7 @@ auto StartRun(store::Store& store, const std::string& program_bytes, const std::
     return Error{fmt::format("the program has no workflow '{}'", workflow)};
   }
   if (run_id.empty()) run_id = NewRunId();
+  if (auto s = CheckRunId(run_id); !s) return s.error();
   const std::string hash = bytecode::ModuleHash(*module);
   Driver driver(store, *module, run_id, {}, {}, options);
   if (auto s = driver.vm().StartWorkflow(static_cast<uint32_t>(fn), input); !s) return s.error();
@@ -189,6 +192,9 @@ auto ResumeRun(store::Store& store, const std::string& run_id, const EngineOptio
     -> Result<RunReport> {
   EngineOptions options = engine_options;
   if (options.lease_owner.empty()) options.lease_owner = ThisLeaseOwner();
+  // Also ids read back from the database (the worker's): a row written by
+  // an older flow is not driven with an id that would reach a header.
+  if (auto s = CheckRunId(run_id); !s) return s.error();
   auto run = store.GetRun(run_id);
   if (!run) return run.error();
   if (!*run) return Error{fmt::format("no run '{}'", run_id)};
@@ -252,6 +258,7 @@ auto ForkRun(store::Store& store, const std::string& source_id, const std::strin
   auto journal = store.Journal(source_id);
   if (!journal) return journal.error();
   if (run_id.empty()) run_id = NewRunId();
+  if (auto s = CheckRunId(run_id); !s) return s.error();
   store::RunRecord rec;
   rec.id = run_id;
   rec.program_hash = (*source)->program_hash;
@@ -274,6 +281,7 @@ auto CancelRun(store::Store& store, const std::string& run_id, const std::string
                const EngineOptions& engine_options) -> Result<RunReport> {
   EngineOptions options = engine_options;
   if (options.lease_owner.empty()) options.lease_owner = ThisLeaseOwner();
+  if (auto s = CheckRunId(run_id); !s) return s.error();
   if (auto s = AcquireLease(store, run_id, options.lease_owner); !s) return s.error();
   LeaseGuard lease(store, run_id, options.lease_owner);
   auto run = store.GetRun(run_id);

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "vm/base/json_text.h"
 #include "vm/value/convert.h"
 
 namespace flow::interp {
@@ -265,6 +266,10 @@ auto Abs(Ctx& c, Value& out) -> bool {
 
 auto ParseJson(Ctx& c, Value& out) -> bool {
   if (!c.args[0].is_string()) return c.BadType("parse_json", c.args[0]);
+  // Depth first (vm/base/json_text.h): cheaper than building the document.
+  if (FindTooDeep(c.args[0].str(), kMaxJsonDepth) != std::string_view::npos) {
+    return c.Fail(kKindConversion, "parse_json: " + TooDeepMessage());
+  }
   try {
     auto j = nlohmann::json::parse(c.args[0].str());  // an iterative parser: any depth is safe here
     if (value::JsonTooDeep(j)) {
@@ -302,6 +307,11 @@ auto CallBuiltin(BuiltinId id, const Value* args, uint32_t argc, Value& out, val
     case BuiltinId::Abs: return Abs(c, out);
     case BuiltinId::ParseJson: return ParseJson(c, out);
     case BuiltinId::ToJson: out = Value::String(value::DumpJson(value::ToJson(args[0]))); return true;
+    case BuiltinId::Secret:
+      // The name only: the value is read by the transport when a step is sent.
+      if (!args[0].is_string()) return c.BadType("secret", args[0]);
+      out = Value::Secret(args[0].str());
+      return true;
     case BuiltinId::kCount: break;
   }
   FLOW_CHECK(false, "unknown built-in (the verifier checks ids)");

@@ -1,5 +1,6 @@
-// The SQLite implementation of Store (store.h): opening with inspection,
-// migrations, and one BEGIN IMMEDIATE transaction per durable point.
+// The SQLite implementation of Store (store.h): migrations, and one BEGIN
+// IMMEDIATE transaction per durable point. Opening and inspecting a file is
+// sqlite_open.h's.
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -10,14 +11,13 @@
 #include <fmt/format.h>
 
 #include "vm/store/schema.h"
+#include "vm/store/sqlite_open.h"
 #include "vm/store/sqlite.h"
 #include "vm/store/store.h"
 
 namespace flow::store {
 
 namespace {
-
-constexpr int kNewDatabase = -1;
 
 // The columns ReadRun expects, in order (a macro so it joins literals).
 #define FLOW_SELECT_RUN                                                                                   \
@@ -63,58 +63,6 @@ class Tx {
     if (!status_) return status_.error(); \
   } while (0)
 
-// Looks at an existing file read-only: its schema version, kNewDatabase
-// when it is empty, or an Error when it is not ours or too new.
-auto Inspect(const std::string& path, int busy_timeout_ms) -> Result<int> {
-  struct stat st {};
-  if (stat(path.c_str(), &st) != 0 || st.st_size == 0) return kNewDatabase;
-  auto db = Db::Open(path, SQLITE_OPEN_READONLY);
-  if (!db) return db.error();
-  // Another process may be creating or migrating the file right now.
-  sqlite3_busy_timeout((*db)->handle(), busy_timeout_ms);
-  auto count = (*db)->Prepare("SELECT count(*) FROM sqlite_schema");
-  if (!count) {
-    int code = sqlite3_extended_errcode((*db)->handle());
-    if (code == SQLITE_NOTADB) return Error{"'" + path + "' is not a flow database (not an SQLite file)"};
-    return Error{"'" + path + "' cannot be read: " + (*db)->ErrorText()};
-  }
-  auto row = (*count)->Step();
-  if (!row) return Error{"'" + path + "' is corrupt or not a database: " + (*db)->ErrorText()};
-  if ((*count)->Int(0) == 0) return kNewDatabase;
-  auto meta = (*db)->Prepare("SELECT value FROM meta WHERE key = 'application'");
-  if (!meta) return Error{"'" + path + "' is not a flow database (an SQLite file without flow's tables)"};
-  auto app = (*meta)->Step();
-  if (!app || !*app || (*meta)->Text(0) != "flow") {
-    return Error{"'" + path + "' is not a flow database (its meta table does not say flow)"};
-  }
-  auto version = (*db)->Prepare("PRAGMA user_version");
-  if (!version || !(*version)->Step().ok()) return Error{"'" + path + "' cannot be read: " + (*db)->ErrorText()};
-  int v = static_cast<int>((*version)->Int(0));
-  if (v > kSchemaVersion) {
-    return Error{fmt::format("'{}' has schema version {}, newer than this flow supports ({}); upgrade flow", path, v,
-                             kSchemaVersion)};
-  }
-  return v;
-}
-
-// PRAGMA journal_mode = WAL needs an exclusive lock and does not wait for
-// it through the busy handler: when several processes open a new file at
-// once, the losers get SQLITE_BUSY at once. Retried here until the busy
-// timeout, with growing pauses between tries.
-auto EnterWal(Db& db, int busy_timeout_ms) -> Status {
-  constexpr auto kFirstPause = std::chrono::milliseconds(1);
-  constexpr auto kLongestPause = std::chrono::milliseconds(50);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
-  auto pause = kFirstPause;
-  for (;;) {
-    auto s = db.Exec("PRAGMA journal_mode = WAL");
-    const int code = sqlite3_errcode(db.handle()) & 0xff;
-    if (s || code != SQLITE_BUSY || std::chrono::steady_clock::now() >= deadline) return s;
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, kLongestPause);
-  }
-}
-
 // kFreshReads: every read method first ends the reads an earlier call left
 // in the middle of their rows (a one-row SELECT is read and left, not
 // stepped to its end). Such a statement keeps its read snapshot open, so a
@@ -125,7 +73,18 @@ class SqliteStore final : public Store {
  public:
   explicit SqliteStore(std::unique_ptr<Db> db) : db_(std::move(db)) {}
 
+  // Migrations take the write lock only when there is something to do: a
+  // database at the current version is checked with a plain read, so
+  // commands that only read never write, and 64 commands opening one file
+  // at once do not queue for the lock just to learn that nothing changes.
   auto Migrate() -> Status {
+    auto current = db_->Prepare("PRAGMA user_version");
+    if (!current) return current.error();
+    auto row = (*current)->Step();
+    if (!row) return row.error();
+    const int64_t version = (*current)->Int(0);
+    (*current)->Reset();
+    if (version >= kSchemaVersion) return Ok{};
     for (const Migration& m : kMigrations) {
       Tx tx(*db_);
       FLOW_TRY(tx.Begin());
@@ -397,12 +356,18 @@ class SqliteStore final : public Store {
     return (*run)->lease_owner;
   }
 
+  // In a transaction of its own like every write: an autocommit UPDATE on a
+  // connection with a read left open upgrades a stale snapshot and gets
+  // SQLITE_BUSY at once instead of waiting.
   auto ReleaseLease(const std::string& id, const std::string& owner) -> Status override {
+    Tx tx(*db_);
+    FLOW_TRY(tx.Begin());
     auto s = db_->Prepare("UPDATE runs SET lease_owner = NULL, lease_expiry_ms = NULL WHERE id = ?1 AND lease_owner = ?2");
     if (!s) return s.error();
     (*s)->Bind(1, id);
     (*s)->Bind(2, owner);
-    return (*s)->Run();
+    FLOW_TRY((*s)->Run());
+    return tx.Commit();
   }
 
   auto Journal(const std::string& run_id) -> Result<std::vector<JournalEvent>> override {
@@ -411,8 +376,34 @@ class SqliteStore final : public Store {
     if (!s) return s.error();
     (*s)->Bind(1, run_id);
     return ReadAll<JournalEvent>(**s, [](const Stmt& st) {
-      return JournalEvent{st.Int(0), st.Text(1), st.IsNull(2) ? -1 : st.Int(2), st.Int(3), st.Text(4), st.Int(5)};
+      return ReadEvent(st);
     });
+  }
+
+  // One statement stepped row by row: SQLite holds one row at a time, so
+  // memory does not grow with the journal. The prefix test is
+  // substr(type, 1, n) = prefix (LIKE would treat '_' as a wildcard).
+  auto ScanJournal(const std::string& run_id, const JournalQuery& q,
+                   const std::function<bool(const JournalEvent&)>& visit) -> Status override {
+    db_->EndReads();  // kFreshReads
+    auto s = db_->Prepare(
+        "SELECT seq, type, step, attempt, data, at_ms FROM journal WHERE run_id = ?1 AND seq > ?2 "
+        "AND (?3 = '' OR substr(type, 1, length(?3)) = ?3) ORDER BY seq LIMIT ?4");
+    if (!s) return s.error();
+    Stmt& st = **s;
+    st.Bind(1, run_id);
+    st.Bind(2, q.after_seq);
+    st.Bind(3, q.type_prefix);
+    st.Bind(4, q.limit < 0 ? int64_t{-1} : q.limit);
+    for (;;) {
+      auto row = st.Step();
+      if (!row) return row.error();
+      if (!*row) return Ok{};
+      if (!visit(ReadEvent(st))) {
+        st.Reset();
+        return Ok{};
+      }
+    }
   }
 
   auto LoadState(const std::string& run_id) -> Result<std::optional<std::string>> override {
@@ -434,6 +425,11 @@ class SqliteStore final : public Store {
   }
 
  private:
+  // A row of "SELECT seq, type, step, attempt, data, at_ms FROM journal".
+  static auto ReadEvent(const Stmt& st) -> JournalEvent {
+    return JournalEvent{st.Int(0), st.Text(1), st.IsNull(2) ? -1 : st.Int(2), st.Int(3), st.Text(4), st.Int(5)};
+  }
+
   static auto ReadRun(const Stmt& st) -> RunRecord {
     RunRecord r;
     r.id = st.Text(0);
@@ -480,7 +476,7 @@ class SqliteStore final : public Store {
     auto row = st.Step();
     if (!row) return row.error();
     if (!*row) return std::optional<JournalEvent>();
-    JournalEvent e{st.Int(0), st.Text(1), st.IsNull(2) ? -1 : st.Int(2), st.Int(3), st.Text(4), st.Int(5)};
+    JournalEvent e = ReadEvent(st);
     st.Reset();
     return std::optional<JournalEvent>(std::move(e));
   }
@@ -610,13 +606,35 @@ auto ParseStatus(const std::string& name) -> std::optional<RunStatus> {
 }
 
 auto OpenSqliteStore(const std::string& path, SqliteOptions options) -> Result<std::unique_ptr<Store>> {
-  auto version = Inspect(path, options.busy_timeout_ms);
-  if (!version) return version.error();
-  int flags = SQLITE_OPEN_READWRITE | (*version == kNewDatabase ? SQLITE_OPEN_CREATE : 0);
+  struct stat st {};
+  int version = kNewDatabase;
+  std::unique_ptr<Db> reader;
+  if (stat(path.c_str(), &st) == 0 && st.st_size > 0) {
+    bool immutable = false;
+    auto opened = OpenReadOnly(path, options.busy_timeout_ms, immutable);
+    if (!opened) return opened.error();
+    auto inspected = Inspect(**opened, path);
+    if (!inspected) return inspected.error();
+    version = *inspected;
+    reader = std::move(*opened);
+  }
+  // A file without tables (another process is creating it, or crashed
+  // doing so) is initialised below even for a reader, as it always was.
+  if (options.read_only && version != kNewDatabase) {
+    if (version < kSchemaVersion) {
+      return Error{fmt::format("'{}' has schema version {}; open it once with a command that writes to upgrade it",
+                               path, version)};
+    }
+    return std::unique_ptr<Store>(std::make_unique<SqliteStore>(std::move(reader)));
+  }
+  reader.reset();
+  int flags = SQLITE_OPEN_READWRITE | (version == kNewDatabase ? SQLITE_OPEN_CREATE : 0);
   auto db = Db::Open(path, flags);
   if (!db) return db.error();
   sqlite3_busy_timeout((*db)->handle(), options.busy_timeout_ms);
-  FLOW_TRY(EnterWal(**db, options.busy_timeout_ms));
+  // An existing database is in WAL mode already (the mode is kept in the
+  // file): setting it again would wait for locks for nothing.
+  if (version == kNewDatabase) FLOW_TRY(EnterWal(**db, options.busy_timeout_ms));
   FLOW_TRY((*db)->Exec("PRAGMA foreign_keys = ON"));
   FLOW_TRY((*db)->Exec(options.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
   auto store = std::make_unique<SqliteStore>(std::move(*db));

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -95,6 +96,13 @@ struct AppendOutcome {
   std::optional<JournalEvent> answer; // Answered: the `answered_by` event that answered the wait
 };
 
+// Which events Store::ScanJournal visits.
+struct JournalQuery {
+  int64_t after_seq = 0;    // only events with a greater seq
+  int64_t limit = -1;       // at most this many; negative: no limit
+  std::string type_prefix;  // only types starting with this ("" = all)
+};
+
 struct Checkpoint {
   std::string name;
   int64_t journal_seq = 0;
@@ -151,6 +159,14 @@ class Store {
 
   // The run's journal in seq order.
   virtual auto Journal(const std::string& run_id) -> Result<std::vector<JournalEvent>> = 0;
+  // Streams part of the run's journal in seq order, one row at a time, in
+  // bounded memory (`flow show` of a run with half a million events):
+  // `visit` gets each event with seq > `query.after_seq` whose type starts
+  // with `query.type_prefix` (any when empty), at most `query.limit` of
+  // them (all when negative), and stops the scan by returning false.
+  // `visit` must not call this store: the scan's statement is open.
+  virtual auto ScanJournal(const std::string& run_id, const JournalQuery& query,
+                           const std::function<bool(const JournalEvent&)>& visit) -> Status = 0;
   // The latest VM state of the run, or nullopt when it has none.
   virtual auto LoadState(const std::string& run_id) -> Result<std::optional<std::string>> = 0;
   // Checkpoints of a run, oldest first, and the state saved with one.
@@ -176,12 +192,19 @@ struct SqliteOptions {
   bool synchronous_full = true;
   // How long a writer waits for another process's transaction.
   int busy_timeout_ms = 5000;
+  // Open for reading only (`flow runs`, `show`, `inbox`): the file must
+  // exist; nothing is created, migrated or written, not even the WAL mode,
+  // and a database on a read-only location (a read-only mount, a folder
+  // the user may not write) can still be read. Writing methods then fail.
+  bool read_only = false;
 };
 
 // Opens (creating if absent) the SQLite store at `path`. A file that is not
 // an SQLite database, not a flow database, or has a newer schema version is
 // an Error, and the file is left untouched: it is inspected read-only first
-// and tables are only created in a new or empty file.
+// and tables are only created in a new or empty file. With
+// `options.read_only` nothing is ever created or written (docs/store.md
+// "Read-only opening").
 auto OpenSqliteStore(const std::string& path, SqliteOptions options = {}) -> Result<std::unique_ptr<Store>>;
 
 }  // namespace flow::store
