@@ -246,6 +246,9 @@ void TokenFilter::ApplyForeignSyntax(Token& token) {
   } else {
     k = FindForeignKeyword(word, ForeignPlace::StatementStart);
     size_t next = k != nullptr ? PeekType() : 0;
+    // A contextual keyword (`limit`, `on`, ...) not yet turned into a name
+    // is a name here: `const limit = 10`.
+    if (next == L::LIMIT || next == L::ON || next == L::BACKOFF || next == L::MAX) next = L::ID;
     // Only where the word cannot be a name: `const x`, `throw "..."`,
     // `def f` at the top level; `const = 1` is an assignment, and `raise
     // Oops("x")` would become a call of an unknown function (a second
