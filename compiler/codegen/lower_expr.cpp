@@ -308,6 +308,9 @@ void FunctionLowering::ExprInto(ast::ExprId e, uint32_t dst) {
             }
             mb().Wait(std::move(desc));
           },
+          [&](const ast::ParallelForExpr&) {
+            FLOW_CHECK(false, "ReportUnsupported rejects 'parallel for' before lowering");
+          },
           [&](const auto&) { f_.ABC(Op::LoadNull, dst); },  // literals are folded; ErrorExpr never reaches here
       },
       ex.node);
@@ -482,6 +485,9 @@ void FunctionLowering::Call(ast::ExprId id, const ast::CallExpr& c, uint32_t dst
       return;
     }
     case check::CallKind::Step: StepInto(id, nullptr, dst); return;
+    case check::CallKind::Workflow:
+      FLOW_CHECK(false, "ReportUnsupported rejects child workflow calls before lowering");
+      break;
     case check::CallKind::None: break;
   }
   f_.ABC(Op::LoadNull, dst);  // unreachable in a program without errors
