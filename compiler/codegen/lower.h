@@ -12,13 +12,22 @@
 #pragma once
 
 #include "compiler/check/checked_program.h"
+#include "compiler/diag/diagnostics.h"
 #include "compiler/source/source.h"
 #include "vm/bytecode/module.h"
 
 namespace flow::codegen {
 
-// Lowers a complete program (the checker reported no errors). `source`,
-// when given, fills the line tables; without it every line is 0.
+// Reports E056 for every `parallel` block and `parallel for`, and E057 for
+// every call of a workflow from a workflow: the front end accepts them, but
+// their runtime (child runs, concurrent branches; docs/composition.md) does
+// not exist yet. True when it reported nothing. Call it before Lower, which
+// must not see these constructs.
+auto ReportUnsupported(const check::CheckedProgram& program, Diagnostics& diags) -> bool;
+
+// Lowers a complete program (the checker reported no errors, and neither did
+// ReportUnsupported). `source`, when given, fills the line tables; without
+// it every line is 0.
 auto Lower(const check::CheckedProgram& program, const SourceFile* source = nullptr) -> bytecode::Module;
 
 // Reads each declared connector file of `module` into its `text`, so the

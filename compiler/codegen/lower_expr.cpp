@@ -146,7 +146,7 @@ auto FunctionLowering::Fold(ast::ExprId e) const -> std::optional<Folded> {
           []<class N>(const N&) -> std::optional<Folded>
             requires ast::OneOf<N, ast::ErrorExpr, ast::ListLit, ast::RecordLit, ast::NameRef,
                                 ast::MemberExpr, ast::IndexExpr, ast::CallExpr, ast::CastExpr,
-                                ast::ApproveExpr, ast::WaitExpr>
+                                ast::ApproveExpr, ast::WaitExpr, ast::ParallelForExpr>
           { return std::nullopt; },  // computed at run time
       },
       ast().expr(e).node);
@@ -297,6 +297,9 @@ void FunctionLowering::ExprInto(ast::ExprId e, uint32_t dst) {
               f_.ABC(Op::CheckAs, dst, dst, static_cast<uint32_t>(desc.type));
             }
             mb().Wait(std::move(desc));
+          },
+          [&](const ast::ParallelForExpr&) {
+            FLOW_CHECK(false, "ReportUnsupported rejects 'parallel for' before lowering");
           },
           // Fold() above answered for every literal; a program with an
           // ErrorExpr has errors and is never lowered.
@@ -477,6 +480,9 @@ void FunctionLowering::Call(ast::ExprId id, const ast::CallExpr& c, uint32_t dst
       return;
     }
     case check::CallKind::Step: StepInto(id, nullptr, dst); return;
+    case check::CallKind::Workflow:
+      FLOW_CHECK(false, "ReportUnsupported rejects child workflow calls before lowering");
+      break;
     case check::CallKind::None: break;
   }
   FLOW_CHECK(false, "a call the checker did not resolve, in a program without errors");

@@ -85,6 +85,9 @@ class FunctionLowering {
   void Assign(const ast::AssignStmt& a);
   auto RangeInto(ast::ExprId iterable, uint32_t w) -> bool;
   void For(ast::StmtId id, const ast::ForStmt& f);
+  // A loop body: `continue` jumps to `next`, `break` to `end`.
+  void LoopBody(const ast::Block& body, bytecode::FunctionBuilder::Label next, bytecode::FunctionBuilder::Label end);
+  void Jump(bool is_break);
   void Try(ast::StmtId id, const ast::TryStmt& t);
   void Compensate(const ast::CompensateClause& c);
   // The constant index of `e` when it folds to a number, string or duration.
@@ -106,6 +109,15 @@ class FunctionLowering {
   uint32_t max_regs_ = 0;
   // The compensation step descriptor made by the last StepDescFor.
   std::optional<uint32_t> comp_step_;
+  // The loops around the current statement, innermost last, each with the
+  // number of `try` bodies open when it began.
+  struct LoopLabels {
+    bytecode::FunctionBuilder::Label next;
+    bytecode::FunctionBuilder::Label end;
+    uint32_t try_depth;
+  };
+  std::vector<LoopLabels> loops_;
+  uint32_t try_depth_ = 0;  // `try` bodies open around the current statement
 };
 
 }  // namespace flow::codegen

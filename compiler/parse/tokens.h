@@ -54,4 +54,10 @@ auto LexerKeywords() -> std::vector<std::string_view>;
 // not `else`, `catch` or a clause). From the same table as LexerKeywords.
 auto IsStatementKeyword(size_t token_type) -> bool;
 
+// Whether a FlowLexer token type is one of those keywords (a word, even
+// when the token filter makes it a name). FlowLexer.g4 declares them
+// together, CONNECTOR through LIMIT; a parse test checks every entry of the
+// table against this.
+auto IsKeywordToken(size_t type) -> bool;
+
 }  // namespace flow::parse
