@@ -113,6 +113,11 @@ auto ReportExisting(store::Store& store, const store::RunRecord& existing, const
 }
 
 auto RunRun(const RunOptions& o) -> int {
+  auto options = EngineOptionsFromEnvironment();
+  if (!options) {
+    std::fprintf(stderr, "flow: %s\n", options.error().message.c_str());
+    return kExitUsage;
+  }
   int exit_code = kExitUsage;
   auto program = LoadProgram(o.file, exit_code);
   if (!program) return exit_code;
@@ -141,7 +146,7 @@ auto RunRun(const RunOptions& o) -> int {
     }
     if (*existing) return ReportExisting(**store, **existing, *program, name, *input, o.json);
   }
-  auto report = engine::StartRun(**store, program->bytes, name, *input, o.id);
+  auto report = engine::StartRun(**store, program->bytes, name, *input, o.id, *options);
   if (!report && !o.id.empty() && report.error().message == "run '" + o.id + "' already exists") {
     // Another `flow run --id` created it between our look and our start.
     auto existing = (*store)->GetRun(o.id);

@@ -37,6 +37,13 @@ auto PickWorkflow(const bytecode::Module& module, const std::string& path, const
 // reason for unreadable, oversized, malformed or non-object input.
 auto ReadInput(const std::string& option) -> Result<nlohmann::json>;
 
+// The engine's options for every command that drives a run, from the
+// environment (docs/cli.md, "Limits"): FLOW_MAX_INSTRUCTIONS, the
+// instruction budget of one stretch of pure code, and FLOW_MAX_MEMORY_MB,
+// the memory cap of a run's values, each a positive integer when set. An
+// Error naming the variable for any other value (exit 2).
+auto EngineOptionsFromEnvironment() -> Result<engine::EngineOptions>;
+
 // The database: --db, else $FLOW_DB, else ./flow.db.
 auto DatabasePath(const std::string& option) -> std::string;
 auto OpenStore(const std::string& option) -> Result<std::unique_ptr<store::Store>>;
