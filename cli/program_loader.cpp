@@ -53,8 +53,8 @@ auto LoadProgram(const std::string& path, int& exit_code, int compile_error_exit
     std::fprintf(stderr, "flow: %s\n", program.error().message.c_str());
     return std::nullopt;
   }
-  // Constructs the checker accepts but the runtime cannot run yet (E056,
-  // E057) are compile errors of `run` and `compile`.
+  // Constructs the checker accepts but the runtime cannot run yet (E056)
+  // are compile errors of `run` and `compile`.
   if (!diags.has_errors() && *program) codegen::ReportUnsupported(**program, diags);
   std::string text = RenderText(diags, sources);
   std::fwrite(text.data(), 1, text.size(), stderr);

@@ -75,10 +75,6 @@ struct StepOutcome {
   // rate_limited: the server's Retry-After (delta-seconds or HTTP-date),
   // at least zero and at most kMaxRetryAfter.
   std::optional<std::chrono::milliseconds> retry_after;
-  // Nothing was sent because this machine lacks something the step needs
-  // (an unset secret variable): SPEC §4's "blocked, not failed". The kind is
-  // `config`; the message names what is missing.
-  bool blocked = false;
 
   auto ok() const -> bool { return status == Status::Ok; }
   auto blocked() const -> bool { return status == Status::Blocked; }

@@ -64,6 +64,11 @@ struct EngineOptions {
   // once and an in-process wait ends; the driver lets go of the run with an
   // Error of code kInterrupted, leaving it at its last durable point.
   const std::atomic<bool>* stop = nullptr;
+  // A child run driven by its parent's driver with a `timeout` on the call
+  // (docs/composition.md): at its first durable point at or after this
+  // time (Unix ms) the child's driver lets go with an Error of code
+  // kInterrupted, so the parent can cancel it. -1: never.
+  int64_t stop_at_ms = -1;
 };
 
 // How often pure code that runs long looks in the store for a
