@@ -58,6 +58,8 @@ class Driver {
   void Loaded(const store::RunRecord& run);
   // Whether the run's cancellation was requested (journal or commits).
   auto cancel_requested() const -> bool { return cancel_requested_; }
+  // EngineOptions::nothing_in_flight, after Loaded().
+  void NothingInFlight() { maybe_in_flight_ = false; }
   // Cancels the loaded run: the step a dead driver may have had in flight,
   // when it has a `compensate` (driver_cancel.cpp), then its
   // compensations, then status cancelled.
@@ -178,10 +180,12 @@ class Driver {
   auto OnChild(const interp::SuspendReason& reason) -> Result<std::optional<RunReport>>;
   // A loaded state suspended at a child call (`started`: its child_started).
   auto ResumeChildCall(const store::JournalEvent& started) -> Result<std::optional<RunReport>>;
-  auto AwaitChild(const ChildCall& call) -> Result<std::optional<RunReport>>;
+  // `created`: the child was created by this driver just now.
+  auto AwaitChild(const ChildCall& call, bool created) -> Result<std::optional<RunReport>>;
   auto DeliverChildEnd(const ChildCall& call, const store::RunRecord& child) -> Result<std::optional<RunReport>>;
   auto FailChildCall(const ChildCall& call, const json& err) -> Result<std::optional<RunReport>>;
-  auto TimeOutChild(const ChildCall& call) -> Result<std::optional<RunReport>>;
+  // `idle`: EngineOptions::nothing_in_flight for the child.
+  auto TimeOutChild(const ChildCall& call, bool idle) -> Result<std::optional<RunReport>>;
   // The parent's waiting object while `child` (as read) runs or waits.
   auto ChildWaiting(const ChildCall& call, const store::RunRecord& child) const -> json;
   auto StillWaitingOn(const ChildCall& call, const store::RunRecord& child) const -> RunReport;

@@ -104,7 +104,7 @@ auto Driver::OnChild(const interp::SuspendReason& reason) -> Result<std::optiona
   if (auto s = Commit(std::move(u)); !s) return s.error();
   ++children_;
   if (cancel_requested_) return std::optional<RunReport>();  // Drive() cancels, the new child first
-  return AwaitChild(call);
+  return AwaitChild(call, /*created=*/true);
 }
 
 auto Driver::ResumeChildCall(const store::JournalEvent& started) -> Result<std::optional<RunReport>> {
@@ -118,13 +118,14 @@ auto Driver::ResumeChildCall(const store::JournalEvent& started) -> Result<std::
   }
   call.desc = static_cast<uint32_t>(desc);
   if (d.contains("deadline_ms") && d["deadline_ms"].is_number_integer()) call.deadline_ms = d["deadline_ms"];
-  return AwaitChild(call);
+  return AwaitChild(call, /*created=*/false);
 }
 
 // Drives the child while it can be driven here, then delivers its end or
 // suspends the parent on it. Each turn reads the child's row again.
-auto Driver::AwaitChild(const ChildCall& call) -> Result<std::optional<RunReport>> {
+auto Driver::AwaitChild(const ChildCall& call, bool created) -> Result<std::optional<RunReport>> {
   bool suspended = false;  // the parent's `waiting` on this child is committed
+  bool idle = created;     // nothing of the child is in flight (its last driver was ours, and returned)
   for (;;) {
     auto child = store_.GetRun(call.id);
     if (!child) return child.error();
@@ -134,13 +135,19 @@ auto Driver::AwaitChild(const ChildCall& call) -> Result<std::optional<RunReport
     const store::RunRecord& c = **child;
     if (Ended(c.status)) return DeliverChildEnd(call, c);
     const int64_t now = NowMs();
-    if (call.deadline_ms >= 0 && now >= call.deadline_ms) return TimeOutChild(call);
+    if (call.deadline_ms >= 0 && now >= call.deadline_ms) return TimeOutChild(call, idle);
     const bool due = c.status == RunStatus::Running || (c.wake_at_ms >= 0 && c.wake_at_ms <= now);
     if (due && !suspended) {
       EngineOptions child_options = options_;
       child_options.crash_after_commits = child_options.crash_before_commits = -1;
-      child_options.stop_at_ms = call.deadline_ms;
+      // The earlier of the call's deadline and this run's own (a child with
+      // a timeout calling a grandchild).
+      if (call.deadline_ms >= 0 && (child_options.stop_at_ms < 0 || call.deadline_ms < child_options.stop_at_ms)) {
+        child_options.stop_at_ms = call.deadline_ms;
+      }
+      child_options.nothing_in_flight = idle;
       auto report = ResumeChildRun(store_, call.id, child_options);
+      if (report || !IsLeaseConflict(report.error())) idle = true;  // our driver let go of it
       if (report) continue;  // read its row again
       const bool timed_out = report.error().code == ErrorCode::kInterrupted && call.deadline_ms >= 0 &&
                              NowMs() >= call.deadline_ms && !(options_.stop != nullptr && options_.stop->load());
@@ -211,12 +218,14 @@ auto Driver::FailChildCall(const ChildCall& call, const json& err) -> Result<std
 // The call's `timeout` passed with the child unfinished: the child is
 // cancelled (its children first, its compensations), then the call raises
 // `timeout`.
-auto Driver::TimeOutChild(const ChildCall& call) -> Result<std::optional<RunReport>> {
+auto Driver::TimeOutChild(const ChildCall& call, bool idle) -> Result<std::optional<RunReport>> {
   const int64_t timeout = module_.steps[call.desc].timeout_ms;
   std::string message = fmt::format("child run {} ({}) did not end within {}", call.id, call.workflow,
                                     value::FormatDuration(timeout));
   EngineOptions child_options = options_;
   child_options.crash_after_commits = child_options.crash_before_commits = -1;
+  child_options.stop_at_ms = -1;
+  child_options.nothing_in_flight = idle;
   auto cancelled = CancelChildRun(store_, call.id, message, child_options);
   if (!cancelled && !IsLeaseConflict(cancelled.error())) return cancelled.error();
   // A child another process drives has its cancellation recorded: that
@@ -229,6 +238,8 @@ auto Driver::CancelChildren(const std::string& reason) -> Status {
   if (!children) return children.error();
   EngineOptions child_options = options_;
   child_options.crash_after_commits = child_options.crash_before_commits = -1;
+  child_options.stop_at_ms = -1;
+  child_options.nothing_in_flight = false;
   for (const auto& c : *children) {
     if (Ended(c.status)) continue;
     auto r = CancelChildRun(store_, c.id, reason, child_options);

@@ -179,6 +179,7 @@ auto ResumeLeased(store::Store& store, const store::RunRecord& rec, const Engine
   auto loaded = LoadRun(store, rec, options);
   if (!loaded) return loaded.error();
   Driver& driver = *loaded->driver;
+  if (options.nothing_in_flight) driver.NothingInFlight();
   // A requested cancellation is finished before anything else: nothing is
   // delivered, nothing sent forward.
   if (driver.cancel_requested()) return driver.Cancel();

@@ -69,6 +69,11 @@ struct EngineOptions {
   // time (Unix ms) the child's driver lets go with an Error of code
   // kInterrupted, so the parent can cancel it. -1: never.
   int64_t stop_at_ms = -1;
+  // Internal: the caller knows that no attempt of the run is in flight (a
+  // parent that created its child just now, or whose own in-process
+  // driving of it returned), so the first step is not marked `resent` and
+  // a cancellation sends nothing again.
+  bool nothing_in_flight = false;
 };
 
 // How often pure code that runs long looks in the store for a
