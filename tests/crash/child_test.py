@@ -64,7 +64,7 @@ args = json.load(sys.stdin)
 key = os.environ.get("FLOW_IDEMPOTENCY_KEY", "")
 with open("invocations.log", "a") as log:
     log.write("%d %s\\n" % (int(time.time() * 1000), key))
-time.sleep(0.02)
+time.sleep(0.05)
 os.makedirs("effects", exist_ok=True)
 path = os.path.join("effects", key.replace("/", "_"))
 try:
@@ -115,6 +115,9 @@ def unfinished_children(flow):
 
 
 def kill_loop(flow, rng, rounds):
+    """Returns the parent's final report and how many processes were killed
+    (rather than exiting on their own)."""
+    killed = 0
     for _ in range(rounds):
         children = unfinished_children(flow)
         if children and rng.random() < 0.4:
@@ -123,15 +126,16 @@ def kill_loop(flow, rng, rounds):
             proc = flow.start("resume", "r1", "--json")
         else:
             proc = flow.start("run", "w.flow", "--workflow", "batch", "--id", "r1", "--json")
-        time.sleep(rng.uniform(0.0, 0.25))
+        time.sleep(rng.uniform(0.0, 0.3))
         if proc.poll() is None:
             proc.kill()
+            killed += 1
         proc.wait()
     # Undisturbed to the end: resume until the parent is done.
     for _ in range(10):
         code, out, err = flow.run("resume", "r1", "--json")
         if code == 0:
-            return json.loads(out)
+            return json.loads(out), killed
         check(code in (3, 4), "flow resume r1 exited %d: %s %s" % (code, out[-300:], err[-300:]))
     raise Failure("the parent did not complete after the kills")
 
@@ -185,12 +189,14 @@ def main():
             f.write(WORKFLOW)
         flow = Flow(os.path.abspath(args.flow), workdir)
         try:
-            report = kill_loop(flow, rng, args.rounds)
+            report, killed = kill_loop(flow, rng, args.rounds)
+            # Not vacuous: the loop must have killed processes in the middle.
+            check(killed >= args.rounds // 4, "only %d of %d processes were killed" % (killed, args.rounds))
             calls = check_outcome(flow, workdir, report)
         except Failure as failure:
             print("FAIL (seed %d): %s" % (seed, failure))
             return 1
-    print("ok: seed %d, %d rounds, %d tool calls for 11 keys" % (seed, args.rounds, calls))
+    print("ok: seed %d, %d rounds, %d killed, %d tool calls for 11 keys" % (seed, args.rounds, killed, calls))
     return 0
 
 
