@@ -49,6 +49,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import sqlite3
@@ -398,13 +399,14 @@ def scenario_limits(flow, workdir):
                                        "  return i\n}\n")
     os.environ["FLOW_MAX_INSTRUCTIONS"] = "1000000"
     code, report = flow.json("run", loop, "--json")
-    check(code == 1 and report["error"]["kind"] == "limit", "the budget: exit %d %s" % (code, report))
+    check(code == 1 and report["error"]["kind"] == "limit" and re.search(r"loop\.flow:3:\d+$", report["error"].get("at", "")),
+          "the budget: exit %d %s" % (code, report))
     del os.environ["FLOW_MAX_INSTRUCTIONS"]
     grow = write(workdir, "grow.flow", "workflow main() -> int {\n  var s = \"x\"\n  while true { s = s + s }\n"
                                        "  return len(s)\n}\n")
     os.environ["FLOW_MAX_MEMORY_MB"] = "64"
     code, report = flow.json("run", grow, "--json", "--id", "g1")
-    check(code == 1 and report["error"] == {"kind": "limit",
+    check(code == 1 and report["error"] == {"kind": "limit", "at": grow + ":3:20",
                                              "message": "the run's values exceed the memory limit of 64 MiB"},
           "the memory cap: exit %d %s" % (code, report))
     code, report = flow.json("resume", "g1", "--json")
