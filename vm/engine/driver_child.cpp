@@ -121,10 +121,14 @@ auto Driver::ResumeChildCall(const store::JournalEvent& started) -> Result<std::
   return AwaitChild(call, /*created=*/false);
 }
 
-// Drives the child while it can be driven here, then delivers its end or
-// suspends the parent on it. Each turn reads the child's row again.
+// Drives the child once, as a command drives a run (until it ends or
+// suspends), then delivers its end or suspends the parent on it: a child
+// that suspends on a timer, an approval or a signal is woken by whoever
+// wakes runs (the worker, `flow approve`), whose drive of the child then
+// drives the parent. Each turn reads the child's row again.
 auto Driver::AwaitChild(const ChildCall& call, bool created) -> Result<std::optional<RunReport>> {
   bool suspended = false;  // the parent's `waiting` on this child is committed
+  bool driven = false;     // this turn drove the child already
   bool idle = created;     // nothing of the child is in flight (its last driver was ours, and returned)
   for (;;) {
     auto child = store_.GetRun(call.id);
@@ -137,7 +141,8 @@ auto Driver::AwaitChild(const ChildCall& call, bool created) -> Result<std::opti
     const int64_t now = NowMs();
     if (call.deadline_ms >= 0 && now >= call.deadline_ms) return TimeOutChild(call, idle);
     const bool due = c.status == RunStatus::Running || (c.wake_at_ms >= 0 && c.wake_at_ms <= now);
-    if (due && !suspended) {
+    if (due && !suspended && !driven) {
+      driven = true;
       EngineOptions child_options = options_;
       child_options.crash_after_commits = child_options.crash_before_commits = -1;
       // The earlier of the call's deadline and this run's own (a child with
