@@ -251,7 +251,9 @@ void TokenFilter::ApplyForeignSyntax(Token& token) {
     // Oops("x")` would become a call of an unknown function (a second
     // message), so `fail` is offered only before a string.
     if (k != nullptr && k->flow == "fn" && !open_.empty()) k = nullptr;
-    if (k != nullptr && next != (k->flow == "fail" ? L::STR_START : L::ID)) k = nullptr;
+    // A contextual keyword (`limit`, `max`, `backoff`, `on`) is a name there.
+    const bool name_next = next == L::ID || next == L::LIMIT || next == L::MAX || next == L::BACKOFF || next == L::ON;
+    if (k != nullptr && (k->flow == "fail" ? next != L::STR_START : !name_next)) k = nullptr;
   }
   if (k == nullptr) return;
   SourceRange range = reporter_.TokenRange(&token);
