@@ -89,6 +89,9 @@ auto Driver::OnChild(const interp::SuspendReason& reason) -> Result<std::optiona
   child.run.input = value::DumpJson(input);
   child.run.created_ms = child.run.updated_ms = now;
   child.run.parent_id = run_id_;
+  // Ours from its creation, as StartRun's run is: this driver drives it next.
+  child.run.lease_owner = options_.lease_owner;
+  child.run.lease_expiry_ms = now + kLeaseDuration.count();
   child.started = Event(events::kStarted, json{{"workflow", d.operation}, {"program", program_hash_},
                                                {"input", input}, {"parent", json{{"run", run_id_}}}});
   child.state = child_vm.SaveState();
