@@ -100,6 +100,10 @@ auto Driver::Heartbeat() -> Status {
   auto holder = store_.TakeLease(run_id_, options_.lease_owner, now, now + kLeaseDuration.count(), "");
   if (!holder) return holder.error();
   if (*holder != options_.lease_owner) return Error{fmt::format("run {} lost its lease to {}", run_id_, *holder)};
+  for (const std::string& id : options_.ancestors) {  // they wait on this run in this thread
+    auto held = store_.TakeLease(id, options_.lease_owner, now, now + kLeaseDuration.count(), "");
+    if (!held) return held.error();
+  }
   renewed_ms_ = now;
   return Ok{};
 }

@@ -154,6 +154,7 @@ auto Driver::AwaitChild(const ChildCall& call, bool created) -> Result<std::opti
         child_options.stop_at_ms = call.deadline_ms;
       }
       child_options.nothing_in_flight = idle;
+      child_options.ancestors.push_back(run_id_);
       auto report = ResumeChildRun(store_, call.id, child_options);
       if (report || !IsLeaseConflict(report.error())) idle = true;  // our driver let go of it
       if (report) continue;  // read its row again

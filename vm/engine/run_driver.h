@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -74,6 +75,10 @@ struct EngineOptions {
   // driving of it returned), so the first step is not marked `resent` and
   // a cancellation sends nothing again.
   bool nothing_in_flight = false;
+  // Internal: the runs waiting on this one in this thread (its parent, the
+  // parent's parent...), whose leases its heartbeat renews with its own, so
+  // a long child does not let another host take over its parent.
+  std::vector<std::string> ancestors;
 };
 
 // How often pure code that runs long looks in the store for a
