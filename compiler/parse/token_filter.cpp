@@ -246,14 +246,15 @@ void TokenFilter::ApplyForeignSyntax(Token& token) {
   } else {
     k = FindForeignKeyword(word, ForeignPlace::StatementStart);
     size_t next = k != nullptr ? PeekType() : 0;
+    // A contextual keyword (`limit`, `on`, ...) not yet turned into a name
+    // is a name here: `const limit = 10`.
+    if (next == L::LIMIT || next == L::ON || next == L::BACKOFF || next == L::MAX) next = L::ID;
     // Only where the word cannot be a name: `const x`, `throw "..."`,
     // `def f` at the top level; `const = 1` is an assignment, and `raise
     // Oops("x")` would become a call of an unknown function (a second
     // message), so `fail` is offered only before a string.
     if (k != nullptr && k->flow == "fn" && !open_.empty()) k = nullptr;
-    // A contextual keyword (`limit`, `max`, `backoff`, `on`) is a name there.
-    const bool name_next = next == L::ID || next == L::LIMIT || next == L::MAX || next == L::BACKOFF || next == L::ON;
-    if (k != nullptr && (k->flow == "fail" ? next != L::STR_START : !name_next)) k = nullptr;
+    if (k != nullptr && next != (k->flow == "fail" ? L::STR_START : L::ID)) k = nullptr;
   }
   if (k == nullptr) return;
   SourceRange range = reporter_.TokenRange(&token);
