@@ -352,10 +352,6 @@ auto ReportUnsupported(const check::CheckedProgram& program, Diagnostics& diags)
     const ast::Expr& e = ast.exprs[i];
     if (std::holds_alternative<ast::ParallelForExpr>(e.node)) {
       diags.Report(DiagKind::ParallelUnsupported, keyword(e.range), "parallel for");
-    } else if (i < program.calls.size() && program.calls[i].kind == check::CallKind::Workflow) {
-      const auto& call = std::get<ast::CallExpr>(e.node);
-      diags.Report(DiagKind::CallWorkflow, ast.expr(call.callee).range,
-                   ast.functions[program.calls[i].function].name);
     }
   }
   return diags.error_count() == before;

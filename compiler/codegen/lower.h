@@ -18,10 +18,9 @@
 
 namespace flow::codegen {
 
-// Reports E056 for every `parallel` block and `parallel for`, and E057 for
-// every call of a workflow from a workflow: the front end accepts them, but
-// their runtime (child runs, concurrent branches; docs/composition.md) does
-// not exist yet. True when it reported nothing. Call it before Lower, which
+// Reports E056 for every `parallel` block and `parallel for`: the front end
+// accepts them, but their runtime (concurrent branches;
+// docs/composition.md) does not exist yet. True when it reported nothing. Call it before Lower, which
 // must not see these constructs.
 auto ReportUnsupported(const check::CheckedProgram& program, Diagnostics& diags) -> bool;
 

@@ -96,7 +96,16 @@ class FunctionLowering {
   // going to `dst`.
   auto CallBase(uint32_t dst, uint32_t args) -> uint32_t;
   auto StepDescFor(ast::ExprId call, const ast::StepClauses* clauses) -> uint32_t;
+  // The retry, timeout and compensate clauses into `d` (comp_step_ set
+  // when there is a compensation).
+  void ApplyClauses(bytecode::StepDesc& d, const ast::StepClauses* clauses);
   auto ArgsRecord(const ast::CallExpr& c, const check::CallTarget& t) -> uint32_t;
+  // A call of a workflow (docs/composition.md): Child with a child
+  // descriptor and the record of the callee's parameters.
+  void ChildInto(ast::ExprId call, const ast::StepClauses* clauses, uint32_t dst);
+  // A record with the given field names (any order) and values.
+  auto NamedRecord(const std::vector<std::string>& names, const std::vector<ast::ExprId>& values,
+                   const std::vector<types::TypeId>& types) -> uint32_t;
   // int -> float where an int expression meets a float destination (the
   // one implicit conversion of SPEC §2.2), so string(x) prints "1.0".
   void CoerceInto(ast::ExprId e, types::TypeId target, uint32_t reg);

@@ -111,7 +111,7 @@ auto StartRun(store::Store& store, const std::string& program_bytes, const std::
     return Error{fmt::format("the program has no workflow '{}'", workflow)};
   }
   if (run_id.empty()) run_id = NewRunId();
-  if (auto s = CheckRunId(run_id); !s) return s.error();
+  if (auto s = CheckNewRunId(run_id); !s) return s.error();
   const std::string hash = bytecode::ModuleHash(*module);
   Driver driver(store, *module, run_id, {}, {}, options);
   if (auto s = driver.vm().StartWorkflow(static_cast<uint32_t>(fn), input); !s) return s.error();
@@ -179,6 +179,7 @@ auto ResumeLeased(store::Store& store, const store::RunRecord& rec, const Engine
   auto loaded = LoadRun(store, rec, options);
   if (!loaded) return loaded.error();
   Driver& driver = *loaded->driver;
+  if (options.nothing_in_flight) driver.NothingInFlight();
   // A requested cancellation is finished before anything else: nothing is
   // delivered, nothing sent forward.
   if (driver.cancel_requested()) return driver.Cancel();
@@ -190,10 +191,9 @@ auto ResumeLeased(store::Store& store, const store::RunRecord& rec, const Engine
   return driver.Drive();
 }
 
-}  // namespace
-
-auto ResumeRun(store::Store& store, const std::string& run_id, const EngineOptions& engine_options)
-    -> Result<RunReport> {
+// ResumeRun; `parent_id`, when not null, receives the run's parent id.
+auto ResumeOne(store::Store& store, const std::string& run_id, const EngineOptions& engine_options,
+               std::string* parent_id) -> Result<RunReport> {
   EngineOptions options = engine_options;
   if (options.lease_owner.empty()) options.lease_owner = ThisLeaseOwner();
   // Also ids read back from the database (the worker's): a row written by
@@ -202,7 +202,10 @@ auto ResumeRun(store::Store& store, const std::string& run_id, const EngineOptio
   auto run = store.GetRun(run_id);
   if (!run) return run.error();
   if (!*run) return Error{fmt::format("no run '{}'", run_id)};
+  if (parent_id != nullptr) *parent_id = (*run)->parent_id;
   if (IsFinished((*run)->status)) return ReportRun(store, **run);
+  InProcessClaim claim(run_id);
+  if (!claim.held()) return claim.Conflict();
   if (auto s = AcquireLease(store, run_id, options.lease_owner); !s) return s.error();
   LeaseGuard lease(store, run_id, options.lease_owner);
   // Read again under the lease: the previous owner may have moved it on.
@@ -211,6 +214,34 @@ auto ResumeRun(store::Store& store, const std::string& run_id, const EngineOptio
   if (!*run) return Error{fmt::format("no run '{}'", run_id)};
   if (IsFinished((*run)->status)) return ReportRun(store, **run);
   return ResumeLeased(store, **run, options);
+}
+
+}  // namespace
+
+auto ResumeRun(store::Store& store, const std::string& run_id, const EngineOptions& options) -> Result<RunReport> {
+  std::string parent;
+  auto report = ResumeOne(store, run_id, options, &parent);
+  // A child run that ended here (`flow approve` of an approval inside it,
+  // the worker): its parent waits on it, so it is driven next, when no one
+  // else drives it (then that driver, or the worker, delivers the end).
+  if (report && !parent.empty() && IsFinished(report->status)) {
+    EngineOptions parent_options = options;
+    parent_options.crash_after_commits = parent_options.crash_before_commits = -1;
+    (void)ResumeRun(store, parent, parent_options);
+  }
+  return report;
+}
+
+auto ResumeChildRun(store::Store& store, const std::string& run_id, const EngineOptions& options)
+    -> Result<RunReport> {
+  return ResumeOne(store, run_id, options, nullptr);
+}
+
+auto CancelChildRun(store::Store& store, const std::string& run_id, const std::string& reason,
+                    const EngineOptions& options) -> Result<RunReport> {
+  auto recorded = RequestCancel(store, run_id, reason);
+  if (!recorded) return recorded.error();
+  return ResumeChildRun(store, run_id, options);
 }
 
 namespace {
@@ -262,7 +293,7 @@ auto ForkRun(store::Store& store, const std::string& source_id, const std::strin
   auto journal = store.Journal(source_id);
   if (!journal) return journal.error();
   if (run_id.empty()) run_id = NewRunId();
-  if (auto s = CheckRunId(run_id); !s) return s.error();
+  if (auto s = CheckNewRunId(run_id); !s) return s.error();
   store::RunRecord rec;
   rec.id = run_id;
   rec.program_hash = (*source)->program_hash;

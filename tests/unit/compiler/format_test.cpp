@@ -320,8 +320,8 @@ auto AstShape(const std::string& text) -> std::string {
 }
 
 // The bytecode of the .flow file at `path` with source positions cleared, or
-// nullopt when it does not check cleanly or cannot be lowered yet (E056,
-// E057: docs/composition.md).
+// nullopt when it does not check cleanly or cannot be lowered yet (E056:
+// docs/composition.md).
 auto Bytecode(const std::string& path) -> std::optional<bytecode::Module> {
   SourceManager sources;
   Diagnostics diags;

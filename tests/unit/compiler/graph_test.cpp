@@ -2,7 +2,7 @@
 // node by node and edge by edge, for every construct; the renderers'
 // notations, including parallel blocks, `parallel for`, child workflow
 // calls and `break`/`continue` (which `flow check` accepts; `flow run` does
-// not run the first three yet: E056, E057).
+// not run the first two yet: E056).
 #include <gtest/gtest.h>
 
 #include <algorithm>
