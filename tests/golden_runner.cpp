@@ -12,6 +12,12 @@
 //   // NOAUTOUPDATE                --autoupdate must leave this file alone
 //   // --- connectors/billing.json the rest of the file up to the next
 //                                  `// ---` line is that inline file
+//   // INPUT: connectors/billing.json  a shared input: the file of that
+//                                  path under the nearest `Inputs/` folder
+//                                  above the golden file (tests/check/Inputs/
+//                                  for tests/check/<area>/x.flow), written
+//                                  to the same path as an inline file is.
+//                                  One copy for the many tests that use it.
 //
 // Running: the part before the first `// --- path` line is written, under the
 // test's own base name, into a fresh temporary directory together with every
@@ -196,12 +202,33 @@ auto LineRef(const GoldenFile& g, int line) -> std::string {
   return g.path + ":" + std::to_string(line) + ": ";
 }
 
+// The content of shared input `name`: Inputs/name in the golden file's
+// folder or the nearest folder above it that has one.
+auto ReadSharedInput(const GoldenFile& g, int line, const std::string& name) -> std::string {
+  if (name.empty() || fs::path(name).is_absolute() || name.find("..") != std::string::npos ||
+      name == g.base_name) {
+    throw TestError(LineRef(g, line) + "bad INPUT name '" + name + "'");
+  }
+  fs::path dir = fs::absolute(g.path).parent_path();
+  for (;; dir = dir.parent_path()) {
+    fs::path candidate = dir / "Inputs" / name;
+    if (fs::is_regular_file(candidate)) return ReadAll(candidate.string());
+    if (dir == dir.parent_path()) break;
+  }
+  throw TestError(LineRef(g, line) + "no Inputs/" + name + " above the golden file");
+}
+
 void ParseMarkers(GoldenFile& g) {
   static const std::string kCheck = "// CHECK:";
   for (size_t i = 0; i < g.lines.size(); ++i) {
     int line_no = static_cast<int>(i) + 1;
     std::string_view t = Trimmed(g.lines[i]);
     if (t.rfind("// NOAUTOUPDATE", 0) == 0) g.no_autoupdate = true;
+    if (t.rfind("// INPUT:", 0) == 0) {
+      std::string name(Trimmed(t.substr(9)));
+      g.inline_files.emplace_back(name, ReadSharedInput(g, line_no, name));
+      continue;
+    }
     if (t.rfind("// RUN:", 0) == 0) {
       RunSpec run{line_no, SplitWords(t.substr(7)), {}, {}, std::nullopt};
       if (run.words.empty()) throw TestError(LineRef(g, line_no) + "empty RUN line");

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -68,6 +69,24 @@ struct TypeExpr {
                LiteralTypeExpr, UnionTypeExpr>
       node;
 };
+
+// The visitor probe (ctest `visitors/*`, tests/visitors/probe_test.py):
+// compiled with FLOW_AST_PROBE_EXPR_KIND (or _STMT_KIND) defined, the
+// expression (statement) variant gains one more alternative, and every
+// exhaustive dispatch over it must then fail to compile. Never defined in
+// the build itself.
+#ifdef FLOW_AST_PROBE_EXPR_KIND
+struct ProbeExpr {};
+#define FLOW_AST_PROBE_EXPR , ProbeExpr
+#else
+#define FLOW_AST_PROBE_EXPR
+#endif
+#ifdef FLOW_AST_PROBE_STMT_KIND
+struct ProbeStmt {};
+#define FLOW_AST_PROBE_STMT , ProbeStmt
+#else
+#define FLOW_AST_PROBE_STMT
+#endif
 
 // ------------------------------------------------------------------ expressions
 
@@ -196,7 +215,7 @@ struct Expr {
   SourceRange range;
   std::variant<ErrorExpr, IntLit, FloatLit, BoolLit, NullLit, DurationLit, StringLit, ListLit,
                RecordLit, NameRef, MemberExpr, IndexExpr, CallExpr, UnaryExpr, BinaryExpr,
-               CastExpr, ApproveExpr, WaitExpr, ParallelForExpr>
+               CastExpr, ApproveExpr, WaitExpr, ParallelForExpr FLOW_AST_PROBE_EXPR>
       node;
 };
 
@@ -293,7 +312,7 @@ struct ContinueStmt {};
 struct Stmt {
   SourceRange range;
   std::variant<ErrorStmt, LetStmt, AssignStmt, ExprStmt, IfStmt, ForStmt, WhileStmt, ReturnStmt,
-               FailStmt, TryStmt, CheckpointStmt, SleepStmt, ParallelStmt, BreakStmt, ContinueStmt>
+               FailStmt, TryStmt, CheckpointStmt, SleepStmt, ParallelStmt, BreakStmt, ContinueStmt FLOW_AST_PROBE_STMT>
       node;
 };
 
@@ -377,6 +396,18 @@ struct Overload : Fs... {
 };
 template <class... Fs>
 Overload(Fs...) -> Overload<Fs...>;
+
+// For the kinds one lambda treats alike, named rather than caught by `auto`:
+//   [&]<class N>(const N&) requires ast::OneOf<N, IntLit, FloatLit> { ... }
+template <class N, class... Kinds>
+concept OneOf = (std::is_same_v<N, Kinds> || ...);
+
+// The last `else` of an `if constexpr` chain over a node variant is
+//   static_assert(ast::kUnhandled<N>, "Where: a node kind is not handled");
+// so that, as with Overload, a new node kind fails the build there (a
+// dependent false: it only fires for a kind no branch took).
+template <class N>
+inline constexpr bool kUnhandled = false;
 
 // A readable indented dump of the whole tree (`flow check --dump-ast`): one
 // node per line, two spaces per level, "Kind key-fields @line:col". Without

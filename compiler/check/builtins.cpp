@@ -6,32 +6,12 @@ namespace flow::check {
 namespace {
 
 constexpr BuiltinInfo kBuiltins[] = {
-    {BuiltinId::Len, "len", 1, 1, false, {"x"}},
-    {BuiltinId::Range, "range", 1, 2, false, {"a", "b"}},
-    {BuiltinId::Int, "int", 1, 1, false, {"x"}},
-    {BuiltinId::Float, "float", 1, 1, false, {"x"}},
-    {BuiltinId::String, "string", 1, 1, false, {"x"}},
-    {BuiltinId::Keys, "keys", 1, 1, false, {"r"}},
-    {BuiltinId::Contains, "contains", 2, 2, false, {"haystack", "needle"}},
-    {BuiltinId::Split, "split", 2, 2, false, {"s", "sep"}},
-    {BuiltinId::Join, "join", 2, 2, false, {"list", "sep"}},
-    {BuiltinId::Lower, "lower", 1, 1, false, {"s"}},
-    {BuiltinId::Upper, "upper", 1, 1, false, {"s"}},
-    {BuiltinId::Trim, "trim", 1, 1, false, {"s"}},
-    {BuiltinId::StartsWith, "starts_with", 2, 2, false, {"s", "p"}},
-    {BuiltinId::EndsWith, "ends_with", 2, 2, false, {"s", "p"}},
-    {BuiltinId::Replace, "replace", 3, 3, false, {"s", "old", "new"}},
-    {BuiltinId::Min, "min", 2, 2, false, {"a", "b"}},
-    {BuiltinId::Max, "max", 2, 2, false, {"a", "b"}},
-    {BuiltinId::Abs, "abs", 1, 1, false, {"x"}},
-    {BuiltinId::ParseJson, "parse_json", 1, 1, false, {"s"}},
-    {BuiltinId::ToJson, "to_json", 1, 1, false, {"v"}},
-    {BuiltinId::Now, "now", 0, 0, true, {}},
-    {BuiltinId::Uuid, "uuid", 0, 0, true, {}},
-    {BuiltinId::Random, "random", 0, 0, true, {}},
-    {BuiltinId::Secret, "secret", 1, 1, false, {"name"}},
+#define FLOW_BUILTIN(name, flow_name, min, max, ...) {BuiltinId::name, flow_name, min, max, false, {__VA_ARGS__}},
+#define FLOW_EFFECT(name, flow_name) {BuiltinId::name, flow_name, 0, 0, true, {}},
+#include "vm/bytecode/builtins.def"
+#undef FLOW_BUILTIN
+#undef FLOW_EFFECT
 };
-
 
 struct ForeignName {
   std::string_view name;
@@ -56,6 +36,18 @@ constexpr ForeignName kNames[] = {
     {"undefined", "null"},     {"NULL", "null"},            {"True", "true"},
     {"False", "false"},        {"TRUE", "true"},            {"FALSE", "false"},
 };
+
+// The parameter names cover every argument a built-in accepts.
+constexpr auto ParamsNamed() -> bool {
+  for (const BuiltinInfo& b : kBuiltins) {
+    if (b.max_args > kMaxBuiltinParams) return false;
+    for (int k = 0; k < kMaxBuiltinParams; ++k) {
+      if ((k < b.max_args) != !b.params[k].empty()) return false;
+    }
+  }
+  return true;
+}
+static_assert(ParamsNamed(), "builtins.def: one parameter name per argument, at most kMaxBuiltinParams");
 
 }  // namespace
 

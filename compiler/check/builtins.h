@@ -1,12 +1,13 @@
-// The built-in functions of SPEC §2.5a, as one table.
+// The built-in functions of SPEC §2.5a, as the checker sees them.
 //
 // The checker resolves a call `len(x)` to a BuiltinId and records it in
 // CheckedProgram::calls; codegen maps each id to its instruction or native
-// routine. The table is the single list of names, arities, parameter names
-// (used in diagnostics: "argument 'sep' of 'split' expects ...") and whether
-// the built-in is an effect (journaled, workflows only). Code that must follow
-// this table: check/calls.cpp (the per-builtin typing rules, a switch that the
-// compiler warns about when an id is missing) and codegen.
+// routine. Names, arities, parameter names (used in diagnostics: "argument
+// 'sep' of 'split' expects ...") and whether the built-in is an effect
+// (journaled, workflows only) all expand from vm/bytecode/builtins.def, the
+// one table the VM expands from too. Code that must follow it:
+// check/calls.cpp (the per-builtin typing rules, a switch that the compiler
+// warns about when an id is missing).
 #pragma once
 
 #include <array>
@@ -16,11 +17,14 @@
 
 namespace flow::check {
 
+// The pure built-ins first, then the effects, each in .def order: codegen
+// turns an id into the VM's by subtracting the number of pure built-ins.
 enum class BuiltinId : uint8_t {
-  Len, Range, Int, Float, String, Keys, Contains, Split, Join, Lower, Upper, Trim,
-  StartsWith, EndsWith, Replace, Min, Max, Abs, ParseJson, ToJson,
-  Now, Uuid, Random,  // effects: recorded in the journal, workflows only
-  Secret,             // secret("ENV"): an opaque reference, read by the transport
+#define FLOW_BUILTIN(name, ...) name,
+#define FLOW_EFFECT(name, ...) name,
+#include "vm/bytecode/builtins.def"
+#undef FLOW_BUILTIN
+#undef FLOW_EFFECT
 };
 
 // The most parameters any built-in takes (replace(s, old, new)).

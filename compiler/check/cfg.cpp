@@ -189,6 +189,10 @@ void CfgBuilder::Stmt(ast::StmtId id) {
           Expr(n.duration);
         } else if constexpr (std::is_same_v<N, ast::ParallelStmt>) {
           Parallel(n.body);
+        } else if constexpr (ast::OneOf<N, ast::ErrorStmt>) {
+          // already reported: nothing to follow
+        } else {
+          static_assert(ast::kUnhandled<N>, "CfgBuilder::Stmt: a statement kind is not handled");
         }
       },
       ast().stmt(id).node);
@@ -247,6 +251,11 @@ void CfgBuilder::Expr(ast::ExprId id, const ast::StepClauses* clauses, bool comp
             event.compensation = compensation;
             cfg_.blocks[cur_].events.push_back(event);
           }
+        } else if constexpr (ast::OneOf<N, ast::ErrorExpr, ast::IntLit, ast::FloatLit, ast::BoolLit,
+                                        ast::NullLit, ast::DurationLit, ast::NameRef>) {
+          // leaves: no sub-expression, no event
+        } else {
+          static_assert(ast::kUnhandled<N>, "CfgBuilder::Expr: an expression kind is not handled");
         }
       },
       ast().expr(id).node);

@@ -169,6 +169,8 @@ auto Checker::ResolveType(ast::TypeExprId id) -> TypeId {
 }
 
 auto Checker::ResolveTypeNode(const ast::TypeExpr& te) -> TypeId {
+  // One `if` per kind below, ErrorTypeExpr last: a new kind must be added here.
+  static_assert(std::variant_size_v<decltype(te.node)> == 7, "ResolveTypeNode: a type kind is not handled");
   auto& tt = types();
   if (auto* n = std::get_if<ast::NamedTypeExpr>(&te.node)) return ResolveNamedType(n->name, te.range);
   if (auto* l = std::get_if<ast::ListTypeExpr>(&te.node)) return tt.List(ResolveType(l->element));

@@ -70,30 +70,28 @@ auto Checker::CheckExprNode(ast::ExprId id) -> TypeId {
         if constexpr (std::is_same_v<N, ast::ErrorExpr>) {
           saw_syntax_error_ = true;
           return tt.error();
-        }
-        if constexpr (std::is_same_v<N, ast::IntLit>) return tt.int_();
-        if constexpr (std::is_same_v<N, ast::FloatLit>) return tt.float_();
-        if constexpr (std::is_same_v<N, ast::BoolLit>) return tt.bool_();
-        if constexpr (std::is_same_v<N, ast::NullLit>) return tt.null();
-        if constexpr (std::is_same_v<N, ast::DurationLit>) return tt.duration();
-        if constexpr (std::is_same_v<N, ast::StringLit>) return CheckString(n);
-        if constexpr (std::is_same_v<N, ast::ListLit>) return CheckList(n);
-        if constexpr (std::is_same_v<N, ast::RecordLit>) return CheckRecord(n);
-        if constexpr (std::is_same_v<N, ast::NameRef>) return CheckName(id, n);
-        if constexpr (std::is_same_v<N, ast::MemberExpr>) return CheckMember(id, n);
-        if constexpr (std::is_same_v<N, ast::IndexExpr>) return CheckIndex(n);
-        if constexpr (std::is_same_v<N, ast::CallExpr>) return CheckCall(id, n);
-        if constexpr (std::is_same_v<N, ast::UnaryExpr>) return CheckUnary(n);
-        if constexpr (std::is_same_v<N, ast::BinaryExpr>) return CheckBinary(n);
-        if constexpr (std::is_same_v<N, ast::CastExpr>) {
+        } else if constexpr (std::is_same_v<N, ast::IntLit>) return tt.int_();
+        else if constexpr (std::is_same_v<N, ast::FloatLit>) return tt.float_();
+        else if constexpr (std::is_same_v<N, ast::BoolLit>) return tt.bool_();
+        else if constexpr (std::is_same_v<N, ast::NullLit>) return tt.null();
+        else if constexpr (std::is_same_v<N, ast::DurationLit>) return tt.duration();
+        else if constexpr (std::is_same_v<N, ast::StringLit>) return CheckString(n);
+        else if constexpr (std::is_same_v<N, ast::ListLit>) return CheckList(n);
+        else if constexpr (std::is_same_v<N, ast::RecordLit>) return CheckRecord(n);
+        else if constexpr (std::is_same_v<N, ast::NameRef>) return CheckName(id, n);
+        else if constexpr (std::is_same_v<N, ast::MemberExpr>) return CheckMember(id, n);
+        else if constexpr (std::is_same_v<N, ast::IndexExpr>) return CheckIndex(n);
+        else if constexpr (std::is_same_v<N, ast::CallExpr>) return CheckCall(id, n);
+        else if constexpr (std::is_same_v<N, ast::UnaryExpr>) return CheckUnary(n);
+        else if constexpr (std::is_same_v<N, ast::BinaryExpr>) return CheckBinary(n);
+        else if constexpr (std::is_same_v<N, ast::CastExpr>) {
           // Anything but a secret may be cast; checked at run time.
           RejectSecret(n.value, CheckExpr(n.value));
           return ResolveType(n.type);
-        }
-        if constexpr (std::is_same_v<N, ast::ApproveExpr>) return CheckApprove(id, n);
-        if constexpr (std::is_same_v<N, ast::WaitExpr>) return CheckWait(id, n);
-        if constexpr (std::is_same_v<N, ast::ParallelForExpr>) return CheckParallelFor(id, n, true);
-        return tt.error();
+        } else if constexpr (std::is_same_v<N, ast::ApproveExpr>) return CheckApprove(id, n);
+        else if constexpr (std::is_same_v<N, ast::WaitExpr>) return CheckWait(id, n);
+        else if constexpr (std::is_same_v<N, ast::ParallelForExpr>) return CheckParallelFor(id, n, true);
+        else static_assert(ast::kUnhandled<N>, "Checker::CheckExprNode: an expression kind is not handled");
       },
       e.node);
 }

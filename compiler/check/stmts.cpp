@@ -127,8 +127,11 @@ auto Checker::CheckStmt(ast::StmtId id) -> bool {
         } else if constexpr (std::is_same_v<N, ast::ContinueStmt>) {
           CheckJump(stmt.range, false);
           return false;
+        } else if constexpr (std::is_same_v<N, ast::ErrorStmt>) {
+          saw_syntax_error_ = true;
+        } else {
+          static_assert(ast::kUnhandled<N>, "Checker::CheckStmt: a statement kind is not handled");
         }
-        if constexpr (std::is_same_v<N, ast::ErrorStmt>) saw_syntax_error_ = true;
         return true;  // ErrorStmt and the statements that always complete
       },
       stmt.node);
@@ -476,6 +479,12 @@ void Checker::KillAssignedIn(const ast::Block& block) {
           } else if constexpr (std::is_same_v<N, ast::TryStmt>) {
             KillAssignedIn(n.body);
             KillAssignedIn(n.handler);
+          } else if constexpr (ast::OneOf<N, ast::ErrorStmt, ast::LetStmt, ast::ExprStmt, ast::ReturnStmt,
+                                          ast::FailStmt, ast::CheckpointStmt, ast::SleepStmt, ast::BreakStmt,
+                                          ast::ContinueStmt>) {
+            // assigns nothing that outlives it (a let declares, never reassigns)
+          } else {
+            static_assert(ast::kUnhandled<N>, "Checker::KillAssignedIn: a statement kind is not handled");
           }
         },
         ast().stmt(s).node);

@@ -192,8 +192,11 @@ void FunctionLowering::Stmt(ast::StmtId id) {
           Jump(true);
         } else if constexpr (std::is_same_v<N, ast::ContinueStmt>) {
           Jump(false);
+        } else if constexpr (std::is_same_v<N, ast::ErrorStmt>) {
+          FLOW_CHECK(false, "an ErrorStmt in a program without errors");
+        } else {
+          static_assert(ast::kUnhandled<N>, "FunctionLowering::Stmt: a statement kind is not handled");
         }
-        // ErrorStmt: never present in a program without errors.
       },
       s.node);
   ReleaseTo(saved);

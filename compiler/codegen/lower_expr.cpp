@@ -6,19 +6,13 @@
 
 #include "compiler/check/builtins.h"
 #include "compiler/codegen/lowering.h"
+#include "vm/bytecode/arith.h"
 
 namespace flow::codegen {
 
 using bytecode::Op;
 
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 // Folds int op int; nullopt when the result would be a run-time error.
 auto FoldInt(ast::BinaryOp op, int64_t a, int64_t b) -> std::optional<Folded> {
@@ -27,8 +21,8 @@ auto FoldInt(ast::BinaryOp op, int64_t a, int64_t b) -> std::optional<Folded> {
     case ast::BinaryOp::Add: if (__builtin_add_overflow(a, b, &r)) return std::nullopt; return r;
     case ast::BinaryOp::Sub: if (__builtin_sub_overflow(a, b, &r)) return std::nullopt; return r;
     case ast::BinaryOp::Mul: if (__builtin_mul_overflow(a, b, &r)) return std::nullopt; return r;
-    case ast::BinaryOp::Div: if (b == 0 || (a == INT64_MIN && b == -1)) return std::nullopt; return a / b;
-    case ast::BinaryOp::Mod: if (b == 0) return std::nullopt; return b == -1 ? 0 : a % b;
+    case ast::BinaryOp::Div: if (bytecode::IntDivFails(a, b, &r)) return std::nullopt; return r;
+    case ast::BinaryOp::Mod: if (bytecode::IntModFails(a, b, &r)) return std::nullopt; return r;
     case ast::BinaryOp::Eq: return a == b;
     case ast::BinaryOp::Ne: return a != b;
     case ast::BinaryOp::Lt: return a < b;
@@ -44,8 +38,8 @@ auto FoldFloat(ast::BinaryOp op, double a, double b) -> std::optional<Folded> {
     case ast::BinaryOp::Add: return a + b;
     case ast::BinaryOp::Sub: return a - b;
     case ast::BinaryOp::Mul: return a * b;
-    case ast::BinaryOp::Div: if (b == 0) return std::nullopt; return a / b;
-    case ast::BinaryOp::Mod: if (b == 0) return std::nullopt; return std::fmod(a, b);
+    case ast::BinaryOp::Div: if (double r = 0; !bytecode::FloatDivFails(a, b, &r)) return r; return std::nullopt;
+    case ast::BinaryOp::Mod: if (double r = 0; !bytecode::FloatModFails(a, b, &r)) return r; return std::nullopt;
     case ast::BinaryOp::Eq: return a == b;
     case ast::BinaryOp::Ne: return a != b;
     case ast::BinaryOp::Lt: return a < b;
@@ -105,23 +99,15 @@ auto ArithOp(ast::BinaryOp op, bool constant) -> Op {
   }
 }
 
-auto ToVmBuiltin(check::BuiltinId id, bool& is_effect, uint32_t& vm_id) -> bool {
-  std::string_view name = check::GetBuiltin(id).name;
-  for (uint32_t k = 0; k < static_cast<uint32_t>(bytecode::BuiltinId::kCount); ++k) {
-    if (name == bytecode::GetBuiltinInfo(static_cast<bytecode::BuiltinId>(k)).name) {
-      is_effect = false;
-      vm_id = k;
-      return true;
-    }
-  }
-  for (uint32_t k = 0; k < static_cast<uint32_t>(bytecode::EffectId::kCount); ++k) {
-    if (name == bytecode::GetEffectName(static_cast<bytecode::EffectId>(k))) {
-      is_effect = true;
-      vm_id = k;
-      return true;
-    }
-  }
-  return false;
+// Both id spaces expand from vm/bytecode/builtins.def: the checker's lists
+// the pure built-ins, then the effects.
+auto ToVmBuiltin(check::BuiltinId id, bool& is_effect, uint32_t& vm_id) -> void {
+  constexpr auto kPure = static_cast<uint32_t>(bytecode::BuiltinId::kCount);
+  constexpr auto kEffects = static_cast<uint32_t>(bytecode::EffectId::kCount);
+  auto index = static_cast<uint32_t>(id);
+  FLOW_CHECK(index < kPure + kEffects, "a checker BuiltinId outside builtins.def");
+  is_effect = index >= kPure;
+  vm_id = is_effect ? index - kPure : index;
 }
 
 }  // namespace
@@ -129,7 +115,7 @@ auto ToVmBuiltin(check::BuiltinId id, bool& is_effect, uint32_t& vm_id) -> bool 
 auto FunctionLowering::Fold(ast::ExprId e) const -> std::optional<Folded> {
   if (!e.valid()) return std::nullopt;
   return std::visit(
-      Overloaded{
+      ast::Overload{
           [](const ast::IntLit& n) -> std::optional<Folded> { return n.value; },
           [](const ast::FloatLit& n) -> std::optional<Folded> { return n.value; },
           [](const ast::BoolLit& n) -> std::optional<Folded> { return n.value; },
@@ -157,13 +143,17 @@ auto FunctionLowering::Fold(ast::ExprId e) const -> std::optional<Folded> {
             if (!r) return std::nullopt;
             return FoldBinary(n.op, *l, *r);
           },
-          [](const auto&) -> std::optional<Folded> { return std::nullopt; },
+          []<class N>(const N&) -> std::optional<Folded>
+            requires ast::OneOf<N, ast::ErrorExpr, ast::ListLit, ast::RecordLit, ast::NameRef,
+                                ast::MemberExpr, ast::IndexExpr, ast::CallExpr, ast::CastExpr,
+                                ast::ApproveExpr, ast::WaitExpr, ast::ParallelForExpr>
+          { return std::nullopt; },  // computed at run time
       },
       ast().expr(e).node);
 }
 
 void FunctionLowering::LoadFolded(const Folded& v, uint32_t dst) {
-  std::visit(Overloaded{
+  std::visit(ast::Overload{
                  [&](std::monostate) { f_.ABC(Op::LoadNull, dst); },
                  [&](int64_t i) {
                    if (i >= INT32_MIN && i <= INT32_MAX) f_.AsBx(Op::LoadI, dst, static_cast<int32_t>(i));
@@ -240,7 +230,7 @@ void FunctionLowering::ExprInto(ast::ExprId e, uint32_t dst) {
     return;
   }
   std::visit(
-      Overloaded{
+      ast::Overload{
           [&](const ast::StringLit& n) { Interpolate(n, dst); },
           [&](const ast::ListLit& n) {
             uint32_t base = Temp(static_cast<uint32_t>(n.items.size()));
@@ -311,7 +301,12 @@ void FunctionLowering::ExprInto(ast::ExprId e, uint32_t dst) {
           [&](const ast::ParallelForExpr&) {
             FLOW_CHECK(false, "ReportUnsupported rejects 'parallel for' before lowering");
           },
-          [&](const auto&) { f_.ABC(Op::LoadNull, dst); },  // literals are folded; ErrorExpr never reaches here
+          // Fold() above answered for every literal; a program with an
+          // ErrorExpr has errors and is never lowered.
+          []<class N>(const N&)
+            requires ast::OneOf<N, ast::ErrorExpr, ast::IntLit, ast::FloatLit, ast::BoolLit,
+                                ast::NullLit, ast::DurationLit>
+          { FLOW_CHECK(false, "ExprInto: a literal that did not fold, or an ErrorExpr"); },
       },
       ex.node);
   ReleaseTo(saved);
@@ -456,7 +451,7 @@ void FunctionLowering::Call(ast::ExprId id, const ast::CallExpr& c, uint32_t dst
     case check::CallKind::Builtin: {
       bool effect = false;
       uint32_t vm_id = 0;
-      if (!ToVmBuiltin(t.builtin, effect, vm_id)) break;
+      ToVmBuiltin(t.builtin, effect, vm_id);
       if (effect) {
         f_.ABC(Op::Effect, dst, vm_id);
         return;
@@ -488,7 +483,7 @@ void FunctionLowering::Call(ast::ExprId id, const ast::CallExpr& c, uint32_t dst
     case check::CallKind::Workflow: ChildInto(id, nullptr, dst); return;
     case check::CallKind::None: break;
   }
-  f_.ABC(Op::LoadNull, dst);  // unreachable in a program without errors
+  FLOW_CHECK(false, "a call the checker did not resolve, in a program without errors");
 }
 
 void FunctionLowering::StepInto(ast::ExprId call, const ast::StepClauses* clauses, uint32_t dst) {

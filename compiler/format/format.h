@@ -10,7 +10,7 @@
 //     separators and trailing commas.
 // A failed check is a bug in flow fmt; Format then returns an Error and the
 // caller leaves the file alone. Formatting is idempotent: Format of the
-// output is the output (tests/unit/format_test.cpp runs every .flow file of
+// output is the output (tests/unit/compiler/format_test.cpp runs every .flow file of
 // the repository through it twice).
 #pragma once
 

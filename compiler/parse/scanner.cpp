@@ -23,24 +23,28 @@ auto IsContinuationByte(unsigned char c) -> bool { return (c & 0xC0) == 0x80; }
 struct Keyword {
   const char* text;
   size_t type;
+  // Starts a statement or a declaration: the syntax-error reporter resyncs
+  // on one at the start of a line and never deletes one as a stray token.
+  bool starts_statement = false;
 };
+constexpr bool kStmt = true;
 
 // Every keyword of FlowLexer.g4 (a word equal to one is that keyword; any
 // other word is an ID).
 constexpr Keyword kKeywords[] = {
-    {"connector", L::CONNECTOR}, {"type", L::TYPE},         {"fn", L::FN},
-    {"workflow", L::WORKFLOW},   {"let", L::LET},           {"var", L::VAR},
-    {"if", L::IF},               {"else", L::ELSE},         {"for", L::FOR},
-    {"in", L::IN},               {"while", L::WHILE},       {"return", L::RETURN},
-    {"fail", L::FAIL},           {"try", L::TRY},           {"catch", L::CATCH},
-    {"retry", L::RETRY},         {"timeout", L::TIMEOUT},   {"compensate", L::COMPENSATE},
-    {"checkpoint", L::CHECKPOINT}, {"approve", L::APPROVE}, {"from", L::FROM},
-    {"wait", L::WAIT},           {"sleep", L::SLEEP},       {"parallel", L::PARALLEL},
-    {"break", L::BREAK},         {"continue", L::CONTINUE},
-    {"true", L::TRUE_LIT},       {"false", L::FALSE_LIT},   {"null", L::NULL_LIT},
-    {"and", L::AND},             {"or", L::OR},             {"not", L::NOT},
-    {"as", L::AS},               {"backoff", L::BACKOFF},   {"max", L::MAX},
-    {"on", L::ON},               {"limit", L::LIMIT},
+    {"connector", L::CONNECTOR, kStmt}, {"type", L::TYPE, kStmt}, {"fn", L::FN, kStmt},
+    {"workflow", L::WORKFLOW, kStmt},   {"let", L::LET, kStmt},   {"var", L::VAR, kStmt},
+    {"if", L::IF, kStmt},               {"else", L::ELSE},        {"for", L::FOR, kStmt},
+    {"in", L::IN},                      {"while", L::WHILE, kStmt}, {"return", L::RETURN, kStmt},
+    {"fail", L::FAIL, kStmt},           {"try", L::TRY, kStmt},   {"catch", L::CATCH},
+    {"retry", L::RETRY},                {"timeout", L::TIMEOUT},  {"compensate", L::COMPENSATE},
+    {"checkpoint", L::CHECKPOINT, kStmt}, {"approve", L::APPROVE}, {"from", L::FROM},
+    {"wait", L::WAIT},                  {"sleep", L::SLEEP, kStmt}, {"parallel", L::PARALLEL, kStmt},
+    {"break", L::BREAK, kStmt},         {"continue", L::CONTINUE, kStmt},
+    {"true", L::TRUE_LIT},              {"false", L::FALSE_LIT},  {"null", L::NULL_LIT},
+    {"and", L::AND},                    {"or", L::OR},            {"not", L::NOT},
+    {"as", L::AS},                      {"backoff", L::BACKOFF},  {"max", L::MAX},
+    {"on", L::ON},                      {"limit", L::LIMIT},
 };
 
 auto WordType(std::string_view word) -> size_t {
@@ -58,6 +62,13 @@ auto LexerKeywords() -> std::vector<std::string_view> {
   std::vector<std::string_view> out;
   for (const Keyword& k : kKeywords) out.emplace_back(k.text);
   return out;
+}
+
+auto IsStatementKeyword(size_t token_type) -> bool {
+  for (const Keyword& k : kKeywords) {
+    if (k.type == token_type) return k.starts_statement;
+  }
+  return false;
 }
 
 auto IsKeywordToken(size_t type) -> bool { return type >= L::CONNECTOR && type <= L::LIMIT; }

@@ -1,11 +1,18 @@
 #include "compiler/parse/syntax_errors.h"
 
 #include "Flow.h"
+#include "FlowLexer.h"
+#include "compiler/parse/tokens.h"
 
 namespace flow::parse {
 
 using antlr4::Token;
 using P = grammar::Flow;
+
+// The parser shares the lexer's token numbering (tokenVocab), so the
+// scanner's keyword table (IsStatementKeyword) speaks of the parser's tokens.
+static_assert(size_t{P::LET} == size_t{grammar::FlowLexer::LET} &&
+              size_t{P::PARALLEL} == size_t{grammar::FlowLexer::PARALLEL});
 
 namespace {
 
@@ -96,18 +103,6 @@ auto DescribeExpected(const antlr4::misc::IntervalSet& set,
     out += name;
   }
   return out;
-}
-
-auto IsStatementKeyword(size_t type) -> bool {
-  switch (type) {
-    case P::LET: case P::VAR: case P::IF: case P::FOR: case P::WHILE: case P::RETURN:
-    case P::FAIL: case P::TRY: case P::CHECKPOINT: case P::SLEEP: case P::PARALLEL:
-    case P::BREAK: case P::CONTINUE:
-    case P::FN: case P::WORKFLOW: case P::TYPE: case P::CONNECTOR:
-      return true;
-    default:
-      return false;
-  }
 }
 
 // The last token before `index` that is not a line break, or nullptr.
@@ -234,17 +229,10 @@ void FlowErrorStrategy::reportUnwantedToken(antlr4::Parser* parser) {
 }
 
 auto FlowErrorStrategy::singleTokenDeletion(antlr4::Parser* parser) -> antlr4::Token* {
-  switch (parser->getCurrentToken()->getType()) {
-    case grammar::Flow::LET: case grammar::Flow::VAR: case grammar::Flow::RETURN:
-    case grammar::Flow::IF: case grammar::Flow::FOR: case grammar::Flow::WHILE:
-    case grammar::Flow::FAIL: case grammar::Flow::TRY: case grammar::Flow::CHECKPOINT:
-    case grammar::Flow::SLEEP: case grammar::Flow::PARALLEL: case grammar::Flow::BREAK:
-    case grammar::Flow::CONTINUE: case grammar::Flow::FN:
-    case grammar::Flow::WORKFLOW: case grammar::Flow::TYPE: case grammar::Flow::CONNECTOR:
-      return nullptr;
-    default:
-      return DefaultErrorStrategy::singleTokenDeletion(parser);
-  }
+  // Never delete a statement keyword as a stray token: it starts the next
+  // statement, which should still parse.
+  if (IsStatementKeyword(parser->getCurrentToken()->getType())) return nullptr;
+  return DefaultErrorStrategy::singleTokenDeletion(parser);
 }
 
 void FlowErrorStrategy::reportMissingToken(antlr4::Parser* parser) {

@@ -49,6 +49,11 @@ auto ScanRawTokens(std::string_view text) -> std::vector<RawToken>;
 // in scanner.cpp), for completion in `flow lsp`.
 auto LexerKeywords() -> std::vector<std::string_view>;
 
+// Whether the token type (FlowLexer's numbering, which the parser shares) is
+// a keyword that starts a statement or a declaration (`let`, `if`, `fn`...;
+// not `else`, `catch` or a clause). From the same table as LexerKeywords.
+auto IsStatementKeyword(size_t token_type) -> bool;
+
 // Whether a FlowLexer token type is one of those keywords (a word, even
 // when the token filter makes it a name). FlowLexer.g4 declares them
 // together, CONNECTOR through LIMIT; a parse test checks every entry of the

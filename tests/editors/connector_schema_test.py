@@ -4,8 +4,8 @@ registers (editors/vscode/schemas/connector.schema.json) agrees with flow's
 own connector parser:
 
   * every connector file of the repository that `flow check` accepts -- the
-    examples' files and every inline `// --- x.json` connector of the golden
-    tests -- is valid against the schema (no false error in the editor);
+    examples' files, every inline `// --- x.json` connector of the golden
+    tests and their shared `Inputs/` -- is valid against the schema (no false error in the editor);
   * typical mistakes the parser rejects (a misspelt key, a wrong enum value,
     a missing transport) are invalid against it too;
   * connector-detect.schema.json applies it to a JSON file exactly when the
@@ -34,6 +34,9 @@ SCHEMAS = os.path.join(ROOT, "editors", "vscode", "schemas")
 def connector_texts():
     """(where, text) of every connector JSON in the repository."""
     for path in sorted(glob.glob(os.path.join(ROOT, "examples", "**", "*.json"), recursive=True)):
+        yield os.path.relpath(path, ROOT), open(path, errors="replace").read()
+    # The golden tests' shared inputs (`// INPUT:`, docs/testing.md).
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests", "**", "Inputs", "**", "*.json"), recursive=True)):
         yield os.path.relpath(path, ROOT), open(path, errors="replace").read()
     for path in sorted(glob.glob(os.path.join(ROOT, "tests", "**", "*.flow"), recursive=True)):
         parts = re.split(r"^// --- (.+)\n", open(path, errors="replace").read(), flags=re.M)

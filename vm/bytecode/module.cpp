@@ -6,7 +6,7 @@ namespace flow::bytecode {
 
 namespace {
 constexpr BuiltinInfo kBuiltins[] = {
-#define FLOW_BUILTIN(name, flow_name, min, max) {flow_name, min, max},
+#define FLOW_BUILTIN(name, flow_name, min, max, ...) {flow_name, min, max},
 #include "vm/bytecode/builtins.def"
 #undef FLOW_BUILTIN
 };

@@ -31,7 +31,7 @@ inline constexpr uint32_t kFirstVersionWithColumns = 4;
 inline constexpr uint32_t kOldestReadableBytecodeVersion = 1;
 
 enum class BuiltinId : uint16_t {
-#define FLOW_BUILTIN(name, flow_name, min, max) name,
+#define FLOW_BUILTIN(name, flow_name, min, max, ...) name,
 #include "vm/bytecode/builtins.def"
 #undef FLOW_BUILTIN
   kCount

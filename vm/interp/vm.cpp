@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <random>
 
+#include "vm/bytecode/arith.h"
 #include "vm/bytecode/serialize.h"
 #include "vm/interp/builtins.h"
 #include "vm/value/convert.h"
@@ -33,19 +34,6 @@ auto RandomUuid(std::mt19937_64& rng) -> std::string {
   lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // variant 10
   return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xFFFF, hi & 0xFFFF,
                      lo >> 48, lo & 0xFFFFFFFFFFFFULL);
-}
-
-// Integer division and modulo with the language's rules; true on failure
-// (the same convention as __builtin_add_overflow).
-inline auto IntDiv(int64_t a, int64_t b, int64_t* r) -> bool {
-  if (b == 0 || (a == INT64_MIN && b == -1)) return true;
-  *r = a / b;
-  return false;
-}
-inline auto IntMod(int64_t a, int64_t b, int64_t* r) -> bool {
-  if (b == 0) return true;
-  *r = b == -1 ? 0 : a % b;
-  return false;
 }
 
 auto OpSymbol(Op op) -> const char* {
@@ -324,8 +312,8 @@ auto Vm::Arith(Op op, Value& dst, const Value& b, const Value& c) -> bool {
       case Op::Add: bad = __builtin_add_overflow(b.as_int(), c.as_int(), &r); break;
       case Op::Sub: bad = __builtin_sub_overflow(b.as_int(), c.as_int(), &r); break;
       case Op::Mul: bad = __builtin_mul_overflow(b.as_int(), c.as_int(), &r); break;
-      case Op::Div: bad = IntDiv(b.as_int(), c.as_int(), &r); break;
-      case Op::Mod: bad = IntMod(b.as_int(), c.as_int(), &r); break;
+      case Op::Div: bad = bytecode::IntDivFails(b.as_int(), c.as_int(), &r); break;
+      case Op::Mod: bad = bytecode::IntModFails(b.as_int(), c.as_int(), &r); break;
       default: break;
     }
     if (bad) {
@@ -339,8 +327,16 @@ auto Vm::Arith(Op op, Value& dst, const Value& b, const Value& c) -> bool {
   if (nb && nc) {
     double x = tb == Tag::Int ? static_cast<double>(b.as_int()) : b.as_float();
     double y = tc == Tag::Int ? static_cast<double>(c.as_int()) : c.as_float();
-    if ((op == Op::Div || op == Op::Mod) && y == 0) return Fail(kKindArithmetic, op == Op::Mod ? "modulo by zero" : "division by zero");
-    double r = op == Op::Add ? x + y : op == Op::Sub ? x - y : op == Op::Mul ? x * y : op == Op::Div ? x / y : std::fmod(x, y);
+    double r = 0;
+    bool bad = false;
+    switch (op) {
+      case Op::Add: r = x + y; break;
+      case Op::Sub: r = x - y; break;
+      case Op::Mul: r = x * y; break;
+      case Op::Div: bad = bytecode::FloatDivFails(x, y, &r); break;
+      default: bad = bytecode::FloatModFails(x, y, &r); break;
+    }
+    if (bad) return Fail(kKindArithmetic, op == Op::Mod ? "modulo by zero" : "division by zero");
     dst.SetFloat(r);
     return true;
   }

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 
+#include "vm/bytecode/arith.h"
 #include "vm/interp/builtins.h"
 #include "vm/interp/vm.h"
 #include "vm/value/convert.h"
@@ -36,18 +37,9 @@ using bytecode::GetSC;
 using bytecode::Instr;
 using bytecode::Op;
 
-namespace {
-inline auto IntDivFails(int64_t a, int64_t b, int64_t* r) -> bool {
-  if (b == 0 || (a == INT64_MIN && b == -1)) return true;
-  *r = a / b;
-  return false;
-}
-inline auto IntModFails(int64_t a, int64_t b, int64_t* r) -> bool {
-  if (b == 0 || b == -1) return true;  // -1: slow path answers 0 without UB
-  *r = a % b;
-  return false;
-}
-}  // namespace
+// Div and Mod follow vm/bytecode/arith.h, like Vm::Arith and the folder.
+using bytecode::IntDivFails;
+using bytecode::IntModFastFails;
 
 auto Vm::Execute() -> Outcome {
   const Function* fn;
@@ -190,12 +182,12 @@ dispatch:
   VM_ARITH(Sub, R[C], __builtin_sub_overflow)
   VM_ARITH(Mul, R[C], __builtin_mul_overflow)
   VM_ARITH(Div, R[C], IntDivFails)
-  VM_ARITH(Mod, R[C], IntModFails)
+  VM_ARITH(Mod, R[C], IntModFastFails)
   VM_ARITH(AddK, K[C], __builtin_add_overflow)
   VM_ARITH(SubK, K[C], __builtin_sub_overflow)
   VM_ARITH(MulK, K[C], __builtin_mul_overflow)
   VM_ARITH(DivK, K[C], IntDivFails)
-  VM_ARITH(ModK, K[C], IntModFails)
+  VM_ARITH(ModK, K[C], IntModFastFails)
   VM_CASE(AddI) {
     const Value& b_ = R[B];
     int64_t r_;
