@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/runtime.h"
 #include "cli/program_loader.h"
 #include "cli/record_and_drive.h"
 #include "vm/engine/run_driver.h"
@@ -38,7 +39,7 @@ auto RunCancel(const CancelOptions& o) -> int {
                  o.id.c_str(), store::StatusName(status));
     return kExitUsage;
   }
-  auto report = engine::CancelRun(*store, o.id, o.reason);
+  auto report = engine::CancelRun(MakeRuntime(*store), o.id, o.reason);
   if (!report) {
     std::fprintf(stderr, "flow: %s\n", report.error().message.c_str());
     return kExitInternal;

@@ -22,6 +22,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/runtime.h"
 #include "cli/program_loader.h"
 #include "compiler/diag/suggest.h"
 #include "vm/engine/run_driver.h"
@@ -139,7 +140,7 @@ auto RunFork(const ForkOptions& o) -> int {
     }
     if (*existing) return ReportExisting(**store, **existing, o);
   }
-  auto report = engine::ForkRun(**store, o.run, o.from, o.id);
+  auto report = engine::ForkRun(MakeRuntime(**store), o.run, o.from, o.id);
   if (!report && !o.id.empty() && report.error().message == "run '" + o.id + "' already exists") {
     // Another `flow fork --id` created it between our look and our start.
     auto existing = (*store)->GetRun(o.id);

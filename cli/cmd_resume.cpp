@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/runtime.h"
 #include "cli/due_runs.h"
 #include "cli/run_report.h"
 #include "cli/program_loader.h"
@@ -35,7 +36,7 @@ struct ResumeOptions {
 auto ResumeOne(store::Store& store, const std::string& id, bool json) -> int {
   int exit_code = kExitOk;
   if (!ReadKnownRun(store, id, exit_code)) return exit_code;
-  auto report = engine::ResumeRun(store, id);
+  auto report = engine::ResumeRun(MakeRuntime(store), id);
   if (!report) {
     std::fprintf(stderr, "flow: %s\n", report.error().message.c_str());
     return kExitInternal;

@@ -4,10 +4,8 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 
 #include "cli/command.h"
-#include "compiler/codegen/lower.h"
 #include "compiler/diag/diagnostics.h"
 #include "compiler/diag/suggest.h"
 #include "compiler/driver/compile.h"
@@ -47,35 +45,19 @@ auto LoadProgram(const std::string& path, int& exit_code, int compile_error_exit
   }
   SourceManager sources;
   Diagnostics diags;
-  auto program = CheckFile(path, sources, diags);
+  auto program = CompileFile(path, sources, diags);
   if (!program) {
     std::fprintf(stderr, "flow: %s\n", program.error().message.c_str());
     return std::nullopt;
   }
   std::string text = RenderText(diags, sources);
   std::fwrite(text.data(), 1, text.size(), stderr);
-  if (diags.has_errors() || !*program) {
+  if (!*program) {
     exit_code = compile_error_exit;
     return std::nullopt;
   }
-  const check::CheckedProgram& checked = **program;
-  const SourceFile* source = checked.ast.file.valid() ? &sources.file(checked.ast.file) : nullptr;
-  bytecode::Module module = codegen::Lower(checked, source);
-  // Absolute connector paths: an exec connector runs in its file's folder,
-  // and a stored program or .flowc may be run from any directory.
-  for (auto& c : module.connectors) {
-    std::error_code ec;
-    if (!c.path.empty()) {
-      auto abs = std::filesystem::absolute(c.path, ec);
-      if (!ec) c.path = abs.lexically_normal().string();
-    }
-  }
-  if (auto s = codegen::EmbedConnectorFiles(module); !s) {
-    std::fprintf(stderr, "flow: %s\n", s.error().message.c_str());
-    return std::nullopt;
-  }
-  std::string bytes = bytecode::SerializeModule(module);
-  return LoadedProgram{std::move(module), std::move(bytes), source ? std::string(source->text()) : ""};
+  std::string source(sources.file((*program)->file).text());
+  return LoadedProgram{std::move((*program)->module), std::move((*program)->bytes), std::move(source)};
 }
 
 auto PickWorkflow(const bytecode::Module& module, const std::string& path, const std::string& name) -> int {

@@ -1,5 +1,6 @@
 // See record_and_drive.h.
 #include "cli/record_and_drive.h"
+#include "cli/runtime.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -73,7 +74,7 @@ auto PrintCurrent(store::Store& store, const store::RunRecord& run, bool json) -
 auto DriveRecordedRun(store::Store& store, const std::string& id, const char* what, bool json) -> int {
   const auto deadline = std::chrono::steady_clock::now() + kHandOffWait;
   for (;;) {
-    auto report = engine::ResumeRun(store, id);
+    auto report = engine::ResumeRun(MakeRuntime(store), id);
     if (report) {
       PrintReport(*report, json);
       return kExitOk;

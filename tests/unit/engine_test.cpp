@@ -16,10 +16,10 @@
 #include <sstream>
 
 #include "tests/unit/test_http_server.h"
-#include "compiler/codegen/lower.h"
 #include "compiler/driver/compile.h"
 #include "vm/bytecode/serialize.h"
 #include "vm/connectors/http_client.h"
+#include "vm/connectors/transport.h"
 #include "vm/engine/driver.h"
 #include "vm/engine/events.h"
 #include "vm/engine/input_check.h"
@@ -85,17 +85,22 @@ class EngineTest : public ::testing::Test {
 
   void Write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name) << text; }
 
+  // The engine's Runtime over this test's store, with the real transports.
+  auto Rt(EngineOptions o = {}) -> Runtime {
+    Runtime runtime{*store_, transports_};
+    runtime.options = std::move(o);
+    return runtime;
+  }
+
   // Compiles `source` (in the temp folder, next to the connectors).
   auto Compile(const std::string& source) -> std::string {
     Write("w.flow", source);
     SourceManager sources;
     Diagnostics diags;
-    auto checked = CheckFile((dir_ / "w.flow").string(), sources, diags);
-    EXPECT_TRUE(checked.ok() && !diags.has_errors()) << RenderText(diags, sources);
-    if (!checked.ok() || diags.has_errors()) return "";
-    bytecode::Module m = codegen::Lower(**checked, &sources.file((*checked)->ast.file));
-    EXPECT_TRUE(codegen::EmbedConnectorFiles(m).ok());
-    return bytecode::SerializeModule(m);
+    auto compiled = CompileFile((dir_ / "w.flow").string(), sources, diags);
+    EXPECT_TRUE(compiled.ok() && *compiled) << RenderText(diags, sources);
+    if (!compiled.ok() || !*compiled) return "";
+    return (*compiled)->bytes;
   }
 
   auto Start(const std::string& source, json input, const std::string& id, EngineOptions o = {}) -> Result<RunReport> {
@@ -106,7 +111,7 @@ class EngineTest : public ::testing::Test {
     for (const auto& f : module->functions) {
       if (f.kind == bytecode::FunctionKind::Workflow) wf = f.name;
     }
-    return StartRun(*store_, bytes, wf, input, id, o);
+    return StartRun(Rt(o), bytes, wf, input, id);
   }
 
   auto Journal(const std::string& id) -> std::vector<store::JournalEvent> {
@@ -149,6 +154,7 @@ class EngineTest : public ::testing::Test {
   static inline int port_ = 0;
   fs::path dir_;
   std::unique_ptr<store::Store> store_;
+  connectors::TransportRegistry transports_ = connectors::DefaultTransports();
 };
 
 TEST_F(EngineTest, PureWorkflowCompletesWithStartedAndCompletedEvents) {
@@ -167,7 +173,7 @@ TEST_F(EngineTest, ResumeRightAfterTheStartRunsFromTheInitialState) {
   crash.crash_after_commits = 0;
   ASSERT_FALSE(Start("workflow add(a: int, b: int) -> int { return a + b }\n", json{{"a", 2}, {"b", 3}}, "r0", crash).ok());
   EXPECT_EQ((*store_->GetRun("r0"))->status, store::RunStatus::Running);
-  auto r = ResumeRun(*store_, "r0");
+  auto r = ResumeRun(Rt(), "r0");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->result, 5);
 }
@@ -282,7 +288,7 @@ TEST_F(EngineTest, ResumeAfterACompletedStepNeverResendsIt) {
   auto first = Start(kTwoCharges, json{{"customer", "c1"}}, "r8", crash);
   ASSERT_FALSE(first.ok());
   EXPECT_EQ(RequestKeys(), (std::vector<std::string>{"r8:1"}));
-  auto r = ResumeRun(*store_, "r8");
+  auto r = ResumeRun(Rt(), "r8");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->result, "ch_1,ch_2");
   EXPECT_EQ(RequestKeys(), (std::vector<std::string>{"r8:1", "r8:2"}));
@@ -293,7 +299,7 @@ TEST_F(EngineTest, ResumeResendsAnInFlightStepWithTheSameKey) {
   crash.crash_after_commits = 2;  // step 2 started, its request not sent
   ASSERT_FALSE(Start(kTwoCharges, json{{"customer", "c1"}}, "r9", crash).ok());
   EXPECT_EQ(RequestKeys(), (std::vector<std::string>{"r9:1"}));
-  auto r = ResumeRun(*store_, "r9");
+  auto r = ResumeRun(Rt(), "r9");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->result, "ch_1,ch_2");
   EXPECT_EQ(RequestKeys(), (std::vector<std::string>{"r9:1", "r9:2"}));
@@ -306,7 +312,7 @@ TEST_F(EngineTest, ResumeResendsAnInFlightStepWithTheSameKey) {
   }
   EXPECT_EQ(resent, 1);
   // Resuming a finished run only reports it.
-  auto again = ResumeRun(*store_, "r9");
+  auto again = ResumeRun(Rt(), "r9");
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->result, "ch_1,ch_2");
   EXPECT_EQ(RequestKeys().size(), 2u);
@@ -329,12 +335,12 @@ TEST_F(EngineTest, LongBackoffSuspendsWithReasonRetryAndResumeRetriesWithTheSame
   EXPECT_EQ(run->waiting_reason, "retry");
   EXPECT_GT(run->wake_at_ms, NowMs());
   // Not due, and too far to wait here: still waiting, nothing sent.
-  auto early = ResumeRun(*store_, "r14", short_wait);
+  auto early = ResumeRun(Rt(short_wait), "r14");
   ASSERT_TRUE(early.ok()) << early.error().message;
   EXPECT_EQ(early->status, store::RunStatus::Waiting);
   EXPECT_EQ(Invocations().size(), 1u);
   // With the default limit the resume waits out the backoff in-process.
-  auto done = ResumeRun(*store_, "r14");
+  auto done = ResumeRun(Rt(), "r14");
   ASSERT_TRUE(done.ok()) << done.error().message;
   EXPECT_EQ(done->result, 2);
   EXPECT_EQ(Invocations(), (std::vector<std::string>{"flaky r14:1", "flaky r14:1"}));
@@ -352,7 +358,7 @@ TEST_F(EngineTest, ResumeDuringCompensationsSkipsTheCompletedOnes) {
                     "  fail \"boom\"\n}\n";
   ASSERT_FALSE(Start(src, json::object(), "r15", crash).ok());
   EXPECT_EQ(Invocations().size(), 3u);
-  auto r = ResumeRun(*store_, "r15");
+  auto r = ResumeRun(Rt(), "r15");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->status, store::RunStatus::Failed);
   EXPECT_EQ(r->compensations.size(), 2u);
@@ -395,7 +401,7 @@ TEST_F(EngineTest, ACompletionJournaledWithoutStateIsDeliveredFromTheJournalOnRe
   crash.crash_after_commits = kCommitsUpToTheStatelessOne;
   ASSERT_FALSE(Start(kStepThenFail, json::object(), "r22", crash).ok());
   EXPECT_EQ(Invocations(), (std::vector<std::string>{"echo r22:1"}));
-  auto r = ResumeRun(*store_, "r22");
+  auto r = ResumeRun(Rt(), "r22");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->status, store::RunStatus::Failed);
   EXPECT_EQ(r->error["message"], "boom");
@@ -418,7 +424,7 @@ TEST_F(EngineTest, CancelAfterACrashBeforeTheNextDurablePointUndoesTheCompletedS
   EngineOptions crash;
   crash.crash_after_commits = kCommitsUpToTheStatelessOne;
   ASSERT_FALSE(Start(kStepThenFail, json::object(), "r23", crash).ok());
-  auto c = CancelRun(*store_, "r23", "cancelled by ann");
+  auto c = CancelRun(Rt(), "r23", "cancelled by ann");
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->status, store::RunStatus::Cancelled);
   EXPECT_EQ(c->compensations, json::parse(R"([{"step": "tool.undo", "status": "completed"}])"));
@@ -438,7 +444,7 @@ TEST_F(EngineTest, ResumeRefusesAJournalThatRecordsAnotherOperation) {
   e.data = R"({"operation": "billing.refund", "step_id": 1, "args": {}})";
   u.events.push_back(e);
   ASSERT_TRUE(store_->Commit(u).ok());
-  auto r = ResumeRun(*store_, "r16");
+  auto r = ResumeRun(Rt(), "r16");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message,
             "run 'r16': the journal records 'billing.refund' at step 2, which does not match the program");
@@ -454,14 +460,14 @@ TEST_F(EngineTest, CancelRunsCompensationsAndSetsCancelled) {
   auto r = Start(src, json::object(), "r17");
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_EQ(r->status, store::RunStatus::Waiting);
-  auto c = CancelRun(*store_, "r17", "cancelled by ann");
+  auto c = CancelRun(Rt(), "r17", "cancelled by ann");
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->ToJson(), json::parse(R"({"run": "r17", "status": "cancelled",
       "error": {"kind": "cancelled", "message": "cancelled by ann"},
       "compensations": [{"step": "tool.undo", "status": "completed"}]})"));
   EXPECT_EQ(Types("r17").back(), "cancelled");
   EXPECT_EQ(Invocations(), (std::vector<std::string>{"echo r17:1", "echo r17:2"}));
-  auto again = CancelRun(*store_, "r17", "x");
+  auto again = CancelRun(Rt(), "r17", "x");
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().message, "run 'r17' is already cancelled");
 }
@@ -481,7 +487,7 @@ TEST_F(EngineTest, EffectsAreJournaledAndTheSameAfterResume) {
     if (e.type == events::kEffect) journaled = json::parse(e.data)["value"];
   }
   ASSERT_FALSE(journaled.empty());
-  auto r = ResumeRun(*store_, "r10");
+  auto r = ResumeRun(Rt(), "r10");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->result, journaled);
 }
@@ -496,7 +502,7 @@ TEST_F(EngineTest, ApprovalWaitsThenARecordedDecisionContinuesTheRun) {
   EXPECT_EQ(r->ToJson(), json::parse(R"({"run": "r11", "status": "waiting",
       "waiting": {"kind": "approval", "prompt": "ship it?", "from": "ops"}})"));
   // Resuming without a decision changes nothing.
-  auto still = ResumeRun(*store_, "r11");
+  auto still = ResumeRun(Rt(), "r11");
   ASSERT_TRUE(still.ok());
   EXPECT_EQ(still->status, store::RunStatus::Waiting);
   store::DurableUpdate u;
@@ -506,7 +512,7 @@ TEST_F(EngineTest, ApprovalWaitsThenARecordedDecisionContinuesTheRun) {
   e.data = R"({"approved": true, "by": "ann", "comment": "ok", "at": "2026-01-15T09:30:00Z"})";
   u.events.push_back(e);
   ASSERT_TRUE(store_->Commit(u).ok());
-  auto done = ResumeRun(*store_, "r11");
+  auto done = ResumeRun(Rt(), "r11");
   ASSERT_TRUE(done.ok()) << done.error().message;
   EXPECT_EQ(done->result, "ann: ok");
 }
@@ -568,12 +574,12 @@ TEST_F(EngineTest, SignalsRecordedBeforeTheWaitAreDeliveredInOrderOnce) {
   append("approval_decided", R"({"approved":true,"by":"ann","comment":"","at":"2026-01-15T09:30:00Z"})");
   // The approval is delivered, the first wait takes the buffered signal at
   // once, the second one waits: the signal is not delivered twice.
-  auto waiting = ResumeRun(*store_, "s1");
+  auto waiting = ResumeRun(Rt(), "s1");
   ASSERT_TRUE(waiting.ok()) << waiting.error().message;
   EXPECT_EQ(waiting->status, store::RunStatus::Waiting);
   EXPECT_EQ(waiting->waiting["kind"], "signal");
   append("signal_received", R"({"event":"reply","payload":"second"})");
-  auto done = ResumeRun(*store_, "s1");
+  auto done = ResumeRun(Rt(), "s1");
   ASSERT_TRUE(done.ok()) << done.error().message;
   EXPECT_EQ(done->result, json::parse(R"(["first","second"])"));
   std::vector<std::string> resumed;
@@ -591,13 +597,13 @@ TEST_F(EngineTest, SleepSuspendsWithTimerReasonUntilDue) {
   EXPECT_EQ(r->status, store::RunStatus::Waiting);
   EXPECT_EQ(r->waiting["kind"], "timer");
   ::usleep(5000);
-  auto done = ResumeRun(*store_, "r12");
+  auto done = ResumeRun(Rt(), "r12");
   ASSERT_TRUE(done.ok()) << done.error().message;
   EXPECT_EQ(done->result, 1);
 }
 
 TEST_F(EngineTest, UnknownRunIsAnError) {
-  auto r = ResumeRun(*store_, "nope");
+  auto r = ResumeRun(Rt(), "nope");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message, "no run 'nope'");
 }
@@ -638,20 +644,20 @@ TEST_F(EngineTest, LeaseIsReleasedAndRespectedAcrossProcessesAndHosts) {
   };
   // Another host, lease live: refused; expired: taken over.
   hold("1@other-host", now + 60'000);
-  auto refused = ResumeRun(*store_, "r13");
+  auto refused = ResumeRun(Rt(), "r13");
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().message, "run r13 is owned by pid 1 on other-host");
   hold("1@other-host", now - 1);
-  EXPECT_TRUE(ResumeRun(*store_, "r13").ok());
+  EXPECT_TRUE(ResumeRun(Rt(), "r13").ok());
   // This host, owner alive (our parent): refused even when expired.
   hold(std::to_string(::getppid()) + "@" + host, now - 1);
-  EXPECT_FALSE(ResumeRun(*store_, "r13").ok());
+  EXPECT_FALSE(ResumeRun(Rt(), "r13").ok());
   // This host, owner dead: taken over at once.
   pid_t child = ::fork();
   if (child == 0) ::_exit(0);
   ::waitpid(child, nullptr, 0);
   hold(std::to_string(child) + "@" + host, now + 60'000);
-  auto taken = ResumeRun(*store_, "r13");
+  auto taken = ResumeRun(Rt(), "r13");
   ASSERT_TRUE(taken.ok()) << taken.error().message;
   EXPECT_EQ(taken->status, store::RunStatus::Waiting);
   EXPECT_EQ((*store_->GetRun("r13"))->lease_owner, "");
@@ -689,7 +695,7 @@ TEST_F(EngineTest, ForkStartsFromTheCheckpointWithTheOriginalsEffects) {
   auto orig = Start(src, json::object(), "o1");
   ASSERT_TRUE(orig.ok()) << orig.error().message;
   ASSERT_EQ(orig->status, store::RunStatus::Completed);
-  auto fork = ForkRun(*store_, "o1", "c1", "k1");
+  auto fork = ForkRun(Rt(), "o1", "c1", "k1");
   ASSERT_TRUE(fork.ok()) << fork.error().message;
   ASSERT_EQ(fork->status, store::RunStatus::Completed);
   EXPECT_EQ(fork->result["a"], orig->result["a"]);
@@ -703,8 +709,8 @@ TEST_F(EngineTest, ForkStartsFromTheCheckpointWithTheOriginalsEffects) {
   // same values: its journal holds every effect it drew.
   EngineOptions crash;
   crash.crash_after_commits = 1;
-  ASSERT_FALSE(ForkRun(*store_, "o1", "c1", "k2", crash).ok());
-  auto resumed = ResumeRun(*store_, "k2");
+  ASSERT_FALSE(ForkRun(Rt(crash), "o1", "c1", "k2").ok());
+  auto resumed = ResumeRun(Rt(), "k2");
   ASSERT_TRUE(resumed.ok()) << resumed.error().message;
   EXPECT_EQ(resumed->result["a"], orig->result["a"]);
   std::vector<int64_t> seqs;
@@ -712,11 +718,11 @@ TEST_F(EngineTest, ForkStartsFromTheCheckpointWithTheOriginalsEffects) {
     if (e.type == "effect") seqs.push_back(json::parse(e.data)["seq"].get<int64_t>());
   }
   EXPECT_EQ(seqs, (std::vector<int64_t>{1, 2, 3}));
-  auto unknown = ForkRun(*store_, "o1", "c3", "k3");
+  auto unknown = ForkRun(Rt(), "o1", "c3", "k3");
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error().message, "run 'o1' has no checkpoint 'c3'");
-  EXPECT_FALSE(ForkRun(*store_, "nope", "c1", "k4").ok());
-  EXPECT_FALSE(ForkRun(*store_, "o1", "c1", "k1").ok());  // k1 exists
+  EXPECT_FALSE(ForkRun(Rt(), "nope", "c1", "k4").ok());
+  EXPECT_FALSE(ForkRun(Rt(), "o1", "c1", "k1").ok());  // k1 exists
 }
 
 #ifdef FLOW_BINARY

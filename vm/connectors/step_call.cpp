@@ -2,10 +2,8 @@
 
 #include <exception>
 
-#include "stdlib/builtin_steps.h"
 #include "vm/base/json_text.h"
-#include "vm/connectors/exec_transport.h"
-#include "vm/connectors/http_transport.h"
+#include "vm/connectors/transport.h"
 #include "vm/schema/validate.h"
 
 namespace flow::connectors {
@@ -31,18 +29,6 @@ auto CheckInput(const ConnectorFile& connector, const Operation& op, const nlohm
     return FailOutcome(kKindContract, "arguments: " + *mismatch);
   }
   return std::nullopt;
-}
-
-auto Dispatch(const StepAttempt& attempt) -> StepOutcome {
-  switch (attempt.connector->transport.kind) {
-    case TransportKind::Http:
-      return PerformHttpAttempt(attempt);
-    case TransportKind::Exec:
-      return PerformExecAttempt(attempt);
-    case TransportKind::Builtin:
-      return stdlib::PerformBuiltinStep(attempt);
-  }
-  return FailOutcome(kKindConfig, "unknown transport");
 }
 
 // Continuation bytes of UTF-8 are 10xxxxxx.
@@ -123,14 +109,19 @@ auto AttemptTimeout(std::optional<std::chrono::milliseconds> clause, const Opera
   return kDefaultStepTimeout;
 }
 
-auto PerformAttempt(const StepAttempt& attempt) -> StepOutcome {
+auto PerformAttempt(const TransportRegistry& transports, const StepAttempt& attempt) -> StepOutcome {
   FLOW_CHECK(attempt.connector != nullptr && attempt.op != nullptr,
              "PerformAttempt needs a connector and one of its operations");
   try {
     if (auto rejected = CheckInput(*attempt.connector, *attempt.op, attempt.args)) {
       return std::move(*rejected);
     }
-    return Dispatch(attempt);
+    std::string_view name = TransportKindName(attempt.connector->transport.kind);
+    const Transport* transport = transports.Find(name);
+    if (transport == nullptr) {
+      return FailOutcome(kKindConfig, "no transport '" + std::string(name) + "' in this runtime");
+    }
+    return transport->Perform(attempt);
   } catch (const std::exception& e) {
     // Only resource exhaustion gets here (the transports catch library
     // errors themselves); another attempt may well succeed.

@@ -6,6 +6,7 @@
 // driver.cpp holds the main loop and the waits (approval, signal, timer,
 // checkpoint); driver_steps.cpp the step attempts, retries and
 // compensations. Not a public interface: commands use run_driver.h.
+// Everything it works with comes from the Runtime it is built with.
 #pragma once
 
 #include <map>
@@ -32,8 +33,8 @@ using nlohmann::json;
 
 class Driver {
  public:
-  Driver(store::Store& store, const bytecode::Module& module, std::string run_id,
-         std::vector<json> effects, std::vector<store::JournalEvent> journal, const EngineOptions& options);
+  Driver(const Runtime& runtime, const bytecode::Module& module, std::string run_id, std::vector<json> effects,
+         std::vector<store::JournalEvent> journal);
 
   auto vm() -> interp::Vm& { return vm_; }
   // Cancels the loaded run: its compensations, then status cancelled.
@@ -76,6 +77,8 @@ class Driver {
   auto Event(std::string_view type, json data, int64_t step = -1, int64_t attempt = 0) -> store::JournalEvent;
   auto StepName(uint32_t desc) const -> std::string;
   auto Connector(const std::string& name) -> Result<const LoadedConnector*>;
+  // Wall-clock time from the runtime's clock.
+  auto Now() const -> int64_t { return clock_.NowMs(); }
   // One attempt of `call`; `resent`: sent again after a crash (StepAttempt::resent).
   auto Attempt(const StepCall& call, int attempt, bool resent) -> connectors::StepOutcome;
   // A step's response as the VM value of the operation's output type.
@@ -109,6 +112,9 @@ class Driver {
   auto Continue(std::string_view event, json data) -> Status;
 
   store::Store& store_;
+  const connectors::TransportRegistry& transports_;
+  const Clock& clock_;
+  std::vector<std::string_view> legacy_builtins_;  // Runtime::legacy_builtin_connectors
   const bytecode::Module& module_;
   std::string run_id_;
   std::vector<store::JournalEvent> journal_;  // as loaded (resume lookups only)

@@ -21,9 +21,7 @@
 #include <fmt/format.h>
 
 #include <random>
-#include <thread>
 
-#include "stdlib/builtin_connectors.h"
 #include "vm/engine/driver.h"
 #include "vm/engine/events.h"
 #include "vm/engine/lease.h"
@@ -67,8 +65,11 @@ auto Driver::Connector(const std::string& name) -> Result<const LoadedConnector*
     if (c.name != name) continue;
     LoadedConnector loaded;
     if (c.text.empty() && c.path.empty()) {
-      for (auto& b : stdlib::LoadBuiltinConnectors()) {
-        if (b.name == name) loaded.file = std::move(b);
+      // A program compiled before builtin schemas were embedded: this
+      // binary's (module.h, ConnectorDesc).
+      for (std::string_view text : legacy_builtins_) {
+        auto file = conn::ParseConnectorFile(text);
+        if (file && file->name == name) loaded.file = std::move(*file);
       }
       if (loaded.file.name != name) return Error{fmt::format("no built-in connector '{}'", name)};
     } else {
@@ -103,16 +104,16 @@ auto Driver::Attempt(const StepCall& call, int attempt, bool resent) -> conn::St
   std::optional<std::chrono::milliseconds> clause;
   if (d.timeout_ms != bytecode::kNone) clause = std::chrono::milliseconds(d.timeout_ms);
   a.timeout = conn::AttemptTimeout(clause, *op);
-  return conn::PerformAttempt(a);
+  return conn::PerformAttempt(transports_, a);
 }
 
 // Sleeps until `at_ms`, renewing the lease on the way.
 auto Driver::WaitUntil(int64_t at_ms) -> Status {
   for (;;) {
     if (auto s = Heartbeat(); !s) return s;
-    int64_t left = at_ms - NowMs();
+    int64_t left = at_ms - Now();
     if (left <= 0) return Ok{};
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(left, kLeaseRenewInterval.count())));
+    clock_.SleepFor(std::chrono::milliseconds(std::min(left, kLeaseRenewInterval.count())));
   }
 }
 
@@ -149,7 +150,7 @@ auto Driver::RunStep(const StepCall& call, int first_attempt, bool resent) -> Re
     if (!conn::ShouldRetry(policy, attempt, out)) return end;
 
     auto delay = conn::BackoffDelay(policy, attempt, Uniform01(), out.retry_after);
-    int64_t retry_at = NowMs() + delay.count();
+    int64_t retry_at = Now() + delay.count();
     json fail{{"operation", name}, {"kind", out.error_kind}, {"message", out.message}, {"final", false},
               {"retry_in_ms", delay.count()}, {"retry_at_ms", retry_at}};
     if (!call.compensation && delay > options_.max_in_process_backoff) {
@@ -164,7 +165,7 @@ auto Driver::RunStep(const StepCall& call, int first_attempt, bool resent) -> Re
     f.events.push_back(Event(failed, std::move(fail), call.pos, attempt));
     if (!call.compensation) f.state = vm_.SaveState();
     if (auto s = Commit(std::move(f)); !s) return s.error();
-    if (auto s = WaitUntil(std::min(retry_at, NowMs() + options_.max_in_process_backoff.count())); !s) {
+    if (auto s = WaitUntil(std::min(retry_at, Now() + options_.max_in_process_backoff.count())); !s) {
       return s.error();
     }
   }
@@ -256,7 +257,7 @@ auto Driver::ResumeStep(const store::JournalEvent& last, const store::RunRecord&
     json d = ParseData(last);
     if (d.value("final", true)) return Error{fmt::format("run '{}': a failed step left the state suspended", run_id_)};
     int64_t retry_at = d.value("retry_at_ms", int64_t{0});
-    if (retry_at - NowMs() > options_.max_in_process_backoff.count()) {
+    if (retry_at - Now() > options_.max_in_process_backoff.count()) {
       RunReport r = ReportFromRecord(run);
       return std::optional<RunReport>(std::move(r));
     }

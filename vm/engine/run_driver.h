@@ -23,10 +23,14 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "vm/base/result.h"
+#include "vm/connectors/transport.h"
+#include "vm/engine/clock.h"
 #include "vm/store/store.h"
 
 namespace flow::engine {
@@ -44,6 +48,27 @@ struct EngineOptions {
   int crash_after_commits = -1;
   // The lease owner id ("PID@HOST", lease.h); "" means this process's.
   std::string lease_owner;
+  // Resume stress (STYLE §6, interp::VmOptions::resume_stress): the VM
+  // saves, drops and reloads its state at every suspension. `flow` turns
+  // it on from FLOW_RESUME_STRESS=1 (cli/), never the engine itself.
+  bool resume_stress = false;
+};
+
+// Everything the engine works with, assembled in one place at the edge
+// (cli/ for the `flow` binary, each test for itself) and handed to every
+// entry point below: the store, the transports steps are sent over, the
+// clock, and the options. Nothing below cli/ reads configuration from the
+// environment; only transports read secrets there, at the moment they send.
+struct Runtime {
+  store::Store& store;
+  const connectors::TransportRegistry& transports;
+  const Clock& clock = SystemClock();
+  EngineOptions options = {};
+  // The built-in connector texts of this binary (stdlib/builtin_connectors.h),
+  // used only for programs compiled before builtin schemas were embedded
+  // (a ConnectorDesc with neither path nor text): every newer program
+  // carries the schemas it was checked against.
+  std::vector<std::string_view> legacy_builtin_connectors = {};
 };
 
 // What a command reports about a run once the engine let go of it.
@@ -71,9 +96,8 @@ auto ReportRun(store::Store& store, const store::RunRecord& run) -> Result<RunRe
 // (a JSON object; validate it first with ValidateInput) under `run_id`
 // (generated when empty) and drives it. An Error is a store or internal
 // problem (exit 4); workflow failures are a report with status failed.
-auto StartRun(store::Store& store, const std::string& program_bytes, const std::string& workflow,
-              const nlohmann::json& input, std::string run_id, const EngineOptions& options = {})
-    -> Result<RunReport>;
+auto StartRun(const Runtime& runtime, const std::string& program_bytes, const std::string& workflow,
+              const nlohmann::json& input, std::string run_id) -> Result<RunReport>;
 
 // Both take the run's lease (lease.h) for the time they drive it and
 // release it before returning; a run another live process holds is an
@@ -85,8 +109,7 @@ auto StartRun(store::Store& store, const std::string& program_bytes, const std::
 // completed, failed or cancelled run is reported as it is. An Error for an
 // unknown run, a store problem, or a journal that does not match the
 // program (the operation recorded at a step position differs).
-auto ResumeRun(store::Store& store, const std::string& run_id, const EngineOptions& options = {})
-    -> Result<RunReport>;
+auto ResumeRun(const Runtime& runtime, const std::string& run_id) -> Result<RunReport>;
 
 // Forks run `source_id` (for `flow fork`): starts a new run `run_id`
 // (generated when empty) of the same stored program, workflow and input
@@ -99,10 +122,11 @@ auto ResumeRun(store::Store& store, const std::string& run_id, const EngineOptio
 // Compensations registered before the checkpoint are in the state: a fork
 // that fails runs them. An Error for an unknown run or checkpoint (check
 // them first for a usage message), an existing `run_id`, or a store problem.
-auto ForkRun(store::Store& store, const std::string& source_id, const std::string& checkpoint, std::string run_id,
-             const EngineOptions& options = {}) -> Result<RunReport>;
+auto ForkRun(const Runtime& runtime, const std::string& source_id, const std::string& checkpoint,
+             std::string run_id) -> Result<RunReport>;
 
-// Wall-clock time in Unix milliseconds (the store's time unit).
+// Wall-clock time in Unix milliseconds (the store's time unit):
+// SystemClock().NowMs(), for commands that judge times outside a run.
 auto NowMs() -> int64_t;
 
 // Cancels run `run_id` (for `flow cancel`): takes the lease, runs the
@@ -110,8 +134,8 @@ auto NowMs() -> int64_t;
 // status cancelled with error {kind: "cancelled", message: `reason`} and a
 // `cancelled` event. A step that was in flight is abandoned, not resent. A
 // finished run is an Error "run 'x' is already <status>".
-auto CancelRun(store::Store& store, const std::string& run_id, const std::string& reason,
-               const EngineOptions& options = {}) -> Result<RunReport>;
+auto CancelRun(const Runtime& runtime, const std::string& run_id, const std::string& reason)
+    -> Result<RunReport>;
 
 // A fresh run id: "run_" and 16 random hex digits.
 auto NewRunId() -> std::string;
