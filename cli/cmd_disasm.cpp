@@ -1,6 +1,8 @@
 // `flow disasm FILE.flow|FILE.flowc`
 //
-// Prints bytecode::Disassemble() of the program on stdout. For a .flow file
+// Prints bytecode::Disassemble() of the program on stdout: each instruction
+// with its source position `[line:col]` from the position table (the place a
+// run-time error raised there names). For a .flow file
 // each run of instructions from one source line is preceded by that line,
 // as a comment: `;   12 | let x = price(plan, seats)`. A .flowc has no
 // source, so its listing is Disassemble() as is. Exit codes as `compile`.
@@ -39,7 +41,7 @@ auto Interleave(const bytecode::Module& m, const std::string& listing, const std
       pc = 0;
       last = 0;
     } else if (fn >= 0 && pc < m.functions[fn].code.size() && !line.empty()) {
-      uint32_t l = pc < m.functions[fn].lines.size() ? m.functions[fn].lines[pc] : 0;
+      uint32_t l = bytecode::PositionAt(m.functions[fn], pc).line;
       if (l != 0 && l != last && l <= src.size()) out += "; " + std::to_string(l) + " | " + src[l - 1] + "\n";
       last = l;
       ++pc;

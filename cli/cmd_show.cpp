@@ -130,8 +130,9 @@ auto DetailsText(const Json& data) -> std::string {
   return text;
 }
 
-// "kind: message (step s)" for a {kind, message, step} record; any other
-// shape as compact JSON.
+// "file:line:col: kind: message (step s)" for a {kind, message, step, at}
+// record (the position only when the error has one); any other shape as
+// compact JSON.
 auto ErrorText(const Json& error) -> std::string {
   if (!error.is_object() || !error.contains("kind") || !error.contains("message")) return Compact(error);
   std::string text = Compact(error["kind"]) + ": " + Compact(error["message"]);
@@ -139,6 +140,7 @@ auto ErrorText(const Json& error) -> std::string {
     text = error["kind"].get<std::string>() + ": " + error["message"].get<std::string>();
   }
   if (auto step = Field(error, "step"); !step.is_null()) text += " (step " + Compact(step) + ")";
+  if (auto at = Field(error, "at"); at.is_string()) text = at.get<std::string>() + ": " + text;
   return text;
 }
 

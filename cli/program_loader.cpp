@@ -140,6 +140,12 @@ void PrintHuman(const engine::RunReport& r) {
 }  // namespace
 
 auto PrintReport(const engine::RunReport& report, bool json) -> int {
+  // A run-time error is also a diagnostic, GCC style, on stderr (SPEC §2.4:
+  // it names file:line:col there), whatever the report's form on stdout.
+  if (report.status == store::RunStatus::Failed && report.error.contains("at")) {
+    std::fprintf(stderr, "%s: error: %s: %s\n", report.error.value("at", "").c_str(),
+                 report.error.value("kind", "").c_str(), report.error.value("message", "").c_str());
+  }
   if (json) {
     std::string text = value::DumpJson(report.ToJson()) + "\n";
     std::fwrite(text.data(), 1, text.size(), stdout);

@@ -52,7 +52,9 @@ primaryType
   | str=string                                                    # literalType
   | LPAREN inner=type RPAREN                                      # parenType
   ;
-fieldType : name=ID COLON ty=type ;
+// A field name is a name or, for keys such as "X-Api-Key", a string literal
+// without interpolation (SPEC §2.1); the AST keeps only the text.
+fieldType : (name=ID | key=string) COLON ty=type ;
 
 // ---------------------------------------------------------------- statements
 
@@ -73,8 +75,10 @@ stmt
   | SLEEP value=expr                                              # sleepStmt
   | PARALLEL body=block                                           # parallelStmt
   // One alternative for `x = e` and a bare expression, so that prediction
-  // need not look past a whole expression to tell them apart.
-  | target=expr (ASSIGN value=expr)? cls=clauses                  # exprStmt
+  // need not look past a whole expression to tell them apart. (`x += 1`
+  // reaches the parser as `x = 1`: the token filter drops the `+` and the
+  // AST builder reports E072 and builds `x = x + 1`.)
+  | target=expr (eq=ASSIGN value=expr)? cls=clauses              # exprStmt
   ;
 
 // Clauses of a step, in any order, each at most once (the AST builder reports
@@ -87,6 +91,12 @@ clause
       (ON ons+=string (COMMA ons+=string)*)?                                # retryClause
   | TIMEOUT value=postfixExpr                                     # timeoutClause
   | COMPENSATE step=postfixExpr                                   # compensateClause
+  // `retry 3 timeout 2s on "timeout"`: the part of a retry clause written
+  // after another clause (the token filter keeps `on`/`backoff` keywords
+  // there). The AST builder reports E074 with the order that works and
+  // merges it into the retry clause.
+  | BACKOFF backoff=postfixExpr (MAX max=postfixExpr)?            # strayBackoffClause
+  | ON ons+=string (COMMA ons+=string)*                           # strayOnClause
   ;
 
 // ---------------------------------------------------------------- expressions
@@ -132,7 +142,7 @@ primary
   | WAIT event=postfixExpr wclauses+=waitClause*                  # wait
   ;
 
-recordField : name=ID COLON value=expr ;
+recordField : (name=ID | key=string) COLON value=expr ;
 
 approveClause
   : FROM value=postfixExpr                                        # approveFrom

@@ -29,14 +29,47 @@ constexpr BuiltinInfo kBuiltins[] = {
     {BuiltinId::Now, "now", 0, 0, true, {}},
     {BuiltinId::Uuid, "uuid", 0, 0, true, {}},
     {BuiltinId::Random, "random", 0, 0, true, {}},
+    {BuiltinId::Secret, "secret", 1, 1, false, {"name"}},
+};
+
+
+struct ForeignName {
+  std::string_view name;
+  std::string_view flow;
+};
+
+// Python, JavaScript, Go and Ruby spellings of SPEC §2.5a's built-ins and of
+// the literals; only names that edit distance alone would not suggest.
+constexpr ForeignName kNames[] = {
+    {"length", "len"},         {"size", "len"},             {"count", "len"},
+    {"str", "string"},         {"toString", "string"},      {"String", "string"},
+    {"parseInt", "int"},       {"Number", "float"},         {"parseFloat", "float"},
+    {"toLowerCase", "lower"},  {"lowercase", "lower"},      {"downcase", "lower"},
+    {"toUpperCase", "upper"},  {"uppercase", "upper"},      {"upcase", "upper"},
+    {"strip", "trim"},         {"startsWith", "starts_with"}, {"startswith", "starts_with"},
+    {"endsWith", "ends_with"}, {"endswith", "ends_with"},   {"includes", "contains"},
+    {"replaceAll", "replace"}, {"JSON.parse", "parse_json"}, {"json.loads", "parse_json"},
+    {"JSON.stringify", "to_json"}, {"json.dumps", "to_json"}, {"Object.keys", "keys"},
+    {"Math.max", "max"},       {"Math.min", "min"},         {"Math.abs", "abs"},
+    {"Date.now", "now"},       {"time.now", "now"},         {"print", "log.info"},
+    {"console.log", "log.info"}, {"None", "null"},          {"nil", "null"},
+    {"undefined", "null"},     {"NULL", "null"},            {"True", "true"},
+    {"False", "false"},        {"TRUE", "true"},            {"FALSE", "false"},
 };
 
 }  // namespace
 
+auto FlowNameFor(std::string_view name) -> std::string_view {
+  for (const ForeignName& n : kNames) {
+    if (n.name == name) return n.flow;
+  }
+  return "";
+}
+
 auto AllBuiltins() -> std::span<const BuiltinInfo> { return kBuiltins; }
 
 auto FindBuiltin(std::string_view name) -> const BuiltinInfo* {
-  // A linear scan of 23 short names costs less than hashing for the few
+  // A linear scan of 24 short names costs less than hashing for the few
   // calls a program makes to names that are not locals or fns.
   for (const BuiltinInfo& b : kBuiltins) {
     if (b.name == name) return &b;

@@ -20,6 +20,7 @@ enum class BuiltinId : uint8_t {
   Len, Range, Int, Float, String, Keys, Contains, Split, Join, Lower, Upper, Trim,
   StartsWith, EndsWith, Replace, Min, Max, Abs, ParseJson, ToJson,
   Now, Uuid, Random,  // effects: recorded in the journal, workflows only
+  Secret,             // secret("ENV"): an opaque reference, read by the transport
 };
 
 // The most parameters any built-in takes (replace(s, old, new)).
@@ -41,6 +42,12 @@ auto AllBuiltins() -> std::span<const BuiltinInfo>;
 // The built-in called `name`, or nullptr.
 auto FindBuiltin(std::string_view name) -> const BuiltinInfo*;
 auto GetBuiltin(BuiltinId id) -> const BuiltinInfo&;
+// The flow spelling of a built-in function, step or literal that other
+// languages name differently ("length" -> "len", "JSON.parse" ->
+// "parse_json", "print" -> "log.info", "None" -> "null"), or "" when `name`
+// is not one of them: the did-you-mean of E020 and E022 when edit distance
+// finds nothing.
+auto FlowNameFor(std::string_view name) -> std::string_view;
 // The name of parameter `index` when called with `arg_count` arguments.
 auto ParamName(const BuiltinInfo& info, int index, int arg_count) -> std::string_view;
 

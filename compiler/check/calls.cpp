@@ -1,5 +1,8 @@
 // Calls: built-in functions (SPEC §2.5a), user fns, and steps (connector
 // operations, SPEC §2.5) with their named arguments.
+#include <algorithm>
+#include <cctype>
+
 #include "compiler/check/checker.h"
 #include "compiler/diag/suggest.h"
 
@@ -9,6 +12,13 @@ namespace {
 using types::Kind;
 
 auto IsNumeric(Kind k) -> bool { return k == Kind::Int || k == Kind::Float; }
+
+// An environment variable name: [A-Za-z_][A-Za-z0-9_]*.
+auto IsEnvironmentName(std::string_view name) -> bool {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
 auto IsStringLike(Kind k) -> bool { return k == Kind::String || k == Kind::Literal; }
 auto Quoted(std::string_view name) -> std::string { return "'" + std::string(name) + "'"; }
 
@@ -62,10 +72,15 @@ auto Checker::CheckNamedCall(ast::ExprId id, const ast::CallExpr& call,
     std::vector<std::string> candidates = FunctionNames();
     for (const BuiltinInfo& b : AllBuiltins()) candidates.emplace_back(b.name);
     Suggestion s = Suggest(callee.name, candidates);
+    if (s.best.empty()) s = ForeignSuggestion(callee.name);  // length -> len
     s.AttachTo(diags_.Report(DiagKind::UnknownFunction, range, callee.name, s.suffix()), range);
   }
   CheckArgsOnly(call);
   return types().error();
+}
+
+auto Checker::ForeignSuggestion(std::string_view name) const -> Suggestion {
+  return Suggestion{std::string(FlowNameFor(name))};
 }
 
 auto Checker::CheckUserCall(ast::ExprId id, const ast::CallExpr& call, int32_t fn) -> TypeId {
@@ -161,6 +176,7 @@ auto FixedResult(types::TypeTable& tt, BuiltinId id) -> TypeId {
       return tt.string();
     case BuiltinId::ParseJson: return tt.json();
     case BuiltinId::Now: return tt.time();
+    case BuiltinId::Secret: return tt.secret();
     case BuiltinId::Min: case BuiltinId::Max: case BuiltinId::Abs: return tt.error();
   }
   return tt.error();
@@ -203,6 +219,7 @@ auto Checker::CheckBuiltinCall(ast::ExprId id, const ast::CallExpr& call, const 
   bool accepts_any = b.id == BuiltinId::String || b.id == BuiltinId::ToJson;
   for (size_t i = 0; i < args.size(); ++i) {
     if (IsError(args[i])) bad = true;
+    else if (RejectSecret(call.args[i].value, args[i])) bad = true;
     else if (!accepts_any && RejectOptional(call.args[i].value, args[i])) bad = true;
   }
   if (bad) return fixed;
@@ -290,8 +307,30 @@ auto Checker::BuiltinResult(const ast::CallExpr& call, const BuiltinInfo& b,
     case BuiltinId::Uuid:
     case BuiltinId::Random:
       return FixedResult(tt, b.id);
+    case BuiltinId::Secret: {
+      // A literal name: `flow check` can then say which variables a program
+      // reads, and no input can make a run read another one.
+      const auto* lit = std::get_if<ast::StringLit>(&ast().expr(call.args[0].value).node);
+      if (lit == nullptr || !lit->is_plain() || !IsEnvironmentName(lit->parts.empty() ? "" : lit->parts[0].text)) {
+        diags_.Report(DiagKind::SecretName, ast().expr(call.args[0].value).range);
+      }
+      return tt.secret();
+    }
   }
   return tt.error();
+}
+
+auto Checker::RejectSecret(ast::ExprId id, TypeId t) -> bool {
+  if (!id.valid() || !t.valid() || !types().HasSecret(t)) return false;
+  diags_.Report(DiagKind::SecretMisuse, ast().expr(id).range, Text(id));
+  return true;
+}
+
+auto Checker::SecretArgumentAllowed(const schema::ConnectorSig& sig, std::string_view arg) const -> bool {
+  if (!sig.builtin) return true;  // http and exec connectors: the transport reads it
+  // Of the built-ins only http.request sends its arguments, and only its
+  // headers and body may carry one (SPEC §2.5a): a URL lands in messages.
+  return sig.name == "http" && (arg == "headers" || arg == "body");
 }
 
 // ------------------------------------------------------------------ steps
@@ -303,6 +342,14 @@ auto Checker::CheckStep(ast::ExprId id, const ast::CallExpr& call, const ast::Me
   target.kind = CallKind::Step;  // even when unresolved: clauses stay quiet
   auto it = connector_by_name_.find(object.name);
   if (it == connector_by_name_.end()) {
+    // `JSON.parse(s)`, `Math.max(a, b)`: another language's function, not a step.
+    std::string dotted = object.name + "." + callee.name;
+    if (Suggestion s = ForeignSuggestion(dotted); !s.best.empty()) {
+      SourceRange where = ast().expr(call.callee).range;
+      s.AttachTo(diags_.Report(DiagKind::UnknownFunction, where, dotted, s.suffix()), where);
+      CheckArgsOnly(call);
+      return types().error();
+    }
     if (unknown_names_.insert(object.name).second) {
       SourceRange where = ast().expr(callee.object).range;
       Suggestion s = Suggest(object.name, ConnectorNames());
@@ -377,6 +424,13 @@ void Checker::CheckStepArgs(ast::ExprId id, const ast::CallExpr& call,
     }
     given[k] = true;
     arg_params[i] = k;
+    if (types().HasSecret(t)) {
+      if (!SecretArgumentAllowed(out_.connectors[out_.calls[id.index].connector], arg.name)) {
+        RejectSecret(arg.value, t);
+        continue;
+      }
+      t = types().SecretsAsStrings(t);  // what the operation's schema will see
+    }
     if (Fits(arg.value, t, op.args[k].type) == Fit::Mismatch) {
       diags_.Report(DiagKind::ArgumentType, ast().expr(arg.value).range, arg.name, label,
                     types().Display(op.args[k].type), types().Display(t));

@@ -18,6 +18,7 @@
 #include "compiler/check/check.h"
 #include "compiler/check/checked_program.h"
 #include "compiler/diag/diagnostics.h"
+#include "compiler/diag/suggest.h"
 
 namespace flow::check {
 
@@ -47,6 +48,10 @@ class Checker {
 
  private:
   // ---- decls.cpp
+  // Notes where the parser reported a syntax error (before checking).
+  void CollectSyntaxErrors();
+  // Whether the declaration starting at `decl_begin` holds a syntax error.
+  auto SyntaxErrorIn(uint32_t decl_begin) const -> bool;
   void CollectConnectors();
   void CollectDeclarations();
   auto DeclareTop(std::string_view name, SourceRange range) -> bool;
@@ -73,6 +78,13 @@ class Checker {
   auto CheckWait(ast::ExprId id, const ast::WaitExpr& w) -> TypeId;
   // Reports E032 when `t` is optional; true when it was.
   auto RejectOptional(ast::ExprId id, TypeId t) -> bool;
+  // Reports E081 when `t` is or holds a secret; true when it does. Called
+  // where a value would be read, printed or compared (calls.cpp).
+  auto RejectSecret(ast::ExprId id, TypeId t) -> bool;
+  // Whether argument `arg` of an operation of `sig` may carry a secret:
+  // any argument of an http or exec connector, the headers and body of
+  // http.request.
+  auto SecretArgumentAllowed(const schema::ConnectorSig& sig, std::string_view arg) const -> bool;
   // Whether a value of `actual` (the type of `value`) fits `expected`. On a
   // mismatch it reports the most precise diagnostic it can (E031 for a string
   // literal outside an enum, E032 for an optional, recursing into record and
@@ -102,6 +114,9 @@ class Checker {
   auto ArgError(const ast::CallExpr& call, int index, std::string_view param,
                 std::string_view callee, std::string_view expected, TypeId found) -> TypeId;
   void ReportEffect(std::string_view what, SourceRange range);
+  // The flow name ("len") of a name another language uses for a built-in
+  // or literal (FlowNameFor), as a suggestion; none otherwise.
+  auto ForeignSuggestion(std::string_view name) const -> Suggestion;
 
   // ---- stmts.cpp
   auto CheckBlock(const ast::Block& block, const std::vector<Fact>* facts = nullptr) -> bool;
@@ -170,10 +185,13 @@ class Checker {
   std::vector<Fact> facts_;
   std::unordered_map<int32_t, int32_t> fact_count_;  // slot -> facts_ entries
   std::unordered_set<std::string_view> unknown_names_;  // reported once per fn
-  // True once the current function holds a node the parser could not build:
-  // its control flow is then unknown, so "may end without returning" would
-  // only echo the syntax error.
+  // True when the current function holds a syntax error or a node the
+  // parser could not build: its control flow and bindings are then unknown,
+  // so "may end without returning" and "unknown variable" would only echo
+  // the syntax error.
   bool saw_syntax_error_ = false;
+  std::vector<uint32_t> syntax_errors_;  // byte offsets of syntax errors in this file
+  std::vector<uint32_t> decl_starts_;    // where each declaration begins, sorted
   std::vector<int32_t> assigned_log_;  // slots assigned so far, in order
 
   TypeId approve_type_;

@@ -44,6 +44,7 @@ void Checker::Run() {
                                        {"message", types().string()},
                                        {"step", types().Optional(types().string())}});
 
+  CollectSyntaxErrors();
   CollectConnectors();
   CollectDeclarations();
   ResolveSignatures();
@@ -315,9 +316,11 @@ void Checker::CheckFunction(int32_t index) {
   facts_.clear();
   fact_count_.clear();
   unknown_names_.clear();
-  saw_syntax_error_ = false;
-
   const auto& f = ast().functions[index];
+  // Code the parser could not read was dropped: "may end without returning"
+  // or "unknown variable" would only echo the syntax error.
+  saw_syntax_error_ = SyntaxErrorIn(f.range.begin);
+
   FunctionInfo& info = out_.functions[index];
   PushScope();
   for (size_t i = 0; i < f.params.size(); ++i) {
@@ -334,6 +337,39 @@ void Checker::CheckFunction(int32_t index) {
     diags_.Report(DiagKind::MissingReturn, brace, CurrentFunctionLabel(),
                   types().Display(result));
   }
+}
+
+void Checker::CollectSyntaxErrors() {
+  for (const Diagnostic& d : diags_.all()) {
+    switch (d.kind) {
+      // The kinds after which the parser skipped or lost source text.
+      case DiagKind::SyntaxError: case DiagKind::UnclosedDelimiter: case DiagKind::UnterminatedString:
+      case DiagKind::UnterminatedComment: case DiagKind::InvalidCharacter: case DiagKind::NestingTooDeep:
+        if (d.range.file == ast().file) syntax_errors_.push_back(d.range.begin);
+        break;
+      default:
+        break;
+    }
+  }
+  for (const auto& c : ast().connectors) decl_starts_.push_back(c.range.begin);
+  for (const auto& t : ast().type_decls) decl_starts_.push_back(t.range.begin);
+  for (const auto& f : ast().functions) decl_starts_.push_back(f.range.begin);
+  std::sort(decl_starts_.begin(), decl_starts_.end());
+  // Past a syntax error, to the end of its declaration, the code is the
+  // parser's guess: nothing the checker finds there is worth a message.
+  for (uint32_t at : syntax_errors_) {
+    auto next = std::upper_bound(decl_starts_.begin(), decl_starts_.end(), at);
+    diags_.Mute(SourceRange{ast().file, at, next == decl_starts_.end() ? UINT32_MAX : *next});
+  }
+}
+
+auto Checker::SyntaxErrorIn(uint32_t decl_begin) const -> bool {
+  // The declaration's text runs to the next declaration: recovery may have
+  // ended it early, leaving its tail to a syntax error outside its range.
+  auto next = std::upper_bound(decl_starts_.begin(), decl_starts_.end(), decl_begin);
+  uint32_t end = next == decl_starts_.end() ? UINT32_MAX : *next;
+  return std::any_of(syntax_errors_.begin(), syntax_errors_.end(),
+                     [&](uint32_t at) { return at >= decl_begin && at < end; });
 }
 
 auto Check(CheckInput input, Diagnostics& diags) -> std::unique_ptr<CheckedProgram> {

@@ -86,7 +86,8 @@ auto Checker::CheckExprNode(ast::ExprId id) -> TypeId {
         if constexpr (std::is_same_v<N, ast::UnaryExpr>) return CheckUnary(n);
         if constexpr (std::is_same_v<N, ast::BinaryExpr>) return CheckBinary(n);
         if constexpr (std::is_same_v<N, ast::CastExpr>) {
-          CheckExpr(n.value);  // anything may be cast; checked at run time
+          // Anything but a secret may be cast; checked at run time.
+          RejectSecret(n.value, CheckExpr(n.value));
           return ResolveType(n.type);
         }
         if constexpr (std::is_same_v<N, ast::ApproveExpr>) return CheckApprove(id, n);
@@ -98,9 +99,10 @@ auto Checker::CheckExprNode(ast::ExprId id) -> TypeId {
 
 auto Checker::CheckString(const ast::StringLit& s) -> TypeId {
   if (s.is_plain()) return types().Literal({PlainText(s)});
-  // Interpolation accepts any type: the VM renders it as string(x) does.
+  // Interpolation accepts any type but a secret: the VM renders it as
+  // string(x) does.
   for (const auto& part : s.parts) {
-    if (part.expr.valid()) CheckExpr(part.expr);
+    if (part.expr.valid()) RejectSecret(part.expr, CheckExpr(part.expr));
   }
   return types().string();
 }
@@ -157,7 +159,9 @@ auto Checker::CheckName(ast::ExprId id, const ast::NameRef& name) -> TypeId {
     }
     return types().error();
   }
+  if (saw_syntax_error_) return types().error();  // its declaration may be what the parser lost
   Suggestion s = Suggest(name.name, VisibleNames());
+  if (s.best.empty()) s = ForeignSuggestion(name.name);  // None -> null
   s.AttachTo(diags_.Report(DiagKind::UnknownName, range, name.name, s.suffix()), range);
   return types().error();
 }
@@ -208,6 +212,19 @@ auto Checker::CheckIndex(const ast::IndexExpr& ix) -> TypeId {
     ExpectType(ix.index, index, tt.int_());
     return k == Kind::List ? tt.get(object).element : tt.string();
   }
+  // `r["X-Api-Key"]`: a field by its name, for names that are not
+  // identifiers (SPEC §2.1). Only a literal: a record's fields are static.
+  const auto* key = std::get_if<ast::StringLit>(&ast().expr(ix.index).node);
+  if (k == Kind::Record && key != nullptr && key->is_plain()) {
+    std::string name = PlainText(*key);
+    TypeId field = tt.FieldType(object, name);
+    if (field.valid()) return field;
+    std::vector<std::string> names;
+    for (const auto& f : tt.get(object).fields) names.push_back(f.name);
+    diags_.Report(DiagKind::UnknownField, ast().expr(ix.index).range, tt.Display(object), name,
+                  DidYouMean(name, names));
+    return tt.error();
+  }
   diags_.Report(DiagKind::NotIndexable, ast().expr(ix.object).range, tt.Display(object));
   return tt.error();
 }
@@ -216,7 +233,7 @@ auto Checker::CheckUnary(const ast::UnaryExpr& u) -> TypeId {
   TypeId t = CheckExpr(u.operand);
   auto& tt = types();
   if (IsError(t)) return u.op == ast::UnaryOp::Not ? tt.bool_() : t;
-  if (RejectOptional(u.operand, t)) return tt.error();
+  if (RejectSecret(u.operand, t) || RejectOptional(u.operand, t)) return tt.error();
   Kind k = tt.kind(t);
   if (u.op == ast::UnaryOp::Not) {
     if (k == Kind::Bool) return t;
@@ -245,6 +262,8 @@ auto Checker::CheckBinary(const ast::BinaryExpr& b) -> TypeId {
   auto& tt = types();
   bool boolean = IsComparison(b.op) || b.op == ast::BinaryOp::And || b.op == ast::BinaryOp::Or;
   if (IsError(l) || IsError(r)) return boolean ? tt.bool_() : tt.error();
+  // One message per operator, at the first operand holding a secret.
+  if (RejectSecret(b.lhs, l) || RejectSecret(b.rhs, r)) return boolean ? tt.bool_() : tt.error();
   if (b.op == ast::BinaryOp::Eq || b.op == ast::BinaryOp::Ne) {
     bool numeric = IsNumeric(tt.kind(tt.StripOptional(l))) && IsNumeric(tt.kind(tt.StripOptional(r)));
     if (numeric || types::Join(tt, l, r).valid()) return tt.bool_();
@@ -357,8 +376,16 @@ auto Checker::Fits(ast::ExprId value, TypeId actual, TypeId expected) -> Fit {
   auto& tt = types();
   if (!value.valid() || !actual.valid() || !expected.valid()) return Fit::Ok;  // nothing to say
   if (types::IsAssignable(tt, actual, expected)) return Fit::Ok;
+  if (RejectSecret(value, actual)) return Fit::Reported;
   TypeId want = tt.StripOptional(expected);
   const auto& node = ast().expr(value).node;
+  // `timeout 5`: a number where a duration belongs; seconds are the guess.
+  if (tt.kind(want) == Kind::Duration && std::holds_alternative<ast::IntLit>(node)) {
+    SourceRange range = ast().expr(value).range;
+    Diagnostic& d = diags_.Report(DiagKind::DurationWithoutUnit, range, Text(value));
+    d.fixes.push_back({range, Text(value) + "s"});  // the quick fix `flow lsp` offers
+    return Fit::Reported;
+  }
   if (auto* s = std::get_if<ast::StringLit>(&node);
       s && s->is_plain() && tt.kind(want) == Kind::Literal) {
     std::string text = PlainText(*s);

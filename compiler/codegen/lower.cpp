@@ -18,6 +18,12 @@ auto ModuleLowering::LineOf(SourceRange r) const -> uint32_t {
   return source_->Locate(r.begin).line;
 }
 
+auto ModuleLowering::PosOf(SourceRange r) const -> bytecode::SourcePos {
+  if (source_ == nullptr || !r.valid()) return {};
+  LineCol at = source_->Locate(r.begin);
+  return {static_cast<uint32_t>(at.line), static_cast<uint32_t>(at.column)};
+}
+
 auto ModuleLowering::TypeId(types::TypeId t) -> uint32_t {
   auto it = type_ids_.find(t.index);
   if (it != type_ids_.end()) return it->second;
@@ -28,6 +34,8 @@ auto ModuleLowering::TypeId(types::TypeId t) -> uint32_t {
     const types::Type& ty = p_.types.get(t);
     switch (ty.kind) {
       case types::Kind::Error: case types::Kind::Never: case types::Kind::Json: d.kind = TypeKind::Json; break;
+      // Never a parameter, result or cast target (the checker forbids it).
+      case types::Kind::Secret: d.kind = TypeKind::Json; break;
       case types::Kind::Null: d.kind = TypeKind::Null; break;
       case types::Kind::Int: d.kind = TypeKind::Int; break;
       case types::Kind::Float: d.kind = TypeKind::Float; break;

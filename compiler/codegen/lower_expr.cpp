@@ -229,9 +229,14 @@ void FunctionLowering::CoerceInto(ast::ExprId e, types::TypeId target, uint32_t 
 void FunctionLowering::ExprInto(ast::ExprId e, uint32_t dst) {
   uint32_t saved = top_;
   const ast::Expr& ex = ast().expr(e);
+  // The expression's own instructions, emitted after its operands', carry
+  // its position: a run-time error names the expression that raised it
+  // (SPEC §2.4), not its last operand.
+  const bytecode::SourcePos outer = f_.position();
   At(ex.range);
   if (auto folded = Fold(e)) {
     LoadFolded(*folded, dst);
+    f_.SetPosition(outer);
     return;
   }
   std::visit(
@@ -258,6 +263,13 @@ void FunctionLowering::ExprInto(ast::ExprId e, uint32_t dst) {
           [&](const ast::MemberExpr& n) { f_.ABC(Op::GetField, dst, ExprReg(n.object), mb().Name(n.name)); },
           [&](const ast::IndexExpr& n) {
             uint32_t o = ExprReg(n.object);
+            types::TypeId object = prog().expr_types[n.object.index];
+            const auto* key = std::get_if<ast::StringLit>(&ast().expr(n.index).node);
+            if (object.valid() && prog().types.kind(object) == types::Kind::Record && key != nullptr) {
+              // r["X-Api-Key"] is a field read (the checker allows only a literal).
+              f_.ABC(Op::GetField, dst, o, mb().Name(key->parts.empty() ? "" : key->parts[0].text));
+              return;
+            }
             f_.ABC(Op::GetIndex, dst, o, ExprReg(n.index));
           },
           [&](const ast::CallExpr& n) { Call(e, n, dst); },
@@ -300,6 +312,7 @@ void FunctionLowering::ExprInto(ast::ExprId e, uint32_t dst) {
       },
       ex.node);
   ReleaseTo(saved);
+  f_.SetPosition(outer);
 }
 
 void FunctionLowering::Binary(ast::ExprId id, const ast::BinaryExpr& b, uint32_t dst) {

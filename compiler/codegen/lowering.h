@@ -28,6 +28,8 @@ class ModuleLowering {
   // The module type descriptor of checker type `t`.
   auto TypeId(types::TypeId t) -> uint32_t;
   auto LineOf(SourceRange r) const -> uint32_t;
+  // The line and byte column where `r` begins ({0, 0} without a source).
+  auto PosOf(SourceRange r) const -> bytecode::SourcePos;
 
  private:
   const check::CheckedProgram& p_;
@@ -64,7 +66,8 @@ class FunctionLowering {
   auto Temp(uint32_t n = 1) -> uint32_t;
   auto temp_top() const -> uint32_t { return top_; }
   void ReleaseTo(uint32_t top) { top_ = top; }
-  void At(SourceRange r) { f_.SetLine(m_.LineOf(r)); }
+  // Instructions emitted from now on come from `r` (the position table).
+  void At(SourceRange r) { f_.SetPosition(m_.PosOf(r)); }
 
   auto ast() const -> const ast::Ast& { return m_.program().ast; }
   auto prog() const -> const check::CheckedProgram& { return m_.program(); }

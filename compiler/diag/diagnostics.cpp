@@ -92,6 +92,12 @@ auto AllDiagKinds() -> std::vector<DiagKind> {
 }
 
 auto Diagnostics::Add(Diagnostic diag) -> Diagnostic& {
+  for (const SourceRange& m : muted_) {
+    if (diag.range.file == m.file && diag.range.begin >= m.begin && diag.range.begin < m.end) {
+      dropped_ = std::move(diag);  // the caller may still attach notes to it
+      return dropped_;
+    }
+  }
   if (werror_ && diag.severity == Severity::Warning) diag.severity = Severity::Error;
   if (diag.severity == Severity::Error) ++errors_;
   if (diag.severity == Severity::Warning) ++warnings_;

@@ -78,12 +78,21 @@ class Diagnostics {
   auto Sorted() const -> std::vector<Diagnostic>;
   auto all() const -> const std::vector<Diagnostic>& { return diags_; }
 
+  // From now on, drops the diagnostics that begin inside [range.begin,
+  // range.end) of its file: the checker mutes the rest of a declaration
+  // after a syntax error, where the parser's recovery guessed at the code
+  // and anything reported would follow from the guess (one mistake, one
+  // message).
+  void Mute(SourceRange range) { muted_.push_back(range); }
+
   // Warnings count as errors from now on (`--werror`).
   void set_werror(bool on) { werror_ = on; }
   auto werror() const -> bool { return werror_; }
 
  private:
   std::vector<Diagnostic> diags_;
+  std::vector<SourceRange> muted_;
+  Diagnostic dropped_{};  // where a muted diagnostic goes
   int errors_ = 0;
   int warnings_ = 0;
   bool werror_ = false;

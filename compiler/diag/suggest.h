@@ -1,9 +1,8 @@
-// "Did you mean" suggestions (STYLE.md §4: one helper for all of them).
-//
-// A candidate is suggested when its edit distance to the misspelt name (a swap
-// of two adjacent letters counts as one edit) is at most kMaxSuggestDistance
-// and at most a third of the longer name's length (so "id" is not "fixed" into "to"), ties broken by declaration order.
-// Comparison is case-sensitive but a case-only difference counts as distance 1.
+// "Did you mean" for diagnostics. The search itself (edit distance,
+// thresholds, DidYouMean) is the one helper both halves share,
+// vm/base/suggest.h: the checks of a run's input suggest too. Here it is
+// tied to a Diagnostic: the message suffix and the quick fix `flow lsp`
+// offers.
 #pragma once
 
 #include <span>
@@ -12,21 +11,9 @@
 #include <vector>
 
 #include "compiler/diag/diagnostics.h"
+#include "vm/base/suggest.h"
 
 namespace flow {
-
-// Two edits covers one transposition or one dropped and one added letter,
-// the common typos; more than that suggests unrelated names.
-constexpr int kMaxSuggestDistance = 2;
-
-auto EditDistance(std::string_view a, std::string_view b) -> int;
-
-// The closest candidate within the thresholds above, or "" when none is close.
-auto BestSuggestion(std::string_view name, std::span<const std::string> candidates) -> std::string;
-
-// "; did you mean 'x'?" for the best suggestion, or "" when there is none:
-// the suffix every "unknown ..." diagnostic format ends with.
-auto DidYouMean(std::string_view name, std::span<const std::string> candidates) -> std::string;
 
 // The "did you mean" of one diagnostic, found once and used twice: as the
 // message suffix and as the quick fix `flow lsp` offers.

@@ -136,6 +136,11 @@ auto AstBuilder::BuildStmtNode(P::StmtContext* ctx, SourceRange range) -> ast::S
   if (auto* s = Is<P::ExprStmtContext>(ctx)) {
     ast::ExprId target = BuildExpr(s->target);
     ast::StepClauses clauses = BuildClauses(s->cls);
+    if (s->eq != nullptr && !IsMissing(s->eq)) {
+      if (auto op = reporter_.TakeCompoundOperator(s->eq->getStartIndex())) {
+        return add(BuildCompoundAssign(*op, s->eq, target, BuildExpr(s->value), std::move(clauses)));
+      }
+    }
     if (s->value != nullptr || HasToken(s, P::ASSIGN)) {
       return add(ast::AssignStmt{target, BuildExpr(s->value), std::move(clauses)});
     }
@@ -228,17 +233,92 @@ auto AstBuilder::BuildRetry(P::RetryClauseContext* ctx) -> ast::RetryClause {
   return retry;
 }
 
+// `x += e` is reported (E072) and read as `x = x + e`, so the rest of the
+// statement is checked as the user meant it.
+auto AstBuilder::BuildCompoundAssign(SyntaxReporter::CompoundOperator op, Token* eq, ast::ExprId target,
+                                     ast::ExprId value, ast::StepClauses clauses) -> ast::AssignStmt {
+  static constexpr std::pair<size_t, ast::BinaryOp> kOps[] = {
+      {P::PLUS, ast::BinaryOp::Add}, {P::MINUS, ast::BinaryOp::Sub}, {P::STAR, ast::BinaryOp::Mul},
+      {P::SLASH, ast::BinaryOp::Div}, {P::PERCENT, ast::BinaryOp::Mod}};
+  ast::BinaryOp binary = ast::BinaryOp::Add;
+  for (auto [type, b] : kOps) {
+    if (op.type == type) binary = b;
+  }
+  SourceRange op_range = reporter_.Range(op.start, op.start + 1);
+  SourceRange both = reporter_.Range(op.start, eq->getStopIndex() + 1);
+  reporter_.diags().Report(DiagKind::CompoundAssignment, both, ast::BinaryOpSpelling(binary),
+                           SourceText(ast_.expr(target).range), SourceText(ast_.expr(value).range));
+  // The target read again, as a node of its own (one parent per node).
+  ast::ExprId lhs = ast_.AddExpr(ast_.expr(target));
+  SourceRange whole{op_range.file, ast_.expr(target).range.begin, ast_.expr(value).range.end};
+  ast::ExprId sum = ast_.AddExpr(ast::Expr{whole, ast::BinaryExpr{binary, lhs, value, op_range}});
+  return ast::AssignStmt{target, sum, std::move(clauses)};
+}
+
+auto AstBuilder::SourceText(SourceRange range) const -> std::string {
+  std::string_view text = reporter_.file().text();
+  if (range.end <= range.begin || range.end > text.size()) return "";
+  return std::string(text.substr(range.begin, range.end - range.begin));
+}
+
+// `retry 3 timeout 2s on "timeout"`: E074 names the order that works, and
+// the misplaced part joins the retry clause.
+void AstBuilder::MergeStrayRetryPart(antlr4::ParserRuleContext* stray, ast::StepClauses& out,
+                                     std::optional<ast::RetryClause>& retry,
+                                     const std::vector<SourceRange>& others) {
+  SourceRange range = Range(stray);
+  if (!retry) {
+    reporter_.diags().Report(DiagKind::RetryOptionOutOfPlace, range, SourceText(range),
+                             "retry 3 " + SourceText(range));
+    return;
+  }
+  ast::RetryClause& r = *retry;
+  if (auto* b = Is<P::StrayBackoffClauseContext>(stray)) {
+    if (r.backoff.valid()) return ReportDuplicate("backoff", range);
+    r.backoff = BuildPostfix(b->backoff);
+    if (b->max != nullptr) r.max = BuildPostfix(b->max);
+  } else if (auto* o = Is<P::StrayOnClauseContext>(stray)) {
+    if (!r.on.empty()) return ReportDuplicate("on", range);
+    for (auto* str : o->ons) {
+      r.on.push_back(PlainText(BuildString(str)));
+      r.on_ranges.push_back(Range(str));
+    }
+  }
+  std::string fixed = RetryText(r);
+  for (SourceRange other : others) fixed += " " + SourceText(other);
+  reporter_.diags().Report(DiagKind::RetryOptionOutOfPlace, range, SourceText(range), fixed);
+  (void)out;
+}
+
+// The retry clause as it is written correctly: `retry N backoff D max D on "k", ...`.
+auto AstBuilder::RetryText(const ast::RetryClause& r) const -> std::string {
+  std::string text = "retry " + SourceText(ast_.expr(r.attempts).range);
+  if (r.backoff.valid()) text += " backoff " + SourceText(ast_.expr(r.backoff).range);
+  if (r.max.valid()) text += " max " + SourceText(ast_.expr(r.max).range);
+  for (size_t i = 0; i < r.on_ranges.size(); ++i) text += (i == 0 ? " on " : ", ") + SourceText(r.on_ranges[i]);
+  return text;
+}
+
 // Clauses before `compensate` belong to the step, those after it to the
 // compensation step. Each may appear once per step (E009).
 auto AstBuilder::BuildClauses(P::ClausesContext* ctx) -> ast::StepClauses {
   ast::StepClauses out;
   if (ctx == nullptr) return out;
   ast::CompensateClause* comp = nullptr;
+  std::vector<SourceRange> others;  // the clauses that are not retry, for E074's fix
+  for (auto* clause : ctx->items) {
+    if (!Is<P::RetryClauseContext>(clause) && !Is<P::StrayBackoffClauseContext>(clause) &&
+        !Is<P::StrayOnClauseContext>(clause)) {
+      others.push_back(Range(clause));
+    }
+  }
   for (auto* clause : ctx->items) {
     SourceRange range = Range(clause);
     auto& retry = comp ? comp->retry : out.retry;
     auto& timeout = comp ? comp->timeout : out.timeout;
-    if (auto* r = Is<P::RetryClauseContext>(clause)) {
+    if (Is<P::StrayBackoffClauseContext>(clause) || Is<P::StrayOnClauseContext>(clause)) {
+      MergeStrayRetryPart(clause, out, retry, others);
+    } else if (auto* r = Is<P::RetryClauseContext>(clause)) {
       if (retry) ReportDuplicate("retry", Range(LeadingToken(r, P::RETRY)));
       else retry = BuildRetry(r);
     } else if (auto* t = Is<P::TimeoutClauseContext>(clause)) {

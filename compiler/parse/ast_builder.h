@@ -67,6 +67,18 @@ class AstBuilder {
   auto BuildApprove(P::ApproveContext* ctx, SourceRange range) -> ast::ExprId;
   auto BuildWait(P::WaitContext* ctx, SourceRange range) -> ast::ExprId;
   auto BuildString(P::StringContext* ctx) -> ast::StringLit;
+  // The name of a record field or field type, written as a name or as a
+  // string literal (`"X-Api-Key": v`), with its range; nullopt when it is
+  // missing. A literal that interpolates is E076 (its literal text is kept).
+  auto BuildCompoundAssign(SyntaxReporter::CompoundOperator op, antlr4::Token* eq, ast::ExprId target,
+                           ast::ExprId value, ast::StepClauses clauses) -> ast::AssignStmt;
+  void MergeStrayRetryPart(antlr4::ParserRuleContext* stray, ast::StepClauses& out,
+                           std::optional<ast::RetryClause>& retry, const std::vector<SourceRange>& others);
+  auto RetryText(const ast::RetryClause& r) const -> std::string;
+  // The source text of `range` ("" for an empty or invalid one).
+  auto SourceText(SourceRange range) const -> std::string;
+  auto FieldKey(antlr4::Token* name, P::StringContext* key)
+      -> std::optional<std::pair<std::string, SourceRange>>;
   auto BuildIntLiteral(antlr4::Token* digits, bool negative, SourceRange range) -> ast::ExprId;
   auto BuildType(P::TypeContext* ctx) -> ast::TypeExprId;
   auto BuildPrimaryType(P::PrimaryTypeContext* ctx) -> ast::TypeExprId;

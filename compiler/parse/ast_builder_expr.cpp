@@ -235,15 +235,30 @@ auto AstBuilder::BuildPrimary(P::PrimaryContext* ctx) -> ast::ExprId {
   if (auto* r = Is<P::RecordLitContext>(ctx)) {
     ast::RecordLit record;
     for (auto* field : r->fields) {
-      if (IsMissing(field->name)) continue;
-      record.fields.push_back(
-          ast::RecordFieldInit{field->name->getText(), Range(field->name), BuildExpr(field->value)});
+      auto key = FieldKey(field->name, field->key);
+      if (!key) continue;
+      record.fields.push_back(ast::RecordFieldInit{key->first, key->second, BuildExpr(field->value)});
     }
     return add(std::move(record));
   }
   if (auto* a = Is<P::ApproveContext>(ctx)) return BuildApprove(a, range);
   if (auto* w = Is<P::WaitContext>(ctx)) return BuildWait(w, range);
   return ErrorExpr(range);
+}
+
+auto AstBuilder::FieldKey(Token* name, P::StringContext* key)
+    -> std::optional<std::pair<std::string, SourceRange>> {
+  if (key != nullptr) {
+    ast::StringLit text = BuildString(key);
+    if (!text.is_plain()) {
+      // The field stays (its literal text as the name), so its value is
+      // still checked and nothing else reports its absence.
+      reporter_.diags().Report(DiagKind::InterpolatedFieldName, Range(key));
+    }
+    return std::make_pair(PlainText(text), Range(key));
+  }
+  if (IsMissing(name)) return std::nullopt;
+  return std::make_pair(name->getText(), Range(name));
 }
 
 auto AstBuilder::BuildApprove(P::ApproveContext* ctx, SourceRange range) -> ast::ExprId {
@@ -343,9 +358,9 @@ auto AstBuilder::BuildPrimaryType(P::PrimaryTypeContext* ctx) -> ast::TypeExprId
   if (auto* r = Is<P::RecordTypeContext>(ctx)) {
     ast::RecordTypeExpr record;
     for (auto* field : r->fields) {
-      if (IsMissing(field->name)) continue;
-      record.fields.push_back(
-          ast::FieldTypeExpr{field->name->getText(), Range(field->name), BuildType(field->ty)});
+      auto key = FieldKey(field->name, field->key);
+      if (!key) continue;
+      record.fields.push_back(ast::FieldTypeExpr{key->first, key->second, BuildType(field->ty)});
     }
     return add(std::move(record));
   }

@@ -136,11 +136,14 @@ auto FlowErrorStrategy::NewStatement(antlr4::TokenStream& tokens, Token* offendi
   if (index == INVALID_INDEX || index <= last_error_index_) return false;
   // A separator, or a statement keyword at the start of a line (the line
   // break before it was dropped because the broken statement could not end).
+  // Not the keyword the last error was reported at: `(a + 1` newline `if c {`
+  // reports the missing ')' at the `if`, and the recovery that follows must
+  // not add "expected '}'" at its `{`.
   for (size_t i = last_error_index_; i <= index; ++i) {
     Token* t = tokens.get(i);
     size_t type = t->getType();
     if ((type == P::NL || type == P::SEMI) && i < index) return true;
-    if (IsStatementKeyword(type) && i > 0 && tokens.get(i - 1)->getLine() < t->getLine()) {
+    if (IsStatementKeyword(type) && i > last_error_index_ && tokens.get(i - 1)->getLine() < t->getLine()) {
       return true;
     }
   }

@@ -9,6 +9,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "compiler/diag/diagnostics.h"
@@ -54,12 +56,29 @@ class SyntaxReporter {
 
   auto syntax_errors() const -> int { return syntax_errors_; }
 
+  // `x += 1`: the token filter drops the operator before the `=` and notes
+  // it here, by the code-point index where the `=` starts; the AST builder
+  // takes it back when it builds that assignment (E072).
+  struct CompoundOperator {
+    size_t type;   // the lexer's PLUS, MINUS, STAR, SLASH or PERCENT
+    size_t start;  // code-point index of the operator
+  };
+  void NoteCompoundOperator(size_t assign_start, CompoundOperator op) { compound_[assign_start] = op; }
+  auto TakeCompoundOperator(size_t assign_start) -> std::optional<CompoundOperator> {
+    auto it = compound_.find(assign_start);
+    if (it == compound_.end()) return std::nullopt;
+    CompoundOperator op = it->second;
+    compound_.erase(it);
+    return op;
+  }
+
  private:
   const SourceFile& file_;
   FileId id_;
   const SourceOffsets& offsets_;
   Diagnostics& diags_;
   std::unordered_set<size_t> claimed_lines_;
+  std::unordered_map<size_t, CompoundOperator> compound_;
   int syntax_errors_ = 0;
 };
 

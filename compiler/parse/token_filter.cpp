@@ -1,5 +1,6 @@
 #include "compiler/parse/token_filter.h"
 
+#include "compiler/parse/foreign_syntax.h"
 #include "vm/base/check.h"
 
 namespace flow::parse {
@@ -22,6 +23,13 @@ auto CanEndStatement(size_t type) -> bool {
 }
 
 auto IsKeyword(size_t type) -> bool { return type >= L::CONNECTOR && type <= L::ON; }
+
+auto AtStatementStart(size_t prev_type) -> bool {
+  return prev_type == 0 || prev_type == L::NL || prev_type == L::SEMI || prev_type == L::LBRACE;
+}
+
+// Two tokens with nothing between them: `&&`, not `& &`.
+auto Adjacent(const Token& a, const Token& b) -> bool { return b.getStartIndex() == a.getStopIndex() + 1; }
 
 }  // namespace
 
@@ -106,9 +114,13 @@ auto TokenFilter::Fetch() -> std::unique_ptr<Token> {
         return token;
       }
       case L::BAD_CHAR:
+        if (MergeForeignOperator(token)) return token;
         reporter_.ReportOnLine(token->getLine(), DiagKind::InvalidCharacter,
                                reporter_.TokenRange(token.get()), token->getText());
         continue;
+      case L::PIPE:
+        MergeForeignOperator(token);
+        return token;
       case L::STR_NEWLINE: {
         // The string ends at the line break: close it, then the line break.
         size_t start = open_.empty() ? token->getStartIndex() : open_.back().start;
@@ -143,6 +155,111 @@ auto TokenFilter::PeekType() -> size_t {
   return type;
 }
 
+auto TokenFilter::MakeToken(size_t type, const Token& at, const char* text) -> std::unique_ptr<Token> {
+  auto token = std::make_unique<antlr4::CommonToken>(
+      std::pair<antlr4::TokenSource*, antlr4::CharStream*>{this, lexer_.getInputStream()}, type,
+      Token::DEFAULT_CHANNEL, at.getStartIndex(), at.getStopIndex());
+  token->setLine(at.getLine());
+  token->setCharPositionInLine(at.getCharPositionInLine());
+  token->setText(text);
+  return token;
+}
+
+auto TokenFilter::MergeForeignOperator(std::unique_ptr<Token>& token) -> bool {
+  std::string text = token->getText();
+  const char* flow = nullptr;
+  size_t type = 0;
+  std::unique_ptr<Token> next;
+  if (text == "&" || text == "|") {  // `&&` `||`: the second must follow at once
+    next = FetchRaw();
+    bool pair = next->getText() == text && Adjacent(*token, *next);
+    if (!pair) {
+      PushFront(std::move(next));
+      return false;
+    }
+    flow = text == "&" ? "and" : "or";
+    type = text == "&" ? L::AND : L::OR;
+  } else if (text == "!") {  // `!=` is a token of its own; this is `!x`
+    flow = "not";
+    type = L::NOT;
+  } else {
+    return false;
+  }
+  std::string spelled = next ? text + text : text;
+  // Reported whatever else the line holds: the parse goes on as if the
+  // flow operator had been written, so this cannot start a cascade.
+  SourceRange range = reporter_.Range(token->getStartIndex(), (next ? next : token)->getStopIndex() + 1);
+  reporter_.diags().Report(DiagKind::ForeignOperator, range, spelled, flow).fixes.push_back({range, flow});
+  auto* merged = static_cast<antlr4::CommonToken*>(token.get());
+  merged->setType(type);
+  if (next) merged->setStopIndex(next->getStopIndex());
+  merged->setText(flow);
+  return true;
+}
+
+auto TokenFilter::DropCompoundOperator(const Token& token) -> bool {
+  switch (token.getType()) {
+    case L::PLUS: case L::MINUS: case L::STAR: case L::SLASH: case L::PERCENT: break;
+    default: return false;
+  }
+  if (statement_first_ == L::LET || statement_first_ == L::VAR || in_condition_) return false;
+  auto next = Fetch();
+  bool compound = next->getType() == L::ASSIGN && Adjacent(token, *next);
+  if (compound) {
+    reporter_.NoteCompoundOperator(next->getStartIndex(), {token.getType(), token.getStartIndex()});
+  }
+  PushFront(std::move(next));
+  return compound;
+}
+
+auto TokenFilter::ForeignAfterBlockNext() -> bool {
+  if (prev_type_ != L::RBRACE) return false;
+  auto token = Fetch();
+  bool foreign = token->getType() == L::ID &&
+                 FindForeignKeyword(token->getText(), ForeignPlace::AfterBlock) != nullptr;
+  PushFront(std::move(token));
+  return foreign;
+}
+
+void TokenFilter::ApplyForeignSyntax(Token& token) {
+  auto& writable = static_cast<antlr4::CommonToken&>(token);
+  if (token.getType() == L::ASSIGN && in_condition_ && open_.size() == cond_depth_) {
+    SourceRange range = reporter_.TokenRange(&token);
+    reporter_.diags().Report(DiagKind::AssignInCondition, range).fixes.push_back({range, "=="});
+    writable.setType(L::EQ);
+    return;
+  }
+  // Only a name right after `}` or at the start of a statement can be one;
+  // its text (a copy) is read only then: this runs for every token.
+  if (token.getType() != L::ID || (prev_type_ != L::RBRACE && !AtStatementStart(prev_type_))) return;
+  const std::string word = token.getText();
+  const ForeignKeyword* k = nullptr;
+  if (prev_type_ == L::RBRACE) {
+    k = FindForeignKeyword(word, ForeignPlace::AfterBlock);
+  } else {
+    k = FindForeignKeyword(word, ForeignPlace::StatementStart);
+    size_t next = k != nullptr ? PeekType() : 0;
+    // Only where the word cannot be a name: `const x`, `throw "..."`,
+    // `def f` at the top level; `const = 1` is an assignment, and `raise
+    // Oops("x")` would become a call of an unknown function (a second
+    // message), so `fail` is offered only before a string.
+    if (k != nullptr && k->flow == "fn" && !open_.empty()) k = nullptr;
+    if (k != nullptr && next != (k->flow == "fail" ? L::STR_START : L::ID)) k = nullptr;
+  }
+  if (k == nullptr) return;
+  SourceRange range = reporter_.TokenRange(&token);
+  Diagnostic& d = reporter_.diags().Report(DiagKind::ForeignKeyword, range, word, k->flow);
+  d.fixes.push_back({range, std::string(k->flow)});  // the quick fix `flow lsp` offers
+  if (k->flow == "else if") {
+    writable.setType(L::ELSE);
+    writable.setText("else");
+    PushFront(MakeToken(L::IF, token, "if"));
+  } else {
+    writable.setType(k->flow == "let" ? L::LET : k->flow == "fn" ? L::FN : k->flow == "fail" ? L::FAIL : L::CATCH);
+    writable.setText(std::string(k->flow));
+  }
+}
+
 void TokenFilter::ApplyContextualKeyword(Token& token) {
   size_t type = token.getType();
   if (!IsKeyword(type)) return;
@@ -150,9 +267,16 @@ void TokenFilter::ApplyContextualKeyword(Token& token) {
   if (prev_type_ == L::DOT) {
     keyword = false;  // `event.type`, `reply.from`
   } else if (type == L::BACKOFF || type == L::ON) {
-    keyword = RetryKeywordAllowed();
+    // A misplaced part of an earlier retry clause (`timeout 2s on "x"`)
+    // stays a keyword for the parser, which reports it as E074.
+    size_t next = RetryKeywordAllowed() ? 0 : PeekType();
+    keyword = RetryKeywordAllowed() || (retry_in_statement_ && open_.size() == retry_depth_ &&
+                                        (type == L::ON ? next == L::STR_START
+                                                       : next == L::DURATION || next == L::INT));
   } else if (type == L::MAX) {
-    keyword = RetryKeywordAllowed() && backoff_seen_;
+    keyword = backoff_seen_ && (RetryKeywordAllowed() ||
+                                (retry_in_statement_ && open_.size() == retry_depth_ &&
+                                 (PeekType() == L::DURATION || PeekType() == L::INT)));
   }
   // A keyword right before `:` is a field or argument name: `{ type: x }`.
   if (keyword && PeekType() == L::COLON) keyword = false;
@@ -170,7 +294,12 @@ void TokenFilter::Close(char kind) {
 }
 
 void TokenFilter::Track(const Token& token) {
-  switch (token.getType()) {
+  size_t type = token.getType();
+  if (type == L::SEMI || ((type == L::LBRACE || type == L::RBRACE) && open_.size() <= retry_depth_)) {
+    retry_in_statement_ = false;
+  }
+  if (type == L::LBRACE && in_condition_ && open_.size() == cond_depth_) in_condition_ = false;
+  switch (type) {
     case L::LPAREN: open_.push_back({'(', token.getStartIndex()}); break;
     case L::LBRACKET: open_.push_back({'[', token.getStartIndex()}); break;
     case L::LBRACE: open_.push_back({'{', token.getStartIndex()}); break;
@@ -182,8 +311,13 @@ void TokenFilter::Track(const Token& token) {
     case L::STR_END: Close('"'); break;
     case L::RETRY:
       in_retry_ = true;
+      retry_in_statement_ = true;
       backoff_seen_ = false;
       retry_depth_ = open_.size();
+      return;
+    case L::IF: case L::WHILE:
+      in_condition_ = true;
+      cond_depth_ = open_.size();
       return;
     case L::BACKOFF: backoff_seen_ = true; return;
     default: break;
@@ -210,12 +344,18 @@ auto TokenFilter::nextToken() -> std::unique_ptr<Token> {
         next = PeekType();
       }
       if (!CanEndStatement(prev_type_) || InsideParens() || IsContinuation(next)) continue;
+      if (next == L::ID && ForeignAfterBlockNext()) continue;  // `}` newline `elif`
       in_retry_ = false;
+      retry_in_statement_ = false;
+      in_condition_ = false;
       prev_type_ = L::NL;
       return token;
     }
+    if (DropCompoundOperator(*token)) continue;
+    ApplyForeignSyntax(*token);
     ApplyContextualKeyword(*token);
     Track(*token);
+    if (AtStatementStart(prev_type_)) statement_first_ = token->getType();
     prev_type_ = token->getType();
     return token;
   }

@@ -12,9 +12,15 @@
 // It also reports the lexical errors, once each: unterminated strings (E003,
 // and a synthetic closing quote so the parse continues), unterminated block
 // comments (E004) and invalid characters (E005, the character is dropped).
-// `backoff`, `max` and `on` are keywords only inside a retry clause; any
-// keyword is a plain name after `.` or before `:` (`event.type`,
-// `{ from: x }`).
+// `backoff`, `max` and `on` are keywords only inside a retry clause (or,
+// reported as E074, later in a statement that has one); any keyword is a
+// plain name after `.` or before `:` (`event.type`, `{ from: x }`).
+//
+// Constructs from other languages (foreign_syntax.h) are reported once with
+// the flow spelling and replaced by the flow token, so the parse goes on as
+// if they had been written right: `const` (E070), `elif`, `=` in an `if` or
+// `while` condition (E071), `&&` `||` `!` (E075); `x += 1` reaches the parser
+// as `x = 1`, the `+` noted for the AST builder (E072).
 //
 // Per token the filter does a few integer comparisons and moves unique_ptrs
 // through a fixed 4-slot queue: no allocation beyond ANTLR's own token.
@@ -63,6 +69,18 @@ class TokenFilter : public antlr4::TokenSource {
   auto MakeStringEnd(size_t at) -> std::unique_ptr<antlr4::Token>;
 
   auto IsContinuation(size_t type) const -> bool;
+  // The next token is `elif`, `except`... right after a `}` (a line break
+  // before it then does not end the statement).
+  auto ForeignAfterBlockNext() -> bool;
+  // E070/E071: a foreign keyword or a condition's `=`, replaced in place.
+  void ApplyForeignSyntax(antlr4::Token& token);
+  // E075: `&&`, `||` or `!` starting with `token`, merged into the flow
+  // operator; false when `token` is not one.
+  auto MergeForeignOperator(std::unique_ptr<antlr4::Token>& token) -> bool;
+  auto MakeToken(size_t type, const antlr4::Token& at, const char* text) -> std::unique_ptr<antlr4::Token>;
+  // `x += e` outside a let/var: true when `token` is the `+` of it, which
+  // is then noted for the AST builder (E072) and dropped.
+  auto DropCompoundOperator(const antlr4::Token& token) -> bool;
   auto InsideParens() const -> bool;
   auto RetryKeywordAllowed() const -> bool;
   void ApplyContextualKeyword(antlr4::Token& token);
@@ -80,6 +98,14 @@ class TokenFilter : public antlr4::TokenSource {
   bool in_retry_ = false;
   bool backoff_seen_ = false;
   size_t retry_depth_ = 0;
+  // A retry clause was seen in this statement at bracket depth
+  // retry_depth_: a later `on "x"` or `backoff 1s` is its misplaced part.
+  bool retry_in_statement_ = false;
+  // The first token of the current statement (0 at its start).
+  size_t statement_first_ = 0;
+  // Inside the condition of an `if`/`while` opened at bracket depth cond_depth_.
+  bool in_condition_ = false;
+  size_t cond_depth_ = 0;
 };
 
 // The token stream the parser reads: a CommonTokenStream whose fetch skips

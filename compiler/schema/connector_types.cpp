@@ -209,17 +209,22 @@ auto LoadConnector(const std::string& path, SourceRange decl_range, SourceManage
   }
   FileId file = sources.Add(path, std::move(text).value());
   std::string_view contents = sources.file(file).text();
-  connectors::ParseProblem problem;
-  auto parsed = connectors::ParseConnectorFile(contents, &problem);
+  std::vector<connectors::ParseProblem> problems;
+  auto parsed = connectors::ParseConnectorFile(contents, &problems);
   if (!parsed) {
-    SourceRange at = ProblemRange(file, contents, problem);
-    if (!at.valid()) at = decl_range;
-    Diagnostic& d = problem.invalid_json
-                        ? diags.Report(DiagKind::ConnectorInvalidJson, at, path, problem.what)
-                        : diags.Report(DiagKind::ConnectorInvalidSchema, at, path,
-                                       problem.json_path, problem.what);
-    if (decl_range.valid() && !(at.file == decl_range.file && at.begin == decl_range.begin)) {
-      d.notes.push_back(DiagNote{decl_range, "connector declared here"});
+    // Every problem of the file at once; the declaration is noted once.
+    bool noted = false;
+    for (const connectors::ParseProblem& problem : problems) {
+      SourceRange at = ProblemRange(file, contents, problem);
+      if (!at.valid()) at = decl_range;
+      Diagnostic& d = problem.invalid_json
+                          ? diags.Report(DiagKind::ConnectorInvalidJson, at, path, problem.what)
+                          : diags.Report(DiagKind::ConnectorInvalidSchema, at, path,
+                                         problem.json_path, problem.what);
+      if (!noted && decl_range.valid() && !(at.file == decl_range.file && at.begin == decl_range.begin)) {
+        d.notes.push_back(DiagNote{decl_range, "connector declared here"});
+        noted = true;
+      }
     }
     return std::nullopt;
   }

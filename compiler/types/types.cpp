@@ -64,12 +64,15 @@ TypeTable::TypeTable() {
   duration_t_ = scalar(Kind::Duration);
   time_t_ = scalar(Kind::Time);
   json_t_ = scalar(Kind::Json);
+  secret_t_ = scalar(Kind::Secret);
 }
 
 auto TypeTable::Intern(Type type) -> TypeId {
   std::string key = Key(type);
   auto it = by_key_.find(key);
   if (it != by_key_.end()) return it->second;
+  type.has_secret = type.kind == Kind::Secret || (type.element.valid() && get(type.element).has_secret);
+  for (const Field& f : type.fields) type.has_secret = type.has_secret || get(f.type).has_secret;
   types_.push_back(std::move(type));
   TypeId id{static_cast<int32_t>(types_.size() - 1)};
   by_key_.emplace(std::move(key), id);
@@ -102,6 +105,20 @@ auto TypeTable::Literal(std::vector<std::string> members) -> TypeId {
   std::sort(members.begin(), members.end());
   members.erase(std::unique(members.begin(), members.end()), members.end());
   return Intern(Type{Kind::Literal, {}, {}, std::move(members)});
+}
+
+auto TypeTable::SecretsAsStrings(TypeId id) -> TypeId {
+  if (!HasSecret(id)) return id;
+  Type t = get(id);  // a copy: the calls below may grow the table
+  switch (t.kind) {
+    case Kind::Secret: return string();
+    case Kind::List: return List(SecretsAsStrings(t.element));
+    case Kind::Optional: return Optional(SecretsAsStrings(t.element));
+    case Kind::Record:
+      for (Field& f : t.fields) f.type = SecretsAsStrings(f.type);
+      return Record(std::move(t.fields));
+    default: return id;
+  }
 }
 
 auto TypeTable::get(TypeId id) const -> const Type& {
@@ -146,6 +163,7 @@ auto TypeTable::Display(TypeId id) const -> std::string {
     case Kind::Duration: return "duration";
     case Kind::Time: return "time";
     case Kind::Json: return "json";
+    case Kind::Secret: return "secret";
     case Kind::List: return "[" + Display(t.element) + "]";
     case Kind::Optional: {
       std::string inner = Display(t.element);
@@ -183,6 +201,10 @@ auto IsAssignable(const TypeTable& table, TypeId from, TypeId to) -> bool {
   const Type& f = table.get(from);
   const Type& t = table.get(to);
   if (f.kind == Kind::Error || t.kind == Kind::Error || f.kind == Kind::Never) return true;
+  if (f.has_secret) {
+    // Only the same type: a secret is opaque, and json would print it.
+    return false;
+  }
   if (t.kind == Kind::Json) return true;
   if (t.kind == Kind::Optional) {
     if (f.kind == Kind::Null) return true;

@@ -18,6 +18,11 @@
 //   Optional  T? (never nested: Optional(Optional(T)) is Optional(T), and
 //             Optional(Null) is Null).
 //   Literal   a union of string literals "a" | "b", members sorted.
+//   Secret    the opaque value of `secret("ENV")` (SPEC §2.5a): the name of an
+//             environment variable the transport reads when it sends. It is
+//             assignable to nothing but itself, not even json, so it can only
+//             reach the places the checker allows explicitly (a connector
+//             argument, http.request headers/body; check/calls.cpp).
 #pragma once
 
 #include <cstdint>
@@ -37,7 +42,7 @@ struct TypeId {
 
 enum class Kind : uint8_t {
   Error, Never, Null, Int, Float, Bool, String, Duration, Time, Json,
-  List, Record, Optional, Literal,
+  List, Record, Optional, Literal, Secret,
 };
 
 struct Field {
@@ -51,6 +56,8 @@ struct Type {
   TypeId element;                    // List: element; Optional: inner
   std::vector<Field> fields;         // Record, sorted by name
   std::vector<std::string> literals; // Literal, sorted, unique
+  // Derived: the type is Secret or holds one (an element, a field).
+  bool has_secret = false;
   friend auto operator==(const Type&, const Type&) -> bool = default;
 };
 
@@ -69,6 +76,7 @@ class TypeTable {
   auto duration() const -> TypeId { return duration_t_; }
   auto time() const -> TypeId { return time_t_; }
   auto json() const -> TypeId { return json_t_; }
+  auto secret() const -> TypeId { return secret_t_; }
 
   auto List(TypeId element) -> TypeId;
   // Fields need not be sorted; a duplicate name is a bug in the caller.
@@ -82,6 +90,11 @@ class TypeTable {
   auto get(TypeId id) const -> const Type&;
   auto kind(TypeId id) const -> Kind { return get(id).kind; }
   auto is_optional(TypeId id) const -> bool { return kind(id) == Kind::Optional; }
+  // Whether a value of this type is or holds a secret.
+  auto HasSecret(TypeId id) const -> bool { return get(id).has_secret; }
+  // The type with every secret read as a string: what a connector argument
+  // holding secrets looks like to the operation's input schema.
+  auto SecretsAsStrings(TypeId id) -> TypeId;
   // T for T?, the type itself otherwise.
   auto StripOptional(TypeId id) const -> TypeId;
   // The type of a record's field, or an invalid id when it has none.
@@ -101,7 +114,8 @@ class TypeTable {
   std::vector<Type> types_;
   std::unordered_map<std::string, TypeId> by_key_;  // structural key -> id
   std::unordered_map<int32_t, std::string> aliases_;
-  TypeId error_, never_, null_, int_t_, float_t_, bool_t_, string_t_, duration_t_, time_t_, json_t_;
+  TypeId error_, never_, null_, int_t_, float_t_, bool_t_, string_t_, duration_t_, time_t_, json_t_,
+      secret_t_;
 };
 
 // The assignability relation of SPEC §2.2: may a value of type `from` be used
@@ -113,7 +127,8 @@ class TypeTable {
 //   - records: width subtyping, each field of `to` must exist in `from` with
 //     an assignable type, except that a missing field is fine where `to`'s
 //     field is optional (JSON's "absent" reads as null);
-//   - anything to json; json to nothing else (it needs `as T`, `int(x)`...).
+//   - anything without a secret to json; json to nothing else (it needs
+//     `as T`, `int(x)`...); a secret to nothing but secret.
 auto IsAssignable(const TypeTable& table, TypeId from, TypeId to) -> bool;
 
 // The common type of two branches (e.g. `a ?? b`, list literal items): the

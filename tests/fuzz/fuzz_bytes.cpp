@@ -58,8 +58,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     case 2: {
-      connectors::ParseProblem problem;
-      (void)connectors::ParseConnectorFile(rest, &problem);
+      std::vector<connectors::ParseProblem> problems;
+      (void)connectors::ParseConnectorFile(rest, &problems);
       break;
     }
   }

@@ -86,6 +86,34 @@ TEST(Bytecode, RoundTripAndHash) {
   EXPECT_NE(ModuleHash(changed), ModuleHash(m));
 }
 
+// A version 3 program (lines only in its position table) still loads, with
+// column 0, keeps its content address, and is written back as version 3:
+// a run stored before the upgrade resumes on the same program.
+TEST(Bytecode, OlderProgramsKeepTheirLayout) {
+  Module m = SampleModule();
+  m.format_version = 3;
+  m.functions[0].positions.assign(m.functions[0].code.size(), SourcePos{7, 0});
+  std::string bytes = SerializeModule(m);
+  EXPECT_EQ(bytes.substr(8, 4), std::string("\x03\x00\x00\x00", 4));
+  auto back = DeserializeModule(bytes);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->format_version, 3u);
+  EXPECT_TRUE(back->waits_known);
+  EXPECT_EQ(PositionAt(back->functions[0], 0), (SourcePos{7, 0}));
+  EXPECT_EQ(*ReadModuleHash(bytes), ModuleHash(*back));
+  EXPECT_EQ(SerializeModule(*back), bytes);
+  // Version 4 keeps the column, and its layout (so its hash) differs.
+  Module now = SampleModule();
+  now.functions[0].positions.assign(now.functions[0].code.size(), SourcePos{7, 12});
+  auto current = DeserializeModule(SerializeModule(now));
+  ASSERT_TRUE(current.ok()) << current.error().message;
+  EXPECT_EQ(PositionAt(current->functions[0], 1), (SourcePos{7, 12}));
+  EXPECT_EQ(FormatPosition("a.flow", SourcePos{7, 12}), "a.flow:7:12");
+  EXPECT_EQ(FormatPosition("a.flow", SourcePos{7, 0}), "a.flow:7");
+  EXPECT_EQ(FormatPosition("a.flow", SourcePos{}), "");
+  EXPECT_EQ(PositionAt(current->functions[0], 999), SourcePos{});
+}
+
 // A workflow `w` waiting for "ack" as int: the wait table's one entry.
 auto WaitingModule() -> Module {
   ModuleBuilder mb("wait.flow");
@@ -126,8 +154,11 @@ TEST(Bytecode, ProgramsBeforeTheWaitTableStillLoad) {
   before.waits_known = false;
   std::string v2 = SerializeModule(before);
   EXPECT_EQ(v2[8], 2) << "written as the version that had no wait table";
-  std::string v3 = SerializeModule(SampleModule());
-  EXPECT_EQ(v3[8], static_cast<char>(kBytecodeFormatVersion));
+  EXPECT_EQ(SerializeModule(SampleModule())[8], static_cast<char>(kBytecodeFormatVersion));
+  Module after = SampleModule();
+  after.format_version = kFirstVersionWithWaits;  // the wait table, lines only
+  std::string v3 = SerializeModule(after);
+  EXPECT_EQ(v3[8], static_cast<char>(kFirstVersionWithWaits));
   // The same payload, plus the table's count (zero) at the end. The header:
   // magic 8, version 4, sizes 3, three probes 24, hash 64, length 8.
   constexpr size_t kHeaderBytes = 8 + 4 + 3 + 24 + 64 + 8;
@@ -165,7 +196,7 @@ TEST(Bytecode, EachHeaderMismatchHasItsOwnMessage) {
   EXPECT_EQ(ErrorOf(good.substr(0, 10)), "truncated bytecode header");
   std::string v = good;
   v[8] = 99;
-  EXPECT_EQ(ErrorOf(v), "bytecode format version 99, this flow reads versions 1 to 3; recompile the program");
+  EXPECT_EQ(ErrorOf(v), "bytecode format version 99, this flow reads versions 1 to 4; recompile the program");
   std::string s = good;
   s[12] = 4;
   EXPECT_EQ(ErrorOf(s), "bytecode has a different instruction size");
@@ -218,7 +249,7 @@ TEST(Bytecode, Disassembly) {
   Module m = SampleModule();
   std::string text = Disassemble(m);
   EXPECT_NE(text.find("fn add1 (arity 1, 2 registers)"), std::string::npos) << text;
-  EXPECT_NE(text.find("   0 [  1] AddI       R1 R0 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("   0 [1:0]     AddI       R1 R0 1"), std::string::npos) << text;
   EXPECT_NE(text.find("JmpF       R2 ->8"), std::string::npos) << text;
   EXPECT_NE(text.find("LoadK      R6 K2(1500ms)"), std::string::npos) << text;
   EXPECT_NE(text.find("Call       R3 add1 1"), std::string::npos) << text;

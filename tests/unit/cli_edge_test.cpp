@@ -117,7 +117,7 @@ TEST_F(CliEdgeTest, RunIdRuleAtItsEdges) {
 }
 
 TEST_F(CliEdgeTest, InputNested65000DeepIsInvalidInputNotACrash) {
-  Write("w.flow", "workflow w(n: int) -> int { return n }\n");
+  Write("w.flow", "workflow w(n: int, extra: json) -> int { return n }\n");
   Write("deep.json", "{\"n\": 1, \"extra\": " + std::string(65000, '[') + std::string(65000, ']') + "}");
   Outcome o = Flow({"run", "w.flow", "--input", "@deep.json"});
   EXPECT_EQ(o.exit_code, 2) << o.err;

@@ -54,7 +54,9 @@ auto Compile(const std::string& source) -> Compiled {
 auto Text(const Outcome& o) -> std::string {
   switch (o.status) {
     case RunStatus::Completed: return value::ToDisplayString(o.result);
-    case RunStatus::Failed: return o.error.kind + ": " + o.error.message + " @" + std::to_string(o.error.line);
+    case RunStatus::Failed:
+      return o.error.kind + ": " + o.error.message + " @" + std::to_string(o.error.pos.line) + ":" +
+             std::to_string(o.error.pos.column);
     case RunStatus::Suspended: return "suspended";
   }
   return "?";
@@ -122,19 +124,56 @@ workflow main() -> string {
 workflow main(x: int) -> int {
   return x + 9223372036854775807
 }
-)", R"({"x": 1})"), "arithmetic: integer overflow in + @3");
+)", R"({"x": 1})"), "arithmetic: integer overflow in + @3:10");
   // A literal overflow is not folded away: it stays a run-time error.
   EXPECT_EQ(RunSource(R"(
 workflow main() -> int {
   return 9223372036854775807 + 1
 }
-)"), "arithmetic: integer overflow in + @3");
+)"), "arithmetic: integer overflow in + @3:10");
   EXPECT_EQ(RunSource(R"(
 workflow main(d: int) -> int {
   let xs = [1, 2, 3]
   return xs[d] / (d - 1)
 }
-)", R"({"d": 1})"), "arithmetic: division by zero @4");
+)", R"({"d": 1})"), "arithmetic: division by zero @4:10");
+}
+
+// SPEC §2.4: an error names the expression that raised it, not the start of
+// its statement nor its last operand: the inner `+` of `1 + (big + 1)`, the
+// index inside a call's argument, the cast, the built-in, the `fail`.
+TEST(Codegen, ErrorsCarryTheColumnOfTheirExpression) {
+  EXPECT_EQ(RunSource(R"(
+workflow main(big: int) -> int {
+  let n = 1 + (big + 1)
+  return n
+}
+)", R"({"big": 9223372036854775807})"), "arithmetic: integer overflow in + @3:16");
+  EXPECT_EQ(RunSource(R"(
+workflow main(i: int) -> int {
+  let xs = [1]
+  return len(string(xs[i]))
+}
+)", R"({"i": 5})"), "index: index 5 out of range for a list of 1 @4:21");
+  EXPECT_EQ(RunSource(R"(
+workflow main() -> int {
+  let r = parse_json("[]") as { a: int }
+  return r.a
+}
+)"), "conversion: $: expected object, got array @3:11");
+  EXPECT_EQ(RunSource(R"(
+workflow main(s: string) -> int {
+  return 1 + int(s)
+}
+)", R"({"s": "x1"})"), "conversion: cannot convert \"x1\" to int @3:14");
+  EXPECT_EQ(RunSource(R"(
+workflow main() -> int {
+  if true {
+    fail "stop " + "here"
+  }
+  return 1
+}
+)"), "fail: stop here @4:5");
 }
 
 TEST(Codegen, RecordsOptionalsAndConversions) {
@@ -154,7 +193,7 @@ workflow main() -> int {
   let r = j as { a: int }
   return r.a
 }
-)"), "conversion: $.a: expected integer, got string @4");
+)"), "conversion: $.a: expected integer, got string @4:11");
 }
 
 TEST(Codegen, ComparisonsWithConstants) {

@@ -185,11 +185,17 @@ struct FlowOutcome {
   std::string err;
 };
 
-// Runs `flow check FILE` on `text` written to a fresh temporary directory.
-auto CheckText(const std::string& name, const std::string& text) -> FlowOutcome {
+// Runs `flow check FILE` on `text` written to a fresh temporary directory,
+// beside `files` (relative path -> contents).
+auto CheckText(const std::string& name, const std::string& text,
+               const std::vector<std::pair<std::string, std::string>>& files = {}) -> FlowOutcome {
   fs::path dir = fs::temp_directory_path() /
                  ("flow_diag_test." + std::to_string(::getpid()) + "." + name);
   fs::create_directories(dir);
+  for (const auto& [path, contents] : files) {
+    fs::create_directories((dir / path).parent_path());
+    std::ofstream(dir / path, std::ios::binary) << contents;
+  }
   fs::path file = dir / (name + ".flow");
   std::ofstream(file, std::ios::binary) << text;
   std::string command = std::string("'") + FLOW_BINARY + "' check '" + file.string() + "' >'" +
@@ -240,6 +246,53 @@ TEST(Examples, MistakesShowFiveErrors) {
   std::regex error_line(R"(mistakes\.flow:\d+:\d+: error: )");
   auto begin = std::sregex_iterator(outcome.err.begin(), outcome.err.end(), error_line);
   EXPECT_EQ(std::distance(begin, std::sregex_iterator()), 5) << outcome.err;
+}
+
+// docs/language.md is the language reference: every ```flow block in it is a
+// complete file that checks cleanly, beside the connector files the page
+// introduces with `<!-- file: PATH -->` before a ```json block.
+TEST(LanguageReference, ExamplesCheck) {
+  std::istringstream in(ReadFile(fs::path(FLOW_SOURCE_DIR) / "docs/language.md"));
+  std::vector<std::pair<int, std::string>> examples;  // (line, text)
+  std::vector<std::pair<std::string, std::string>> files;
+  std::string pending_file;
+  int line_no = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++line_no;
+    std::smatch m;
+    if (std::regex_match(line, m, std::regex(R"(<!-- file: (\S+) -->)"))) pending_file = m[1];
+    if (line != "```flow" && line != "```json") continue;
+    bool flow = line == "```flow";
+    int start = line_no;
+    std::string block;
+    while (std::getline(in, line) && line != "```") {
+      ++line_no;
+      block += line + "\n";
+    }
+    ++line_no;
+    if (flow) examples.emplace_back(start, block);
+    else if (!pending_file.empty()) files.emplace_back(pending_file, block);
+    pending_file.clear();
+  }
+  ASSERT_GE(examples.size(), 15u) << "docs/language.md lost its examples";
+  for (const auto& [start, text] : examples) {
+    FlowOutcome outcome = CheckText("language_md_" + std::to_string(start), text, files);
+    EXPECT_EQ(outcome.exit_code, 0) << "docs/language.md:" << start << "\n" << outcome.err;
+    EXPECT_EQ(outcome.err, "") << "docs/language.md:" << start;
+  }
+}
+
+// The reference lives in the repository: nothing a user reads links to the
+// contract outside it (../shared/SPEC.md), and the README points at it.
+TEST(LanguageReference, IsLinkedAndSelfContained) {
+  fs::path root(FLOW_SOURCE_DIR);
+  std::string readme = ReadFile(root / "README.md");
+  EXPECT_NE(readme.find("(docs/language.md)"), std::string::npos) << "README must link docs/language.md";
+  std::vector<fs::path> pages = {root / "README.md"};
+  for (const auto& entry : fs::directory_iterator(root / "docs")) pages.push_back(entry.path());
+  for (const fs::path& page : pages) {
+    EXPECT_EQ(ReadFile(page).find("shared/SPEC.md"), std::string::npos) << page << " links outside the repository";
+  }
 }
 
 // Each huge input gives exit 1 and exactly one diagnostic line (the source

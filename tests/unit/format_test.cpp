@@ -282,7 +282,7 @@ auto AstShape(const std::string& text) -> std::string {
   return std::regex_replace(dump, std::regex(" @[0-9]+-[0-9]+\n"), "\n");
 }
 
-// The bytecode of the .flow file at `path` with line numbers cleared, or
+// The bytecode of the .flow file at `path` with source positions cleared, or
 // nullopt when it does not check cleanly.
 auto Bytecode(const std::string& path) -> std::optional<bytecode::Module> {
   SourceManager sources;
@@ -291,7 +291,7 @@ auto Bytecode(const std::string& path) -> std::optional<bytecode::Module> {
   if (!program.ok() || !*program) return std::nullopt;
   bytecode::Module m = std::move((*program)->module);
   m.source_name.clear();
-  for (auto& f : m.functions) f.lines.clear();
+  for (auto& f : m.functions) f.positions.clear();
   for (auto& s : m.steps) s.line = 0;
   return m;
 }

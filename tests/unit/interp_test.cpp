@@ -32,7 +32,7 @@ auto RunFn(const Module& m, uint32_t fn, std::vector<Value> args, VmOptions opts
 auto Text(const Outcome& o) -> std::string {
   switch (o.status) {
     case RunStatus::Completed: return value::ToDisplayString(o.result);
-    case RunStatus::Failed: return o.error.kind + ": " + o.error.message + " @" + std::to_string(o.error.line);
+    case RunStatus::Failed: return o.error.kind + ": " + o.error.message + " @" + std::to_string(o.error.pos.line);
     case RunStatus::Suspended: return "suspended";
   }
   return "?";
@@ -185,7 +185,7 @@ TEST(Interp, FailAndRaise) {
   EXPECT_EQ(o.error.kind, "fail");
   EXPECT_EQ(o.error.message, "out of stock");
   EXPECT_EQ(o.error.function, "w");
-  EXPECT_EQ(o.error.line, 9u);
+  EXPECT_EQ(o.error.pos.line, 9u);
 }
 
 // One built-in call: builtin(args...) on constants.
@@ -343,7 +343,7 @@ TEST(Interp, DeliveredErrorUnwindsFromTheSuspensionPoint) {
   EXPECT_EQ(o.error.kind, "contract");
   EXPECT_EQ(*o.error.step, "billing.charge");
   EXPECT_EQ(o.error.function, "helper");
-  EXPECT_EQ(o.error.line, 20u);
+  EXPECT_EQ(o.error.pos.line, 20u);
 }
 
 TEST(Interp, CorruptStatesAreErrors) {

@@ -399,36 +399,66 @@ TEST(ConnectorFile, ErrorsNameTheJsonPath) {
 }
 
 TEST(ConnectorFile, ProblemPartsSeparateJsonFromSchemaErrors) {
-  connectors::ParseProblem problem;
-  auto bad = connectors::ParseConnectorFile("{\n  \"connector\": tru\n}", &problem);
+  std::vector<connectors::ParseProblem> problems;
+  auto bad = connectors::ParseConnectorFile("{\n  \"connector\": tru\n}", &problems);
   ASSERT_FALSE(bad.ok());
-  EXPECT_TRUE(problem.invalid_json);
-  EXPECT_EQ(problem.byte_offset, 20u);  // the character after "tru"
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_TRUE(problems[0].invalid_json);
+  EXPECT_EQ(problems[0].byte_offset, 20u);  // the character after "tru"
   EXPECT_EQ(bad.error().message,
             "invalid JSON at byte 20: syntax error while parsing value - invalid literal");
-  EXPECT_EQ(problem.what.find("parse error at line"), std::string::npos);
+  EXPECT_EQ(problems[0].what.find("parse error at line"), std::string::npos);
 
-  auto empty = connectors::ParseConnectorFile("", &problem);
-  EXPECT_TRUE(problem.invalid_json);
-  EXPECT_EQ(problem.byte_offset, 0u);
+  auto empty = connectors::ParseConnectorFile("", &problems);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_TRUE(problems[0].invalid_json);
+  EXPECT_EQ(problems[0].byte_offset, 0u);
 
   auto schema = connectors::ParseConnectorFile(
       R"({"connector": "c", "transport": {"kind": "builtin"}, "operations": {"a b": {"output": {"type": "x"}}}})",
-      &problem);
+      &problems);
   ASSERT_FALSE(schema.ok());
-  EXPECT_FALSE(problem.invalid_json);
-  EXPECT_EQ(problem.json_path, "$.operations[\"a b\"]");
-  EXPECT_EQ(problem.what, "operation name 'a b' is not an identifier");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_FALSE(problems[0].invalid_json);
+  EXPECT_EQ(problems[0].json_path, "$.operations[\"a b\"]");
+  EXPECT_EQ(problems[0].what, "operation name 'a b' is not an identifier");
+}
+
+// Issue 11: a connector file reports every problem at once, in file order,
+// and the first is the Error's message.
+TEST(ConnectorFile, EveryProblemAtOnce) {
+  std::vector<connectors::ParseProblem> problems;
+  auto file = connectors::ParseConnectorFile(R"({"connector": "c", "verison": "1",
+    "transport": {"kind": "http", "base_url": "ftp://x"},
+    "operations": {
+      "a": {"http": {"method": "FETCH", "path": "/a"}, "idempotnet": true, "output": {"type": "strin"}},
+      "b": {"http": {"method": "GET", "path": "/b/{id}"}, "effect": "sometimes", "requires_approval": "yes"}}})",
+                                             &problems);
+  ASSERT_FALSE(file.ok());
+  std::vector<std::string> seen;
+  for (const auto& p : problems) seen.push_back(p.json_path + ": " + p.what);
+  EXPECT_EQ(seen, (std::vector<std::string>{
+                      "$: unknown key 'verison'",
+                      "$.transport.base_url: base_url must start with http:// or https://",
+                      "$.operations.a: unknown key 'idempotnet'",
+                      "$.operations.a.http.method: unknown method 'FETCH'; expected GET, POST, PUT, PATCH or DELETE",
+                      "$.operations.a.output.type: unknown type 'strin'",
+                      "$.operations.b.http.path: path parameter '{id}' is not an input property",
+                      "$.operations.b.effect: unknown effect 'sometimes'; expected none, reversible or irreversible",
+                      "$.operations.b.requires_approval: 'requires_approval' must be true or false",
+                  }));
+  EXPECT_EQ(file.error().message, "$: unknown key 'verison'");
 }
 
 TEST(ConnectorFile, DeepNestingIsRejectedNotRecursed) {
   std::string text(100000, '[');
-  connectors::ParseProblem problem;
-  auto file = connectors::ParseConnectorFile(text, &problem);
+  std::vector<connectors::ParseProblem> problems;
+  auto file = connectors::ParseConnectorFile(text, &problems);
   ASSERT_FALSE(file.ok());
-  EXPECT_TRUE(problem.invalid_json);
-  EXPECT_EQ(problem.byte_offset, static_cast<size_t>(connectors::kMaxConnectorJsonDepth));
-  EXPECT_EQ(problem.what, "nesting exceeds the limit of 128 levels");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_TRUE(problems[0].invalid_json);
+  EXPECT_EQ(problems[0].byte_offset, static_cast<size_t>(connectors::kMaxConnectorJsonDepth));
+  EXPECT_EQ(problems[0].what, "nesting exceeds the limit of 128 levels");
 }
 
 TEST(JsonPath, LocatesValuesInText) {

@@ -89,12 +89,35 @@ TEST(Value, TimeAndDurationText) {
   EXPECT_EQ(FormatTime(-1000), "1969-12-31T23:59:59Z");
   EXPECT_FALSE(ParseTime("2026-13-01T00:00:00Z"));
   EXPECT_FALSE(ParseTime("yesterday"));
-  EXPECT_EQ(FormatDuration(1500), "1500ms");
-  EXPECT_EQ(FormatDuration(90000), "90s");
-  EXPECT_EQ(FormatDuration(7200000), "2h");
   EXPECT_EQ(ParseDuration("7d"), 604800000);
   EXPECT_FALSE(ParseDuration("99999999999999999999s"));
   EXPECT_FALSE(ParseDuration("5 weeks"));
+}
+
+// Durations print as a person writes them (docs/language.md) and every
+// printed form reads back to the same value.
+TEST(Value, DurationTextReadsAsWritten) {
+  const std::pair<int64_t, const char*> cases[] = {
+      {0, "0s"},           {500, "500ms"},       {1, "1ms"},          {1000, "1s"},
+      {1500, "1.5s"},      {30010, "30.01s"},    {30001, "30.001s"},  {90000, "1m30s"},
+      {5400000, "1h30m"},  {7200000, "2h"},      {183600000, "2d3h"}, {604800000, "7d"},
+      {3723500, "1h2m3.5s"}, {86400001, "1d0.001s"}, {-5400000, "-1h30m"}, {-250, "-250ms"},
+  };
+  for (const auto& [ms, text] : cases) {
+    EXPECT_EQ(FormatDuration(ms), text) << ms;
+    EXPECT_EQ(ParseDuration(text), ms) << text;
+  }
+  for (int64_t ms : {INT64_MAX, INT64_MIN + 1, int64_t{123456789012}}) {
+    EXPECT_EQ(ParseDuration(FormatDuration(ms)), ms) << FormatDuration(ms);
+  }
+  EXPECT_EQ(FormatDuration(INT64_MIN), "-106751991167d7h12m55.808s");
+  // Literal spellings that are not the canonical text still read.
+  EXPECT_EQ(ParseDuration("90s"), 90000);
+  EXPECT_EQ(ParseDuration("1500ms"), 1500);
+  EXPECT_EQ(ParseDuration("90m"), 5400000);
+  for (const char* bad : {"", "-", "s", "30m1h", "1h1h", "1.5h", "1.2345s", "1.s", "1s500", "1 h", "1H", "+1s"}) {
+    EXPECT_FALSE(ParseDuration(bad)) << bad;
+  }
 }
 
 TEST(Value, DisplayNeverThrowsOnBadUtf8) {

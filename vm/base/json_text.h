@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <string_view>
 
 #include "vm/base/result.h"
@@ -34,11 +35,31 @@ inline constexpr int kMaxJsonDepth = 512;
 auto FindTooDeep(std::string_view text, int max_depth) -> size_t;
 
 // Parses `text` as one JSON document. Errors (one line, worded to follow
-// "<what> is ", e.g. "input is not valid JSON"):
-//   "nested deeper than 512 levels" (FindTooDeep found a level too many)
-//   "not valid JSON"                (syntax, or a number beyond a double)
+// "<what> is ", e.g. "input is not valid JSON: line 3, column 10: ..."):
+//   "nested deeper than 512 levels"  (FindTooDeep found a level too many)
+//   "not valid JSON: line L, column C: <reason>"  (syntax; see JsonSyntaxError)
+//   "not valid JSON: a number is too large"       (beyond a double: 1e999)
 // Never throws a library exception.
 auto ParseJsonText(std::string_view text, int max_depth = kMaxJsonDepth) -> Result<nlohmann::json>;
+
+// Where and why a JSON text failed to parse, in words a person can act on:
+// for `--input` ("line 2, column 13") and connector files (a caret at the
+// byte). nlohmann's message carries its own "[json.exception...] parse
+// error at line L, column C:" prefix and a "last read: '...'" clause that
+// spells control characters as <U+000A>; callers print the place
+// themselves, so both go.
+struct JsonSyntaxError {
+  size_t offset = 0;  // 0-based byte where the parser stopped, at most text.size()
+  size_t line = 1;    // 1-based
+  size_t column = 1;  // 1-based, in bytes
+  std::string reason; // "syntax error while parsing value - invalid literal"
+};
+
+// Describes `e`, thrown while parsing `text`.
+auto DescribeJsonError(std::string_view text, const nlohmann::json::parse_error& e) -> JsonSyntaxError;
+
+// nlohmann's message `what` without its location prefix and "last read" clause.
+auto JsonErrorReason(std::string what) -> std::string;
 
 // The message of the depth error, shared with callers that report it in
 // their own words ("input is nested deeper than 512 levels").

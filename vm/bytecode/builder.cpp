@@ -83,13 +83,13 @@ FunctionBuilder::FunctionBuilder(ModuleBuilder& mb, uint32_t function_index)
 void FunctionBuilder::ABC(Op op, uint32_t a, uint32_t b, uint32_t c) {
   FLOW_CHECK(a <= kMaxOperand && b <= kMaxOperand && c <= kMaxOperand, "operand does not fit 16 bits");
   code_.push_back(EncodeABC(op, a, b, c));
-  lines_.push_back(line_);
+  positions_.push_back(pos_);
 }
 
 void FunctionBuilder::ABx(Op op, uint32_t a, uint32_t bx) {
   FLOW_CHECK(a <= kMaxOperand, "operand does not fit 16 bits");
   code_.push_back(EncodeABx(op, a, bx));
-  lines_.push_back(line_);
+  positions_.push_back(pos_);
 }
 
 void FunctionBuilder::AsBx(Op op, uint32_t a, int32_t sbx) { ABx(op, a, static_cast<uint32_t>(sbx)); }
@@ -118,7 +118,7 @@ void FunctionBuilder::Finish(uint32_t num_regs) {
   }
   Function& f = mb_.module().functions[index_];
   f.code = std::move(code_);
-  f.lines = std::move(lines_);
+  f.positions = std::move(positions_);
   f.num_regs = std::max(num_regs, f.arity);
 }
 

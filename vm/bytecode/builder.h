@@ -1,7 +1,7 @@
 // A small assembler for Modules, used by codegen and by the unit tests to
 // write programs by hand. It interns constants, field names, shapes and type
-// descriptors (so equal ones share an index), tracks the current source line
-// for the line table, and resolves forward jumps through labels.
+// descriptors (so equal ones share an index), tracks the current source
+// position for the position table, and resolves forward jumps through labels.
 //
 //   ModuleBuilder mb("t.flow");
 //   uint32_t fib = mb.DeclareFunction("fib", 1);
@@ -56,7 +56,10 @@ class FunctionBuilder {
 
   FunctionBuilder(ModuleBuilder& mb, uint32_t function_index);
 
-  void SetLine(uint32_t line) { line_ = line; }
+  // The position recorded for the instructions emitted from now on.
+  void SetPosition(SourcePos pos) { pos_ = pos; }
+  void SetLine(uint32_t line) { pos_ = SourcePos{line, 0}; }
+  auto position() const -> SourcePos { return pos_; }
   auto pc() const -> uint32_t { return static_cast<uint32_t>(code_.size()); }
 
   void ABC(Op op, uint32_t a, uint32_t b = 0, uint32_t c = 0);
@@ -75,9 +78,9 @@ class FunctionBuilder {
  private:
   ModuleBuilder& mb_;
   uint32_t index_;
-  uint32_t line_ = 0;
+  SourcePos pos_;
   std::vector<Instr> code_;
-  std::vector<uint32_t> lines_;
+  std::vector<SourcePos> positions_;
   std::vector<int64_t> labels_;  // bound pc or -1
   std::vector<std::pair<uint32_t, uint32_t>> fixups_;  // (pc, label)
 };

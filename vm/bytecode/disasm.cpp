@@ -82,8 +82,8 @@ auto DisassembleInstr(const Module& m, const Function& fn, size_t pc) -> std::st
   } else {
     add(info.b, info.format == Format::AsBx ? GetSBx(i) : static_cast<int64_t>(GetBx(i)));
   }
-  uint32_t line = pc < fn.lines.size() ? fn.lines[pc] : 0;
-  return fmt::format("{:4} [{:3}] {:<10} {}", pc, line, info.name, ops);
+  SourcePos pos = PositionAt(fn, pc);
+  return fmt::format("{:4} {:<9} {:<10} {}", pc, fmt::format("[{}:{}]", pos.line, pos.column), info.name, ops);
 }
 
 auto Disassemble(const Module& m) -> std::string {

@@ -34,4 +34,15 @@ auto Module::FindFunction(const std::string& name) const -> int {
   return -1;
 }
 
+auto PositionAt(const Function& fn, size_t pc) -> SourcePos {
+  return pc < fn.positions.size() ? fn.positions[pc] : SourcePos{};
+}
+
+auto FormatPosition(const std::string& source_name, SourcePos pos) -> std::string {
+  if (pos.line == 0) return "";
+  std::string out = source_name + ":" + std::to_string(pos.line);
+  if (pos.column != 0) out += ":" + std::to_string(pos.column);
+  return out;
+}
+
 }  // namespace flow::bytecode

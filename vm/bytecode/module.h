@@ -16,11 +16,16 @@ namespace flow::bytecode {
 
 // Bumped on any change to opcodes.def, builtins.def or the layout below.
 // Version 2 appended ForRange; version 3 appended the wait table
-// (Module::waits). A program of an older version that only appended-to
-// tables still hold is read as it is (runs are pinned to it).
-inline constexpr uint32_t kBytecodeFormatVersion = 3;
+// (Module::waits); version 4 added the column to the position table
+// (before it, lines only: such positions load with column 0) and appended
+// the `secret` built-in. A program of an older version is read as it is and
+// written back in its own version (Module::format_version), so its hash --
+// its content address in every database -- never changes.
+inline constexpr uint32_t kBytecodeFormatVersion = 4;
 // The first version whose payload ends with the wait table.
 inline constexpr uint32_t kFirstVersionWithWaits = 3;
+// The first version whose position table holds columns.
+inline constexpr uint32_t kFirstVersionWithColumns = 4;
 inline constexpr uint32_t kOldestReadableBytecodeVersion = 1;
 
 enum class BuiltinId : uint16_t {
@@ -118,6 +123,15 @@ struct WaitDesc {
 
 enum class FunctionKind : uint8_t { Fn, Workflow, Helper };
 
+// Where an instruction came from in the .flow file: 1-based line and byte
+// column, as diagnostics count them. 0 means unknown (a hand-built module,
+// or a column from a program of version 3 or older, which stored lines only).
+struct SourcePos {
+  uint32_t line = 0;
+  uint32_t column = 0;
+  friend auto operator==(SourcePos, SourcePos) -> bool = default;
+};
+
 struct Function {
   std::string name;
   FunctionKind kind = FunctionKind::Fn;
@@ -127,11 +141,15 @@ struct Function {
   std::vector<uint32_t> param_types;    // type-descriptor ids
   uint32_t result_type = 0;
   std::vector<Instr> code;
-  std::vector<uint32_t> lines;          // lines[pc] = source line of code[pc]
+  std::vector<SourcePos> positions;     // positions[pc]: where code[pc] came from
   friend auto operator==(const Function&, const Function&) -> bool = default;
 };
 
 struct Module {
+  // The format the module was read in (or is new in): it is written back in
+  // the same one, so a stored program keeps its content address (hash)
+  // across an upgrade of flow that changed the layout.
+  uint32_t format_version = kBytecodeFormatVersion;
   std::string source_name;                  // the .flow file, for messages
   std::vector<Constant> constants;
   std::vector<std::string> names;           // field names, unique
@@ -149,5 +167,14 @@ struct Module {
   // The index of the function called `name`, or -1.
   auto FindFunction(const std::string& name) const -> int;
 };
+
+// The source position of instruction `pc` of `fn`; {0, 0} when `pc` is out
+// of range. The one lookup every run-time error uses (Vm::Raise, and any
+// error raised outside an instruction, such as an instruction budget).
+auto PositionAt(const Function& fn, size_t pc) -> SourcePos;
+
+// "file:line:col" ("file:line" when the column is unknown); "" when the
+// line is unknown. This is the `at` of error objects (SPEC §2.4).
+auto FormatPosition(const std::string& source_name, SourcePos pos) -> std::string;
 
 }  // namespace flow::bytecode

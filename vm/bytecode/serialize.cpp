@@ -1,5 +1,6 @@
 #include "vm/bytecode/serialize.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "vm/bytecode/binary_io.h"
@@ -43,7 +44,7 @@ void WriteStep(ByteWriter& w, const StepDesc& s) {
   w.U32(s.line);
 }
 
-void WriteFunction(ByteWriter& w, const Function& f) {
+void WriteFunction(ByteWriter& w, const Function& f, uint32_t version) {
   w.Str(f.name);
   w.U8(static_cast<uint8_t>(f.kind));
   w.U32(f.arity);
@@ -55,10 +56,22 @@ void WriteFunction(ByteWriter& w, const Function& f) {
   w.U32(f.result_type);
   w.U32(static_cast<uint32_t>(f.code.size()));
   for (Instr i : f.code) w.U64(i);
-  for (size_t pc = 0; pc < f.code.size(); ++pc) w.U32(pc < f.lines.size() ? f.lines[pc] : 0);
+  for (size_t pc = 0; pc < f.code.size(); ++pc) {
+    SourcePos pos = PositionAt(f, pc);
+    w.U32(pos.line);
+    if (version >= kFirstVersionWithColumns) w.U32(pos.column);
+  }
+}
+
+// The version a module is written in: its own, or the last one without a
+// wait table when it has none (a program read from such a version, or one a
+// test builds so).
+auto WrittenVersion(const Module& m) -> uint32_t {
+  return m.waits_known ? m.format_version : std::min(m.format_version, kFirstVersionWithWaits - 1);
 }
 
 auto Payload(const Module& m) -> std::string {
+  const uint32_t version = WrittenVersion(m);
   ByteWriter w;
   w.Str(m.source_name);
   w.U32(static_cast<uint32_t>(m.constants.size()));
@@ -80,12 +93,12 @@ auto Payload(const Module& m) -> std::string {
   w.U32(static_cast<uint32_t>(m.steps.size()));
   for (const auto& s : m.steps) WriteStep(w, s);
   w.U32(static_cast<uint32_t>(m.functions.size()));
-  for (const auto& f : m.functions) WriteFunction(w, f);
+  for (const auto& f : m.functions) WriteFunction(w, f, version);
   w.U32(static_cast<uint32_t>(m.connectors.size()));
   for (const auto& c : m.connectors) { w.Str(c.name); w.Str(c.path); w.Str(c.text); }
   // A program read from an older version has no table: its payload, and
   // so its hash (the content address), stays what it was.
-  if (!m.waits_known) return w.take();
+  if (version < kFirstVersionWithWaits) return w.take();
   w.U32(static_cast<uint32_t>(m.waits.size()));
   for (const auto& x : m.waits) {
     w.U32(x.function);
@@ -141,7 +154,9 @@ auto ReadStep(ByteReader& r, StepDesc& s) -> bool {
   return r.ok();
 }
 
-auto ReadFunction(ByteReader& r, Function& f) -> bool {
+// `version` is the file's format version: before kFirstVersionWithColumns
+// the position table holds lines only.
+auto ReadFunction(ByteReader& r, Function& f, uint32_t version) -> bool {
   r.Str(f.name);
   uint8_t kind = 0;
   r.U8(kind);
@@ -153,11 +168,15 @@ auto ReadFunction(ByteReader& r, Function& f) -> bool {
   ReadU32List(r, f.param_types);
   r.U32(f.result_type);
   uint32_t n = 0;
-  if (!r.Count(n, 12)) return false;
+  const bool columns = version >= kFirstVersionWithColumns;
+  if (!r.Count(n, columns ? 16 : 12)) return false;
   f.code.resize(n);
   for (auto& i : f.code) r.U64(i);
-  f.lines.resize(n);
-  for (auto& l : f.lines) r.U32(l);
+  f.positions.resize(n);
+  for (auto& pos : f.positions) {
+    r.U32(pos.line);
+    if (columns) r.U32(pos.column);
+  }
   return r.ok();
 }
 
@@ -198,6 +217,7 @@ auto ReadWaits(ByteReader& r, std::vector<WaitDesc>& out) -> bool {
 auto DecodePayload(std::string_view payload, uint32_t version) -> Result<Module> {
   ByteReader r(payload);
   Module m;
+  m.format_version = version;
   const Error corrupt{"corrupt bytecode: malformed payload"};
   r.Str(m.source_name);
   uint32_t n = 0;
@@ -215,7 +235,7 @@ auto DecodePayload(std::string_view payload, uint32_t version) -> Result<Module>
   for (auto& s : m.steps) if (!ReadStep(r, s)) return corrupt;
   if (!r.Count(n, 29)) return corrupt;
   m.functions.resize(n);
-  for (auto& f : m.functions) if (!ReadFunction(r, f)) return corrupt;
+  for (auto& f : m.functions) if (!ReadFunction(r, f, version)) return corrupt;
   if (!r.Count(n, 12)) return corrupt;
   m.connectors.resize(n);
   for (auto& c : m.connectors) { r.Str(c.name); r.Str(c.path); r.Str(c.text); }
@@ -271,11 +291,13 @@ auto ReadHeader(std::string_view bytes) -> Result<Header> {
 }  // namespace
 
 auto SerializeModule(const Module& module) -> std::string {
+  FLOW_CHECK(module.format_version >= kOldestReadableBytecodeVersion &&
+                 module.format_version <= kBytecodeFormatVersion,
+             "a module's format version is one this flow reads");
   std::string payload = Payload(module);
   ByteWriter w;
   w.Bytes(std::string_view(kMagic, sizeof(kMagic)));
-  // The last version without the wait table for a program read from one.
-  w.U32(module.waits_known ? kBytecodeFormatVersion : kFirstVersionWithWaits - 1);
+  w.U32(WrittenVersion(module));
   w.U8(sizeof(Instr)); w.U8(sizeof(int64_t)); w.U8(sizeof(double));
   w.U64(kByteOrderProbe); w.F64(kFloatProbe); w.U64(kInstrProbe);
   w.Bytes(Sha256Hex(payload));

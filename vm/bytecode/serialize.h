@@ -24,11 +24,13 @@
 
 namespace flow::bytecode {
 
-// The whole file image of `module`.
+// The whole file image of `module`, in its format_version: a module read
+// from an older file is written back as it was (its positions as lines
+// only, before version 3), so its hash is unchanged.
 auto SerializeModule(const Module& module) -> std::string;
 
-// The content address of `module`: SHA-256 hex of its payload. Equal
-// modules have equal hashes, whatever wrote them.
+// The content address of `module`: SHA-256 hex of its payload in its
+// format_version. Equal modules have equal hashes, whatever wrote them.
 auto ModuleHash(const Module& module) -> std::string;
 
 // The content address recorded in a file image, without decoding it; an

@@ -108,7 +108,7 @@ auto VerifyFunction(const Module& m, const Function& f) -> Status {
   if (f.num_regs > kMaxRegisters) return c.Fail(fmt::format("{} registers, the limit is {}", f.num_regs, kMaxRegisters));
   if (f.arity > f.num_regs) return c.Fail("more parameters than registers");
   if (f.code.empty()) return c.Fail("empty code");
-  if (f.lines.size() != f.code.size()) return c.Fail("line table does not match the code");
+  if (f.positions.size() != f.code.size()) return c.Fail("position table does not match the code");
   for (uint32_t t : f.param_types) if (t >= m.types.size()) return c.Fail("parameter type out of range");
   for (uint32_t n : f.param_names) if (n >= m.names.size()) return c.Fail("parameter name out of range");
   if (!f.param_types.empty() && f.param_types.size() != f.arity) return c.Fail("parameter types do not match the arity");

@@ -5,6 +5,7 @@
 
 #include "vm/base/json_text.h"
 #include "vm/connectors/http_client.h"
+#include "vm/connectors/redact.h"
 
 namespace flow::connectors {
 namespace {
@@ -94,7 +95,15 @@ auto Request(const StepAttempt& attempt) -> StepOutcome {
                                                                 : kKindTransport;
     return FailOutcome(kind, route + ": " + failure->message);
   }
-  const auto& response = std::get<HttpResponse>(result);
+  auto& response = std::get<HttpResponse>(result);
+  // A server may echo a secret("ENV") header or body back: redacted from the
+  // raw body and headers before anything reads them (redact.h).
+  Redactor redactor;
+  for (const std::string& secret : attempt.secret_values) redactor.Add(secret);
+  if (!redactor.empty()) {
+    response.body = redactor.Apply(response.body);
+    for (auto& header : response.headers) header.second = redactor.Apply(header.second);
+  }
   if (response.status >= 500 && response.status < 600) {
     std::string message = "HTTP " + std::to_string(response.status) + " from " + route;
     std::string excerpt = Excerpt(response.body);

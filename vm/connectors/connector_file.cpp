@@ -18,6 +18,14 @@ auto Fail(const std::string& path, const std::string& what) -> Error {
   return Error{path + ": " + what};
 }
 
+// Problems found so far: the parse goes on after most of them, so that a
+// connector file with three mistakes gets three messages at once.
+using Problems = std::vector<Error>;
+
+void Collect(Problems& out, const Status& status) {
+  if (!status) out.push_back(status.error());
+}
+
 // Rejects keys outside `allowed` (typos must not silently change behaviour).
 // "description", "$comment" and "x-" extensions are always allowed.
 auto CheckKeys(const ojson& object, const std::string& path,
@@ -29,6 +37,17 @@ auto CheckKeys(const ojson& object, const std::string& path,
     }
   }
   return Ok{};
+}
+
+// CheckKeys, reporting every unknown key rather than the first.
+void CheckEveryKey(const ojson& object, const std::string& path,
+                   std::initializer_list<std::string_view> allowed, Problems& out) {
+  for (const auto& [key, value] : object.items()) {
+    if (key == "description" || key == "$comment" || key.rfind("x-", 0) == 0) continue;
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      out.push_back(Fail(path, "unknown key '" + key + "'"));
+    }
+  }
 }
 
 // A required (or, with `required` false, optional) string member.
@@ -222,99 +241,80 @@ auto ParseHttpRoute(const ojson& op, const std::string& path, TransportKind tran
   return ParseRoute(*http, path + ".http", out.http);
 }
 
-auto ParseOperation(const ojson& op, const std::string& path, TransportKind transport,
-                    jsonschema::SchemaPool& pool, Operation& out) -> Status {
-  if (!op.is_object()) return Fail(path, "an operation must be an object");
-  if (auto s = CheckKeys(op, path, {"http", "args", "input", "output", "effect", "idempotent",
-                                    "requires_approval", "idempotency_key", "timeout"});
-      !s) {
-    return s;
-  }
-  if (auto s = ParseHttpRoute(op, path, transport, out); !s) return s;
+// Each part of an operation is checked even when another is wrong.
+void ParseOperation(const ojson& op, const std::string& path, TransportKind transport,
+                    jsonschema::SchemaPool& pool, Operation& out, Problems& problems) {
+  if (!op.is_object()) return problems.push_back(Fail(path, "an operation must be an object"));
+  CheckEveryKey(op, path, {"http", "args", "input", "output", "effect", "idempotent", "requires_approval",
+                           "idempotency_key", "timeout"},
+                problems);
+  Collect(problems, ParseHttpRoute(op, path, transport, out));
   if (auto args = op.find("args"); args != op.end()) {
     if (transport != TransportKind::Exec) {
-      return Fail(path + ".args", "'args' applies only to the exec transport");
+      problems.push_back(Fail(path + ".args", "'args' applies only to the exec transport"));
+    } else {
+      Collect(problems, GetStringArray(*args, path + ".args", "args", false, out.args));
     }
-    if (auto s = GetStringArray(*args, path + ".args", "args", false, out.args); !s) return s;
   }
   if (auto input = op.find("input"); input != op.end()) {
     auto id = pool.Parse(*input, path + ".input");
-    if (!id) return id.error();
-    if (auto s = CheckInput(pool, *id, path + ".input"); !s) return s;
-    out.input = *id;
+    if (!id) {
+      problems.push_back(id.error());
+    } else if (auto s = CheckInput(pool, *id, path + ".input"); !s) {
+      problems.push_back(s.error());
+    } else {
+      out.input = *id;
+    }
   }
   for (const std::string& param : out.http.path_params) {
     const auto* props = out.input.valid() ? &pool.node(pool.Resolve(out.input)).properties : nullptr;
     bool found = props && std::any_of(props->begin(), props->end(),
                                       [&](const auto& p) { return p.name == param; });
-    if (!found) {
-      return Fail(path + ".http.path", "path parameter '{" + param + "}' is not an input property");
+    if (!found && (out.input.valid() || op.find("input") == op.end())) {
+      problems.push_back(Fail(path + ".http.path", "path parameter '{" + param + "}' is not an input property"));
     }
   }
+  out.output = pool.Any();
   if (auto output = op.find("output"); output != op.end()) {
     auto id = pool.Parse(*output, path + ".output");
-    if (!id) return id.error();
-    out.output = *id;
-  } else {
-    out.output = pool.Any();
+    if (id) out.output = *id;
+    else problems.push_back(id.error());
   }
   out.idempotency_key = transport != TransportKind::Builtin;
-  if (auto s = ParseEffect(op, path, out.effect); !s) return s;
-  if (auto s = ParseTimeout(op, path, out.timeout); !s) return s;
-  if (auto s = GetBool(op, path, "idempotent", out.idempotent); !s) return s;
-  if (auto s = GetBool(op, path, "requires_approval", out.requires_approval); !s) return s;
-  return GetBool(op, path, "idempotency_key", out.idempotency_key);
+  Collect(problems, ParseEffect(op, path, out.effect));
+  Collect(problems, ParseTimeout(op, path, out.timeout));
+  Collect(problems, GetBool(op, path, "idempotent", out.idempotent));
+  Collect(problems, GetBool(op, path, "requires_approval", out.requires_approval));
+  Collect(problems, GetBool(op, path, "idempotency_key", out.idempotency_key));
 }
 
-auto ParseDocument(const ojson& doc, ConnectorFile& file) -> Status {
-  if (!doc.is_object()) return Fail("$", "a connector file must be a JSON object");
-  if (auto s = CheckKeys(doc, "$", {"connector", "version", "transport", "types", "operations",
-                                    "$schema"});
-      !s) {
-    return s;
+void ParseDocument(const ojson& doc, ConnectorFile& file, Problems& problems) {
+  if (!doc.is_object()) return problems.push_back(Fail("$", "a connector file must be a JSON object"));
+  CheckEveryKey(doc, "$", {"connector", "version", "transport", "types", "operations", "$schema"}, problems);
+  if (auto s = GetString(doc, "$", "connector", true, file.name); !s) {
+    problems.push_back(s.error());
+  } else if (!jsonschema::IsIdentifier(file.name)) {
+    problems.push_back(Fail("$.connector", "connector name '" + file.name + "' is not an identifier"));
   }
-  if (auto s = GetString(doc, "$", "connector", true, file.name); !s) return s;
-  if (!jsonschema::IsIdentifier(file.name)) {
-    return Fail("$.connector", "connector name '" + file.name + "' is not an identifier");
-  }
-  if (auto s = GetString(doc, "$", "version", false, file.version); !s) return s;
-  if (auto s = ParseTransport(doc, file.transport); !s) return s;
+  Collect(problems, GetString(doc, "$", "version", false, file.version));
+  Collect(problems, ParseTransport(doc, file.transport));
   if (auto types = doc.find("types"); types != doc.end()) {
-    if (auto s = file.schemas.AddTypes(*types, "$.types"); !s) return s;
+    Collect(problems, file.schemas.AddTypes(*types, "$.types"));
   }
   auto ops = doc.find("operations");
-  if (ops == doc.end()) return Fail("$", "missing 'operations'");
-  if (!ops->is_object()) return Fail("$.operations", "'operations' must be an object");
+  if (ops == doc.end()) return problems.push_back(Fail("$", "missing 'operations'"));
+  if (!ops->is_object()) return problems.push_back(Fail("$.operations", "'operations' must be an object"));
   for (const auto& [name, op] : ops->items()) {
     std::string path = JsonPathMember("$.operations", name);
     if (!jsonschema::IsIdentifier(name)) {
-      return Fail(path, "operation name '" + name + "' is not an identifier");
+      problems.push_back(Fail(path, "operation name '" + name + "' is not an identifier"));
+      continue;
     }
     Operation operation;
     operation.name = name;
-    if (auto s = ParseOperation(op, path, file.transport.kind, file.schemas, operation); !s) return s;
+    ParseOperation(op, path, file.transport.kind, file.schemas, operation, problems);
     file.operations.push_back(std::move(operation));
   }
-  return Ok{};
-}
-
-// nlohmann's message without its "[json.exception...] parse error at line
-// L, column C: " prefix: the caller prints the location itself.
-// The "; last read: '...'" clause goes too: the caret line shows it better,
-// and it spells control characters as <U+000A>.
-auto StripParsePrefix(std::string message) -> std::string {
-  size_t at = message.find("parse error");
-  if (at != std::string::npos) {
-    size_t colon = message.find(": ", at);
-    if (colon != std::string::npos) message = message.substr(colon + 2);
-  }
-  size_t last_read = message.find("; last read: ");
-  if (last_read != std::string::npos) {
-    size_t quote_end = message.find("'", last_read + 14);
-    message.erase(last_read, quote_end == std::string::npos ? std::string::npos
-                                                            : quote_end + 1 - last_read);
-  }
-  return message;
 }
 
 // Splits "<json path>: <what>"; the path may hold quoted names with ": ".
@@ -346,44 +346,45 @@ auto OverflowOffset(std::string_view text, std::string_view what) -> size_t {
   return at == std::string_view::npos ? 0 : at;
 }
 
-auto JsonProblem(size_t offset, std::string what, ParseProblem* problem) -> Error {
-  if (problem) {
-    *problem = ParseProblem{true, offset, "", what};
-  }
+auto JsonProblem(size_t offset, std::string what, std::vector<ParseProblem>* problems) -> Error {
+  if (problems) problems->push_back(ParseProblem{true, offset, "", what});
   return Error{"invalid JSON at byte " + std::to_string(offset) + ": " + what};
 }
 
 }  // namespace
 
-auto ParseConnectorFile(std::string_view text, ParseProblem* problem) -> Result<ConnectorFile> {
+auto ParseConnectorFile(std::string_view text, std::vector<ParseProblem>* problems) -> Result<ConnectorFile> {
+  if (problems) problems->clear();
   if (size_t deep = FindTooDeep(text, kMaxConnectorJsonDepth); deep != std::string_view::npos) {
     return JsonProblem(deep, "nesting exceeds the limit of " +
                                  std::to_string(kMaxConnectorJsonDepth) + " levels",
-                       problem);
+                       problems);
   }
   ojson doc;
   try {
     doc = ojson::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
-    // e.byte counts the characters read, the offending one included.
-    size_t offset = e.byte == 0 ? 0 : std::min<size_t>(e.byte - 1, text.size());
-    return JsonProblem(offset, StripParsePrefix(e.what()), problem);
+    JsonSyntaxError error = DescribeJsonError(text, e);
+    return JsonProblem(error.offset, std::move(error.reason), problems);
   } catch (const nlohmann::json::out_of_range& e) {
     // A number too large for a double ("number overflow parsing '1e999'"):
     // point at the first place the quoted token appears.
     std::string what = e.what();
     if (size_t tag = what.find("] "); tag != std::string::npos) what.erase(0, tag + 2);
-    return JsonProblem(OverflowOffset(text, what), what, problem);
+    return JsonProblem(OverflowOffset(text, what), what, problems);
   }
   ConnectorFile file;
-  if (auto status = ParseDocument(doc, file); !status) {
-    if (problem) {
-      *problem = ParseProblem{};
-      SplitPathMessage(status.error().message, *problem);
+  Problems found;
+  ParseDocument(doc, file, found);
+  if (found.empty()) return file;
+  if (problems) {
+    for (const Error& e : found) {
+      ParseProblem p;
+      SplitPathMessage(e.message, p);
+      problems->push_back(std::move(p));
     }
-    return status.error();
   }
-  return file;
+  return found.front();
 }
 
 auto ConnectorFile::FindOperation(std::string_view name) const -> const Operation* {

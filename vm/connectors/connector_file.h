@@ -110,10 +110,14 @@ struct ParseProblem {
 // (the walk is recursive); real connector files nest a dozen levels.
 constexpr int kMaxConnectorJsonDepth = 128;
 
-// Parses and checks a connector file's text. The Error's message is one line:
-// "invalid JSON at byte N: <reason>" or "<json path>: <reason>". When
-// `problem` is given it receives the same information in parts.
-auto ParseConnectorFile(std::string_view text, ParseProblem* problem = nullptr)
+// Parses and checks a connector file's text. The Error's message is one line,
+// about the first problem: "invalid JSON at byte N: <reason>" or "<json
+// path>: <reason>". When `problems` is given it receives every problem, in
+// parts, in file order: one for invalid JSON; otherwise each part of the
+// file (the transport, each key, each operation and each of its members) is
+// checked even when another part is wrong, so a file with three mistakes
+// gets three. A schema (an "input", an "output", a type) reports its first.
+auto ParseConnectorFile(std::string_view text, std::vector<ParseProblem>* problems = nullptr)
     -> Result<ConnectorFile>;
 
 auto EffectName(Effect effect) -> std::string_view;

@@ -92,12 +92,14 @@ auto BuildEnvironment(const StepAttempt& attempt) -> std::vector<std::string> {
   return env;
 }
 
-// The values of the variables listed in "env": what the tool may echo.
+// The values of the variables listed in "env", and of the secret("ENV")
+// arguments on its stdin: what the tool may echo.
 auto EnvSecrets(const StepAttempt& attempt) -> Redactor {
   Redactor redactor;
   for (const std::string& name : attempt.connector->transport.env) {
     if (const char* value = std::getenv(name.c_str())) redactor.Add(value);
   }
+  for (const std::string& value : attempt.secret_values) redactor.Add(value);
   return redactor;
 }
 

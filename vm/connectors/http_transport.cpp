@@ -202,6 +202,7 @@ auto PerformHttpAttempt(const StepAttempt& attempt) -> StepOutcome {
   if (auto rejected = Prepare(attempt, prepared)) return std::move(*rejected);
   Redactor redactor;
   for (const std::string& secret : prepared.secrets) redactor.Add(secret);
+  for (const std::string& secret : attempt.secret_values) redactor.Add(secret);  // secret("ENV") arguments
   auto result = SendHttp(prepared.request);
   StepOutcome outcome;
   if (auto* response = std::get_if<HttpResponse>(&result)) {

@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "vm/base/json_text.h"
+#include "vm/connectors/secrets.h"
 #include "vm/connectors/transport.h"
 #include "vm/schema/validate.h"
 
@@ -29,6 +30,41 @@ auto CheckInput(const ConnectorFile& connector, const Operation& op, const nlohm
     return FailOutcome(kKindContract, "arguments: " + *mismatch);
   }
   return std::nullopt;
+}
+
+// The attempt over the transport registered under its connector's kind.
+auto Dispatch(const TransportRegistry& transports, const StepAttempt& attempt) -> StepOutcome {
+  std::string_view name = TransportKindName(attempt.connector->transport.kind);
+  const Transport* transport = transports.Find(name);
+  if (transport == nullptr) {
+    return FailOutcome(kKindConfig, "no transport '" + std::string(name) + "' in this runtime");
+  }
+  return transport->Perform(attempt);
+}
+
+// The attempt with its secrets read and put in place; their values masked
+// out of whatever comes back (a server may echo a header).
+auto PerformWithSecrets(const TransportRegistry& transports, const StepAttempt& attempt) -> StepOutcome {
+  const ConnectorFile& connector = *attempt.connector;
+  if (connector.transport.kind == TransportKind::Builtin && connector.name != "http") {
+    return FailOutcome(kKindContract, "arguments: only http.request may send a secret");
+  }
+  auto resolved = ResolveSecrets(attempt.args, attempt.secrets);
+  if (auto* failed = std::get_if<StepOutcome>(&resolved)) return std::move(*failed);
+  auto& secrets = std::get<ResolvedSecrets>(resolved);
+  StepAttempt sent = attempt;
+  sent.args = std::move(secrets.args);
+  sent.secrets.clear();
+  sent.secret_values = secrets.values;
+  StepOutcome outcome;
+  if (auto rejected = CheckInput(connector, *attempt.op, sent.args)) {
+    outcome = std::move(*rejected);
+  } else {
+    outcome = Dispatch(transports, sent);
+  }
+  outcome.message = MaskSecrets(std::move(outcome.message), secrets.values);
+  MaskSecrets(outcome.output, secrets.values);
+  return outcome;
 }
 
 // Continuation bytes of UTF-8 are 10xxxxxx.
@@ -113,15 +149,13 @@ auto PerformAttempt(const TransportRegistry& transports, const StepAttempt& atte
   FLOW_CHECK(attempt.connector != nullptr && attempt.op != nullptr,
              "PerformAttempt needs a connector and one of its operations");
   try {
-    if (auto rejected = CheckInput(*attempt.connector, *attempt.op, attempt.args)) {
-      return std::move(*rejected);
+    if (attempt.secrets.empty()) {
+      if (auto rejected = CheckInput(*attempt.connector, *attempt.op, attempt.args)) {
+        return std::move(*rejected);
+      }
+      return Dispatch(transports, attempt);
     }
-    std::string_view name = TransportKindName(attempt.connector->transport.kind);
-    const Transport* transport = transports.Find(name);
-    if (transport == nullptr) {
-      return FailOutcome(kKindConfig, "no transport '" + std::string(name) + "' in this runtime");
-    }
-    return transport->Perform(attempt);
+    return PerformWithSecrets(transports, attempt);
   } catch (const std::exception& e) {
     // Only resource exhaustion gets here (the transports catch library
     // errors themselves); another attempt may well succeed.

@@ -26,6 +26,7 @@
 #include <optional>
 #include <string>
 
+#include "vm/base/secret_ref.h"
 #include "vm/connectors/connector_file.h"
 #include "vm/connectors/error_kinds.h"
 
@@ -53,6 +54,13 @@ struct StepAttempt {
   // may still be at work): exec first kills and waits for what is left of
   // the previous attempt (process_guard.h), so two copies never overlap.
   bool resent = false;
+  // The secrets in `args` ("***" there): PerformAttempt reads each variable
+  // and puts its value in place for this attempt only (secrets.h).
+  std::vector<SecretRef> secrets;
+  // Set by PerformAttempt for the transport: the values it put in place,
+  // which the transport redacts (redact.h) from what comes back before
+  // anything reads it, as it does its own credentials.
+  std::vector<std::string> secret_values;
 };
 
 struct StepOutcome {
@@ -64,6 +72,10 @@ struct StepOutcome {
   // rate_limited: the server's Retry-After (delta-seconds or HTTP-date),
   // at least zero and at most kMaxRetryAfter.
   std::optional<std::chrono::milliseconds> retry_after;
+  // Nothing was sent because this machine lacks something the step needs
+  // (an unset secret variable): SPEC §4's "blocked, not failed". The kind is
+  // `config`; the message names what is missing.
+  bool blocked = false;
 
   auto ok() const -> bool { return status == Status::Ok; }
 };
@@ -90,9 +102,11 @@ class TransportRegistry;
 
 // Performs one attempt over the transport `transports` registers under the
 // connector's transport kind (transport.h). Arguments that do not match the
-// input schema are a permanent "contract" outcome and nothing is sent; a
-// kind with no registered transport is a permanent "config" outcome. Never
-// throws.
+// input schema are a permanent "contract" outcome and nothing is sent; so
+// is a secret passed to a built-in other than http.request, and a kind with
+// no registered transport is a permanent "config" outcome. An unset secret
+// variable is a blocked "config" outcome. Secret values are masked out of
+// the message and the output. Never throws.
 auto PerformAttempt(const TransportRegistry& transports, const StepAttempt& attempt) -> StepOutcome;
 
 // Outcome builders shared by the transports.

@@ -67,8 +67,11 @@ class Driver {
   struct StepCall {
     int64_t pos = 0;
     uint32_t desc = 0;
-    json args;
+    json args;  // secrets written as "***"
     bool compensation = false;
+    // Where `args` holds a secret and the variable to read there when
+    // sending; journaled with the step (names only) so a resend has them.
+    std::vector<SecretRef> secrets;
   };
 
   auto Commit(store::DurableUpdate u) -> Status;

@@ -98,6 +98,7 @@ auto Driver::Attempt(const StepCall& call, int attempt, bool resent) -> conn::St
   a.op = op;
   a.connector_dir = (*c)->dir;
   a.args = call.args;
+  a.secrets = call.secrets;
   a.idempotency_key = fmt::format("{}:{}", run_id_, call.pos);
   a.run_id = run_id_;
   a.resent = resent;
@@ -127,6 +128,11 @@ auto Driver::RunStep(const StepCall& call, int first_attempt, bool resent) -> Re
   for (int attempt = first_attempt;; ++attempt) {
     json data{{"operation", name}, {"step_id", call.desc}, {"args", call.args},
               {"key", fmt::format("{}:{}", run_id_, call.pos)}};
+    if (!call.secrets.empty()) {  // where "***" stands in args, and which variable: never a value
+      json refs = json::array();
+      for (const SecretRef& ref : call.secrets) refs.push_back(json{{"at", ref.pointer}, {"env", ref.env}});
+      data["secrets"] = std::move(refs);
+    }
     if (resent && attempt == first_attempt) data["resent"] = true;
     store::DurableUpdate u;
     u.status = RunStatus::Running;
@@ -205,7 +211,8 @@ auto Driver::FinishStep(const StepCall& call, StepEnd end) -> Result<std::option
 }
 
 auto Driver::OnStep(const interp::SuspendReason& reason) -> Result<std::optional<RunReport>> {
-  StepCall call{++steps_, reason.step, value::ToJson(reason.args), false};
+  StepCall call{++steps_, reason.step, json(), false, {}};
+  call.args = value::ToJson(reason.args, &call.secrets);
   auto end = RunStep(call, 1, false);
   if (!end) return end.error();
   return FinishStep(call, std::move(*end));
@@ -220,7 +227,16 @@ auto Driver::CallFromJournal(const store::JournalEvent& e, bool compensation) ->
     return Error{fmt::format("run '{}': the journal records '{}' at step {}, which does not match the program",
                              run_id_, recorded, e.step)};
   }
-  return StepCall{e.step, static_cast<uint32_t>(id), d.contains("args") ? d["args"] : json(), compensation};
+  StepCall call{e.step, static_cast<uint32_t>(id), d.contains("args") ? d["args"] : json(), compensation, {}};
+  if (auto it = d.find("secrets"); it != d.end() && it->is_array()) {
+    for (const json& ref : *it) {
+      if (!ref.is_object() || !ref.value("at", json()).is_string() || !ref.value("env", json()).is_string()) {
+        return Error{fmt::format("run '{}': malformed secret reference at step {}", run_id_, e.step)};
+      }
+      call.secrets.push_back(SecretRef{ref["at"].get<std::string>(), ref["env"].get<std::string>()});
+    }
+  }
+  return call;
 }
 
 auto Driver::CatchUp() -> Status {
@@ -270,7 +286,8 @@ auto Driver::ResumeStep(const store::JournalEvent& last, const store::RunRecord&
 
 // One compensation at position `pos`, resuming what the journal has of it.
 auto Driver::CompensateOne(int64_t pos, const interp::Compensation& c) -> Result<std::string> {
-  StepCall call{pos, c.step, value::ToJson(c.args), true};
+  StepCall call{pos, c.step, json(), true, {}};
+  call.args = value::ToJson(c.args, &call.secrets);
   int first = 1;
   bool resent = false;
   for (const auto& e : journal_) {
@@ -317,7 +334,7 @@ auto Driver::Cancel(const std::string& reason) -> Result<RunReport> {
   // run would have registered is undone. A crashed run whose last step
   // completed must not keep that step's effect because it was cancelled.
   if (!vm_.suspended()) (void)vm_.Run();
-  interp::WorkflowError error{"cancelled", reason, std::nullopt, "", 0};
+  interp::WorkflowError error{"cancelled", reason, std::nullopt, "", {}};
   return Compensate(error, RunStatus::Cancelled);
 }
 
@@ -331,6 +348,8 @@ auto Driver::Compensate(const interp::WorkflowError& error, RunStatus final_stat
     list.push_back(json{{"step", StepName(it->step)}, {"status", *status}});
   }
   json err{{"kind", error.kind}, {"message", error.message}, {"step", error.step ? json(*error.step) : json()}};
+  // Where the error was raised (SPEC §2.4); absent for a cancellation.
+  if (std::string at = bytecode::FormatPosition(module_.source_name, error.pos); !at.empty()) err["at"] = at;
   store::DurableUpdate u;
   u.status = final_status;
   u.waiting_reason = "";

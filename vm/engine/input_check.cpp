@@ -3,6 +3,10 @@
 #include <cstdint>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <optional>
+
+#include "vm/base/suggest.h"
 #include "vm/value/convert.h"
 #include "vm/value/time_format.h"
 
@@ -31,10 +35,39 @@ auto GotName(const json& j) -> std::string {
   }
 }
 
+// What a duration or time input may look like, for the message of one that
+// does not parse (docs/language.md "Durations as text", RFC 3339).
+constexpr const char* kDurationForms =
+    "a duration such as \"30s\", \"5m\", \"1h30m\", \"1.5s\" or \"500ms\" (units d, h, m, s, ms)";
+constexpr const char* kTimeForms =
+    "a time in RFC 3339 form such as \"2026-01-15T09:30:00Z\" or \"2026-01-15T10:30:00+01:00\"";
+// A string input is quoted in a message up to this many bytes.
+constexpr size_t kMaxQuotedInput = 64;
+
 auto Mismatch(const bytecode::Module& m, const std::string& path, uint32_t type, const json& got) -> Error {
   std::string what = GotName(got);
-  if (got.is_string() && m.types[type].kind == TypeKind::Literal) what = value::DumpJson(got);
-  return Error{fmt::format("{}: expected {}, got {}", path, FlowTypeName(m, type), what)};
+  TypeKind kind = m.types[type].kind;
+  bool quote = got.is_string() && (kind == TypeKind::Literal || kind == TypeKind::Duration || kind == TypeKind::Time);
+  if (quote) {
+    const std::string& text = got.get_ref<const std::string&>();
+    what = value::DumpJson(text.size() > kMaxQuotedInput ? text.substr(0, kMaxQuotedInput) + "..." : text);
+  }
+  std::string expected = kind == TypeKind::Duration ? kDurationForms
+                         : kind == TypeKind::Time   ? kTimeForms
+                                                    : FlowTypeName(m, type);
+  return Error{fmt::format("{}: expected {}, got {}", path, expected, what)};
+}
+
+// A key of `object` that is a misspelling of one of `absent` (field names
+// the input leaves out), as "path.key: unknown field; did you mean 'x'?".
+auto MisspeltField(const json& object, const std::vector<std::string>& absent, const std::string& path)
+    -> std::optional<Error> {
+  if (absent.empty()) return std::nullopt;
+  for (const auto& [key, value] : object.items()) {
+    std::string best = BestSuggestion(key, absent);
+    if (!best.empty()) return Error{fmt::format("{}.{}: unknown field; did you mean '{}'?", path, key, best)};
+  }
+  return std::nullopt;
 }
 
 auto Check(const bytecode::Module& m, uint32_t type, const json& j, const std::string& path, int depth) -> Status {
@@ -76,6 +109,12 @@ auto Check(const bytecode::Module& m, uint32_t type, const json& j, const std::s
     }
     case TypeKind::Record: {
       if (!j.is_object()) return Mismatch(m, path, type, j);
+      std::vector<std::string> absent;
+      for (const auto& f : d.fields) {
+        if (!j.contains(m.names[f.name])) absent.push_back(m.names[f.name]);
+      }
+      // `{"nmae": "x"}` for `{ name: string }`: the misspelling, not "missing".
+      if (auto typo = MisspeltField(j, absent, path)) return *typo;
       for (const auto& f : d.fields) {
         const std::string& name = m.names[f.name];
         const std::string sub = path + "." + name;
@@ -132,6 +171,14 @@ auto FlowTypeName(const bytecode::Module& m, uint32_t type) -> std::string {
 auto ValidateInput(const bytecode::Module& m, uint32_t fn, const json& input) -> Status {
   if (!input.is_object()) return Error{fmt::format("$: expected a JSON object of the parameters, got {}", GotName(input))};
   const bytecode::Function& f = m.functions[fn];
+  // Every key must be a parameter: a misspelt optional one would otherwise
+  // be dropped without a word.
+  std::vector<std::string> params;
+  for (uint32_t name : f.param_names) params.push_back(m.names[name]);
+  for (const auto& [key, value] : input.items()) {
+    if (std::find(params.begin(), params.end(), key) != params.end()) continue;
+    return Error{fmt::format("$.{}: workflow '{}' has no parameter '{}'{}", key, f.name, key, DidYouMean(key, params))};
+  }
   for (size_t k = 0; k < f.param_names.size() && k < f.param_types.size(); ++k) {
     const std::string& name = m.names[f.param_names[k]];
     auto it = input.find(name);

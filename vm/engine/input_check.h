@@ -4,7 +4,15 @@
 // The messages speak flow, not JSON Schema, because the user wrote flow
 // types: "$.items[1].qty: expected int, got string", "$.customer: missing",
 // "$.plan: expected "free" | "pro", got "gold"". An optional parameter or
-// field may be absent or null; extra fields are allowed (width subtyping).
+// field may be absent or null.
+//
+// Misspellings are errors, with a did-you-mean: a key that names no
+// parameter of the workflow ("$.custmer: the workflow has no parameter
+// 'custmer'; did you mean 'customer'?"), and, inside a record, a key that is
+// a misspelling of one of its fields the input leaves out. Other extra keys
+// inside records are allowed (width subtyping: a customer record from a CRM
+// may carry more than the workflow reads). A duration or time that does not
+// parse names the accepted forms.
 #pragma once
 
 #include <cstdint>

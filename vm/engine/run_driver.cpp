@@ -69,6 +69,7 @@ auto RunReport::ToJson() const -> json {
     case store::RunStatus::Failed:
     case store::RunStatus::Cancelled:
       j["error"] = json{{"kind", error.value("kind", "")}, {"message", error.value("message", "")}};
+      if (error.contains("at")) j["error"]["at"] = error["at"];
       j["compensations"] = compensations;
       break;
     case store::RunStatus::Running: break;

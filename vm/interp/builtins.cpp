@@ -307,6 +307,11 @@ auto CallBuiltin(BuiltinId id, const Value* args, uint32_t argc, Value& out, val
     case BuiltinId::Abs: return Abs(c, out);
     case BuiltinId::ParseJson: return ParseJson(c, out);
     case BuiltinId::ToJson: out = Value::String(value::DumpJson(value::ToJson(args[0]))); return true;
+    case BuiltinId::Secret:
+      // The name only: the value is read by the transport when a step is sent.
+      if (!args[0].is_string()) return c.BadType("secret", args[0]);
+      out = Value::Secret(args[0].str());
+      return true;
     case BuiltinId::kCount: break;
   }
   FLOW_CHECK(false, "unknown built-in (the verifier checks ids)");

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "vm/bytecode/module.h"
+
 namespace flow::interp {
 
 inline constexpr const char* kKindFail = "fail";              // `fail "msg"`
@@ -23,9 +25,10 @@ struct WorkflowError {
   std::string kind;
   std::string message;
   std::optional<std::string> step;
-  // Where it was raised: function name and source line (0 when unknown).
+  // Where it was raised: function name and source position (line 0 when
+  // unknown: a cancellation, an error the host raised before any code ran).
   std::string function;
-  uint32_t line = 0;
+  bytecode::SourcePos pos;
 };
 
 }  // namespace flow::interp

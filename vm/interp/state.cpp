@@ -11,7 +11,8 @@
 //   compensations: u32 count, then (u32 step, value) each
 //   value:     u8 tag, then: bool u8 | int/duration/time i64 | float f64 |
 //              string str | list u32 n + values | record u32 n + (name str,
-//              value) | json str (its compact JSON text)
+//              value) | json str (its compact JSON text) | secret str (the
+//              environment variable's name: a state never holds a secret's value)
 //
 // Only indices and offsets, never an address: records carry their field
 // names and are re-interned into the loading VM's shapes. LoadState checks
@@ -57,12 +58,13 @@ class StateCodec {
         break;
       }
       case value::Tag::Json: w.Str(v.json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)); break;
+      case value::Tag::Secret: w.Str(v.secret_name()); break;  // the name only, never the value
     }
   }
 
   static auto ReadValue(bytecode::ByteReader& r, Value& out, int depth) -> bool {
     uint8_t tag = 0;
-    if (depth > value::kMaxValueDepth || !r.U8(tag) || tag > static_cast<uint8_t>(value::Tag::Json)) return false;
+    if (depth > value::kMaxValueDepth || !r.U8(tag) || tag > static_cast<uint8_t>(value::Tag::Secret)) return false;
     int64_t i = 0;
     double d = 0;
     std::string s;
@@ -103,6 +105,10 @@ class StateCodec {
         out = Value::Json(std::move(j));
         return true;
       }
+      case value::Tag::Secret:
+        if (!r.Str(s)) return false;
+        out = Value::Secret(std::move(s));
+        return true;
     }
     return false;
   }

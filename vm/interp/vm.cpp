@@ -180,7 +180,7 @@ auto Vm::StartWorkflow(uint32_t fn, const nlohmann::json& input) -> Status {
 }
 
 auto Vm::Fail(const char* kind, std::string message) -> bool {
-  error_ = WorkflowError{kind, std::move(message), std::nullopt, "", 0};
+  error_ = WorkflowError{kind, std::move(message), std::nullopt, "", {}};
   return false;
 }
 
@@ -194,7 +194,8 @@ auto Vm::Raise() -> bool {
     const Frame& f = frames_.back();
     const Function& fn = module_.functions[f.fn];
     error_.function = fn.name;
-    error_.line = f.pc > 0 ? fn.lines[f.pc - 1] : 0;
+    // pc has moved past the instruction that raised.
+    error_.pos = f.pc > 0 ? bytecode::PositionAt(fn, f.pc - 1) : bytecode::SourcePos{};
   }
   if (handlers_.empty()) {
     while (!frames_.empty()) PopFrame();
@@ -251,7 +252,7 @@ auto Vm::Deliver(Value v) -> Status {
 
 auto Vm::DeliverError(std::string kind, std::string message, std::optional<std::string> step) -> Status {
   if (phase_ != Phase::Suspended) return Error{"the run is not suspended"};
-  pending_error_ = WorkflowError{std::move(kind), std::move(message), std::move(step), "", 0};
+  pending_error_ = WorkflowError{std::move(kind), std::move(message), std::move(step), "", {}};
   pending_reg_ = kNoSlot;
   phase_ = Phase::Ready;
   return Ok{};

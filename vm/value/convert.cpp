@@ -129,7 +129,20 @@ auto JsonTooDeep(const json& j) -> bool {
 
 auto DumpJson(const json& j) -> std::string { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-auto ToJson(const Value& v) -> json {
+namespace {
+
+// "~" and "/" escaped as RFC 6901 requires.
+auto PointerToken(std::string_view key) -> std::string {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
+
+auto ToJsonAt(const Value& v, std::string& pointer, std::vector<SecretRef>* secrets) -> json {
   switch (v.tag()) {
     case Tag::Null: return nullptr;
     case Tag::Bool: return v.as_bool();
@@ -140,18 +153,38 @@ auto ToJson(const Value& v) -> json {
     case Tag::String: return v.str();
     case Tag::List: {
       json a = json::array();
-      for (const Value& x : v.list()) a.push_back(ToJson(x));
+      const size_t mark = pointer.size();
+      for (size_t i = 0; i < v.list().size(); ++i) {
+        if (secrets != nullptr) pointer += "/" + std::to_string(i);
+        a.push_back(ToJsonAt(v.list()[i], pointer, secrets));
+        pointer.resize(mark);
+      }
       return a;
     }
     case Tag::Record: {
       json o = json::object();
       const Shape& s = v.record_shape();
-      for (size_t i = 0; i < s.texts.size(); ++i) o[s.texts[i]] = ToJson(v.record_fields()[i]);
+      const size_t mark = pointer.size();
+      for (size_t i = 0; i < s.texts.size(); ++i) {
+        if (secrets != nullptr) pointer += "/" + PointerToken(s.texts[i]);
+        o[s.texts[i]] = ToJsonAt(v.record_fields()[i], pointer, secrets);
+        pointer.resize(mark);
+      }
       return o;
     }
     case Tag::Json: return v.json();
+    case Tag::Secret:
+      if (secrets != nullptr) secrets->push_back(SecretRef{pointer, v.secret_name()});
+      return std::string(kSecretMask);
   }
   return nullptr;
+}
+
+}  // namespace
+
+auto ToJson(const Value& v, std::vector<SecretRef>* secrets) -> json {
+  std::string pointer;
+  return ToJsonAt(v, pointer, secrets);
 }
 
 auto FromJson(const json& j, const bytecode::Module& m, uint32_t type, const std::string& path) -> Result<Value> {
@@ -194,6 +227,7 @@ void AppendDisplay(std::string& out, const Value& v) {
     case Tag::Json:
       if (v.json().is_string()) { out += v.json().get_ref<const std::string&>(); return; }
       break;
+    case Tag::Secret: out += kSecretMask; return;  // the checker forbids it; never the value
     default: break;
   }
   out += DumpJson(ToJson(v));

@@ -19,13 +19,18 @@
 #include <nlohmann/json.hpp>
 
 #include "vm/base/result.h"
+#include "vm/base/secret_ref.h"
 #include "vm/bytecode/module.h"
 #include "vm/value/shape.h"
 #include "vm/value/value.h"
 
 namespace flow::value {
 
-auto ToJson(const Value& v) -> nlohmann::json;
+// A secret is written as "***" (kSecretMask). With `secrets`, the place of
+// each one is appended to it (a JSON pointer into the result, and the
+// variable it names), so that a transport can put the value there when it
+// sends: how a step's arguments carry secrets (connectors/secrets.h).
+auto ToJson(const Value& v, std::vector<SecretRef>* secrets = nullptr) -> nlohmann::json;
 
 // nlohmann's dump, never throwing (invalid UTF-8 is replaced).
 auto DumpJson(const nlohmann::json& j) -> std::string;

@@ -93,33 +93,110 @@ auto ParseTime(std::string_view text) -> std::optional<int64_t> {
   return ((days * 24 + h) * 60 + mi - offset_min) * 60000 + int64_t{s} * 1000 + frac_ms;
 }
 
-auto FormatDuration(int64_t ms) -> std::string {
-  struct Unit { int64_t ms; const char* name; };
-  static constexpr Unit kUnits[] = {{86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}};
-  if (ms != 0) {
-    for (const Unit& u : kUnits) {
-      if (ms % u.ms == 0) return fmt::format("{}{}", ms / u.ms, u.name);
+namespace {
+
+struct DurationUnit {
+  int64_t ms;
+  std::string_view name;
+};
+// Largest first: the order FormatDuration writes them and ParseDuration
+// requires them in.
+constexpr DurationUnit kDurationUnits[] = {
+    {86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}, {1, "ms"}};
+
+// The magnitude of `ms` as text, without the sign.
+auto FormatMagnitude(uint64_t ms) -> std::string {
+  if (ms < 1000) return fmt::format("{}ms", ms);
+  std::string out;
+  for (const DurationUnit& u : kDurationUnits) {
+    if (u.ms < 1000) break;
+    uint64_t n = ms / static_cast<uint64_t>(u.ms);
+    ms %= static_cast<uint64_t>(u.ms);
+    if (u.ms == 1000 && (n > 0 || ms > 0)) {
+      // Seconds carry the milliseconds as a decimal fraction: "30.01s".
+      std::string frac = ms == 0 ? "" : fmt::format(".{:03}", ms);
+      while (!frac.empty() && frac.back() == '0') frac.pop_back();
+      out += fmt::format("{}{}s", n, frac);
+      return out;
+    }
+    if (n > 0) out += fmt::format("{}{}", n, u.name);
+  }
+  return out;
+}
+
+// Reads digits at `i`; false when there are none or they overflow.
+auto ReadNumber(std::string_view text, size_t& i, int64_t& n, size_t& digits) -> bool {
+  n = 0;
+  size_t start = i;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+    if (__builtin_mul_overflow(n, 10, &n) || __builtin_add_overflow(n, text[i] - '0', &n)) return false;
+    ++i;
+  }
+  digits = i - start;
+  return digits > 0;
+}
+
+// The unit at `i` ("ms" before "m"), or nullptr.
+auto ReadUnit(std::string_view text, size_t& i) -> const DurationUnit* {
+  std::string_view rest = text.substr(i);
+  const DurationUnit* best = nullptr;
+  for (const DurationUnit& u : kDurationUnits) {
+    if (rest.substr(0, u.name.size()) == u.name && (best == nullptr || u.name.size() > best->name.size())) {
+      best = &u;
     }
   }
-  return fmt::format("{}ms", ms);
+  if (best != nullptr) i += best->name.size();
+  return best;
+}
+
+// A fraction ".5" ".01" ".250" of a second, in milliseconds; false for more
+// than three digits (below a millisecond).
+auto ReadSecondFraction(std::string_view text, size_t& i, int64_t& ms) -> bool {
+  ms = 0;
+  if (i >= text.size() || text[i] != '.') return true;
+  ++i;
+  int64_t n = 0;
+  size_t digits = 0;
+  if (!ReadNumber(text, i, n, digits) || digits > 3) return false;
+  for (size_t k = digits; k < 3; ++k) n *= 10;
+  ms = n;
+  return true;
+}
+
+}  // namespace
+
+auto FormatDuration(int64_t ms) -> std::string {
+  if (ms == 0) return "0s";
+  // The magnitude of INT64_MIN does not fit an int64_t; it does a uint64_t.
+  uint64_t magnitude = ms < 0 ? 0 - static_cast<uint64_t>(ms) : static_cast<uint64_t>(ms);
+  return (ms < 0 ? "-" : "") + FormatMagnitude(magnitude);
 }
 
 auto ParseDuration(std::string_view text) -> std::optional<int64_t> {
   size_t i = 0;
   bool negative = i < text.size() && text[i] == '-';
   if (negative) ++i;
-  int64_t n = 0;
-  size_t start = i;
-  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
-    if (__builtin_mul_overflow(n, 10, &n) || __builtin_add_overflow(n, text[i] - '0', &n)) return std::nullopt;
-    ++i;
+  if (i == text.size()) return std::nullopt;
+  int64_t total = 0;
+  int64_t last_unit = INT64_MAX;  // each unit smaller than the one before
+  while (i < text.size()) {
+    int64_t n = 0;
+    size_t digits = 0;
+    if (!ReadNumber(text, i, n, digits)) return std::nullopt;
+    int64_t frac_ms = 0;
+    bool has_fraction = i < text.size() && text[i] == '.';
+    if (!ReadSecondFraction(text, i, frac_ms)) return std::nullopt;
+    const DurationUnit* unit = ReadUnit(text, i);
+    if (unit == nullptr || unit->ms >= last_unit) return std::nullopt;
+    if (has_fraction && unit->ms != 1000) return std::nullopt;  // only "1.5s"
+    last_unit = unit->ms;
+    int64_t part = 0;
+    if (__builtin_mul_overflow(n, unit->ms, &part) || __builtin_add_overflow(part, frac_ms, &part) ||
+        __builtin_add_overflow(total, part, &total)) {
+      return std::nullopt;
+    }
   }
-  if (i == start) return std::nullopt;
-  std::string_view unit = text.substr(i);
-  int64_t scale = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60000 : unit == "h" ? 3600000
-                : unit == "d" ? 86400000 : 0;
-  if (scale == 0 || __builtin_mul_overflow(n, scale, &n)) return std::nullopt;
-  return negative ? -n : n;
+  return negative ? -total : total;
 }
 
 }  // namespace flow::value

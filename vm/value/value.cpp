@@ -18,6 +18,7 @@ auto TagName(Tag tag) -> const char* {
     case Tag::List: return "list";
     case Tag::Record: return "record";
     case Tag::Json: return "json";
+    case Tag::Secret: return "secret";
   }
   return "?";
 }
@@ -38,6 +39,7 @@ auto Value::List(std::vector<Value> items) -> Value {
   return v;
 }
 auto Value::Json(nlohmann::json j) -> Value { return Value(new JsonObj(std::move(j))); }
+auto Value::Secret(std::string name) -> Value { return Value(new SecretObj(std::move(name))); }
 auto Value::Record(const Shape* shape, std::vector<Value> fields) -> Value {
   FLOW_CHECK(shape != nullptr && fields.size() == shape->names.size(), "record fields must match the shape");
   uint16_t depth = DepthOf(fields);
@@ -52,6 +54,7 @@ void Value::Free(Object* o) {
     case Tag::List: delete static_cast<ListObj*>(o); break;
     case Tag::Record: delete static_cast<RecordObj*>(o); break;
     case Tag::Json: delete static_cast<JsonObj*>(o); break;
+    case Tag::Secret: delete static_cast<SecretObj*>(o); break;
     default: FLOW_CHECK(false, "freeing a non-heap object");
   }
 }
@@ -75,6 +78,11 @@ auto Value::record_fields() const -> const std::vector<Value>& {
 auto Value::json() const -> const nlohmann::json& {
   FLOW_CHECK(tag_ == Tag::Json, "json() of a non-json");
   return static_cast<JsonObj*>(o_)->j;
+}
+
+auto Value::secret_name() const -> const std::string& {
+  FLOW_CHECK(tag_ == Tag::Secret, "secret_name() of a non-secret");
+  return static_cast<SecretObj*>(o_)->name;
 }
 
 auto Value::MutableString() -> std::string& {
@@ -123,6 +131,7 @@ auto Equal(const Value& a, const Value& b) -> bool {
       return true;
     }
     case Tag::Json: return a.json() == b.json();
+    case Tag::Secret: return a.secret_name() == b.secret_name();
   }
   return false;
 }

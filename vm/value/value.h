@@ -28,6 +28,10 @@ enum class Tag : uint8_t {
   Null, Bool, Int, Float, Duration, Time,
   // Heap tags from here on: is_heap() is a single compare.
   String, List, Record, Json,
+  // secret("ENV"): holds the variable's name, never its value. Only the
+  // transport that sends a step reads the value (value/convert.h,
+  // connectors/secrets.h); everywhere else it is written as "***".
+  Secret,
 };
 
 auto TagName(Tag tag) -> const char*;
@@ -61,6 +65,8 @@ class Value {
   // `fields` in the shape's order, one per shape field.
   static auto Record(const Shape* shape, std::vector<Value> fields) -> Value;
   static auto Json(nlohmann::json j) -> Value;
+  // The secret read from environment variable `name` when a step is sent.
+  static auto Secret(std::string name) -> Value;
 
   Value(const Value& o) : tag_(o.tag_), i_(o.i_) {
     if (is_heap()) ++o_->refs;
@@ -111,6 +117,7 @@ class Value {
   auto is_list() const -> bool { return tag_ == Tag::List; }
   auto is_record() const -> bool { return tag_ == Tag::Record; }
   auto is_json() const -> bool { return tag_ == Tag::Json; }
+  auto is_secret() const -> bool { return tag_ == Tag::Secret; }
 
   auto as_bool() const -> bool { return b_; }
   auto as_int() const -> int64_t { return i_; }  // also duration/time ms
@@ -120,6 +127,8 @@ class Value {
   auto record_shape() const -> const Shape&;
   auto record_fields() const -> const std::vector<Value>&;
   auto json() const -> const nlohmann::json&;
+  // The environment variable a secret names.
+  auto secret_name() const -> const std::string&;
 
   // Copy on write: the string/list storage of this value, copied first when
   // another value shares it. The value must have that tag.
@@ -177,6 +186,10 @@ struct RecordObj : Object {
   const Shape* shape;
   std::vector<Value> fields;
   RecordObj(const Shape* sh, std::vector<Value> f) : Object(Tag::Record), shape(sh), fields(std::move(f)) {}
+};
+struct SecretObj : Object {
+  std::string name;
+  explicit SecretObj(std::string n) : Object(Tag::Secret), name(std::move(n)) {}
 };
 struct JsonObj : Object {
   nlohmann::json j;
