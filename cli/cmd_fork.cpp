@@ -18,7 +18,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 
 #include "cli/command.h"
@@ -121,15 +120,14 @@ auto ReportExisting(store::Store& store, const store::RunRecord& existing, const
 
 auto RunFork(const ForkOptions& o) -> int {
   // Without a database there is no run to fork: say so without creating one.
-  const std::string path = DatabasePath(o.db);
-  if (!std::filesystem::exists(path)) {
-    std::fprintf(stderr, "flow: unknown run '%s' (no database at '%s')\n", o.run.c_str(), path.c_str());
-    return kExitUsage;
-  }
-  auto store = OpenStore(o.db);
+  auto store = OpenStore(o.db, /*existing_only=*/true);
   if (!store) {
     std::fprintf(stderr, "flow: %s\n", store.error().message.c_str());
     return kExitInternal;
+  }
+  if (!*store) {
+    std::fprintf(stderr, "flow: unknown run '%s' (no database at '%s')\n", o.run.c_str(), DatabasePath(o.db).c_str());
+    return kExitUsage;
   }
   if (auto exit_code = CheckSource(**store, o)) return *exit_code;
   if (!o.id.empty()) {

@@ -11,7 +11,6 @@
 // live process drives is left to it (with a note on stderr when that
 // process took it between our look and our try).
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 
 #include "cli/command.h"
@@ -75,19 +74,18 @@ auto RunResume(const ResumeOptions& o) -> int {
     return kExitUsage;
   }
   // Without a database there is no run to resume: say so without creating one.
-  const std::string path = DatabasePath(o.db);
-  if (!std::filesystem::exists(path)) {
+  auto store = OpenStore(o.db, /*existing_only=*/true);
+  if (!store) {
+    std::fprintf(stderr, "flow: %s\n", store.error().message.c_str());
+    return kExitInternal;
+  }
+  if (!*store) {
     if (o.all) {
       if (o.json) std::printf("{\"runs\":[]}\n");
       return kExitOk;
     }
-    std::fprintf(stderr, "flow: unknown run '%s' (no database at '%s')\n", o.id.c_str(), path.c_str());
+    std::fprintf(stderr, "flow: unknown run '%s' (no database at '%s')\n", o.id.c_str(), DatabasePath(o.db).c_str());
     return kExitUsage;
-  }
-  auto store = OpenStore(o.db);
-  if (!store) {
-    std::fprintf(stderr, "flow: %s\n", store.error().message.c_str());
-    return kExitInternal;
   }
   return o.all ? ResumeAll(**store, o.json) : ResumeOne(**store, o.id, o.json);
 }

@@ -12,6 +12,7 @@
 #include "vm/base/file_io.h"
 #include "vm/base/json_text.h"
 #include "vm/bytecode/serialize.h"
+#include "vm/store/open_store.h"
 #include "vm/value/convert.h"
 
 namespace flow::cli {
@@ -91,8 +92,10 @@ auto DatabasePath(const std::string& option) -> std::string {
   return "flow.db";
 }
 
-auto OpenStore(const std::string& option) -> Result<std::unique_ptr<store::Store>> {
-  return store::OpenSqliteStore(DatabasePath(option));
+auto OpenStore(const std::string& option, bool existing_only) -> Result<std::unique_ptr<store::Store>> {
+  store::StoreOptions options;
+  options.existing_only = existing_only;
+  return store::OpenStore(DatabasePath(option), options);
 }
 
 auto ExitCodeFor(store::RunStatus status) -> int {

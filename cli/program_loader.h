@@ -37,9 +37,13 @@ auto PickWorkflow(const bytecode::Module& module, const std::string& path, const
 // reason for unreadable, oversized, malformed or non-object input.
 auto ReadInput(const std::string& option) -> Result<nlohmann::json>;
 
-// The database: --db, else $FLOW_DB, else ./flow.db.
+// The database: --db, else $FLOW_DB, else ./flow.db; a file path or a URL
+// (sqlite:PATH, vm/store/open_store.h; main.cpp refuses any other scheme
+// before a command runs).
 auto DatabasePath(const std::string& option) -> std::string;
-auto OpenStore(const std::string& option) -> Result<std::unique_ptr<store::Store>>;
+// Opens it with store::OpenStore. With `existing_only`, a database that
+// does not exist yet is not created: the result is nullptr.
+auto OpenStore(const std::string& option, bool existing_only = false) -> Result<std::unique_ptr<store::Store>>;
 
 // The exit code of a run in this state: 0 completed, 1 failed/cancelled,
 // 3 waiting or still running elsewhere.
