@@ -129,7 +129,10 @@ auto AppendDecision(store::Store& store, const std::string& id, const store::Jou
       refused = CheckRole(store, id, by, *roles, waiting_for_approval);
       if (refused) return store::AppendOutcome{};
     }
-    auto out = store.AppendEventIf(id, decided, waiting_for_approval);
+    store::AppendRowChange due;  // a killed approver leaves the decision to `flow worker`
+    due.make_due = true;
+    due.now_ms = decided.at_ms;
+    auto out = store.AppendEventIf(id, decided, waiting_for_approval, due);
     if (!out || out->refusal != store::AppendRefusal::Changed || look >= kMaxRoleRechecks) return out;
   }
 }

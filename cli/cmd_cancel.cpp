@@ -1,18 +1,23 @@
-// `flow cancel RUN_ID [--json] [--db PATH]`
+// `flow cancel RUN_ID [--reason TEXT] [--json] [--db PATH]`
 //
-// Cancels a running or waiting run (SPEC §4, §5): its registered
-// compensations run newest first, durably and with retries, then its status
-// becomes `cancelled` (engine::CancelRun). Like approve/reject/signal, the
-// command exits 0 once the cancellation is recorded, whatever the
-// compensations' outcomes; those and the new status are in the --json object
-// (the run report of `flow run --json`) and in `flow show`.
-// An unknown run, or a run that already finished, is bad input (exit 2); a
-// store error or a run another live process owns is exit 4.
+// Cancels a running or waiting run (SPEC §4, §5). First the cancellation
+// is recorded (engine::RequestCancel: a `cancel_requested` event and the
+// run row's marker, one transaction, without the lease), so that nothing
+// can un-cancel the run afterwards: whoever drives it next -- this command
+// right away, or, if it is killed, `flow resume`, `flow worker` or another
+// `flow cancel` -- runs the remaining compensations newest first and ends
+// it `cancelled`. A run that another live process drives is left to that
+// process, which stops at its next durable point (or sooner in a long
+// stretch of pure code) and compensates; this command waits up to
+// kHandOffWait for that, never longer. Like approve/reject/signal, it exits
+// 0 once the cancellation is recorded, whatever the compensations' outcomes;
+// those and the new status are in the --json object (the run report of
+// `flow run --json`) and in `flow show`. An unknown run, or a run that
+// already finished, is bad input (exit 2); a store error is exit 4.
 #include <cstdio>
 #include <memory>
 
 #include "cli/command.h"
-#include "cli/runtime.h"
 #include "cli/program_loader.h"
 #include "cli/record_and_drive.h"
 #include "vm/engine/run_driver.h"
@@ -31,21 +36,15 @@ auto RunCancel(const CancelOptions& o) -> int {
   int exit_code = kExitOk;
   auto store = OpenStoreForRun(o.db, o.id, exit_code);
   if (!store) return exit_code;
-  auto run = ReadKnownRun(*store, o.id, exit_code);
-  if (!run) return exit_code;
-  store::RunStatus status = run->status;
-  if (status != store::RunStatus::Running && status != store::RunStatus::Waiting) {
+  auto out = engine::RequestCancel(*store, o.id, o.reason);
+  if (auto exit = AppendFailureExit(out, o.id)) return *exit;
+  if (out->refusal != store::AppendRefusal::None) {
     std::fprintf(stderr, "flow: run '%s' is already %s; only a running or waiting run can be cancelled\n",
-                 o.id.c_str(), store::StatusName(status));
+                 o.id.c_str(), store::StatusName(out->run->status));
     return kExitUsage;
   }
-  auto report = engine::CancelRun(MakeRuntime(*store), o.id, o.reason);
-  if (!report) {
-    std::fprintf(stderr, "flow: %s\n", report.error().message.c_str());
-    return kExitInternal;
-  }
-  PrintReport(*report, o.json);  // its exit code is 1 (cancelled): the command's is 0
-  return kExitOk;
+  std::fprintf(stderr, "run %s: cancellation recorded\n", o.id.c_str());
+  return DriveRecordedRun(*store, o.id, "cancellation", o.json, /*wait_for_running=*/true);
 }
 
 }  // namespace

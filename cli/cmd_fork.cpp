@@ -119,6 +119,11 @@ auto ReportExisting(store::Store& store, const store::RunRecord& existing, const
 }
 
 auto RunFork(const ForkOptions& o) -> int {
+  auto options = EngineOptionsFromEnvironment();
+  if (!options) {
+    std::fprintf(stderr, "flow: %s\n", options.error().message.c_str());
+    return kExitUsage;
+  }
   // Without a database there is no run to fork: say so without creating one.
   auto store = OpenStore(o.db, /*existing_only=*/true);
   if (!store) {
@@ -138,7 +143,7 @@ auto RunFork(const ForkOptions& o) -> int {
     }
     if (*existing) return ReportExisting(**store, **existing, o);
   }
-  auto report = engine::ForkRun(MakeRuntime(**store), o.run, o.from, o.id);
+  auto report = engine::ForkRun(MakeRuntime(**store, *options), o.run, o.from, o.id);
   if (!report && !o.id.empty() && report.error().message == "run '" + o.id + "' already exists") {
     // Another `flow fork --id` created it between our look and our start.
     auto existing = (*store)->GetRun(o.id);

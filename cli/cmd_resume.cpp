@@ -32,10 +32,10 @@ struct ResumeOptions {
   bool json = false;
 };
 
-auto ResumeOne(store::Store& store, const std::string& id, bool json) -> int {
+auto ResumeOne(store::Store& store, const std::string& id, bool json, const engine::EngineOptions& options) -> int {
   int exit_code = kExitOk;
   if (!ReadKnownRun(store, id, exit_code)) return exit_code;
-  auto report = engine::ResumeRun(MakeRuntime(store), id);
+  auto report = engine::ResumeRun(MakeRuntime(store, options), id);
   if (!report) {
     std::fprintf(stderr, "flow: %s\n", report.error().message.c_str());
     return kExitInternal;
@@ -43,7 +43,7 @@ auto ResumeOne(store::Store& store, const std::string& id, bool json) -> int {
   return PrintReport(*report, json);
 }
 
-auto ResumeAll(store::Store& store, bool json) -> int {
+auto ResumeAll(store::Store& store, bool json, const engine::EngineOptions& options) -> int {
   auto due = ListDueRuns(store, engine::NowMs());
   if (!due) {
     std::fprintf(stderr, "flow: %s\n", due.error().message.c_str());
@@ -52,7 +52,7 @@ auto ResumeAll(store::Store& store, bool json) -> int {
   int exit_code = kExitOk;
   auto reports = nlohmann::json::array();
   for (const auto& r : *due) {
-    DueOutcome done = DriveDueRun(store, r.id);
+    DueOutcome done = DriveDueRun(store, r.id, options);
     if (done.skipped) {
       std::fprintf(stderr, "flow: skipped: %s\n", done.error.c_str());  // its owner drives it
     } else if (!done.report) {
@@ -69,6 +69,11 @@ auto ResumeAll(store::Store& store, bool json) -> int {
 }
 
 auto RunResume(const ResumeOptions& o) -> int {
+  auto options = EngineOptionsFromEnvironment();
+  if (!options) {
+    std::fprintf(stderr, "flow: %s\n", options.error().message.c_str());
+    return kExitUsage;
+  }
   if (o.all == !o.id.empty()) {
     std::fprintf(stderr, "flow: resume needs exactly one of RUN_ID and --all; see 'flow --help'\n");
     return kExitUsage;
@@ -87,7 +92,7 @@ auto RunResume(const ResumeOptions& o) -> int {
     std::fprintf(stderr, "flow: unknown run '%s' (no database at '%s')\n", o.id.c_str(), DatabasePath(o.db).c_str());
     return kExitUsage;
   }
-  return o.all ? ResumeAll(**store, o.json) : ResumeOne(**store, o.id, o.json);
+  return o.all ? ResumeAll(**store, o.json, *options) : ResumeOne(**store, o.id, o.json, *options);
 }
 
 }  // namespace

@@ -114,6 +114,11 @@ auto ReportExisting(store::Store& store, const store::RunRecord& existing, const
 }
 
 auto RunRun(const RunOptions& o) -> int {
+  auto options = EngineOptionsFromEnvironment();
+  if (!options) {
+    std::fprintf(stderr, "flow: %s\n", options.error().message.c_str());
+    return kExitUsage;
+  }
   int exit_code = kExitUsage;
   auto program = LoadProgram(o.file, exit_code);
   if (!program) return exit_code;
@@ -142,7 +147,7 @@ auto RunRun(const RunOptions& o) -> int {
     }
     if (*existing) return ReportExisting(**store, **existing, *program, name, *input, o.json);
   }
-  auto report = engine::StartRun(MakeRuntime(**store), program->bytes, name, *input, o.id);
+  auto report = engine::StartRun(MakeRuntime(**store, *options), program->bytes, name, *input, o.id);
   if (!report && !o.id.empty() && report.error().message == "run '" + o.id + "' already exists") {
     // Another `flow run --id` created it between our look and our start.
     auto existing = (*store)->GetRun(o.id);

@@ -146,7 +146,11 @@ auto RunSignal(const SignalOptions& o) -> int {
   received.at_ms = engine::NowMs();
   store::AppendCondition alive;
   alive.statuses = {store::RunStatus::Running, store::RunStatus::Waiting};
-  auto out = store->AppendEventIf(o.id, received, alive);
+  store::AppendRowChange due;  // a killed sender leaves the signal to `flow worker`
+  due.make_due = true;
+  due.due_event = o.event;
+  due.now_ms = received.at_ms;
+  auto out = store->AppendEventIf(o.id, received, alive, due);
   if (auto exit = AppendFailureExit(out, o.id)) return *exit;
   if (out->refusal != store::AppendRefusal::None) return Ended(*out->run);
   if (o.json) {

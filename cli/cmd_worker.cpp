@@ -46,7 +46,16 @@ struct WorkerOptions {
   bool once = false;
   int concurrency = 1;
   bool json = false;
+  engine::EngineOptions engine;  // from the environment (RunWorker)
 };
+
+// The engine's options for the pool: the stop signal's flag lets a run in
+// long pure code or a backoff go at once.
+auto Options(const WorkerOptions& o, const StopSignal& stop) -> engine::EngineOptions {
+  engine::EngineOptions options = o.engine;
+  options.stop = stop.flag();
+  return options;
+}
 
 // What the runs driven so far came to (shared by the pool's threads).
 class Tally {
@@ -130,7 +139,7 @@ auto RunOnce(const WorkerOptions& o, store::Store& store) -> int {
   Tally tally(o.json);
   int exit_code = kExitOk;
   {
-    WorkerPool pool(DatabasePath(o.db), o.concurrency, [&](const DueOutcome& d) { tally.Record(d); });
+    WorkerPool pool(DatabasePath(o.db), o.concurrency, Options(o, stop), [&](const DueOutcome& d) { tally.Record(d); });
     stop.OnStop([&] { pool.Close(/*drop_queued=*/true); });
     if (!OfferDue(store, pool, tally)) exit_code = kExitInternal;
     pool.Close(/*drop_queued=*/false);
@@ -146,7 +155,7 @@ auto RunOnce(const WorkerOptions& o, store::Store& store) -> int {
 auto RunForever(const WorkerOptions& o, store::Store& store) -> int {
   StopSignal stop;
   Tally tally(false);
-  WorkerPool pool(DatabasePath(o.db), o.concurrency, [&](const DueOutcome& d) { tally.Record(d); });
+  WorkerPool pool(DatabasePath(o.db), o.concurrency, Options(o, stop), [&](const DueOutcome& d) { tally.Record(d); });
   stop.OnStop([&] { pool.Close(/*drop_queued=*/true); });
   std::fprintf(stderr, "flow: worker: watching '%s' (%d at once); stop with SIGINT or SIGTERM\n",
                DatabasePath(o.db).c_str(), o.concurrency);
@@ -161,7 +170,13 @@ auto RunForever(const WorkerOptions& o, store::Store& store) -> int {
   return kExitOk;
 }
 
-auto RunWorker(const WorkerOptions& o) -> int {
+auto RunWorker(WorkerOptions o) -> int {
+  auto engine = EngineOptionsFromEnvironment();
+  if (!engine) {
+    std::fprintf(stderr, "flow: %s\n", engine.error().message.c_str());
+    return kExitUsage;
+  }
+  o.engine = *engine;
   if (o.concurrency < 1 || o.concurrency > kMaxConcurrency) {
     std::fprintf(stderr, "flow: worker: --concurrency must be between 1 and %d; see 'flow --help'\n",
                  kMaxConcurrency);

@@ -17,13 +17,13 @@ auto ListDueRuns(store::Store& store, int64_t now_ms) -> Result<std::vector<stor
   return due;
 }
 
-auto DriveDueRun(store::Store& store, const std::string& id) -> DueOutcome {
+auto DriveDueRun(store::Store& store, const std::string& id, const engine::EngineOptions& options) -> DueOutcome {
   DueOutcome out;
   out.run = id;
-  auto report = engine::ResumeRun(MakeRuntime(store), id);
+  auto report = engine::ResumeRun(MakeRuntime(store, options), id);
   if (report) {
     out.report = std::move(*report);
-  } else if (engine::IsLeaseConflict(report.error())) {
+  } else if (engine::IsLeaseConflict(report.error()) || report.error().code == ErrorCode::kInterrupted) {
     out.skipped = true;
     out.error = report.error().message;
   } else {

@@ -36,7 +36,8 @@ struct DueOutcome {
   std::string error;
 };
 
-// Drives run `id` with engine::ResumeRun on `store`.
-auto DriveDueRun(store::Store& store, const std::string& id) -> DueOutcome;
+// Drives run `id` with engine::ResumeRun on `store`. A run let go because
+// the process is stopping (options.stop) is `skipped`.
+auto DriveDueRun(store::Store& store, const std::string& id, const engine::EngineOptions& options) -> DueOutcome;
 
 }  // namespace flow::cli

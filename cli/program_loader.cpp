@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 
@@ -83,6 +84,36 @@ auto PickWorkflow(const bytecode::Module& module, const std::string& path, const
                  fmt::format("{}", fmt::join(names, ", ")).c_str());
   }
   return -1;
+}
+
+namespace {
+
+// The positive integer in environment variable `name`, nullopt when unset.
+auto PositiveFromEnvironment(const char* name, int64_t most) -> Result<std::optional<int64_t>> {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0') return std::optional<int64_t>();
+  char* end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(text, &end, 10);
+  if (errno != 0 || *end != '\0' || v <= 0 || v > most) {
+    return Error{fmt::format("{} must be a whole number from 1 to {}, not '{}'", name, most, text)};
+  }
+  return std::optional<int64_t>(v);
+}
+
+}  // namespace
+
+auto EngineOptionsFromEnvironment() -> Result<engine::EngineOptions> {
+  engine::EngineOptions o;
+  auto budget = PositiveFromEnvironment("FLOW_MAX_INSTRUCTIONS", INT64_MAX / 2);
+  if (!budget) return budget.error();
+  if (*budget) o.instruction_budget = **budget;
+  auto memory = PositiveFromEnvironment("FLOW_MAX_MEMORY_MB", int64_t{1} << 30);
+  if (!memory) return memory.error();
+  if (*memory) o.memory_limit = **memory << 20;
+  const char* stress = std::getenv("FLOW_RESUME_STRESS");
+  o.resume_stress = stress != nullptr && std::string(stress) == "1";
+  return o;
 }
 
 auto DatabasePath(const std::string& option) -> std::string {

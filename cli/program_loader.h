@@ -37,6 +37,15 @@ auto PickWorkflow(const bytecode::Module& module, const std::string& path, const
 // reason for unreadable, oversized, malformed or non-object input.
 auto ReadInput(const std::string& option) -> Result<nlohmann::json>;
 
+// The engine's options for every command that drives a run, from the
+// environment (docs/cli.md, "Limits"): FLOW_MAX_INSTRUCTIONS, the
+// instruction budget of one stretch of pure code, and FLOW_MAX_MEMORY_MB,
+// the memory cap of a run's values, each a positive integer when set (an
+// Error naming the variable for any other value, exit 2); and
+// FLOW_RESUME_STRESS=1, resume stress (STYLE §6: the golden tests run
+// every tests/run file both ways).
+auto EngineOptionsFromEnvironment() -> Result<engine::EngineOptions>;
+
 // The database: --db, else $FLOW_DB, else ./flow.db; a file path or a URL
 // (sqlite:PATH, vm/store/open_store.h; main.cpp refuses any other scheme
 // before a command runs).

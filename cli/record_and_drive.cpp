@@ -68,10 +68,16 @@ auto PrintCurrent(store::Store& store, const store::RunRecord& run, bool json) -
 
 }  // namespace
 
-auto DriveRecordedRun(store::Store& store, const std::string& id, const char* what, bool json) -> int {
+auto DriveRecordedRun(store::Store& store, const std::string& id, const char* what, bool json,
+                      bool wait_for_running) -> int {
+  auto options = EngineOptionsFromEnvironment();
+  if (!options) {
+    std::fprintf(stderr, "flow: the %s is recorded, but: %s\n", what, options.error().message.c_str());
+    return kExitUsage;
+  }
   const auto deadline = std::chrono::steady_clock::now() + kHandOffWait;
   for (;;) {
-    auto report = engine::ResumeRun(MakeRuntime(store), id);
+    auto report = engine::ResumeRun(MakeRuntime(store, *options), id);
     if (report) {
       PrintReport(*report, json);
       return kExitOk;
@@ -86,7 +92,9 @@ auto DriveRecordedRun(store::Store& store, const std::string& id, const char* wh
       std::fprintf(stderr, "flow: %s\n", run ? "the run disappeared" : run.error().message.c_str());
       return kExitInternal;
     }
-    if ((*run)->status == store::RunStatus::Waiting && std::chrono::steady_clock::now() < deadline) {
+    const bool finished = (*run)->status != store::RunStatus::Waiting && (*run)->status != store::RunStatus::Running;
+    const bool wait = (*run)->status == store::RunStatus::Waiting || (wait_for_running && !finished);
+    if (wait && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(kHandOffPoll);
       continue;
     }

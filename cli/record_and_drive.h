@@ -45,12 +45,16 @@ auto ReadKnownRun(store::Store& store, const std::string& id, int& exit_code) ->
 // or refused for a reason the command words itself).
 auto AppendFailureExit(const Result<store::AppendOutcome>& out, const std::string& id) -> std::optional<int>;
 
-// Drives run `id` after `what` ("decision", "signal") was recorded:
-// ResumeRun, waiting up to kHandOffWait for a live holder of a waiting run
-// to let go; then prints the run report (`json`: the `flow run --json`
-// object on stdout, else a line on stderr). Returns 0 (the record is made,
-// whatever the run did), or 4 after a one-line reason when the store
+// Drives run `id` after `what` ("decision", "signal", "cancellation") was
+// recorded: ResumeRun with the engine options of the environment, waiting
+// up to kHandOffWait for a live holder of a waiting run -- or of any run,
+// `wait_for_running` (a cancellation, which the holder acts on at its next
+// durable point) -- to let go; then prints the run report (`json`: the
+// `flow run --json` object on stdout, else a line on stderr). Returns 0
+// (the record is made, whatever the run did), 2 when the environment's
+// engine options are invalid, or 4 after a one-line reason when the store
 // failed while driving.
-auto DriveRecordedRun(store::Store& store, const std::string& id, const char* what, bool json) -> int;
+auto DriveRecordedRun(store::Store& store, const std::string& id, const char* what, bool json,
+                      bool wait_for_running = false) -> int;
 
 }  // namespace flow::cli

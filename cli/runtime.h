@@ -14,16 +14,11 @@ namespace flow::cli {
 // built once; safe to use from every thread.
 auto Transports() -> const connectors::TransportRegistry&;
 
-// The engine options this process runs with. Read once from the
-// environment, here in cli/ and nowhere below: FLOW_RESUME_STRESS=1 turns
-// on resume stress (STYLE §6; the golden tests run every tests/run file
-// both ways).
-auto EngineOptionsForProcess() -> engine::EngineOptions;
-
 // The Runtime for a run on `store`: Transports(), the system clock,
-// EngineOptionsForProcess() and this binary's built-in connector texts
-// (only for programs compiled before they were embedded). `store` must
-// outlive it.
-auto MakeRuntime(store::Store& store) -> engine::Runtime;
+// `options` (EngineOptionsFromEnvironment, program_loader.h: the limits
+// and resume stress, read from the environment here in cli/ and nowhere
+// below) and this binary's built-in connector texts (only for programs
+// compiled before they were embedded). `store` must outlive it.
+auto MakeRuntime(store::Store& store, const engine::EngineOptions& options) -> engine::Runtime;
 
 }  // namespace flow::cli

@@ -47,6 +47,7 @@ void StopSignal::Watch() {
       std::lock_guard lock(mu_);
       if (closing_) return;
       stopped_ = true;
+      flag_ = true;
     }
     cv_.notify_all();
     std::lock_guard call(call_mu_);
@@ -71,8 +72,9 @@ void StopSignal::OnStop(std::function<void()> on_stop) {
   if (on_stop_ && Stopped()) on_stop_();
 }
 
-WorkerPool::WorkerPool(std::string db_path, int threads, std::function<void(const DueOutcome&)> on_done)
-    : db_path_(std::move(db_path)), on_done_(std::move(on_done)) {
+WorkerPool::WorkerPool(std::string db_path, int threads, engine::EngineOptions options,
+                       std::function<void(const DueOutcome&)> on_done)
+    : db_path_(std::move(db_path)), options_(std::move(options)), on_done_(std::move(on_done)) {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
 }
 
@@ -128,7 +130,7 @@ void WorkerPool::Loop() {
     }
     DueOutcome outcome;
     if (store) {
-      outcome = DriveDueRun(**store, id);
+      outcome = DriveDueRun(**store, id, options_);
     } else {
       outcome.run = id;
       outcome.error = store.error().message;

@@ -12,12 +12,16 @@
 // (child processes of the exec transport get an empty mask) and one watcher
 // thread takes them with sigwait, so a signal never interrupts a run
 // mid-step: it only sets a flag the main loop and the pool look at between
-// runs. The main loop sleeps on it (Sleep) instead of a bare sleep, so a
-// stop request ends the sleep at once.
+// runs, and that the engine looks at inside a run (EngineOptions::stop):
+// pure code stops at once and an in-process backoff ends, the run is let go
+// at its last durable point (a step in flight is waited for: its outcome is
+// journaled). The main loop sleeps on it (Sleep) instead of a bare sleep, so
+// a stop request ends the sleep at once.
 #pragma once
 
 #include <pthread.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -46,6 +50,8 @@ class StopSignal {
 
   // Whether SIGINT or SIGTERM arrived.
   auto Stopped() -> bool;
+  // The same as a flag the engine polls from any thread.
+  auto flag() const -> const std::atomic<bool>* { return &flag_; }
   // Sleeps `duration`, or less when a stop signal arrives; returns Stopped().
   auto Sleep(std::chrono::milliseconds duration) -> bool;
   // Calls `on_stop` (from the watcher thread) when the signal arrives;
@@ -59,6 +65,7 @@ class StopSignal {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopped_ = false;
+  std::atomic<bool> flag_{false};
   bool closing_ = false;
   std::mutex call_mu_;  // held while on_stop_ is set or called
   std::function<void()> on_stop_;
@@ -67,10 +74,11 @@ class StopSignal {
 
 class WorkerPool {
  public:
-  // Starts `threads` threads, each opening the store at `db_path`. Each
-  // driven run's outcome is passed to `on_done`, from the thread that drove
-  // it (so it must be thread-safe).
-  WorkerPool(std::string db_path, int threads, std::function<void(const DueOutcome&)> on_done);
+  // Starts `threads` threads, each opening the store at `db_path` and
+  // driving runs with `options`. Each driven run's outcome is passed to
+  // `on_done`, from the thread that drove it (so it must be thread-safe).
+  WorkerPool(std::string db_path, int threads, engine::EngineOptions options,
+             std::function<void(const DueOutcome&)> on_done);
   // Join()s.
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
@@ -90,6 +98,7 @@ class WorkerPool {
   void Loop();
 
   std::string db_path_;
+  engine::EngineOptions options_;
   std::function<void(const DueOutcome&)> on_done_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -143,7 +143,7 @@ def run(flow, workdir, source):
     code, failed = flow.json("fork", "orig", "--from", "after-a", "--id", "f3", "--json")
     check(code == 1 and failed["status"] == "failed", "the failing fork: %s" % failed)
     check(failed["compensations"] == [{"step": "tool.undo", "status": "completed"}], "compensations: %s" % failed)
-    check(calls(workdir)[before:] == [["check", "2", "f3:1"], ["undo", "1", "f3:2"]],
+    check(calls(workdir)[before:] == [["check", "2", "f3:1"], ["undo", "1", "f3:undo:1"]],
           "the failing fork's calls: %s" % calls(workdir)[before:])
 
 

@@ -209,11 +209,20 @@ def secret_builtin_scenario(binary, workdir):
         del os.environ["CRM_KEY"]
         server.reset()
         code, out, err = flow.run("run", source, "--id", "s2", "--json", "--input", inputs)
-        # 1 (failed) until SPEC §4's "blocked" is implemented, 3 (waiting) after.
-        check(code in (1, 3), "the run without CRM_KEY exited %d: %s %s" % (code, out, err[-300:]))
+        # SPEC §4 "blocked, not failed": the run waits (exit 3) until the
+        # variable is set and the run resumed.
+        check(code == 3, "the run without CRM_KEY exited %d: %s %s" % (code, out, err[-300:]))
+        check('"blocked"' in out, "the run does not wait blocked: %s" % out)
         check("secret variable CRM_KEY is not set" in out,
               "the run does not say which variable is missing: %s" % out)
         check(server.requests() == [], "a request was sent without the secret: %r" % server.requests())
+        # Set again: `flow resume` sends it, once, with the secret.
+        os.environ["CRM_KEY"] = CRM_KEY
+        code, out, err = flow.run("resume", "s2", "--json")
+        check(code == 0, "the blocked run did not complete once CRM_KEY was set: %d %s %s" % (code, out, err[-300:]))
+        echo = [r for r in server.requests() if r["path"] == "/echo"]
+        check(len(echo) == 1 and header(echo[0], "X-Api-Key") == CRM_KEY,
+              "the resumed run did not send the secret header once: %r" % echo)
 
 
 def main():

@@ -27,7 +27,8 @@ Endpoints (everything under /_ is control and is not recorded):
   POST /_reset    forgets rules, recorded requests and effects
   GET  /_requests every recorded request: method, path, query (raw), args
                   (parsed query, lists of values), headers (as sent), body
-                  (text) and json (parsed body or null)
+                  (text), json (parsed body or null) and at_ms (when it
+                  arrived, Unix milliseconds)
   GET  /_effects  the charges created so far
 Default answers: POST to a path ending in /charges creates a charge
 {"id": "ch_N", "amount": ..., "customer": ..., "status": "paid"}; a second
@@ -95,7 +96,8 @@ class Handler(BaseHTTPRequestHandler):
             parsed = None
         record = {"method": self.command, "path": url.path, "raw_path": self.path.split("?")[0],
                   "query": url.query, "args": urllib.parse.parse_qs(url.query),
-                  "headers": dict(self.headers.items()), "body": body, "json": parsed}
+                  "headers": dict(self.headers.items()), "body": body, "json": parsed,
+                  "at_ms": time.time() * 1000}
         with LOCK:
             REQUESTS.append(record)
             rule = RULES.setdefault(url.path, {})

@@ -58,6 +58,7 @@ auto Text(const Outcome& o) -> std::string {
       return o.error.kind + ": " + o.error.message + " @" + std::to_string(o.error.pos.line) + ":" +
              std::to_string(o.error.pos.column);
     case RunStatus::Suspended: return "suspended";
+    case RunStatus::Interrupted: return "interrupted";
   }
   return "?";
 }

@@ -119,14 +119,27 @@ TEST_F(ExecTransportTest, BareCommandNamesAreFoundInPath) {
   EXPECT_EQ(outcome.output["argv"], json({"echo"}));
 }
 
-TEST_F(ExecTransportTest, MissingCommandIsAConfigError) {
+// SPEC §4 "Blocked, not failed": what the machine lacks blocks the step.
+TEST_F(ExecTransportTest, AMissingCommandBlocksTheStep) {
   Load(R"(["tools/nope.py"])");
   auto missing = Attempt("echo");
-  EXPECT_EQ(missing.status, Status::Permanent);
+  EXPECT_EQ(missing.status, Status::Blocked);
   EXPECT_EQ(missing.error_kind, "config");
-  EXPECT_EQ(missing.message, "cannot run 'tools/nope.py': No such file or directory");
+  EXPECT_EQ(missing.message, "command '" + (fs::path(dir_) / "tools/nope.py").lexically_normal().string() +
+                                 "' is missing or not executable");
   Load(R"(["flow-no-such-command-xyz"])");
-  EXPECT_EQ(Attempt("echo").message, "command 'flow-no-such-command-xyz' not found in PATH");
+  auto unknown = Attempt("echo");
+  EXPECT_EQ(unknown.status, Status::Blocked);
+  EXPECT_EQ(unknown.message, "command 'flow-no-such-command-xyz' not found in PATH");
+  // The connector's folder was moved away (the command exists elsewhere).
+  Load(R"(["python3", "tools/exec_tool.py"])");
+  const fs::path moved = dir_.string() + "-moved";
+  fs::rename(dir_, moved);
+  auto gone = Attempt("echo");
+  fs::rename(moved, dir_);
+  EXPECT_EQ(gone.status, Status::Blocked);
+  EXPECT_EQ(gone.message, "the working directory '" + dir_.string() + "' of connector 'crm' is missing");
+  EXPECT_EQ(Attempt("echo").status, Status::Ok);
 }
 
 TEST_F(ExecTransportTest, OutputIsValidatedAgainstTheSchema) {

@@ -34,6 +34,7 @@ auto Text(const Outcome& o) -> std::string {
     case RunStatus::Completed: return value::ToDisplayString(o.result);
     case RunStatus::Failed: return o.error.kind + ": " + o.error.message + " @" + std::to_string(o.error.pos.line);
     case RunStatus::Suspended: return "suspended";
+    case RunStatus::Interrupted: return "interrupted";
   }
   return "?";
 }

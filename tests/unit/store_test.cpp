@@ -7,6 +7,7 @@
 // URL (open_store.h).
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -125,7 +126,7 @@ TEST_F(StoreTest, RefusesNewerSchemaAndCorruptFiles) {
   ASSERT_TRUE(OpenSqliteStore(p).ok());
   Sql(p, "PRAGMA user_version = 99");
   EXPECT_EQ(OpenSqliteStore(p).error().message,
-            "'" + p + "' has schema version 99, newer than this flow supports (1); upgrade flow");
+            "'" + p + "' has schema version 99, newer than this flow supports (2); upgrade flow");
 
   std::string bad = Path("bad.db");
   ASSERT_TRUE(OpenSqliteStore(bad).ok());
@@ -157,7 +158,7 @@ TEST_P(StoreContractTest, RunsJournalAndDurablePoints) {
   u.now_ms = 2001;
   auto seqs = s.Commit(u);
   ASSERT_TRUE(seqs.ok()) << seqs.error().message;
-  EXPECT_EQ(*seqs, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(seqs->seqs, (std::vector<int64_t>{2, 3}));
 
   DurableUpdate wait;
   wait.run_id = "r1";
@@ -228,7 +229,8 @@ TEST_P(StoreContractTest, AnotherProcessAppendingBetweenCommitsKeepsTheSeqsInOrd
     DurableUpdate u;
     u.run_id = "r1";
     u.events = {JournalEvent{0, type}};
-    return s.Commit(u);
+    auto out = s.Commit(u);
+    return out ? Result<std::vector<int64_t>>(out->seqs) : Result<std::vector<int64_t>>(out.error());
   };
   EXPECT_EQ(*commit(**a, "a1"), (std::vector<int64_t>{2}));
   auto b1 = commit(**b, "b1");
@@ -309,7 +311,7 @@ TEST_P(StoreContractTest, AppendEventIfAppendsOnlyWhileTheConditionHolds) {
   DurableUpdate again;
   again.run_id = "r1";
   again.events = {JournalEvent{0, "approval_requested"}};
-  EXPECT_EQ(*s.Commit(again), (std::vector<int64_t>{4}));
+  EXPECT_EQ(s.Commit(again)->seqs, (std::vector<int64_t>{4}));
   auto third = s.AppendEventIf("r1", decided, WaitingForApproval(5000));
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(third->refusal, AppendRefusal::None);
@@ -496,7 +498,7 @@ TEST_P(StoreContractTest, CreateRunWithEventsNumbersThemFromOne) {
   next.run_id = "f1";
   next.events = {{0, "checkpoint", -1, 0, "{}", 1100}};
   next.now_ms = 1100;
-  EXPECT_EQ(*s.Commit(next), std::vector<int64_t>{3});
+  EXPECT_EQ(s.Commit(next)->seqs, std::vector<int64_t>{3});
   EXPECT_FALSE(s.CreateRunWithEvents(NewRun("f1"), head, "S").ok());  // exists
   EXPECT_FALSE(s.CreateRunWithEvents(NewRun("f2"), {}, "S").ok());    // no started
   EXPECT_EQ(*s.GetRun("f2"), std::nullopt);
@@ -598,6 +600,66 @@ TEST_P(StoreContractTest, ScanJournalPagesFiltersAndStops) {
   EXPECT_EQ(scan({0, -1, "nothing"}), std::vector<int64_t>{});
   // The store is usable after a scan stopped early.
   EXPECT_EQ(s.Journal("r1")->size(), 6u);
+}
+
+}  // namespace
+}  // namespace flow::store
+
+namespace flow::store {
+namespace {
+
+// A process killed inside the first transaction of a new database (the one
+// that switches it to WAL) leaves a hot rollback journal that only a writer
+// may roll back: opening must recover the file, not refuse it for ever
+// ("attempt to write a readonly database", found by tests/crash/soak_test.py).
+TEST_F(StoreTest, AHotJournalLeftByAKilledCreatorIsRolledBack) {
+  const std::string p = Path("flow.db");
+  pid_t child = ::fork();
+  if (child == 0) {
+    sqlite3* db = nullptr;
+    sqlite3_open(p.c_str(), &db);
+    // A tiny cache spills the transaction's pages into the file before commit.
+    sqlite3_exec(db, "PRAGMA cache_size = 1; BEGIN; CREATE TABLE junk (x TEXT);", nullptr, nullptr, nullptr);
+    for (int i = 0; i < 200; ++i) {
+      sqlite3_exec(db, "INSERT INTO junk VALUES (hex(randomblob(200)))", nullptr, nullptr, nullptr);
+    }
+    ::_exit(0);  // no COMMIT, no close: the journal stays hot
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(std::filesystem::exists(p + "-journal"));
+  ASSERT_GT(std::filesystem::file_size(p), 0u);
+  auto s = OpenSqliteStore(p);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_TRUE((*s)->PutProgram("h1", "code").ok());
+  EXPECT_TRUE((*s)->ListRuns(std::nullopt)->empty());
+}
+
+// `flow approve`/`signal` make the waiting run due, so that a worker
+// delivers the record if the command is killed before it drives the run.
+TEST_F(StoreTest, AnAppendCanMakeAWaitingRunDue) {
+  auto s = OpenSqliteStore(Path("flow.db"));
+  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE((*s)->PutProgram("h1", "code").ok());
+  RunRecord r;
+  r.id = "r1";
+  r.program_hash = "h1";
+  r.workflow = "w";
+  r.status = RunStatus::Waiting;
+  r.waiting_reason = "signal";
+  r.waiting = R"({"kind": "signal", "event": "reply"})";
+  r.input = "{}";
+  ASSERT_TRUE((*s)->CreateRun(r, JournalEvent{0, "started"}, "S0").ok());
+  AppendRowChange due;
+  due.make_due = true;
+  due.due_event = "other";
+  due.now_ms = 1000;
+  ASSERT_TRUE((*s)->AppendEventIf("r1", JournalEvent{0, "signal_received"}, {}, due).ok());
+  EXPECT_EQ((*(*s)->GetRun("r1"))->wake_at_ms, -1);  // it does not wait for that one
+  due.due_event = "reply";
+  ASSERT_TRUE((*s)->AppendEventIf("r1", JournalEvent{0, "signal_received"}, {}, due).ok());
+  EXPECT_EQ((*(*s)->GetRun("r1"))->wake_at_ms, 1000);
+  EXPECT_EQ((*s)->ListDue(1000)->size(), 1u);
 }
 
 }  // namespace

@@ -274,10 +274,10 @@ TEST_F(HttpTransportTest, BaseUrlEnvOverridesTheFile) {
   EXPECT_EQ(Attempt("charge", {{"customer", "c1"}, {"amount", 7}}).status, Status::Ok);
 }
 
-TEST_F(HttpTransportTest, MissingSecretIsAConfigErrorNamingTheVariable) {
+TEST_F(HttpTransportTest, AMissingSecretBlocksTheStepNamingTheVariable) {
   ::unsetenv("FLOW_TEST_TOKEN");
   auto outcome = Attempt("charge", {{"customer", "c1"}, {"amount", 7}});
-  EXPECT_EQ(outcome.status, Status::Permanent);
+  EXPECT_EQ(outcome.status, Status::Blocked);
   EXPECT_EQ(outcome.error_kind, "config");
   EXPECT_EQ(outcome.message, "environment variable FLOW_TEST_TOKEN is not set (needed for auth)");
   EXPECT_EQ(Requests().size(), 0u);

@@ -4,6 +4,7 @@
 // caught in the adapter that calls them and turned into a Result there.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <variant>
@@ -12,10 +13,20 @@
 
 namespace flow {
 
+// What a caller may need to tell apart without reading the message
+// (STYLE §9: errors carry a code).
+enum class ErrorCode : uint8_t {
+  kOther,
+  // The process was told to stop (a worker's SIGTERM) and let go of what it
+  // was doing at a safe point; nothing is wrong with the data.
+  kInterrupted,
+};
+
 // The reason an operation on the environment failed: one line, lower case,
 // no final period, e.g. "cannot open 'x.json': No such file or directory".
 struct Error {
   std::string message;
+  ErrorCode code = ErrorCode::kOther;
 };
 
 template <typename T>

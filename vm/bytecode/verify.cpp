@@ -87,6 +87,12 @@ auto CheckInstr(const Ctx& c) -> Status {
     }
   }
   if (auto s = CheckWindows(c, i); !s) return s;
+  // Only Jmp may go back: the VM charges its instruction budget there
+  // (interp/vm_loop.cpp), and codegen emits no other backward jump.
+  const bool jumps = info.b == Operand::J || info.a == Operand::J;
+  if (jumps && GetOp(i) != Op::Jmp && target <= static_cast<int64_t>(c.pc)) {
+    return c.Fail(fmt::format("backward {} (only Jmp may jump back)", GetOpInfo(GetOp(i)).name));
+  }
   if (GetOp(i) == Op::Call) {
     const Function& callee = c.m.functions[GetB(i)];
     if (callee.arity != GetC(i)) {

@@ -348,8 +348,17 @@ auto PerformExecAttempt(const StepAttempt& attempt) -> StepOutcome {
   std::vector<std::string> argv = attempt.connector->transport.command;
   if (argv.empty()) return FailOutcome(kKindConfig, "exec transport has no command");
   argv.insert(argv.end(), attempt.op->args.begin(), attempt.op->args.end());
+  // What the machine lacks blocks the step (SPEC §4): nothing is sent, the
+  // run waits until the operator restores it (a moved folder, say).
+  if (!attempt.connector_dir.empty() && !std::filesystem::is_directory(attempt.connector_dir)) {
+    return BlockedOutcome("the working directory '" + attempt.connector_dir + "' of connector '" +
+                          attempt.connector->name + "' is missing");
+  }
   auto path = ResolveCommand(argv[0], attempt.connector_dir);
-  if (!path) return FailOutcome(kKindConfig, "command '" + argv[0] + "' not found in PATH");
+  if (!path) return BlockedOutcome("command '" + argv[0] + "' not found in PATH");
+  if (!IsExecutableFile(*path)) {
+    return BlockedOutcome("command '" + *path + "' is missing or not executable");
+  }
 
   if (attempt.resent) {
     // The previous attempt's processes die with the flow that started them
@@ -359,6 +368,9 @@ auto PerformExecAttempt(const StepAttempt& attempt) -> StepOutcome {
   }
   GuardedChild guarded;
   int rc = SpawnGuarded(*path, argv, BuildEnvironment(attempt), attempt.connector_dir, guarded);
+  if (rc == ENOENT || rc == EACCES || rc == ENOTDIR) {
+    return BlockedOutcome("cannot run '" + argv[0] + "': " + std::strerror(rc));
+  }
   if (rc != 0) {
     return FailOutcome(kKindConfig, "cannot run '" + argv[0] + "': " + std::strerror(rc));
   }

@@ -73,8 +73,8 @@ auto QueryString(const json& rest) -> std::string {
   return out;
 }
 
-// Adds the auth header; a missing variable is a permanent "config" error
-// naming the variable (never a value).
+// Adds the auth header; a missing variable blocks the step (SPEC §4: the
+// machine lacks it), naming the variable (never a value).
 auto AddAuth(const HttpAuth& auth, Prepared& prepared) -> std::optional<StepOutcome> {
   auto require = [](const std::string& var) -> std::optional<std::string> {
     const char* value = Getenv(var);
@@ -82,8 +82,7 @@ auto AddAuth(const HttpAuth& auth, Prepared& prepared) -> std::optional<StepOutc
     return std::string(value);
   };
   auto missing = [](const std::string& var) {
-    return FailOutcome(kKindConfig,
-                       "environment variable " + var + " is not set (needed for auth)");
+    return BlockedOutcome("environment variable " + var + " is not set (needed for auth)");
   };
   switch (auth.kind) {
     case AuthKind::None:

@@ -29,9 +29,7 @@ auto ResolveSecrets(const nlohmann::json& args, const std::vector<SecretRef>& re
     }
     const char* value = std::getenv(ref.env.c_str());
     if (value == nullptr || value[0] == '\0') {
-      StepOutcome blocked = FailOutcome(kKindConfig, "secret variable " + ref.env + " is not set");
-      blocked.blocked = true;
-      return blocked;
+      return BlockedOutcome("secret variable " + ref.env + " is not set");
     }
     out.args[*pointer] = value;
     out.values.emplace_back(value);

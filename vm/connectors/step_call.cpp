@@ -92,6 +92,12 @@ auto FailOutcome(std::string_view kind, std::string message) -> StepOutcome {
   return outcome;
 }
 
+auto BlockedOutcome(std::string message) -> StepOutcome {
+  StepOutcome outcome = FailOutcome(kKindConfig, std::move(message));
+  outcome.status = StepOutcome::Status::Blocked;
+  return outcome;
+}
+
 auto ValidateOutput(const ConnectorFile& connector, const Operation& op, nlohmann::json output)
     -> StepOutcome {
   if (op.output.valid()) {

@@ -12,9 +12,11 @@
 // the VM can call it from any thread and retry by calling it again with the
 // same StepAttempt (same idempotency key).
 //
-// Failures never escape as exceptions or Results: every problem, including
-// a broken environment (missing secret, command not found), is an outcome,
-// because the VM must journal it and may let the workflow `catch` it.
+// Failures never escape as exceptions or Results: every problem is an
+// outcome, because the VM must journal it and may let the workflow `catch`
+// it. A broken machine (a missing command, working directory or
+// environment variable) is the outcome Blocked: nothing was sent, and the
+// engine suspends the run (reason `blocked`, SPEC §4) instead of failing it.
 // Messages are one line and never contain a secret read from the
 // environment (every secret value used for the attempt is redacted from the
 // message, even if the server echoes it back). docs/transports.md describes
@@ -64,7 +66,9 @@ struct StepAttempt {
 };
 
 struct StepOutcome {
-  enum class Status { Ok, Retryable, Permanent };
+  // Blocked: the attempt could not be sent because of the machine it runs
+  // on; `message` names exactly what is missing (kind "config").
+  enum class Status { Ok, Retryable, Permanent, Blocked };
   Status status = Status::Ok;
   nlohmann::json output;   // Ok: the response, validated against the output schema
   std::string error_kind;  // otherwise: a name from kErrorKinds
@@ -72,12 +76,9 @@ struct StepOutcome {
   // rate_limited: the server's Retry-After (delta-seconds or HTTP-date),
   // at least zero and at most kMaxRetryAfter.
   std::optional<std::chrono::milliseconds> retry_after;
-  // Nothing was sent because this machine lacks something the step needs
-  // (an unset secret variable): SPEC §4's "blocked, not failed". The kind is
-  // `config`; the message names what is missing.
-  bool blocked = false;
 
   auto ok() const -> bool { return status == Status::Ok; }
+  auto blocked() const -> bool { return status == Status::Blocked; }
 };
 
 // A server asking for more than a day is treated as asking for a day, so a
@@ -113,6 +114,9 @@ auto PerformAttempt(const TransportRegistry& transports, const StepAttempt& atte
 auto OkOutcome(nlohmann::json output) -> StepOutcome;
 // The status follows the kind's row in kErrorKinds.
 auto FailOutcome(std::string_view kind, std::string message) -> StepOutcome;
+// Nothing was sent: `message` names what the machine lacks ("command
+// 'crm' not found in PATH", "environment variable CRM_TOKEN is not set").
+auto BlockedOutcome(std::string message) -> StepOutcome;
 
 // Parses `text` as JSON and validates it against `op`'s output schema:
 // Ok, or a "contract" failure ("response is not JSON: ...", "$.amount:

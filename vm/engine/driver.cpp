@@ -31,15 +31,53 @@ Driver::Driver(const Runtime& runtime, const bytecode::Module& module, std::stri
       run_id_(std::move(run_id)),
       journal_(std::move(journal)),
       options_(runtime.options),
-      log_(std::move(effects)),
-      vm_(module, interp::VmOptions{.host = &log_, .resume_stress = runtime.options.resume_stress}),
+      log_(std::move(effects), *this),
+      vm_(module, interp::VmOptions{.host = &log_,
+                                    .resume_stress = runtime.options.resume_stress,
+                                    .instruction_budget = runtime.options.instruction_budget,
+                                    .memory_limit = runtime.options.memory_limit}),
       renewed_ms_(clock_.NowMs()) {
   if (options_.lease_owner.empty()) options_.lease_owner = ThisLeaseOwner();
   for (const auto& e : journal_) {
-    if (e.type == events::kStepStarted || e.type == events::kStepCompleted || e.type == events::kStepFailed) {
+    if (e.type == events::kStepStarted || e.type == events::kStepCompleted || e.type == events::kStepFailed ||
+        e.type == events::kStepBlocked) {
       steps_ = std::max(steps_, e.step);
     }
+    if (e.type == events::kCancelRequested) cancel_requested_ = true;
   }
+}
+
+auto WrittenByTheEngine(std::string_view type) -> bool {
+  return type != events::kApprovalDecided && type != events::kSignalReceived && type != events::kCancelRequested;
+}
+
+// The previous driver may have been sending a step when it died when the
+// run is `running` (it was not let go of as waiting) and the last event
+// the engine wrote does not leave the run waiting on something only a new
+// record can end (an approval, a signal, a timer) -- a retry backoff or a
+// blocked step is resent without a new record. An engine event after a
+// cancellation request means its writer knew of the request (every commit
+// tells it) and sent nothing more.
+void Driver::Loaded(const store::RunRecord& run) {
+  bool running = run.status == RunStatus::Running;
+  const store::JournalEvent* last = nullptr;  // the last event the engine wrote
+  bool requested = false, known = false;      // a cancellation request; an engine event after it
+  for (const auto& e : journal_) {
+    if (e.type == events::kCancelRequested) {
+      // The first request says how the run was: one let go as waiting
+      // became running only because of the request.
+      json d = json::parse(e.data, nullptr, false);
+      if (!requested && d.is_object() && d.value("status", "") == "waiting") running = false;
+      requested = true;
+      continue;
+    }
+    if (!WrittenByTheEngine(e.type)) continue;
+    last = &e;
+    known = requested;
+  }
+  if (!running || known || last == nullptr) return;
+  const std::string& t = last->type;
+  maybe_in_flight_ = t != events::kApprovalRequested && t != events::kSignalAwaited && t != events::kTimerStarted;
 }
 
 auto Driver::Event(std::string_view type, json data, int64_t step, int64_t attempt) -> store::JournalEvent {
@@ -69,6 +107,7 @@ static auto SetsPlainRunning(const store::DurableUpdate& u) -> bool {
 }
 
 auto Driver::Commit(store::DurableUpdate u) -> Status {
+  if (commits_ + 1 == options_.crash_before_commits) return Error{"simulated crash before a durable point"};
   if (auto s = Heartbeat(); !s) return s;
   // Every step attempt asks for plain `running`; when this Driver already
   // wrote that, there is nothing to assign (the store then skips reading
@@ -82,17 +121,43 @@ auto Driver::Commit(store::DurableUpdate u) -> Status {
   }
   u.run_id = run_id_;
   u.now_ms = Now();
-  std::vector<store::JournalEvent> all = std::move(pending_);
-  pending_.clear();
+  std::vector<store::JournalEvent> all;
   for (json& record : log_.TakeNew()) all.push_back(Event(events::kEffect, std::move(record)));
   for (auto& e : u.events) all.push_back(std::move(e));
   u.events = std::move(all);
   const bool sets_status = u.status.has_value();
-  auto seqs = store_.Commit(u);
-  if (!seqs) return seqs.error();
-  if (sets_status) row_plain_running_ = plain;
+  auto out = store_.Commit(u);
+  if (!out) return out.error();
+  if (out->cancel_requested) cancel_requested_ = true;
+  if (out->refused) return Ok{};  // nothing written: the caller sees cancel_requested()
+  if (sets_status) row_plain_running_ = plain && !out->cancel_requested;
+  maybe_in_flight_ = false;
   if (++commits_ == options_.crash_after_commits) return Error{"simulated crash after a durable point"};
   return Ok{};
+}
+
+auto Driver::CommitEffects() -> Status {
+  if (!log_.HasNew()) return Ok{};
+  return Commit(store::DurableUpdate{});
+}
+
+auto Driver::Interrupted() const -> Error {
+  return Error{fmt::format("run '{}' was let go at its last durable point: this process is stopping", run_id_),
+               ErrorCode::kInterrupted};
+}
+
+auto DriverHost::ShouldStop() -> bool { return driver_.ShouldStop(); }
+
+auto Driver::ShouldStop() -> bool {
+  if (options_.stop != nullptr && options_.stop->load()) return true;
+  if (cancelling_) return false;
+  if (cancel_requested_) return true;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - polled_ < kCancelPollInterval) return false;
+  polled_ = now;
+  auto run = store_.GetRun(run_id_);
+  if (run && *run && (*run)->cancel_requested_ms >= 0) cancel_requested_ = true;
+  return cancel_requested_;
 }
 
 auto Driver::StepName(uint32_t desc) const -> std::string {
@@ -100,15 +165,35 @@ auto Driver::StepName(uint32_t desc) const -> std::string {
   return d.connector + "." + d.operation;
 }
 
+// After every durable point the driver looks at cancel_requested(), which
+// the commit just read in its transaction: a requested cancellation stops
+// the run there, before anything more is sent.
 auto Driver::Drive() -> Result<RunReport> {
   for (;;) {
+    if (cancel_requested_) return Cancel();
     interp::Outcome o = vm_.Run();
-    if (o.status == interp::RunStatus::Completed) return Complete(o.result);
-    if (o.status == interp::RunStatus::Failed) return Compensate(o.error);
+    switch (o.status) {
+      case interp::RunStatus::Completed:
+      case interp::RunStatus::Failed:
+        return Finish(std::move(o));
+      case interp::RunStatus::Interrupted:
+        if (cancel_requested_) continue;
+        return Interrupted();
+      case interp::RunStatus::Suspended:
+        break;
+    }
     auto waiting = OnSuspend(o.suspend);
     if (!waiting) return waiting.error();
+    if (cancel_requested_) continue;
     if (*waiting) return std::move(**waiting);
   }
+}
+
+auto Driver::Finish(interp::Outcome o) -> Result<RunReport> {
+  if (o.status == interp::RunStatus::Failed) return Compensate(o.error);
+  auto done = Complete(o.result);
+  if (done && cancel_requested_) return Cancel();  // refused: the run ends cancelled
+  return done;
 }
 
 auto Driver::Complete(const interp::Value& result) -> Result<RunReport> {
@@ -120,6 +205,7 @@ auto Driver::Complete(const interp::Value& result) -> Result<RunReport> {
   u.wake_at_ms = -1;
   u.result = value::DumpJson(value);
   u.events.push_back(Event(events::kCompleted, json{{"result", value}}));
+  u.unless_cancel_requested = true;
   if (auto s = Commit(std::move(u)); !s) return s.error();
   RunReport r;
   r.run_id = run_id_;
@@ -140,15 +226,15 @@ auto Driver::Continue(std::string_view event, json data) -> Status {
   return Commit(std::move(u));
 }
 
-auto Driver::Suspend(std::string_view event, json data, const std::string& reason, json waiting, int64_t wake_at,
-                     int64_t step, int64_t attempt) -> Result<RunReport> {
+auto Driver::Suspend(std::vector<store::JournalEvent> recorded, const std::string& reason, json waiting,
+                     int64_t wake_at, bool with_state) -> Result<RunReport> {
   store::DurableUpdate u;
   u.status = RunStatus::Waiting;
   u.waiting_reason = reason;
   u.waiting = value::DumpJson(waiting);
   u.wake_at_ms = wake_at;
-  u.events.push_back(Event(event, std::move(data), step, attempt));
-  u.state = vm_.SaveState();
+  u.events = std::move(recorded);
+  if (with_state) u.state = vm_.SaveState();
   if (auto s = Commit(std::move(u)); !s) return s.error();
   RunReport r;
   r.run_id = run_id_;
@@ -157,8 +243,7 @@ auto Driver::Suspend(std::string_view event, json data, const std::string& reaso
   return r;
 }
 
-// A suspension's report as "stop driving".
-static auto Stop(Result<RunReport> r) -> Result<std::optional<RunReport>> {
+auto StopDriving(Result<RunReport> r) -> Result<std::optional<RunReport>> {
   if (!r) return r.error();
   return std::optional<RunReport>(std::move(*r));
 }
@@ -185,23 +270,24 @@ auto Driver::OnSuspend(const interp::SuspendReason& reason) -> Result<std::optio
       json waiting{{"kind", "approval"}, {"prompt", reason.text}};
       if (reason.from) waiting["from"] = *reason.from;
       if (wake >= 0) waiting["timeout_at"] = value::FormatTime(wake);
-      return Stop(Suspend(events::kApprovalRequested,
-                     json{{"prompt", reason.text}, {"from", from}, {"timeout_ms", opt_ms(reason.timeout_ms)}},
-                     "approval", waiting, wake));
+      return StopDriving(Suspend({Event(events::kApprovalRequested, json{{"prompt", reason.text}, {"from", from},
+                                                                        {"timeout_ms", opt_ms(reason.timeout_ms)}})},
+                                 "approval", waiting, wake));
     }
     case SuspendKind::Signal: {
       int64_t wake = reason.timeout_ms < 0 ? -1 : now + reason.timeout_ms;
       json waiting{{"kind", "signal"}, {"event", reason.text}};
       if (wake >= 0) waiting["timeout_at"] = value::FormatTime(wake);
-      auto report = Suspend(events::kSignalAwaited, json{{"event", reason.text}, {"timeout_ms", opt_ms(reason.timeout_ms)}},
-                            "signal", waiting, wake);
+      auto report = Suspend(
+          {Event(events::kSignalAwaited, json{{"event", reason.text}, {"timeout_ms", opt_ms(reason.timeout_ms)}})},
+          "signal", waiting, wake);
       if (!report) return report.error();
       return DeliverBufferedSignal(reason.text, std::move(*report));
     }
     case SuspendKind::Timer: {
       int64_t wake = now + std::max<int64_t>(reason.duration_ms, 0);
-      return Stop(Suspend(events::kTimerStarted, json{{"duration_ms", reason.duration_ms}, {"wake_at_ms", wake}},
-                          "timer", json{{"kind", "timer"}, {"wake_at", value::FormatTime(wake)}}, wake));
+      return StopDriving(Suspend({Event(events::kTimerStarted, json{{"duration_ms", reason.duration_ms}, {"wake_at_ms", wake}})},
+                                 "timer", json{{"kind", "timer"}, {"wake_at", value::FormatTime(wake)}}, wake));
     }
   }
   return Error{"internal error: unknown suspension kind"};
@@ -211,8 +297,8 @@ auto Driver::OnSuspend(const interp::SuspendReason& reason) -> Result<std::optio
 auto Driver::LastSuspension() const -> std::optional<size_t> {
   for (size_t i = journal_.size(); i-- > 0;) {
     const std::string& t = journal_[i].type;
-    if (t == events::kStepStarted || t == events::kStepFailed || t == events::kApprovalRequested ||
-        t == events::kSignalAwaited || t == events::kTimerStarted) {
+    if (t == events::kStepStarted || t == events::kStepFailed || t == events::kStepBlocked ||
+        t == events::kApprovalRequested || t == events::kSignalAwaited || t == events::kTimerStarted) {
       return i;
     }
   }
@@ -226,7 +312,7 @@ auto Driver::ResumeSuspended(const store::RunRecord& run) -> Result<std::optiona
   if (e.type == events::kApprovalRequested) return ResumeApproval(run, *i);
   if (e.type == events::kSignalAwaited) return ResumeSignal(run, *i);
   if (e.type == events::kTimerStarted) return ResumeTimer(run);
-  return ResumeStep(e, run);  // step_started or step_failed
+  return ResumeStep(e, run);  // step_started (an old journal's in-flight step), step_failed or step_blocked
 }
 
 // A report of the run as it still waits (nothing written).

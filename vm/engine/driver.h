@@ -4,11 +4,13 @@
 // durable points (Store::Commit) and transport attempts (PerformAttempt).
 //
 // driver.cpp holds the main loop and the waits (approval, signal, timer,
-// checkpoint); driver_steps.cpp the step attempts, retries and
-// compensations. Not a public interface: commands use run_driver.h.
+// checkpoint); driver_steps.cpp the step attempts, retries and blocked
+// steps; driver_cancel.cpp compensations and cancellation. Not a public
+// interface: commands use run_driver.h.
 // Everything it works with comes from the Runtime it is built with.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -31,14 +33,38 @@ namespace flow::engine {
 
 using nlohmann::json;
 
+class Driver;
+
+// The VM's host for a driven run: replays and journals effects
+// (EffectLog) and tells the VM to stop in long pure code when the worker
+// is stopping or the run's cancellation was requested (Driver::ShouldStop).
+class DriverHost : public interp::EffectLog {
+ public:
+  DriverHost(std::vector<json> effects, Driver& driver) : EffectLog(std::move(effects)), driver_(driver) {}
+  auto ShouldStop() -> bool override;
+
+ private:
+  Driver& driver_;
+};
+
 class Driver {
  public:
   Driver(const Runtime& runtime, const bytecode::Module& module, std::string run_id, std::vector<json> effects,
          std::vector<store::JournalEvent> journal);
 
   auto vm() -> interp::Vm& { return vm_; }
-  // Cancels the loaded run: its compensations, then status cancelled.
-  auto Cancel(const std::string& reason) -> Result<RunReport>;
+  // After LoadState of run `run` (the row as read under the lease): notes
+  // what the journal says about the run's previous driver (did it die
+  // while it may have been sending a step? was a cancellation requested?).
+  void Loaded(const store::RunRecord& run);
+  // Whether the run's cancellation was requested (journal or commits).
+  auto cancel_requested() const -> bool { return cancel_requested_; }
+  // Cancels the loaded run: the step a dead driver may have had in flight,
+  // when it has a `compensate` (driver_cancel.cpp), then its
+  // compensations, then status cancelled.
+  auto Cancel() -> Result<RunReport>;
+  // For DriverHost: whether pure code should stop now.
+  auto ShouldStop() -> bool;
 
   // Runs the VM until it completes, fails (then compensates) or suspends.
   auto Drive() -> Result<RunReport>;
@@ -59,22 +85,29 @@ class Driver {
   // How a step's attempts ended.
   struct StepEnd {
     bool ok = false;
-    int attempt = 1;  // the last attempt made
+    bool blocked = false;  // could not be sent (the machine): `message` says why
+    int attempt = 1;       // the last attempt made
     json output;
     std::string kind, message;
+    std::optional<store::JournalEvent> started;  // its step_started, committed with its end
     std::optional<RunReport> waiting;  // a long retry backoff suspended the run
+    bool cancelled = false;            // a cancellation was requested while retrying
   };
   struct StepCall {
     int64_t pos = 0;
     uint32_t desc = 0;
     json args;  // secrets written as "***"
     bool compensation = false;
+    std::string key;  // the idempotency key of every attempt
     // Where `args` holds a secret and the variable to read there when
     // sending; journaled with the step (names only) so a resend has them.
     std::vector<SecretRef> secrets;
   };
 
   auto Commit(store::DurableUpdate u) -> Status;
+  // Commits the effect values drawn since the last durable point, if any
+  // (before a step is sent: they may be in its arguments).
+  auto CommitEffects() -> Status;
   // Renews the lease when kLeaseRenewInterval has passed since the last time.
   auto Heartbeat() -> Status;
   auto Event(std::string_view type, json data, int64_t step = -1, int64_t attempt = 0) -> store::JournalEvent;
@@ -88,24 +121,66 @@ class Driver {
   auto ConvertOutput(uint32_t desc, const json& output) const -> Result<interp::Value>;
 
   // driver_steps.cpp
+  auto StepData(const StepCall& call) const -> json;
   auto RunStep(const StepCall& call, int first_attempt, bool resent) -> Result<StepEnd>;
+  // The retry bookkeeping of RunStep: records the failed attempt and its
+  // backoff, then waits it here (true: send the next attempt now) or
+  // suspends the run (end.waiting); false also when a cancellation ended
+  // the retries (end.cancelled) or the failure is to stay final.
+  auto ScheduleRetry(const StepCall& call, StepEnd& end, const connectors::StepOutcome& out) -> Result<bool>;
   auto FinishStep(const StepCall& call, StepEnd end) -> Result<std::optional<RunReport>>;
+  // Suspends the run with reason `blocked` at a step that could not be sent.
+  auto Block(const StepCall& call, const StepEnd& end) -> Result<RunReport>;
+  auto BlockedDelay(int64_t pos, std::string_view type) const -> std::chrono::milliseconds;
   auto OnStep(const interp::SuspendReason& reason) -> Result<std::optional<RunReport>>;
   auto CallFromJournal(const store::JournalEvent& e, bool compensation) -> Result<StepCall>;
+  // "<run id>:<pos>": a forward step's idempotency key.
+  auto StepKey(int64_t pos) const -> std::string;
+  // The step a suspended state waits at (journal's last suspension `last`:
+  // step_started of an old journal, non-final step_failed, step_blocked)
+  // and the attempt to send next.
+  auto PendingStep(const store::JournalEvent& last) -> Result<std::pair<StepCall, int>>;
   auto ResumeStep(const store::JournalEvent& last, const store::RunRecord& run)
       -> Result<std::optional<RunReport>>;
+  // Sleeps until `at_ms`, renewing the lease; ends early (false) when a
+  // cancellation is requested meanwhile. An Error of code kInterrupted
+  // when the worker stops.
+  auto WaitUntil(int64_t at_ms, bool cancellable) -> Result<bool>;
+
+  // driver_cancel.cpp
   auto Compensate(const interp::WorkflowError& error, store::RunStatus final_status = store::RunStatus::Failed)
       -> Result<RunReport>;
-  auto CompensateOne(int64_t pos, const interp::Compensation& c) -> Result<std::string>;
-  auto WaitUntil(int64_t at_ms) -> Status;
+  // How one compensation ended: "completed" or "failed", or it could not
+  // be sent and the run now waits (reason blocked).
+  struct CompensationEnd {
+    std::string status;
+    std::optional<RunReport> waiting;
+  };
+  // The k-th compensation to run (k from 1), resuming what the journal
+  // has of it.
+  auto CompensateOne(int64_t k, const interp::Compensation& c) -> Result<CompensationEnd>;
+  // At a cancellation of a run whose previous driver died: sends again the
+  // step it may have had in flight, when that step has a `compensate`, so
+  // that a completed one is undone too (docs/runs.md, "Cancel"). `next`:
+  // the step the VM reached after the last durable point, if it did.
+  auto ResendInFlightAtCancel(const std::optional<interp::SuspendReason>& next) -> Status;
+  // Runs the pure code up to its next suspension, sending nothing
+  // (kCancelInstructionBudget); the step it stops at, if any.
+  auto RunToSuspension() -> Result<std::optional<interp::SuspendReason>>;
+  auto CancelReason() -> std::string;
+  auto Interrupted() const -> Error;
 
   // driver.cpp
   // The index in journal_ of the last event that suspended the run (a
   // step's start or non-final failure, an approval, a signal wait, a timer).
   auto LastSuspension() const -> std::optional<size_t>;
   auto OnSuspend(const interp::SuspendReason& reason) -> Result<std::optional<RunReport>>;
-  auto Suspend(std::string_view event, json data, const std::string& reason, json waiting, int64_t wake_at,
-               int64_t step = -1, int64_t attempt = 0) -> Result<RunReport>;
+  // A run's end: completed, unless its cancellation was requested.
+  auto Finish(interp::Outcome o) -> Result<RunReport>;
+  // Commits `recorded` with the run row `waiting` (reason, details, wake-up
+  // time) and, `with_state`, the VM state; the report of the waiting run.
+  auto Suspend(std::vector<store::JournalEvent> recorded, const std::string& reason, json waiting, int64_t wake_at,
+               bool with_state = true) -> Result<RunReport>;
   auto Complete(const interp::Value& result) -> Result<RunReport>;
   auto ResumeApproval(const store::RunRecord& run, size_t requested) -> Result<std::optional<RunReport>>;
   auto ResumeSignal(const store::RunRecord& run, size_t awaited) -> Result<std::optional<RunReport>>;
@@ -122,19 +197,29 @@ class Driver {
   std::string run_id_;
   std::vector<store::JournalEvent> journal_;  // as loaded (resume lookups only)
   EngineOptions options_;
-  interp::EffectLog log_;
+  DriverHost log_;
   interp::Vm vm_;
   int64_t steps_ = 0;  // step positions used so far
   // This Driver's last status write left the run row plain `running`
   // (Commit); false until then, as a loaded row may be waiting.
   bool row_plain_running_ = false;
-  // Step completions not yet committed: they ride on the next Commit
-  // (driver_steps.cpp, file comment).
-  std::vector<store::JournalEvent> pending_;
+  // The run's previous driver died while it may have been sending the
+  // step the VM reaches next (Loaded); cleared by the first commit.
+  bool maybe_in_flight_ = false;
+  bool cancel_requested_ = false;  // a cancel_requested event exists
+  bool cancelling_ = false;        // Cancel() is running: pure code is not stopped for it
+  std::chrono::steady_clock::time_point polled_{};  // last store read for a cancellation (ShouldStop)
   int commits_ = 0;    // durable points committed by this Driver
   int64_t renewed_ms_ = 0;  // when the lease was last taken or renewed
   std::map<std::string, LoadedConnector> connectors_;
 };
+
+// A report as "stop driving" for the Driver's suspension paths.
+auto StopDriving(Result<RunReport> r) -> Result<std::optional<RunReport>>;
+
+// Whether `type` is a journal event the engine writes (not `flow approve`,
+// `flow signal` or `flow cancel`, which append without the lease).
+auto WrittenByTheEngine(std::string_view type) -> bool;
 
 // The oldest `signal_received` of `event` in `journal` that no `resumed`
 // event consumed yet, or nullptr: what a `wait "event"` gets (docs/runs.md,

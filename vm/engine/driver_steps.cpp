@@ -1,23 +1,25 @@
-// The Driver's steps (driver.h): attempts with their durable start and end,
-// retries with backoff, resending an in-flight step on resume, and the
-// compensations of a failed run.
+// The Driver's steps (driver.h): attempts with their durable end, retries
+// with backoff, blocked steps, and resending after a crash.
 //
 // A step at position N (counted from 1 per run, in the order steps start)
-// sends every attempt with the idempotency key "<run id>:<N>". Each attempt
-// is preceded by a committed `step_started` carrying the VM state suspended
-// at the step, so a crash after it resends the same attempt with the same
-// key. A final `step_failed` commits the state after the delivery at once.
+// sends every attempt with the idempotency key "<run id>:<N>". Nothing is
+// committed before an attempt is sent: the key derives from run id and
+// position, and a process that crashed before the attempt's end was
+// durable leaves the state at the previous durable point, whose
+// re-execution reaches step N again (same position, same arguments: effect
+// values drawn on the way were committed before the send, CommitEffects)
+// and sends it again with the same key. The attempt's end is one commit:
+// `step_started` (at_ms: when it was sent) with `step_completed` or a final
+// `step_failed` and the VM state after the delivery, so a completion is
+// durable before any further pure code runs and is never sent again. A
+// retryable failure commits `step_started` and a non-final `step_failed`
+// with the state suspended at the step before its backoff is waited, so a
+// crash during the backoff or the next attempt continues with that next
+// attempt (same key). One commit per step, as before this rule, only moved
+// from before the send to after it.
 //
-// A `step_completed` is not a commit of its own: it is held in `pending_`
-// and written by the next durable point, whatever that is (the next step's
-// `step_started`, a checkpoint, a wait, the run's end, a compensation), in
-// the same transaction. Nothing external happens in between, only pure
-// code, so one commit per step keeps the promise of SPEC §4: no step is
-// sent before every earlier completion is durable, and a crash before the
-// commit loses only pure computation and resends step N with its key.
-// When that next durable point carries no VM state (a compensation), the
-// saved state still stands at step N while the journal has N's result:
-// CatchUp() delivers the journaled result on load instead of resending.
+// Compensations (driver_cancel.cpp) are rare and keep a commit before each
+// send (`compensation_started`): `flow show` sees one in flight.
 #include <fmt/format.h>
 
 #include <random>
@@ -99,7 +101,7 @@ auto Driver::Attempt(const StepCall& call, int attempt, bool resent) -> conn::St
   a.connector_dir = (*c)->dir;
   a.args = call.args;
   a.secrets = call.secrets;
-  a.idempotency_key = fmt::format("{}:{}", run_id_, call.pos);
+  a.idempotency_key = call.key;
   a.run_id = run_id_;
   a.resent = resent;
   std::optional<std::chrono::milliseconds> clause;
@@ -108,44 +110,68 @@ auto Driver::Attempt(const StepCall& call, int attempt, bool resent) -> conn::St
   return conn::PerformAttempt(transports_, a);
 }
 
-// Sleeps until `at_ms`, renewing the lease on the way.
-auto Driver::WaitUntil(int64_t at_ms) -> Status {
+auto Driver::WaitUntil(int64_t at_ms, bool cancellable) -> Result<bool> {
   for (;;) {
-    if (auto s = Heartbeat(); !s) return s;
+    if (auto s = Heartbeat(); !s) return s.error();
+    if (options_.stop != nullptr && options_.stop->load()) return Interrupted();
+    if (cancellable && !cancelling_) {
+      auto run = store_.GetRun(run_id_);
+      if (!run) return run.error();
+      if (*run && (*run)->cancel_requested_ms >= 0) cancel_requested_ = true;
+      if (cancel_requested_) return false;
+    }
     int64_t left = at_ms - Now();
-    if (left <= 0) return Ok{};
-    clock_.SleepFor(std::chrono::milliseconds(std::min(left, kLeaseRenewInterval.count())));
+    if (left <= 0) return true;
+    clock_.SleepFor(std::chrono::milliseconds(std::min(left, kCancelPollInterval.count())));
   }
 }
 
-// Attempts from `first_attempt` until success, a final failure, or a
-// backoff too long to wait here (then the run is suspended with reason retry).
+auto Driver::StepData(const StepCall& call) const -> json {
+  json data{{"operation", StepName(call.desc)}, {"step_id", call.desc}, {"args", call.args}, {"key", call.key}};
+  if (!call.secrets.empty()) {  // where "***" stands in args, and which variable: never a value
+    json refs = json::array();
+    for (const SecretRef& ref : call.secrets) refs.push_back(json{{"at", ref.pointer}, {"env", ref.env}});
+    data["secrets"] = std::move(refs);
+  }
+  return data;
+}
+
+// The run row of a durable point that goes on driving: plain `running`.
+static auto PlainRunning() -> store::DurableUpdate {
+  store::DurableUpdate u;
+  u.status = RunStatus::Running;
+  u.waiting_reason = "";
+  u.waiting = "";
+  u.wake_at_ms = -1;
+  return u;
+}
+
+// Attempts from `first_attempt` until success, a final failure, a block,
+// or a backoff too long to wait here (then the run is suspended with reason
+// retry); see the file comment for what each commits.
 auto Driver::RunStep(const StepCall& call, int first_attempt, bool resent) -> Result<StepEnd> {
   const auto policy = PolicyOf(module_.steps[call.desc], call.compensation);
-  const std::string name = StepName(call.desc);
-  const auto started = call.compensation ? events::kCompensationStarted : events::kStepStarted;
-  const auto failed = call.compensation ? events::kCompensationFailed : events::kStepFailed;
   for (int attempt = first_attempt;; ++attempt) {
-    json data{{"operation", name}, {"step_id", call.desc}, {"args", call.args},
-              {"key", fmt::format("{}:{}", run_id_, call.pos)}};
-    if (!call.secrets.empty()) {  // where "***" stands in args, and which variable: never a value
-      json refs = json::array();
-      for (const SecretRef& ref : call.secrets) refs.push_back(json{{"at", ref.pointer}, {"env", ref.env}});
-      data["secrets"] = std::move(refs);
-    }
+    json data = StepData(call);
     if (resent && attempt == first_attempt) data["resent"] = true;
-    store::DurableUpdate u;
-    u.status = RunStatus::Running;
-    u.waiting_reason = "";
-    u.waiting = "";
-    u.wake_at_ms = -1;
-    u.events.push_back(Event(started, std::move(data), call.pos, attempt));
-    if (!call.compensation) u.state = vm_.SaveState();
-    if (auto s = Commit(std::move(u)); !s) return s.error();
-
-    conn::StepOutcome out = Attempt(call, attempt, resent && attempt == first_attempt);
     StepEnd end;
     end.attempt = attempt;
+    auto started = Event(call.compensation ? events::kCompensationStarted : events::kStepStarted, std::move(data),
+                         call.pos, attempt);
+    if (call.compensation) {
+      store::DurableUpdate u = PlainRunning();
+      u.events.push_back(std::move(started));
+      if (auto s = Commit(std::move(u)); !s) return s.error();
+    } else {
+      end.started = std::move(started);
+    }
+    conn::StepOutcome out = Attempt(call, attempt, resent && attempt == first_attempt);
+    if (out.blocked()) {
+      end.blocked = true;
+      end.message = std::move(out.message);
+      end.started.reset();  // nothing was sent
+      return end;
+    }
     if (out.ok()) {
       end.ok = true;
       end.output = std::move(out.output);
@@ -154,27 +180,49 @@ auto Driver::RunStep(const StepCall& call, int first_attempt, bool resent) -> Re
     end.kind = out.error_kind;
     end.message = out.message;
     if (!conn::ShouldRetry(policy, attempt, out)) return end;
-
-    auto delay = conn::BackoffDelay(policy, attempt, Uniform01(), out.retry_after);
-    int64_t retry_at = Now() + delay.count();
-    json fail{{"operation", name}, {"kind", out.error_kind}, {"message", out.message}, {"final", false},
-              {"retry_in_ms", delay.count()}, {"retry_at_ms", retry_at}};
-    if (!call.compensation && delay > options_.max_in_process_backoff) {
-      json waiting{{"kind", "retry"}, {"step", name}, {"attempt", attempt + 1},
-                   {"wake_at", value::FormatTime(retry_at)}};
-      auto report = Suspend(failed, std::move(fail), "retry", std::move(waiting), retry_at, call.pos, attempt);
-      if (!report) return report.error();
-      end.waiting = std::move(*report);
-      return end;
-    }
-    store::DurableUpdate f;
-    f.events.push_back(Event(failed, std::move(fail), call.pos, attempt));
-    if (!call.compensation) f.state = vm_.SaveState();
-    if (auto s = Commit(std::move(f)); !s) return s.error();
-    if (auto s = WaitUntil(std::min(retry_at, Now() + options_.max_in_process_backoff.count())); !s) {
-      return s.error();
-    }
+    auto again = ScheduleRetry(call, end, out);
+    if (!again) return again.error();
+    if (!*again) return end;
   }
+}
+
+auto Driver::ScheduleRetry(const StepCall& call, StepEnd& end, const conn::StepOutcome& out) -> Result<bool> {
+  const auto policy = PolicyOf(module_.steps[call.desc], call.compensation);
+  const std::string name = StepName(call.desc);
+  auto delay = conn::BackoffDelay(policy, end.attempt, Uniform01(), out.retry_after);
+  const bool long_wait = !call.compensation && delay > options_.max_in_process_backoff;
+  // A resend at a cancellation (ResendInFlightAtCancel) does not wait for
+  // long: its failure is final.
+  if (long_wait && cancelling_) return false;
+  int64_t retry_at = Now() + delay.count();
+  json fail{{"operation", name}, {"kind", out.error_kind}, {"message", out.message}, {"final", false},
+            {"retry_in_ms", delay.count()}, {"retry_at_ms", retry_at}};
+  auto failed = Event(call.compensation ? events::kCompensationFailed : events::kStepFailed, std::move(fail),
+                      call.pos, end.attempt);
+  std::vector<store::JournalEvent> recorded;
+  if (end.started) recorded.push_back(std::move(*end.started));
+  end.started.reset();
+  recorded.push_back(std::move(failed));
+  if (long_wait) {
+    json waiting{{"kind", "retry"}, {"step", name}, {"attempt", end.attempt + 1},
+                 {"wake_at", value::FormatTime(retry_at)}};
+    auto report = Suspend(std::move(recorded), "retry", std::move(waiting), retry_at);
+    if (!report) return report.error();
+    end.waiting = std::move(*report);
+    return false;
+  }
+  store::DurableUpdate f = PlainRunning();
+  f.events = std::move(recorded);
+  if (!call.compensation) f.state = vm_.SaveState();
+  if (auto s = Commit(std::move(f)); !s) return s.error();
+  // Recorded first (SPEC §4), then waited; a cancellation requested
+  // meanwhile ends a step's retries (not a compensation's, nor those of a
+  // resend at the cancellation itself).
+  const bool cancellable = !call.compensation && !cancelling_;
+  auto waited = WaitUntil(std::min(retry_at, Now() + options_.max_in_process_backoff.count()), cancellable);
+  if (!waited) return waited.error();
+  end.cancelled = cancellable && (!*waited || cancel_requested_);
+  return !end.cancelled;
 }
 
 auto Driver::ConvertOutput(uint32_t desc, const json& output) const -> Result<interp::Value> {
@@ -183,25 +231,30 @@ auto Driver::ConvertOutput(uint32_t desc, const json& output) const -> Result<in
   return value::FromJson(output, module_, static_cast<uint32_t>(d.output_type));
 }
 
-// Delivers a step's end to the VM; a failure is committed with the state
-// after it, a completion waits in pending_ for the next durable point.
+// Delivers a step's end to the VM and commits it with the state after it:
+// one transaction holding step_started, step_completed (or the final
+// step_failed) and the state.
 auto Driver::FinishStep(const StepCall& call, StepEnd end) -> Result<std::optional<RunReport>> {
   if (end.waiting) return std::optional<RunReport>(std::move(*end.waiting));
+  if (end.blocked) return StopDriving(Block(call, end));
+  if (end.cancelled) return std::optional<RunReport>();  // Drive() cancels; the VM waits at the step
   const std::string name = StepName(call.desc);
+  store::DurableUpdate u = PlainRunning();
+  if (end.started) u.events.push_back(std::move(*end.started));
   if (end.ok) {
     auto v = ConvertOutput(call.desc, end.output);
     if (v) {
       if (auto s = vm_.Deliver(std::move(*v)); !s) return s.error();
-      // Rides on the next durable point (see the file comment).
-      pending_.push_back(Event(events::kStepCompleted, json{{"operation", name}, {"result", end.output}},
+      u.events.push_back(Event(events::kStepCompleted, json{{"operation", name}, {"result", end.output}},
                                call.pos, end.attempt));
+      u.state = vm_.SaveState();
+      if (auto s = Commit(std::move(u)); !s) return s.error();
       return std::optional<RunReport>();
     }
     end.kind = conn::kKindContract;
     end.message = v.error().message;
   }
   if (auto s = vm_.DeliverError(end.kind, end.message, name); !s) return s.error();
-  store::DurableUpdate u;
   u.events.push_back(Event(events::kStepFailed,
                            json{{"operation", name}, {"kind", end.kind}, {"message", end.message}, {"final", true}},
                            call.pos, end.attempt));
@@ -210,13 +263,52 @@ auto Driver::FinishStep(const StepCall& call, StepEnd end) -> Result<std::option
   return std::optional<RunReport>();
 }
 
+// 30 s, 1 m, 2 m, ... (kBlockedBackoff, doubling per earlier consecutive
+// block of this position, at most kBlockedMaxBackoff).
+auto Driver::BlockedDelay(int64_t pos, std::string_view type) const -> std::chrono::milliseconds {
+  int earlier = 0;
+  for (const auto& e : journal_) {
+    if (e.step != pos) continue;
+    if (e.type == type) ++earlier;
+    else if (e.type != events::kCompensationStarted) earlier = 0;
+  }
+  auto delay = kBlockedBackoff;
+  for (int k = 0; k < earlier && delay < kBlockedMaxBackoff; ++k) delay *= 2;
+  return std::min(delay, kBlockedMaxBackoff);
+}
+
+// SPEC §4 "Blocked, not failed": nothing was sent, nothing is compensated;
+// the run waits with reason `blocked` until `flow resume` (at once) or the
+// worker (after BlockedDelay) tries the same attempt again. A forward step
+// keeps the VM state suspended at it; a compensation has no state of its
+// own (the run's compensation phase is derived again on resume).
+auto Driver::Block(const StepCall& call, const StepEnd& end) -> Result<RunReport> {
+  const auto type = call.compensation ? events::kCompensationBlocked : events::kStepBlocked;
+  const int64_t at = Now() + BlockedDelay(call.pos, type).count();
+  json data = StepData(call);
+  data["message"] = end.message;
+  data["retry_at_ms"] = at;
+  json waiting{{"kind", "blocked"}, {"step", StepName(call.desc)}, {"message", end.message},
+               {"wake_at", value::FormatTime(at)}};
+  std::vector<store::JournalEvent> recorded{Event(type, std::move(data), call.pos, end.attempt)};
+  return Suspend(std::move(recorded), "blocked", std::move(waiting), at, /*with_state=*/!call.compensation);
+}
+
 auto Driver::OnStep(const interp::SuspendReason& reason) -> Result<std::optional<RunReport>> {
-  StepCall call{++steps_, reason.step, json(), false, {}};
+  // The arguments may hold effect values drawn since the last durable
+  // point: durable before the send, so that a resend carries the same.
+  if (auto s = CommitEffects(); !s) return s.error();
+  if (cancel_requested_) return std::optional<RunReport>();  // Drive() cancels; nothing is sent
+  StepCall call{++steps_, reason.step, json(), false, StepKey(steps_), {}};
   call.args = value::ToJson(reason.args, &call.secrets);
-  auto end = RunStep(call, 1, false);
+  const bool resent = maybe_in_flight_;
+  maybe_in_flight_ = false;
+  auto end = RunStep(call, 1, resent);
   if (!end) return end.error();
   return FinishStep(call, std::move(*end));
 }
+
+auto Driver::StepKey(int64_t pos) const -> std::string { return fmt::format("{}:{}", run_id_, pos); }
 
 // Checks that the journal's record of a step names the program's operation.
 auto Driver::CallFromJournal(const store::JournalEvent& e, bool compensation) -> Result<StepCall> {
@@ -227,7 +319,8 @@ auto Driver::CallFromJournal(const store::JournalEvent& e, bool compensation) ->
     return Error{fmt::format("run '{}': the journal records '{}' at step {}, which does not match the program",
                              run_id_, recorded, e.step)};
   }
-  StepCall call{e.step, static_cast<uint32_t>(id), d.contains("args") ? d["args"] : json(), compensation, {}};
+  std::string key = d.value("key", compensation ? std::string() : StepKey(e.step));
+  StepCall call{e.step, static_cast<uint32_t>(id), d.contains("args") ? d["args"] : json(), compensation, key, {}};
   if (auto it = d.find("secrets"); it != d.end() && it->is_array()) {
     for (const json& ref : *it) {
       if (!ref.is_object() || !ref.value("at", json()).is_string() || !ref.value("env", json()).is_string()) {
@@ -256,115 +349,47 @@ auto Driver::CatchUp() -> Status {
   return Ok{};
 }
 
-// The state was saved suspended at a step: resend it, or go on retrying.
+// The step a suspended state waits at, from the journal's last suspension
+// `last`: its call, and the attempt to send next.
+auto Driver::PendingStep(const store::JournalEvent& last) -> Result<std::pair<StepCall, int>> {
+  const store::JournalEvent* record = &last;
+  if (last.type == events::kStepFailed) {
+    record = nullptr;
+    for (const auto& e : journal_) {
+      if (e.type == events::kStepStarted && e.step == last.step) record = &e;
+    }
+    if (record == nullptr) return Error{fmt::format("run '{}': step {} has no step_started event", run_id_, last.step)};
+    if (ParseData(last).value("final", true)) {
+      return Error{fmt::format("run '{}': a failed step left the state suspended", run_id_)};
+    }
+  }
+  auto call = CallFromJournal(*record, false);
+  if (!call) return call.error();
+  const int attempt = static_cast<int>(last.attempt) + (last.type == events::kStepFailed ? 1 : 0);
+  return std::make_pair(std::move(*call), attempt);
+}
+
+// The state was saved suspended at a step: an old journal's attempt in
+// flight, a retry, or a blocked attempt. Sends it (same key).
 auto Driver::ResumeStep(const store::JournalEvent& last, const store::RunRecord& run)
     -> Result<std::optional<RunReport>> {
-  const store::JournalEvent* started = nullptr;
-  for (const auto& e : journal_) {
-    if (e.type == events::kStepStarted && e.step == last.step) started = &e;
-  }
-  if (started == nullptr) return Error{fmt::format("run '{}': step {} has no step_started event", run_id_, last.step)};
-  auto call = CallFromJournal(*started, false);
-  if (!call) return call.error();
-  Result<StepEnd> end = Error{""};
-  if (last.type == events::kStepStarted) {
-    end = RunStep(*call, static_cast<int>(last.attempt), true);
-  } else {
-    json d = ParseData(last);
-    if (d.value("final", true)) return Error{fmt::format("run '{}': a failed step left the state suspended", run_id_)};
-    int64_t retry_at = d.value("retry_at_ms", int64_t{0});
+  auto pending = PendingStep(last);
+  if (!pending) return pending.error();
+  auto& [call, attempt] = *pending;
+  if (last.type == events::kStepFailed) {
+    int64_t retry_at = ParseData(last).value("retry_at_ms", int64_t{0});
     if (retry_at - Now() > options_.max_in_process_backoff.count()) {
-      RunReport r = ReportFromRecord(run);
-      return std::optional<RunReport>(std::move(r));
+      return std::optional<RunReport>(ReportFromRecord(run));
     }
-    if (auto s = WaitUntil(retry_at); !s) return s.error();
-    end = RunStep(*call, static_cast<int>(last.attempt) + 1, false);
+    auto waited = WaitUntil(retry_at, true);
+    if (!waited) return waited.error();
+    if (!*waited) return std::optional<RunReport>();  // cancelled meanwhile: Drive() cancels
   }
+  const bool resent = last.type == events::kStepStarted || maybe_in_flight_;
+  maybe_in_flight_ = false;
+  auto end = RunStep(call, attempt, resent);
   if (!end) return end.error();
-  return FinishStep(*call, std::move(*end));
-}
-
-// One compensation at position `pos`, resuming what the journal has of it.
-auto Driver::CompensateOne(int64_t pos, const interp::Compensation& c) -> Result<std::string> {
-  StepCall call{pos, c.step, json(), true, {}};
-  call.args = value::ToJson(c.args, &call.secrets);
-  int first = 1;
-  bool resent = false;
-  for (const auto& e : journal_) {
-    if (e.step != pos) continue;
-    if (e.type != events::kCompensationStarted && e.type != events::kCompensationCompleted &&
-        e.type != events::kCompensationFailed) {
-      continue;
-    }
-    if (e.type == events::kCompensationStarted) {
-      auto recorded = CallFromJournal(e, true);
-      if (!recorded) return recorded.error();
-      if (recorded->desc != c.step) return Error{fmt::format("run '{}': compensation {} does not match the program", run_id_, pos)};
-      first = static_cast<int>(e.attempt);
-      resent = true;
-    }
-    if (e.type == events::kCompensationCompleted) return std::string("completed");
-    if (e.type == events::kCompensationFailed) {
-      if (ParseData(e).value("final", true)) return std::string("failed");
-      first = static_cast<int>(e.attempt) + 1;
-      resent = false;
-    }
-  }
-  auto end = RunStep(call, first, resent);
-  if (!end) return end.error();
-  const std::string name = StepName(c.step);
-  store::DurableUpdate u;
-  if (end->ok) {
-    u.events.push_back(Event(events::kCompensationCompleted, json{{"operation", name}, {"result", end->output}},
-                             pos, end->attempt));
-  } else {
-    u.events.push_back(Event(events::kCompensationFailed,
-                             json{{"operation", name}, {"kind", end->kind}, {"message", end->message}, {"final", true}},
-                             pos, end->attempt));
-  }
-  if (auto s = Commit(std::move(u)); !s) return s.error();
-  return std::string(end->ok ? "completed" : "failed");
-}
-
-auto Driver::Cancel(const std::string& reason) -> Result<RunReport> {
-  // A state loaded ready, not suspended (a step's journaled result just
-  // delivered by CatchUp, or a checkpoint's), may stand before the
-  // `compensate` of a step that completed: run the pure code up to the next
-  // suspension first, which sends nothing, so that every compensation the
-  // run would have registered is undone. A crashed run whose last step
-  // completed must not keep that step's effect because it was cancelled.
-  if (!vm_.suspended()) (void)vm_.Run();
-  interp::WorkflowError error{"cancelled", reason, std::nullopt, "", {}};
-  return Compensate(error, RunStatus::Cancelled);
-}
-
-auto Driver::Compensate(const interp::WorkflowError& error, RunStatus final_status) -> Result<RunReport> {
-  const auto comps = vm_.compensations();  // a copy: oldest first
-  json list = json::array();
-  int64_t pos = steps_;
-  for (auto it = comps.rbegin(); it != comps.rend(); ++it) {
-    auto status = CompensateOne(++pos, *it);
-    if (!status) return status.error();
-    list.push_back(json{{"step", StepName(it->step)}, {"status", *status}});
-  }
-  json err{{"kind", error.kind}, {"message", error.message}, {"step", error.step ? json(*error.step) : json()}};
-  // Where the error was raised (SPEC §2.4); absent for a cancellation.
-  if (std::string at = bytecode::FormatPosition(module_.source_name, error.pos); !at.empty()) err["at"] = at;
-  store::DurableUpdate u;
-  u.status = final_status;
-  u.waiting_reason = "";
-  u.waiting = "";
-  u.wake_at_ms = -1;
-  u.error = value::DumpJson(err);
-  const auto type = final_status == RunStatus::Cancelled ? events::kCancelled : events::kFailed;
-  u.events.push_back(Event(type, json{{"error", err}, {"compensations", list}}));
-  if (auto s = Commit(std::move(u)); !s) return s.error();
-  RunReport r;
-  r.run_id = run_id_;
-  r.status = final_status;
-  r.error = std::move(err);
-  r.compensations = std::move(list);
-  return r;
+  return FinishStep(call, std::move(*end));
 }
 
 }  // namespace flow::engine

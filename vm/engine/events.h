@@ -16,13 +16,24 @@ inline constexpr std::string_view kStarted = "started";
 // data {"seq", "effect", "value"} (interp/effect_log.h): a now()/uuid()/random() value.
 inline constexpr std::string_view kEffect = "effect";
 // step = position, attempt = n; data {"operation", "step_id", "args", "key"}:
-// written durably before the attempt is sent ("resent": true on resume).
+// written in the transaction that records the attempt's end
+// (step_completed, step_failed) or its blocking, never alone before the
+// send (docs/runs.md, "Durable points"); at_ms is when it was sent.
+// "resent": true when a previous process may have sent this attempt
+// already (the first step sent after a driver died while the run was
+// running). Journals written before this rule may hold a step_started
+// without an end: that attempt was in flight, and a resume resends it.
 inline constexpr std::string_view kStepStarted = "step_started";
 // data {"operation", "result"}.
 inline constexpr std::string_view kStepCompleted = "step_completed";
 // data {"operation", "kind", "message", "final"}; when another attempt
 // follows ("final": false) also "retry_in_ms" and "retry_at_ms".
 inline constexpr std::string_view kStepFailed = "step_failed";
+// The step could not be sent because of the machine (a command, folder or
+// environment variable is missing): step = position, attempt = n, data
+// {"operation", "step_id", "args", "key", "message", "retry_at_ms"}. The
+// run waits with reason `blocked`; a resume sends the same attempt.
+inline constexpr std::string_view kStepBlocked = "step_blocked";
 // data {"name"}.
 inline constexpr std::string_view kCheckpoint = "checkpoint";
 // data {"prompt", "from" (string or null), "timeout_ms" (or null)}.
@@ -51,11 +62,18 @@ inline constexpr std::string_view kWaitTimedOut = "wait_timed_out";
 inline constexpr std::string_view kCompensationStarted = "compensation_started";
 inline constexpr std::string_view kCompensationCompleted = "compensation_completed";
 inline constexpr std::string_view kCompensationFailed = "compensation_failed";
+// A compensation that could not be sent (as step_blocked).
+inline constexpr std::string_view kCompensationBlocked = "compensation_blocked";
+// Written by `flow cancel` (RequestCancel), without the lease, before
+// anything is compensated: data {"reason", "status" (the run's status
+// before the request)}. From then on the run only goes towards
+// `cancelled`: whoever drives it next finishes the cancellation.
+inline constexpr std::string_view kCancelRequested = "cancel_requested";
 // data {"result"}.
 inline constexpr std::string_view kCompleted = "completed";
 // data {"error": {kind, message, step}, "compensations": [{step, status}]}.
 inline constexpr std::string_view kFailed = "failed";
-// `flow cancel` (CancelRun): data as `failed`, error kind "cancelled".
+// The end of a cancelled run: data as `failed`, error kind "cancelled".
 inline constexpr std::string_view kCancelled = "cancelled";
 
 }  // namespace flow::engine::events

@@ -6,6 +6,8 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "vm/engine/run_driver.h"
 
@@ -21,6 +23,8 @@ auto HostName() -> std::string {
 
 struct Holder {
   long pid = 0;
+  std::string start;  // the process's start time, "" in an old owner id
+  std::string boot;   // the boot id, "" in an old owner id
   std::string host;
 };
 
@@ -28,12 +32,62 @@ auto ParseHolder(const std::string& owner) -> Holder {
   Holder h;
   auto at = owner.find('@');
   if (at == std::string::npos) return h;
-  h.pid = std::strtol(owner.substr(0, at).c_str(), nullptr, 10);
+  std::string who = owner.substr(0, at);
   h.host = owner.substr(at + 1);
+  auto first = who.find(':');
+  h.pid = std::strtol(who.substr(0, first).c_str(), nullptr, 10);
+  if (first != std::string::npos) {
+    auto second = who.find(':', first + 1);
+    h.start = who.substr(first + 1, second == std::string::npos ? std::string::npos : second - first - 1);
+    if (second != std::string::npos) h.boot = who.substr(second + 1);
+  }
   return h;
 }
 
-auto PidIsGone(long pid) -> bool { return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH; }
+auto FirstLine(const std::string& path) -> std::string {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+}  // namespace
+
+auto ProcessStartTime(long pid) -> std::string {
+  // Field 22 of /proc/PID/stat; field 2, the command name in parentheses,
+  // may itself hold spaces and parentheses: count from the last ')'.
+  std::string stat = FirstLine(fmt::format("/proc/{}/stat", pid));
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return "";
+  std::istringstream fields(stat.substr(close + 1));
+  std::string field;
+  for (int k = 3; k <= 22 && (fields >> field); ++k) {
+    if (k == 22) return field;
+  }
+  return "";
+}
+
+auto BootId() -> std::string { return FirstLine("/proc/sys/kernel/random/boot_id"); }
+
+namespace {
+
+// Whether the holder is certainly dead: its pid is gone, or the machine
+// rebooted since it took the lease (another boot id), or the pid now
+// belongs to another process (another start time). Anything this process
+// cannot read (no /proc) counts as alive: a live owner is never robbed.
+auto HolderIsGone(const Holder& h) -> bool {
+  if (h.pid <= 0) return false;
+  if (::kill(static_cast<pid_t>(h.pid), 0) != 0 && errno == ESRCH) return true;
+  if (!h.boot.empty()) {
+    const std::string boot = BootId();
+    if (!boot.empty() && boot != h.boot) return true;
+  }
+  if (!h.start.empty()) {
+    const std::string start = ProcessStartTime(h.pid);
+    if (!start.empty() && start != h.start) return true;
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -41,13 +95,21 @@ auto IsLeaseConflict(const Error& error) -> bool {
   return error.message.rfind("run ", 0) == 0 && error.message.find(" is owned by pid ") != std::string::npos;
 }
 
-auto ThisLeaseOwner() -> std::string { return fmt::format("{}@{}", ::getpid(), HostName()); }
+auto ThisLeaseOwner() -> std::string {
+  // The pid and boot id do not change while the process lives (nor does
+  // the host name for our purpose); read /proc once.
+  static const std::string owner = [] {
+    const long pid = static_cast<long>(::getpid());
+    return fmt::format("{}:{}:{}@{}", pid, ProcessStartTime(pid), BootId(), HostName());
+  }();
+  return owner;
+}
 
 auto LeaseTakeable(const store::RunRecord& run, const std::string& owner, int64_t now_ms) -> bool {
   const std::string& held = run.lease_owner;
   if (held.empty() || held == owner) return true;
   Holder holder = ParseHolder(held);
-  if (holder.host == HostName()) return PidIsGone(holder.pid);
+  if (holder.host == HostName()) return HolderIsGone(holder);
   return run.lease_expiry_ms < 0 || run.lease_expiry_ms < now_ms;
 }
 
@@ -59,7 +121,7 @@ auto AcquireLease(store::Store& store, const std::string& id, const std::string&
   Holder holder = ParseHolder(held);
   std::string takeover;
   if (!held.empty() && held != owner && holder.host == HostName()) {
-    if (!PidIsGone(holder.pid)) {
+    if (!HolderIsGone(holder)) {
       return Error{fmt::format("run {} is owned by pid {} on {}", id, holder.pid, holder.host)};
     }
     takeover = held;

@@ -1,13 +1,20 @@
 // Run leases (SPEC §4): one process drives a run at a time.
 //
 // The lease is the run row's (lease_owner, lease_expiry_ms). Its owner is
-// "PID@HOST". Starting a run takes it in the CreateRun transaction; resuming
+// "PID:START:BOOT@HOST": the process id, its start time (field 22 of
+// /proc/PID/stat, clock ticks since boot) and the boot id
+// (/proc/sys/kernel/random/boot_id), because a pid alone is reused: a dead
+// holder's pid may belong to another live process by the time someone
+// looks. Starting a run takes it in the CreateRun transaction; resuming
 // takes it in its own transaction first. The driver renews it at durable
 // points and while it waits, and releases it when it lets go of the run.
 // Another process wanting the run:
-// - same host: takes it at once when the holder's pid is gone (kill(pid, 0)
-//   fails with ESRCH), and never while that pid is alive, expired or not
-//   (a live owner may be inside a long attempt);
+// - same host: takes it at once when the holder is gone -- its pid does not
+//   exist (kill(pid, 0) fails with ESRCH), or the boot id differs (a
+//   reboot), or the process with that pid started at another time (the pid
+//   was reused) -- and never while the holder lives, expired or not (a live
+//   owner may be inside a long attempt). An owner id of an older flow,
+//   "PID@HOST", is judged by its pid alone;
 // - other host: takes it once the lease expired (kLeaseDuration after the
 //   last renewal).
 // Otherwise it fails with "run X is owned by pid P on HOST" (exit 4).
@@ -27,8 +34,12 @@ inline constexpr std::chrono::milliseconds kLeaseDuration{30'000};
 // Renewed when a third of it has passed, so two missed renewals still hold it.
 inline constexpr std::chrono::milliseconds kLeaseRenewInterval{10'000};
 
-// This process's owner id: "PID@HOST".
+// This process's owner id: "PID:START:BOOT@HOST".
 auto ThisLeaseOwner() -> std::string;
+// The start time of process `pid` (field 22 of /proc/PID/stat), "" when it
+// cannot be read; the boot id, "" when it cannot be read.
+auto ProcessStartTime(long pid) -> std::string;
+auto BootId() -> std::string;
 
 // Takes the lease of run `id` for `owner` (rules above); renews it when
 // `owner` already holds it.

@@ -177,6 +177,7 @@ auto LoadRun(const Runtime& runtime, const store::RunRecord& rec) -> Result<Load
     return Error{fmt::format("run '{}': saved state: {}", run_id, s.error().message)};
   }
   if (auto s = loaded.driver->CatchUp(); !s) return s.error();
+  loaded.driver->Loaded(rec);
   return loaded;
 }
 
@@ -185,6 +186,9 @@ auto ResumeLeased(const Runtime& runtime, const store::RunRecord& rec) -> Result
   auto loaded = LoadRun(runtime, rec);
   if (!loaded) return loaded.error();
   Driver& driver = *loaded->driver;
+  // A requested cancellation is finished before anything else: nothing is
+  // delivered, nothing sent forward.
+  if (driver.cancel_requested()) return driver.Cancel();
   if (driver.vm().suspended()) {
     auto waiting = driver.ResumeSuspended(rec);
     if (!waiting) return waiting.error();
@@ -285,22 +289,34 @@ auto ForkRun(const Runtime& base, const std::string& source_id, const std::strin
   return ResumeRun(runtime, run_id);
 }
 
-auto CancelRun(const Runtime& base, const std::string& run_id, const std::string& reason) -> Result<RunReport> {
-  const Runtime runtime = WithLeaseOwner(base);
-  store::Store& store = runtime.store;
-  const EngineOptions& options = runtime.options;
+auto RequestCancel(store::Store& store, const std::string& run_id, const std::string& reason)
+    -> Result<store::AppendOutcome> {
   if (auto s = CheckRunId(run_id); !s) return s.error();
-  if (auto s = AcquireLease(store, run_id, options.lease_owner); !s) return s.error();
-  LeaseGuard lease(store, run_id, options.lease_owner);
   auto run = store.GetRun(run_id);
   if (!run) return run.error();
-  if (!*run) return Error{fmt::format("no run '{}'", run_id)};
-  if (IsFinished((*run)->status)) {
-    return Error{fmt::format("run '{}' is already {}", run_id, store::StatusName((*run)->status))};
+  // The status before the request: a waiting run had nothing in flight
+  // (Driver::Loaded). Read again, and checked, in the append's transaction.
+  std::string before = *run ? store::StatusName((*run)->status) : "";
+  store::JournalEvent e;
+  e.type = std::string(events::kCancelRequested);
+  e.data = value::DumpJson(json{{"reason", reason}, {"status", before}});
+  e.at_ms = NowMs();
+  store::AppendCondition condition;
+  condition.statuses = {store::RunStatus::Running, store::RunStatus::Waiting};
+  store::AppendRowChange change;
+  change.request_cancel = true;
+  change.now_ms = e.at_ms;
+  return store.AppendEventIf(run_id, e, condition, change);
+}
+
+auto CancelRun(const Runtime& runtime, const std::string& run_id, const std::string& reason) -> Result<RunReport> {
+  auto recorded = RequestCancel(runtime.store, run_id, reason);
+  if (!recorded) return recorded.error();
+  if (recorded->refusal == store::AppendRefusal::UnknownRun) return Error{fmt::format("no run '{}'", run_id)};
+  if (recorded->refusal != store::AppendRefusal::None) {
+    return Error{fmt::format("run '{}' is already {}", run_id, store::StatusName(recorded->run->status))};
   }
-  auto loaded = LoadRun(runtime, **run);
-  if (!loaded) return loaded.error();
-  return loaded->driver->Cancel(reason);
+  return ResumeRun(runtime, run_id);
 }
 
 }  // namespace flow::engine

@@ -3,14 +3,18 @@
 // point, until it completes, fails (after its compensations) or suspends.
 //
 // Durable points, each one Store::Commit (one transaction): run start
-// (program + run row + `started` + initial state), every step attempt's
-// start (`step_started`, written before anything is sent) and end
-// (`step_completed`/`step_failed` with the VM state after the delivery),
-// each checkpoint, each suspension (approval, signal, timer, long retry
-// backoff), each compensation attempt, and run end. Effects the VM drew
-// since the last durable point ride along in the next one. Nothing touches
-// the store in between, so a crash loses at most the pure computation since
-// the last commit, which a resume re-executes with the same effect values.
+// (program + run row + `started` + initial state), every step attempt's end
+// (`step_started` and `step_completed`/`step_failed` together, with the VM
+// state after the delivery: a completion is durable before any further
+// pure code runs), each checkpoint, each suspension (approval, signal,
+// timer, retry backoff, blocked), each compensation attempt, and run end.
+// Nothing is committed before a step is sent (its idempotency key derives
+// from run id and position, which a re-execution finds again), except the
+// effect values (now/uuid/random) drawn since the last durable point, when
+// there are any: they may be in the step's arguments. Nothing writes in
+// between, so a crash loses at most the pure computation since the last
+// commit, which a resume re-executes with the same effect values and which
+// leads it to the same step with the same key.
 //
 // The saved state is either *ready* (after a delivery: Run() continues) or
 // *suspended* at a step, approval, signal or timer; the journal's last
@@ -19,6 +23,7 @@
 // events.h, the --json report shape, exit codes).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -31,6 +36,7 @@
 #include "vm/base/result.h"
 #include "vm/connectors/transport.h"
 #include "vm/engine/clock.h"
+#include "vm/interp/vm.h"
 #include "vm/store/store.h"
 
 namespace flow::engine {
@@ -46,8 +52,22 @@ struct EngineOptions {
   // from 1; 0 is the run start) it stops with an Error, as if the process
   // had died right after that commit. -1: never.
   int crash_after_commits = -1;
-  // The lease owner id ("PID@HOST", lease.h); "" means this process's.
+  // Tests only: right before the N-th durable point the driver would commit
+  // (counted from 1 after the run start) it stops with an Error, writing
+  // nothing, as if the process had died just before: after sending a step,
+  // say. -1: never.
+  int crash_before_commits = -1;
+  // The lease owner id (lease.h); "" means this process's.
   std::string lease_owner;
+  // SPEC §4 "Nothing hangs for ever" (interp/vm.h): the instructions one
+  // stretch of pure code may execute, and the most the run's values may
+  // hold; beyond either the run fails with kind `limit`.
+  int64_t instruction_budget = interp::kDefaultInstructionBudget;
+  int64_t memory_limit = interp::kDefaultMemoryLimit;
+  // When set and true (`flow worker` on SIGINT/SIGTERM): pure code stops at
+  // once and an in-process wait ends; the driver lets go of the run with an
+  // Error of code kInterrupted, leaving it at its last durable point.
+  const std::atomic<bool>* stop = nullptr;
   // Resume stress (STYLE §6, interp::VmOptions::resume_stress): the VM
   // saves, drops and reloads its state at every suspension. `flow` turns
   // it on from FLOW_RESUME_STRESS=1 (cli/), never the engine itself.
@@ -70,6 +90,22 @@ struct Runtime {
   // carries the schemas it was checked against.
   std::vector<std::string_view> legacy_builtin_connectors = {};
 };
+
+// How often pure code that runs long looks in the store for a
+// cancellation request (one indexed read): a `flow cancel` of a run stuck
+// in a loop is acted on this soon.
+inline constexpr std::chrono::milliseconds kCancelPollInterval{100};
+// At a cancellation, the pure code after the last durable point runs up to
+// its next suspension, sending nothing, so that a completed step's
+// `compensate` (registered right after its result, in a few instructions)
+// is registered and undone too. Why 10 M instructions: far more than any
+// compensation's arguments take, and tens of milliseconds at worst.
+inline constexpr int64_t kCancelInstructionBudget = 10'000'000;
+// A step that cannot be sent (blocked) is tried again by `flow worker`
+// after this, doubling on each consecutive block up to kBlockedMaxBackoff;
+// `flow resume` tries at once.
+inline constexpr std::chrono::milliseconds kBlockedBackoff{30'000};
+inline constexpr std::chrono::milliseconds kBlockedMaxBackoff{30 * 60'000};
 
 // What a command reports about a run once the engine let go of it.
 struct RunReport {
@@ -129,11 +165,23 @@ auto ForkRun(const Runtime& runtime, const std::string& source_id, const std::st
 // SystemClock().NowMs(), for commands that judge times outside a run.
 auto NowMs() -> int64_t;
 
-// Cancels run `run_id` (for `flow cancel`): takes the lease, runs the
-// registered compensations newest first (as a failure does), then sets
-// status cancelled with error {kind: "cancelled", message: `reason`} and a
-// `cancelled` event. A step that was in flight is abandoned, not resent. A
-// finished run is an Error "run 'x' is already <status>".
+// Records that run `run_id` is to be cancelled (for `flow cancel`): one
+// `cancel_requested` event {reason, status} and the run row's
+// cancel_requested_ms, in one transaction, without the lease, only while
+// the run is running or waiting (a waiting run becomes `running`: it is due
+// until it ends). From then on the run only goes towards `cancelled`:
+// whoever drives it next (ResumeRun: this command, `flow resume`, `flow
+// worker`, or the process driving it now, at its next durable point or
+// sooner in a long stretch of pure code) runs the registered compensations
+// newest first and ends it `cancelled` with error {kind: "cancelled",
+// message: reason}. The outcome says whether it was recorded (refusal
+// Status: the run already ended; UnknownRun).
+auto RequestCancel(store::Store& store, const std::string& run_id, const std::string& reason)
+    -> Result<store::AppendOutcome>;
+
+// RequestCancel, then ResumeRun: the report of the run once this process
+// let go of it (normally `cancelled`). A finished run is an Error "run 'x'
+// is already <status>".
 auto CancelRun(const Runtime& runtime, const std::string& run_id, const std::string& reason)
     -> Result<RunReport>;
 

@@ -22,6 +22,13 @@ struct Ctx {
   const Value* args;
   value::Symbols& symbols;
   WorkflowError& error;
+  int64_t room;  // bytes the result may take (CallBuiltin)
+  // False (kind limit) when a result of about `bytes` would not fit.
+  auto Fits(const char* fn, uint64_t bytes) -> bool {
+    if (bytes <= static_cast<uint64_t>(std::max<int64_t>(room, 0))) return true;
+    return Fail(kKindLimit, fmt::format("{}() would build {} MiB, more than the run's memory limit leaves", fn,
+                                        bytes >> 20));
+  }
   auto Fail(const char* kind, std::string message) -> bool {
     error.kind = kind;
     error.message = std::move(message);
@@ -63,6 +70,7 @@ auto Range(Ctx& c, uint32_t argc, Value& out) -> bool {
   if (count > static_cast<uint64_t>(kMaxRangeLength)) {
     return c.Fail(kKindLimit, fmt::format("range of {} elements exceeds the limit of {}", count, kMaxRangeLength));
   }
+  if (!c.Fits("range", count * sizeof(Value))) return false;
   std::vector<Value> items;
   items.reserve(count);
   for (int64_t k = lo; k < hi; ++k) items.push_back(Value::Int(k));
@@ -173,6 +181,9 @@ auto Split(Ctx& c, Value& out) -> bool {
   if (!c.args[0].is_string() || !c.args[1].is_string()) return c.BadType("split", c.args[0].is_string() ? c.args[1] : c.args[0]);
   const std::string& s = c.args[0].str();
   const std::string& sep = c.args[1].str();
+  // Each piece is a string object and a list slot (an empty separator: one per byte at most).
+  const uint64_t pieces = sep.empty() ? s.size() : s.size() / sep.size() + 1;
+  if (!c.Fits("split", pieces * (sizeof(value::StringObj) + sizeof(Value)) + s.size())) return false;
   std::vector<Value> parts;
   if (sep.empty()) {  // one element per code point
     for (size_t i = 0; i < s.size();) {
@@ -194,6 +205,9 @@ auto Split(Ctx& c, Value& out) -> bool {
 
 auto Join(Ctx& c, Value& out) -> bool {
   if (!c.args[0].is_list() || !c.args[1].is_string()) return c.BadType("join", c.args[0].is_list() ? c.args[1] : c.args[0]);
+  uint64_t bytes = c.args[1].str().size() * c.args[0].list().size();
+  for (const Value& x : c.args[0].list()) bytes += x.is_string() ? x.str().size() : 32;
+  if (!c.Fits("join", bytes)) return false;
   std::string s;
   bool first = true;
   for (const Value& x : c.args[0].list()) {
@@ -224,6 +238,9 @@ auto StringFn(Ctx& c, BuiltinId id, uint32_t argc, Value& out) -> bool {
       const std::string& from = c.args[1].str();
       const std::string& to = c.args[2].str();
       if (from.empty()) break;
+      uint64_t hits = 0;
+      for (size_t at = 0; (at = s.find(from, at)) != std::string::npos; at += from.size()) ++hits;
+      if (!c.Fits("replace", s.size() - hits * from.size() + hits * to.size())) return false;
       std::string r;
       size_t start = 0;
       for (size_t at; (at = s.find(from, start)) != std::string::npos; start = at + from.size()) {
@@ -287,8 +304,8 @@ auto ParseJson(Ctx& c, Value& out) -> bool {
 }  // namespace
 
 auto CallBuiltin(BuiltinId id, const Value* args, uint32_t argc, Value& out, value::Symbols& symbols,
-                 WorkflowError& error) -> bool {
-  Ctx c{args, symbols, error};
+                 WorkflowError& error, int64_t room) -> bool {
+  Ctx c{args, symbols, error, room};
   switch (id) {
     case BuiltinId::Len: return Len(c, out);
     case BuiltinId::Range: return Range(c, argc, out);

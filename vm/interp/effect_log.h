@@ -31,6 +31,8 @@ class EffectLog : public Host {
 
   // Records made since the last call, oldest first.
   auto TakeNew() -> std::vector<nlohmann::json>;
+  // Whether TakeNew would return any.
+  auto HasNew() const -> bool { return taken_ < records_.size(); }
 
  private:
   std::vector<nlohmann::json> records_;  // records_[seq - 1]

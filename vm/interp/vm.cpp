@@ -197,8 +197,9 @@ auto Vm::Raise() -> bool {
     // pc has moved past the instruction that raised.
     error_.pos = f.pc > 0 ? bytecode::PositionAt(fn, f.pc - 1) : bytecode::SourcePos{};
   }
-  if (handlers_.empty()) {
+  if (handlers_.empty() || fatal_) {
     while (!frames_.empty()) PopFrame();
+    handlers_.clear();
     phase_ = Phase::Done;
     return false;
   }
@@ -227,8 +228,13 @@ auto Vm::Suspend(SuspendReason reason, uint32_t dst) -> Outcome {
   return o;
 }
 
-auto Vm::Run() -> Outcome {
+auto Vm::Run() -> Outcome { return Run(options_.instruction_budget); }
+
+auto Vm::Run(int64_t budget) -> Outcome {
   FLOW_CHECK(phase_ == Phase::Ready, "Run() needs a started or delivered VM");
+  budget_left_ = budget;
+  stop_requested_ = false;
+  fatal_ = false;
   if (pending_error_) {
     error_ = std::move(*pending_error_);
     pending_error_.reset();
@@ -239,7 +245,52 @@ auto Vm::Run() -> Outcome {
       return o;
     }
   }
-  return Execute();
+  return ExecuteGuarded();
+}
+
+// An allocation the machine refuses (or a container asked to exceed its
+// maximum size) fails the run like the memory cap does, instead of
+// escaping as an exception that would end the process: a later process
+// resuming the run would only die the same way. The state left behind is
+// not saved (the run failed), only its registered compensations are used.
+auto Vm::ExecuteGuarded() -> Outcome {
+  try {
+    return Execute();
+  } catch (const std::bad_alloc&) {
+  } catch (const std::length_error&) {
+  }
+  FatalLimit(fmt::format("out of memory (the run's values hold {} MiB)", value::HeapBytes() >> 20));
+  Outcome o;
+  o.status = RunStatus::Failed;
+  (void)Raise();
+  o.error = error_;
+  return o;
+}
+
+auto Vm::Tick() -> bool {
+  if (budget_left_ <= 0) {
+    return FatalLimit(fmt::format("the run computed {} instructions without reaching a durable point "
+                                  "(the instruction budget)",
+                                  options_.instruction_budget));
+  }
+  if (OverMemory()) return false;
+  if (options_.host->ShouldStop()) {
+    stop_requested_ = true;
+    return false;
+  }
+  return true;
+}
+
+auto Vm::OverMemory() -> bool {
+  if (value::HeapBytes() <= options_.memory_limit) return false;
+  FatalLimit(fmt::format("the run's values exceed the memory limit of {} MiB", options_.memory_limit >> 20));
+  return true;
+}
+
+auto Vm::FatalLimit(std::string message) -> bool {
+  Fail(kKindLimit, std::move(message));
+  fatal_ = true;
+  return false;
 }
 
 auto Vm::Deliver(Value v) -> Status {
@@ -293,21 +344,24 @@ auto Vm::Arith(Op op, Value& dst, const Value& b, const Value& c) -> bool {
   if (op == Op::Add && tb == Tag::String && tc == Tag::String) {
     if (&dst == &b && &dst != &c) {
       dst.MutableString() += c.str();
+      dst.Recharge();
     } else {
       dst = Value::String(b.str() + c.str());
     }
-    return true;
+    return !OverMemory();
   }
   if (op == Op::Add && tb == Tag::List && tc == Tag::List) {
     if (&dst == &b && &dst != &c) {
       auto& items = dst.MutableList();
       items.insert(items.end(), c.list().begin(), c.list().end());
+      dst.Recharge();
       for (const Value& x : c.list()) dst.NoteChild(x);
     } else {
       std::vector<Value> items = b.list();
       items.insert(items.end(), c.list().begin(), c.list().end());
       dst = Value::List(std::move(items));
     }
+    if (OverMemory()) return false;
     return dst.depth() <= value::kMaxValueDepth || DepthLimit();
   }
   // duration +- duration, time +- duration, duration + time, time - time.
@@ -371,7 +425,7 @@ auto Vm::GetField(Value& dst, const Value& obj, uint32_t name, FieldCache& cache
     auto it = j.is_object() ? j.find(module_.names[name]) : j.end();
     if (it == j.end()) dst.SetNull();
     else dst = Value::Json(*it);
-    return true;
+    return !OverMemory();
   }
   if (obj.is_null()) {
     return Fail(kKindType, fmt::format("cannot read field '{}' of null", module_.names[name]));
@@ -398,13 +452,13 @@ auto Vm::GetIndex(Value& dst, const Value& obj, const Value& index) -> bool {
         return Fail(kKindIndex, fmt::format("index {} out of range for a json array of {}", i, j.size()));
       }
       dst = Value::Json(j[i]);
-      return true;
+      return !OverMemory();
     }
     if (j.is_object() && index.is_string()) {
       auto it = j.find(index.str());
       if (it == j.end()) dst.SetNull();
       else dst = Value::Json(*it);
-      return true;
+      return !OverMemory();
     }
   }
   return Fail(kKindType, fmt::format("cannot index a {} with a {}", value::TagName(obj.tag()), value::TagName(index.tag())));
@@ -417,13 +471,14 @@ auto Vm::Concat(Value* regs, uint32_t a, uint32_t b, uint32_t n) -> bool {
     if (!aliased) {
       std::string& s = regs[a].MutableString();
       for (uint32_t k = 1; k < n; ++k) value::AppendDisplay(s, regs[b + k]);
-      return true;
+      regs[a].Recharge();
+      return !OverMemory();
     }
   }
   std::string s;
   for (uint32_t k = 0; k < n; ++k) value::AppendDisplay(s, regs[b + k]);
   regs[a] = Value::String(std::move(s));
-  return true;
+  return !OverMemory();
 }
 
 auto Vm::Append(Value& list, const Value& item) -> bool {
@@ -431,8 +486,9 @@ auto Vm::Append(Value& list, const Value& item) -> bool {
   if (item.depth() + 1 > value::kMaxValueDepth) return DepthLimit();
   Value copy = item;  // item may live inside the list
   list.MutableList().push_back(std::move(copy));
+  list.Recharge();
   list.NoteChild(list.list().back());
-  return true;
+  return !OverMemory();
 }
 
 auto Vm::DepthLimit() -> bool {

@@ -43,6 +43,30 @@ using value::Value;
 // only bound.
 inline constexpr size_t kMaxCallDepth = 1000;
 
+// SPEC §4 "Nothing hangs for ever": the pure computation between two
+// durable points is bounded. Why a billion instructions: a few seconds of
+// this interpreter, and about a thousand times what an honest workflow
+// computes between two steps (transforming a 100,000-element list costs a
+// few million); `while true {}` fails with kind `limit` instead of holding
+// a worker for ever. Counted per Run() call: each starts after a durable
+// point (a delivery) or a load.
+inline constexpr int64_t kDefaultInstructionBudget = 1'000'000'000;
+// Why 512 MiB: the values of one run (value::HeapBytes) may grow to this
+// before the run fails with kind `limit`. An honest workflow holds a few
+// megabytes; a worker drives several runs at once on one machine, and an
+// unbounded allocation must fail the run, not the process (std::bad_alloc,
+// or the kernel's OOM killer, which would kill every later worker that
+// picks the run up again).
+inline constexpr int64_t kDefaultMemoryLimit = int64_t{512} << 20;
+// How often Run() looks at the budget, the memory cap and Host::ShouldStop
+// (in budget units, about instructions): rare enough to cost nothing, often
+// enough (~0.1 ms) that a stop request is seen at once. The budget is
+// charged at backward jumps, by the length of the loop they close, and at
+// calls, one unit each (vm_loop.cpp, VM_CHARGE): no cost per instruction;
+// the instructions executed are at most the units times the length of the
+// longest function.
+inline constexpr int64_t kTickInstructions = 1 << 16;
+
 enum class SuspendKind : uint8_t { Step, Approval, Signal, Timer, Checkpoint };
 
 struct SuspendReason {
@@ -55,7 +79,9 @@ struct SuspendReason {
   int64_t duration_ms = 0;     // Timer
 };
 
-enum class RunStatus : uint8_t { Completed, Failed, Suspended };
+// Interrupted: Host::ShouldStop() asked the VM to stop in the middle of pure
+// code; the VM is still ready (Run() would go on from where it stopped).
+enum class RunStatus : uint8_t { Completed, Failed, Suspended, Interrupted };
 
 // A registered compensation: step descriptor and its argument record.
 struct Compensation {
@@ -79,6 +105,9 @@ class Host {
  public:
   virtual ~Host() = default;
   virtual auto Effect(bytecode::EffectId id, uint64_t seq) -> Result<Value>;
+  // Asked every kTickInstructions of pure computation: true makes Run()
+  // return Interrupted (a worker told to stop, a run being cancelled).
+  virtual auto ShouldStop() -> bool { return false; }
   // A fresh value: the clock, a random v4 UUID, a uniform float in [0, 1).
   static auto FreshEffect(bytecode::EffectId id) -> Value;
 };
@@ -92,6 +121,13 @@ struct VmOptions {
   // engine::EngineOptions::resume_stress), so the golden tests can run the
   // whole suite in both modes.
   bool resume_stress = false;
+  // Instructions one Run() may execute before the run fails with kind
+  // `limit` (kDefaultInstructionBudget). That failure, like the memory
+  // one, cannot be caught by `try`: a handler would let the run compute on.
+  int64_t instruction_budget = kDefaultInstructionBudget;
+  // The most value::HeapBytes() may reach while the VM runs before the run
+  // fails with kind `limit` (kDefaultMemoryLimit).
+  int64_t memory_limit = kDefaultMemoryLimit;
 };
 
 class Vm {
@@ -109,8 +145,10 @@ class Vm {
   // number").
   auto StartWorkflow(uint32_t fn, const nlohmann::json& input) -> Status;
 
-  // Runs until completion, failure or suspension.
+  // Runs until completion, failure, suspension or interruption, executing
+  // at most `budget` instructions (default: the options' budget).
   auto Run() -> Outcome;
+  auto Run(int64_t budget) -> Outcome;
 
   // After a suspension: the value of the suspending expression (step
   // result, approval record, signal payload; null for sleep/checkpoint).
@@ -125,6 +163,8 @@ class Vm {
 
   auto module() const -> const bytecode::Module& { return module_; }
   auto suspended() const -> bool { return phase_ == Phase::Suspended; }
+  // Started or delivered: Run() may be called.
+  auto ready() const -> bool { return phase_ == Phase::Ready; }
   // Compensations registered so far, oldest first (they run newest first).
   auto compensations() const -> const std::vector<Compensation>& { return compensations_; }
 
@@ -148,6 +188,15 @@ class Vm {
   static constexpr uint32_t kNoSlot = UINT32_MAX;
 
   auto Execute() -> Outcome;
+  // Execute, with allocation failures (std::bad_alloc, std::length_error)
+  // turned into a `limit` failure of the run.
+  auto ExecuteGuarded() -> Outcome;
+  // Every kTickInstructions: false when the budget is spent or the memory
+  // cap exceeded (error_ is set, fatal) or the host asks to stop
+  // (stop_requested_).
+  auto Tick() -> bool;
+  // Whether value::HeapBytes() exceeds the cap; sets a fatal error if so.
+  auto OverMemory() -> bool;
   auto PushFrame(uint32_t fn, uint32_t base, uint32_t ret) -> bool;
   void PopFrame();
   void EnsureStack(size_t slots);
@@ -167,6 +216,8 @@ class Vm {
   auto Concat(Value* regs, uint32_t a, uint32_t b, uint32_t n) -> bool;
   auto Append(Value& list, const Value& item) -> bool;
   auto DepthLimit() -> bool;
+  // A `limit` error that no `try` catches (budget, memory).
+  auto FatalLimit(std::string message) -> bool;
   auto StepReason(bytecode::Instr i, const Value* regs, SuspendReason& out) -> bool;
 
   friend class StateCodec;
@@ -187,6 +238,9 @@ class Vm {
   uint32_t pending_reg_ = kNoSlot;  // frame-relative register awaiting Deliver
   std::optional<WorkflowError> pending_error_;
   WorkflowError error_;             // the error being raised
+  bool fatal_ = false;              // error_ unwinds past every handler
+  int64_t budget_left_ = 0;         // instructions this Run() may still execute
+  bool stop_requested_ = false;     // Tick saw Host::ShouldStop()
   uint64_t effect_seq_ = 0;
   std::vector<Compensation> compensations_;
   std::string module_hash_;

@@ -7,6 +7,8 @@
 // Int fast paths are inline; everything else calls a named helper in vm.cpp.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "vm/interp/builtins.h"
 #include "vm/interp/vm.h"
 #include "vm/value/convert.h"
@@ -60,6 +62,10 @@ auto Vm::Execute() -> Outcome {
   Value* stack_end;  // S + stack_.size()
   Instr i;
   frames_.reserve(kMaxCallDepth);
+  // Budget units left until the next Tick (budget, memory, stop request).
+  int64_t window = std::clamp<int64_t>(budget_left_, 1, kTickInstructions);
+  int64_t tick = window;
+  int64_t charge = 0;  // the units of the charge that ended the window
 
 #define VM_LOAD()                                        \
   do {                                                   \
@@ -94,6 +100,28 @@ auto Vm::Execute() -> Outcome {
 #define VM_CASE(name) case Op::name:
 #define VM_NEXT() goto dispatch
 #endif
+
+// The instruction budget (vm.h) is charged where execution can go back:
+// a backward Jmp (the only backward jump the verifier allows) by the
+// length of the code it jumps back over, a call by one unit. Between two
+// charges the VM runs at most one function's straight-line code, so the
+// units bound the instructions executed within the length of the longest
+// function, at no cost per instruction. When the window's
+// units run out, pc is rewound to the charging instruction `at` (it is
+// executed again afterwards, or the run is interrupted there) and Tick
+// looks at the budget, the memory and the host.
+#define VM_CHARGE(units, at)                                   \
+  do {                                                         \
+    if (__builtin_expect((tick -= (units)) <= 0, 0)) {         \
+      charge = (units);                                        \
+      pc = (at);                                               \
+      goto tick;                                               \
+    }                                                          \
+  } while (0)
+#define VM_BACK_EDGE(offset, at)                               \
+  do {                                                         \
+    if ((offset) < 0) VM_CHARGE(1 - (offset), at);             \
+  } while (0)
 
 // A comparison's bool result; when the next instruction is `JmpF` on that
 // register (an `if`/`while` condition), that jump is taken or skipped here,
@@ -213,8 +241,12 @@ dispatch:
   VM_CMPK(LeK, <=, Op::Le, b_, c_)
   VM_CMPK(GtK, >, Op::Lt, c_, b_)
   VM_CMPK(GeK, >=, Op::Le, c_, b_)
-  VM_CASE(Jmp) { pc += GetSBx(i); VM_NEXT(); }
-  VM_CASE(JmpF) {
+  VM_CASE(Jmp) {
+    VM_BACK_EDGE(GetSBx(i), pc - 1);
+    pc += GetSBx(i);
+    VM_NEXT();
+  }
+  VM_CASE(JmpF) {  // forward only (the verifier): no budget charge
     if (!R[A].truthy()) pc += GetSBx(i);
     VM_NEXT();
   }
@@ -261,6 +293,7 @@ dispatch:
     // Fast path: depth and stack room are fine (frames_ never reallocates:
     // Execute reserved kMaxCallDepth). PushFrame handles the rest.
     const Function* target = fns + B;
+    VM_CHARGE(1, pc - 1);
     Value* callee = R + fn->num_regs;
     uint32_t caller_base = static_cast<uint32_t>(R - S);
     VM_SAVE();
@@ -290,11 +323,13 @@ dispatch:
   }
   VM_CASE(CallB) {
     Value out;
-    if (!CallBuiltin(static_cast<bytecode::BuiltinId>(B), R + A + 1, C, out, value::Symbols::Global(), error_)) {
+    if (!CallBuiltin(static_cast<bytecode::BuiltinId>(B), R + A + 1, C, out, value::Symbols::Global(), error_,
+                     options_.memory_limit - value::HeapBytes())) {
       error_.step.reset();
       goto raise;
     }
     R[A] = std::move(out);
+    if (OverMemory()) goto raise;
     VM_NEXT();
   }
   VM_CASE(Ret) {
@@ -361,6 +396,7 @@ dispatch:
       goto raise;
     }
     R[A] = std::move(*v);
+    if (OverMemory()) goto raise;
     VM_NEXT();
   }
   VM_CASE(ForNext) {
@@ -425,6 +461,21 @@ dispatch:
   FLOW_CHECK(false, "unknown opcode (the verifier rejects these)");
 #endif
 
+tick:
+  // A window of budget units is spent (VM_CHARGE): pc is the charging
+  // instruction, executed again when the run goes on.
+  VM_SAVE();
+  budget_left_ -= window - tick;
+  if (!Tick()) {
+    if (!stop_requested_) goto raise;
+    Outcome o;
+    o.status = RunStatus::Interrupted;
+    return o;
+  }
+  window = std::clamp<int64_t>(budget_left_, 1, kTickInstructions);
+  tick = window + charge;  // the charging instruction charges again: not twice into the new window
+  VM_NEXT();
+
 raise:
   VM_SAVE();
   if (!Raise()) {
@@ -440,6 +491,8 @@ raise:
 #undef VM_SAVE
 #undef VM_CASE
 #undef VM_NEXT
+#undef VM_CHARGE
+#undef VM_BACK_EDGE
 #undef VM_ARITH
 #undef VM_CMP
 #undef VM_CMPK

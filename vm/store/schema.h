@@ -10,6 +10,9 @@ namespace flow::store {
 struct Migration {
   int version;
   const char* sql;
+  // Rebuilds a table other tables refer to: runs with foreign keys off,
+  // then PRAGMA foreign_key_check must find nothing before the commit.
+  bool needs_foreign_keys_off = false;
 };
 
 inline constexpr Migration kMigrations[] = {
@@ -78,8 +81,44 @@ CREATE TABLE checkpoints (
 
 PRAGMA user_version = 1;
 )sql"},
+    // 2: the waiting reasons `child` and `blocked` (SPEC §4), and
+    // cancel_requested_ms, the durable record that `flow cancel` asked for
+    // the run's cancellation (docs/runs.md, "Cancel"). SQLite cannot change
+    // a CHECK constraint in place, so `runs` is rebuilt (the procedure of
+    // the SQLite manual, "Making Other Kinds Of Table Schema Changes"): the
+    // store runs this migration with foreign keys off (needs_foreign_keys_off)
+    // and checks them before it commits.
+    {2, R"sql(
+CREATE TABLE runs_v2 (
+  id                  TEXT PRIMARY KEY,
+  program_hash        TEXT NOT NULL REFERENCES programs (hash),
+  workflow            TEXT NOT NULL,
+  status              TEXT NOT NULL
+                      CHECK (status IN ('running', 'waiting', 'completed', 'failed', 'cancelled')),
+  waiting_reason      TEXT CHECK (waiting_reason IN ('approval', 'signal', 'timer', 'retry', 'child', 'blocked')),
+  waiting             TEXT,
+  input               TEXT NOT NULL,
+  result              TEXT,
+  error               TEXT,
+  wake_at_ms          INTEGER,
+  created_ms          INTEGER NOT NULL,
+  updated_ms          INTEGER NOT NULL,
+  lease_owner         TEXT,
+  lease_expiry_ms     INTEGER,
+  cancel_requested_ms INTEGER
+) STRICT;
+INSERT INTO runs_v2 (id, program_hash, workflow, status, waiting_reason, waiting, input, result, error,
+                     wake_at_ms, created_ms, updated_ms, lease_owner, lease_expiry_ms)
+  SELECT id, program_hash, workflow, status, waiting_reason, waiting, input, result, error,
+         wake_at_ms, created_ms, updated_ms, lease_owner, lease_expiry_ms FROM runs ORDER BY rowid;
+DROP TABLE runs;
+ALTER TABLE runs_v2 RENAME TO runs;
+CREATE INDEX runs_by_status ON runs (status, wake_at_ms);
+
+PRAGMA user_version = 2;
+)sql", true},
 };
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 }  // namespace flow::store

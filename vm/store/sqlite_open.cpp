@@ -2,6 +2,7 @@
 #include "vm/store/sqlite_open.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -32,6 +33,13 @@ auto IsReadOnlyLocation(int code) -> bool {
   return (code & 0xff) == SQLITE_CANTOPEN || (code & 0xff) == SQLITE_READONLY;
 }
 
+// Whether a rollback journal lies next to the database (SQLite calls it
+// hot when the transaction that wrote it never ended).
+auto HasHotJournal(const std::string& path) -> bool {
+  struct stat st {};
+  return stat((path + "-journal").c_str(), &st) == 0 && st.st_size > 0;
+}
+
 }  // namespace
 
 // A read-only connection to an existing file, and whether it had to be
@@ -51,7 +59,23 @@ auto OpenReadOnly(const std::string& path, int busy_timeout_ms, bool& immutable)
     (*probe)->Reset();
     return db;
   }
-  if (!IsReadOnlyLocation(sqlite3_extended_errcode((*db)->handle()))) return db;  // Inspect words it
+  const int code = sqlite3_extended_errcode((*db)->handle());
+  if ((code & 0xff) == SQLITE_READONLY && HasHotJournal(path)) {
+    // A process was killed inside a rollback-journal transaction (the
+    // first one of a new database, which switches it to WAL): only a
+    // writer may roll it back, as any SQLite client opening the file does
+    // (the soak test kills `flow run` there).
+    auto writer = Db::Open(path, SQLITE_OPEN_READWRITE);
+    if (writer) {
+      sqlite3_busy_timeout((*writer)->handle(), busy_timeout_ms);
+      auto again = (*writer)->Prepare("SELECT count(*) FROM sqlite_schema");
+      if (again && (*again)->Step().ok()) {
+        (*again)->Reset();
+        return writer;
+      }
+    }
+  }
+  if (!IsReadOnlyLocation(code)) return db;  // Inspect words it
   immutable = true;
   return Db::Open(ImmutableUri(path), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
 }

@@ -24,7 +24,7 @@ namespace {
 // The columns ReadRun expects, in order (a macro so it joins literals).
 #define FLOW_SELECT_RUN                                                                                   \
   "SELECT id, program_hash, workflow, status, waiting_reason, waiting, input, result, error, wake_at_ms, " \
-  "created_ms, updated_ms, lease_owner, lease_expiry_ms FROM runs"
+  "created_ms, updated_ms, lease_owner, lease_expiry_ms, cancel_requested_ms FROM runs"
 
 // Rolls back unless committed: every early return leaves nothing behind.
 // BEGIN/COMMIT/ROLLBACK are cached prepared statements like the rest: a
@@ -88,18 +88,33 @@ class SqliteStore final : public Store {
     (*current)->Reset();
     if (version >= kSchemaVersion) return Ok{};
     for (const Migration& m : kMigrations) {
-      Tx tx(*db_);
-      FLOW_TRY(tx.Begin());
-      // Re-read inside the transaction: another process may have migrated.
-      auto v = db_->Prepare("PRAGMA user_version");
-      if (!v) return v.error();
-      FLOW_TRY((*v)->Step());
-      if ((*v)->Int(0) >= m.version) continue;
-      (*v)->Reset();
-      FLOW_TRY(db_->Exec(m.sql));
-      FLOW_TRY(tx.Commit());
+      // A no-op inside a transaction: set before BEGIN, restored after.
+      if (m.needs_foreign_keys_off) FLOW_TRY(db_->Exec("PRAGMA foreign_keys = OFF"));
+      auto s = MigrateTo(m);
+      if (m.needs_foreign_keys_off) FLOW_TRY(db_->Exec("PRAGMA foreign_keys = ON"));
+      FLOW_TRY(s);
     }
     return Ok{};
+  }
+
+  auto MigrateTo(const Migration& m) -> Status {
+    Tx tx(*db_);
+    FLOW_TRY(tx.Begin());
+    // Re-read inside the transaction: another process may have migrated.
+    auto v = db_->Prepare("PRAGMA user_version");
+    if (!v) return v.error();
+    FLOW_TRY((*v)->Step());
+    if ((*v)->Int(0) >= m.version) return Ok{};
+    (*v)->Reset();
+    FLOW_TRY(db_->Exec(m.sql));
+    if (m.needs_foreign_keys_off) {
+      auto check = db_->Prepare("PRAGMA foreign_key_check");
+      if (!check) return check.error();
+      auto row = (*check)->Step();
+      if (!row) return row.error();
+      if (*row) return Error{fmt::format("migration {} would break a reference from '{}'", m.version, (*check)->Text(0))};
+    }
+    return tx.Commit();
   }
 
   // A write transaction of its own (BEGIN IMMEDIATE waits for the lock):
@@ -236,19 +251,38 @@ class SqliteStore final : public Store {
     }
   }
 
-  auto Commit(const DurableUpdate& u) -> Result<std::vector<int64_t>> override {
+  auto Commit(const DurableUpdate& u) -> Result<CommitOutcome> override {
     bool stale = false;
-    auto seqs = CommitOnce(u, stale);
-    if (!seqs && stale) {
+    auto out = CommitOnce(u, stale);
+    if (!out && stale) {
       last_seq_.erase(u.run_id);
-      seqs = CommitOnce(u, stale);
+      out = CommitOnce(u, stale);
     }
-    return seqs;
+    return out;
   }
 
-  auto CommitOnce(const DurableUpdate& u, bool& stale) -> Result<std::vector<int64_t>> {
+  auto CommitOnce(const DurableUpdate& update, bool& stale) -> Result<CommitOutcome> {
     Tx tx(*db_);
     FLOW_TRY(tx.Begin());
+    CommitOutcome out;
+    auto changes = Changes(update);
+    if (!changes) return changes.error();
+    if (changes->cancel_requested && update.unless_cancel_requested) {
+      out.cancel_requested = out.refused = true;
+      return out;  // rolled back: nothing written
+    }
+    // A run being cancelled never goes back to waiting (CommitOutcome).
+    std::optional<DurableUpdate> running;
+    // (A blocked run keeps waiting: its wake-up time makes it due.)
+    if (changes->cancel_requested && update.status == RunStatus::Waiting && update.waiting_reason != "blocked") {
+      running = update;
+      running->status = RunStatus::Running;
+      running->waiting_reason = running->waiting = "";
+      running->wake_at_ms = -1;
+      changes = Changes(*running);
+      if (!changes) return changes.error();
+    }
+    const DurableUpdate& u = running ? *running : update;
     auto cached = last_seq_.find(u.run_id);
     int64_t seq = 0;
     if (cached != last_seq_.end()) {
@@ -261,7 +295,7 @@ class SqliteStore final : public Store {
       seq = (*last)->Int(0);
       if ((*last)->Int(1) == 0) return Error{"unknown run '" + u.run_id + "'"};
     }
-    std::vector<int64_t> seqs;
+    std::vector<int64_t>& seqs = out.seqs;
     for (const JournalEvent& e : u.events) {
       if (auto s = AppendEvent(u.run_id, ++seq, e); !s) {
         stale = cached != last_seq_.end() && sqlite3_extended_errcode(db_->handle()) == SQLITE_CONSTRAINT_PRIMARYKEY;
@@ -269,7 +303,9 @@ class SqliteStore final : public Store {
       }
       seqs.push_back(seq);
     }
-    FLOW_TRY(UpdateRun(u));
+    auto cancel = UpdateRun(u, *changes);
+    if (!cancel) return cancel.error();
+    out.cancel_requested = *cancel;
     if (u.state) FLOW_TRY(SaveState(u.run_id, *u.state, seq, u.now_ms));
     if (u.checkpoint) {
       if (!u.state) return Error{"a checkpoint needs the state to keep"};
@@ -284,13 +320,13 @@ class SqliteStore final : public Store {
     }
     FLOW_TRY(tx.Commit());
     last_seq_[u.run_id] = seq;
-    return seqs;
+    return out;
   }
 
   // The whole check runs inside BEGIN IMMEDIATE: a second writer waits for
   // this transaction and then sees the event it appended.
-  auto AppendEventIf(const std::string& run_id, const JournalEvent& event, const AppendCondition& c)
-      -> Result<AppendOutcome> override {
+  auto AppendEventIf(const std::string& run_id, const JournalEvent& event, const AppendCondition& c,
+                     const AppendRowChange& change) -> Result<AppendOutcome> override {
     Tx tx(*db_);
     FLOW_TRY(tx.Begin());
     AppendOutcome out;
@@ -331,6 +367,8 @@ class SqliteStore final : public Store {
     const int64_t seq = (*last)->Int(0) + 1;
     (*last)->Reset();
     FLOW_TRY(AppendEvent(run_id, seq, event));
+    if (change.request_cancel) FLOW_TRY(RequestCancel(run_id, change.now_ms));
+    if (change.make_due) FLOW_TRY(MakeDue(run_id, change.now_ms, change.due_event));
     FLOW_TRY(tx.Commit());
     last_seq_[run_id] = seq;
     out.seq = seq;
@@ -448,7 +486,33 @@ class SqliteStore final : public Store {
     r.updated_ms = st.Int(11);
     r.lease_owner = st.Text(12);
     r.lease_expiry_ms = st.IsNull(13) ? -1 : st.Int(13);
+    r.cancel_requested_ms = st.IsNull(14) ? -1 : st.Int(14);
     return r;
+  }
+
+  // AppendRowChange::make_due.
+  auto MakeDue(const std::string& run_id, int64_t now_ms, const std::string& event) -> Status {
+    auto s = db_->Prepare(
+        "UPDATE runs SET wake_at_ms = ?2 WHERE id = ?1 AND status = 'waiting' "
+        "AND (wake_at_ms IS NULL OR wake_at_ms > ?2) "
+        "AND (?3 = '' OR (waiting_reason = 'signal' AND json_extract(waiting, '$.event') = ?3))");
+    if (!s) return s.error();
+    (*s)->Bind(1, run_id);
+    (*s)->Bind(2, now_ms);
+    (*s)->Bind(3, event);
+    return (*s)->Run();
+  }
+
+  // AppendRowChange::request_cancel.
+  auto RequestCancel(const std::string& run_id, int64_t now_ms) -> Status {
+    auto s = db_->Prepare(
+        "UPDATE runs SET cancel_requested_ms = COALESCE(cancel_requested_ms, ?2), "
+        "status = 'running', waiting_reason = NULL, waiting = NULL, wake_at_ms = NULL, updated_ms = ?2 "
+        "WHERE id = ?1 AND status IN ('running', 'waiting')");
+    if (!s) return s.error();
+    (*s)->Bind(1, run_id);
+    (*s)->Bind(2, now_ms);
+    return (*s)->Run();
   }
 
   auto OneBlob(const char* sql, const std::string& a, const std::string& b) -> Result<std::optional<std::string>> {
@@ -517,11 +581,12 @@ class SqliteStore final : public Store {
   struct RowChanges {
     bool status = true;  // status or waiting_reason
     bool wake = true;    // wake_at_ms
+    bool cancel_requested = false;  // as read (only when the update sets status or wake_at_ms)
   };
   auto Changes(const DurableUpdate& u) -> Result<RowChanges> {
     RowChanges c{u.status || u.waiting_reason, u.wake_at_ms.has_value()};
     if (!c.status && !c.wake) return c;
-    auto s = db_->Prepare("SELECT status, waiting_reason, wake_at_ms FROM runs WHERE id = ?1");
+    auto s = db_->Prepare("SELECT status, waiting_reason, wake_at_ms, cancel_requested_ms FROM runs WHERE id = ?1");
     if (!s) return s.error();
     (*s)->Bind(1, u.run_id);
     auto row = (*s)->Step();
@@ -531,6 +596,7 @@ class SqliteStore final : public Store {
                (u.waiting_reason && (*s)->Text(1) != *u.waiting_reason);
     const int64_t wake = (*s)->IsNull(2) ? -1 : (*s)->Int(2);
     c.wake = u.wake_at_ms && std::max<int64_t>(*u.wake_at_ms, -1) != wake;
+    c.cancel_requested = !(*s)->IsNull(3);
     (*s)->Reset();
     return c;
   }
@@ -545,32 +611,45 @@ class SqliteStore final : public Store {
   // the columns of the runs_by_status index, whose page SQLite rewrites
   // whenever they are assigned (one more WAL frame per commit). Unused
   // binds are harmless.
-  auto UpdateRun(const DurableUpdate& u) -> Status {
-    auto changes = Changes(u);
-    if (!changes) return changes.error();
-    static const std::string kSql[2][2] = {
-        {UpdateRunSql(false, false), UpdateRunSql(false, true)},
-        {UpdateRunSql(true, false), UpdateRunSql(true, true)}};
-    auto s = db_->Prepare(kSql[changes->status][changes->wake].c_str());
-    if (!s) return s.error();
-    Stmt& st = **s;
-    st.Bind(1, u.run_id);
-    auto opt_text = [&](int flag, const std::optional<std::string>& v) {
-      st.Bind(flag, int64_t{v.has_value()});
-      if (v) st.BindOptText(flag + 1, *v); else st.BindNull(flag + 1);
-    };
-    opt_text(2, u.status ? std::optional<std::string>(StatusName(*u.status)) : std::nullopt);
-    opt_text(4, u.waiting_reason);
-    opt_text(6, u.waiting);
-    opt_text(8, u.result);
-    opt_text(10, u.error);
-    st.Bind(12, int64_t{u.wake_at_ms.has_value()});
-    if (u.wake_at_ms && *u.wake_at_ms >= 0) st.Bind(13, *u.wake_at_ms); else st.BindNull(13);
-    st.Bind(14, u.now_ms);
-    return st.Run();
+  //
+  // Returns whether the run has a cancellation request, at no cost on the
+  // path of every step: the statement only updates a row without one
+  // (`AND cancel_requested_ms IS NULL`); when it changed nothing, the run has
+  // a request (or does not exist), and the same update is made without that
+  // condition. (`RETURNING cancel_requested_ms` cost a fifth of a step's
+  // instructions: SQLite buffers returned rows in an ephemeral table.)
+  auto UpdateRun(const DurableUpdate& u, const RowChanges& changes) -> Result<bool> {
+    static const std::string kSql[2][2][2] = {
+        {{UpdateRunSql(false, false, false), UpdateRunSql(false, false, true)},
+         {UpdateRunSql(false, true, false), UpdateRunSql(false, true, true)}},
+        {{UpdateRunSql(true, false, false), UpdateRunSql(true, false, true)},
+         {UpdateRunSql(true, true, false), UpdateRunSql(true, true, true)}}};
+    for (bool guarded : {true, false}) {
+      auto s = db_->Prepare(kSql[changes.status][changes.wake][guarded].c_str());
+      if (!s) return s.error();
+      Stmt& st = **s;
+      st.Bind(1, u.run_id);
+      auto opt_text = [&](int flag, const std::optional<std::string>& v) {
+        st.Bind(flag, int64_t{v.has_value()});
+        if (v) st.BindOptText(flag + 1, *v); else st.BindNull(flag + 1);
+      };
+      opt_text(2, u.status ? std::optional<std::string>(StatusName(*u.status)) : std::nullopt);
+      opt_text(4, u.waiting_reason);
+      opt_text(6, u.waiting);
+      opt_text(8, u.result);
+      opt_text(10, u.error);
+      st.Bind(12, int64_t{u.wake_at_ms.has_value()});
+      if (u.wake_at_ms && *u.wake_at_ms >= 0) st.Bind(13, *u.wake_at_ms); else st.BindNull(13);
+      st.Bind(14, u.now_ms);
+      FLOW_TRY(st.Run());
+      if (sqlite3_changes(db_->handle()) > 0) return !guarded;
+    }
+    return false;  // no such run: the UPDATE changed nothing either way
   }
 
-  static auto UpdateRunSql(bool status, bool wake) -> std::string {
+  // The run row's UPDATE, with only the assignments that change (see
+  // above); `guarded`: only while the run has no cancellation request.
+  static auto UpdateRunSql(bool status, bool wake, bool guarded) -> std::string {
     std::string sql = "UPDATE runs SET ";
     if (status) {
       sql += "status = CASE ?2 WHEN 1 THEN ?3 ELSE status END, "
@@ -580,7 +659,7 @@ class SqliteStore final : public Store {
     return sql + "waiting = CASE ?6 WHEN 1 THEN ?7 ELSE waiting END, "
                  "result = CASE ?8 WHEN 1 THEN ?9 ELSE result END, "
                  "error = CASE ?10 WHEN 1 THEN ?11 ELSE error END, "
-                 "updated_ms = ?14 WHERE id = ?1";
+                 "updated_ms = ?14 WHERE id = ?1" + std::string(guarded ? " AND cancel_requested_ms IS NULL" : "");
   }
 
   std::unique_ptr<Db> db_;

@@ -28,7 +28,7 @@ struct RunRecord {
   std::string program_hash;
   std::string workflow;
   RunStatus status = RunStatus::Running;
-  std::string waiting_reason;  // "", "approval", "signal", "timer", "retry"
+  std::string waiting_reason;  // "", "approval", "signal", "timer", "retry", "child", "blocked"
   std::string waiting;         // JSON details of the wait ("" when not waiting)
   std::string input;           // JSON
   std::string result;          // JSON, "" unless completed
@@ -38,6 +38,9 @@ struct RunRecord {
   int64_t updated_ms = 0;
   std::string lease_owner;     // "" when no process owns the run (CreateRun writes it too)
   int64_t lease_expiry_ms = -1;
+  // When `flow cancel` first asked for the run's cancellation, -1 if never
+  // (AppendRowChange::request_cancel).
+  int64_t cancel_requested_ms = -1;
 };
 
 struct JournalEvent {
@@ -61,6 +64,38 @@ struct DurableUpdate {
   std::vector<JournalEvent> events;   // appended in order
   std::optional<std::string> state;   // the VM state after this point
   std::optional<std::string> checkpoint;  // also keep `state` under this label
+  int64_t now_ms = 0;
+  // A run's end: when its cancellation was requested, write nothing and
+  // answer `refused` (the run must end cancelled, not completed or failed).
+  bool unless_cancel_requested = false;
+};
+
+// What a Commit did. While the run has a cancellation request, an update
+// that would set it `waiting` sets it plain `running` instead (no waiting
+// reason, no wake-up time), so a run being cancelled is always due
+// (ListDue) until it ends, whoever crashed on the way -- except a `blocked`
+// one, whose wake-up time makes it due when the worker should try again.
+struct CommitOutcome {
+  std::vector<int64_t> seqs;     // the seqs assigned to update.events (empty when refused)
+  bool cancel_requested = false; // the run has a cancellation request (read in the transaction)
+  bool refused = false;          // unless_cancel_requested held: nothing was written
+};
+
+// What AppendEventIf changes in the run row besides appending the event
+// (nothing by default), in the same transaction.
+struct AppendRowChange {
+  // `flow cancel`: sets cancel_requested_ms to `now_ms` unless already set,
+  // and a `waiting` run becomes plain `running` (no waiting reason, details
+  // or wake-up time), so that whoever picks it up next -- this command,
+  // `flow resume`, `flow worker` -- finishes the cancellation.
+  bool request_cancel = false;
+  // `flow approve`/`flow signal`: a run waiting (for a signal: for the
+  // signal `due_event`, when not empty) becomes due at `now_ms` (its
+  // wake_at_ms lowered to it), so that `flow worker` delivers the record
+  // even if the command is killed before it drives the run. The engine
+  // delivers a recorded decision or signal before it looks at a timeout.
+  bool make_due = false;
+  std::string due_event;
   int64_t now_ms = 0;
 };
 
@@ -145,17 +180,17 @@ class Store {
   // run has one (a worker sleeps until then).
   virtual auto NextWake() -> Result<std::optional<int64_t>> = 0;
 
-  // Applies one durable point in one transaction; returns the seqs
-  // assigned to update.events. An Error leaves nothing changed.
-  virtual auto Commit(const DurableUpdate& update) -> Result<std::vector<int64_t>> = 0;
+  // Applies one durable point in one transaction (see CommitOutcome). An
+  // Error leaves nothing changed.
+  virtual auto Commit(const DurableUpdate& update) -> Result<CommitOutcome> = 0;
 
   // Appends `event` to the journal of run `run_id` (seq assigned as by
   // Commit) in one transaction, only when `condition` holds then; the run
-  // row is not changed. A refusal is not an Error: the outcome says which
+  // row is not changed but for `change`. A refusal is not an Error: the outcome says which
   // part of the condition failed and carries the row as it was. An Error
   // is a store problem only, and leaves nothing changed.
-  virtual auto AppendEventIf(const std::string& run_id, const JournalEvent& event, const AppendCondition& condition)
-      -> Result<AppendOutcome> = 0;
+  virtual auto AppendEventIf(const std::string& run_id, const JournalEvent& event, const AppendCondition& condition,
+                             const AppendRowChange& change = {}) -> Result<AppendOutcome> = 0;
 
   // The run's journal in seq order.
   virtual auto Journal(const std::string& run_id) -> Result<std::vector<JournalEvent>> = 0;

@@ -23,7 +23,74 @@ auto TagName(Tag tag) -> const char* {
   return "?";
 }
 
-auto Value::String(std::string s) -> Value { return Value(new StringObj(std::move(s))); }
+namespace {
+
+thread_local int64_t tls_heap_bytes = 0;
+
+// What a json tree costs, roughly: nlohmann's 16-byte nodes, string
+// capacities, and per object member a map node with its key. Iterative: a
+// json value may nest deeper than the C++ stack allows recursion.
+auto JsonFootprint(const nlohmann::json& root) -> int64_t {
+  constexpr int64_t kNode = sizeof(nlohmann::json);
+  constexpr int64_t kMapEntry = 64;  // red-black tree node and key string header
+  int64_t bytes = 0;
+  std::vector<const nlohmann::json*> todo{&root};
+  while (!todo.empty()) {
+    const nlohmann::json* j = todo.back();
+    todo.pop_back();
+    bytes += kNode;
+    if (j->is_string()) {
+      bytes += static_cast<int64_t>(j->get_ref<const std::string&>().capacity());
+    } else if (j->is_array()) {
+      for (const auto& x : *j) todo.push_back(&x);
+    } else if (j->is_object()) {
+      for (const auto& [key, x] : j->items()) {
+        bytes += kMapEntry + static_cast<int64_t>(key.size());
+        todo.push_back(&x);
+      }
+    }
+  }
+  return bytes;
+}
+
+// The footprint of a heap object as it is now.
+auto Footprint(const Object* o) -> int64_t {
+  constexpr int64_t kSlot = sizeof(Value);
+  switch (o->tag) {
+    case Tag::String: {
+      const std::string& s = static_cast<const StringObj*>(o)->s;
+      // Short strings live inside the std::string (SSO).
+      return int64_t{sizeof(StringObj)} + (s.capacity() > 15 ? static_cast<int64_t>(s.capacity()) + 1 : 0);
+    }
+    case Tag::List:
+      return int64_t{sizeof(ListObj)} + kSlot * static_cast<int64_t>(static_cast<const ListObj*>(o)->items.capacity());
+    case Tag::Record:
+      return int64_t{sizeof(RecordObj)} +
+             kSlot * static_cast<int64_t>(static_cast<const RecordObj*>(o)->fields.capacity());
+    case Tag::Json: return int64_t{sizeof(JsonObj)} + JsonFootprint(static_cast<const JsonObj*>(o)->j);
+    default: return 0;
+  }
+}
+
+// Counts a new object in this thread's heap bytes.
+auto Charged(Object* o) -> Object* {
+  o->charged = Footprint(o);
+  tls_heap_bytes += o->charged;
+  return o;
+}
+
+}  // namespace
+
+auto HeapBytes() -> int64_t { return tls_heap_bytes; }
+
+void Value::Recharge() {
+  if (!is_heap()) return;
+  const int64_t now = Footprint(o_);
+  tls_heap_bytes += now - o_->charged;
+  o_->charged = now;
+}
+
+auto Value::String(std::string s) -> Value { return Value(Charged(new StringObj(std::move(s)))); }
 namespace {
 auto DepthOf(const std::vector<Value>& items) -> uint16_t {
   int d = 0;
@@ -34,21 +101,22 @@ auto DepthOf(const std::vector<Value>& items) -> uint16_t {
 
 auto Value::List(std::vector<Value> items) -> Value {
   uint16_t depth = DepthOf(items);
-  Value v(new ListObj(std::move(items)));
+  Value v(Charged(new ListObj(std::move(items))));
   v.o_->depth = depth;
   return v;
 }
-auto Value::Json(nlohmann::json j) -> Value { return Value(new JsonObj(std::move(j))); }
-auto Value::Secret(std::string name) -> Value { return Value(new SecretObj(std::move(name))); }
+auto Value::Json(nlohmann::json j) -> Value { return Value(Charged(new JsonObj(std::move(j)))); }
+auto Value::Secret(std::string name) -> Value { return Value(Charged(new SecretObj(std::move(name)))); }
 auto Value::Record(const Shape* shape, std::vector<Value> fields) -> Value {
   FLOW_CHECK(shape != nullptr && fields.size() == shape->names.size(), "record fields must match the shape");
   uint16_t depth = DepthOf(fields);
-  Value v(new RecordObj(shape, std::move(fields)));
+  Value v(Charged(new RecordObj(shape, std::move(fields))));
   v.o_->depth = depth;
   return v;
 }
 
 void Value::Free(Object* o) {
+  tls_heap_bytes -= o->charged;
   switch (o->tag) {
     case Tag::String: delete static_cast<StringObj*>(o); break;
     case Tag::List: delete static_cast<ListObj*>(o); break;

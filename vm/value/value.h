@@ -45,10 +45,20 @@ inline constexpr int kMaxValueDepth = 1000;
 struct Shape;
 class Value;
 
+// The bytes the heap values created on this thread hold now: each heap
+// object adds its footprint (the object, its string or vector capacity, an
+// estimate for a json tree) when it is created or grown in place
+// (Value::Recharge) and takes it back when it is freed. A VM runs on one
+// thread and its values stay there, so this is the run's memory for the
+// per-run cap (interp::VmOptions::memory_limit); the VM compares it with
+// the cap, values never fail to allocate because of it.
+auto HeapBytes() -> int64_t;
+
 struct Object {
   uint32_t refs = 1;
   Tag tag;
   uint16_t depth = 1;  // lists and records: 1 + the deepest child container (saturating)
+  int64_t charged = 0;  // the footprint counted in HeapBytes() for this object
   explicit Object(Tag t) : tag(t) {}
 };
 
@@ -134,6 +144,9 @@ class Value {
   // another value shares it. The value must have that tag.
   auto MutableString() -> std::string&;
   auto MutableList() -> std::vector<Value>&;
+  // After growing the storage MutableString/MutableList returned: counts
+  // the object's new footprint in HeapBytes().
+  void Recharge();
 
   // Container nesting: 0 for scalars, strings and json; 1 + the deepest
   // child for lists and records.
