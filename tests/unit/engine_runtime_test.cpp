@@ -191,16 +191,18 @@ TEST_F(EngineRuntimeTest, AStepInFlightAtACrashIsResentWithItsKey) {
                               "  let a = billing.charge(amount: 1)\n"
                               "  return a.id\n}\n");
   EngineOptions crash;
-  crash.crash_after_commits = 1;  // right after step_started: the attempt is never sent
+  crash.crash_before_commits = 1;  // the step was sent, its commit never happened
   ASSERT_FALSE(StartRun(Rt(SystemClock(), crash), bytes, "w", json::object(), "t4").ok());
-  EXPECT_TRUE(http->calls().empty());
+  ASSERT_EQ(http->calls().size(), 1u);
   auto r = ResumeRun(Rt(), "t4");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->result, "ch_t4:1");
   auto calls = http->calls();
-  ASSERT_EQ(calls.size(), 1u);
+  ASSERT_EQ(calls.size(), 2u);
   EXPECT_EQ(calls[0].key, "t4:1");
-  EXPECT_TRUE(calls[0].resent);
+  EXPECT_FALSE(calls[0].resent);
+  EXPECT_EQ(calls[1].key, "t4:1");
+  EXPECT_TRUE(calls[1].resent);
 }
 
 TEST_F(EngineRuntimeTest, AFailedStepCompensatesTheCompletedOnesOverTheSameTransport) {

@@ -67,6 +67,9 @@ const Backend kBackends[] = {
     {"sqlite", [](const fs::path& dir) { return "sqlite:" + (dir / "flow.db").string(); }},
 };
 
+// Test names and failure messages show the backend by name.
+void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.name; }
+
 class StoreContractTest : public StoreTest, public ::testing::WithParamInterface<Backend> {
  protected:
   // A new connection to this test's database, through the one factory.
