@@ -2,9 +2,11 @@
 // from .flow text, a real SQLite store in a temp folder, the real exec test
 // tool (tests/servers/exec_tool.py) and the real HTTP test server
 // (tests/servers/http_server.py, one per suite, port read from its first
-// line). Interruptions are simulated with EngineOptions::crash_after_commits:
-// the driver stops right after a durable point, as a killed process would,
-// and a fresh ResumeRun continues from the store alone.
+// line), or, where the server is not the point, an in-process transport
+// registered as the runtime's "http" (tests/unit/test_transport.h).
+// Interruptions are simulated with EngineOptions::crash_after_commits: the
+// driver stops right after a durable point, as a killed process would, and
+// a fresh ResumeRun continues from the store alone.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -19,6 +21,7 @@
 
 #include "tests/unit/engine_fixture.h"
 #include "tests/unit/test_http_server.h"
+#include "tests/unit/test_transport.h"
 #include "compiler/codegen/lower.h"
 #include "compiler/driver/compile.h"
 #include "vm/bytecode/serialize.h"
@@ -135,8 +138,22 @@ TEST_F(EngineTest, ExecRetryableExitRetriesWithTheSameKey) {
                                                                 {"step_started", 3}, {"step_completed", 3}}));
 }
 
+// The engine's retry loop, not the HTTP server, is the subject here: the
+// runtime's "http" is an in-process transport (tests/unit/test_transport.h)
+// that answers each attempt as the server would have.
+auto ScriptedCharges(int fail_first, std::string_view kind, std::string message)
+    -> std::shared_ptr<flow::testing::ScriptedTransport> {
+  return std::make_shared<flow::testing::ScriptedTransport>(
+      [=](const connectors::StepAttempt& a, int call) {
+        if (call <= fail_first) return connectors::FailOutcome(kind, message);
+        return connectors::ValidateOutput(*a.connector, *a.op,
+                                          json{{"id", "ch_" + a.idempotency_key}, {"amount", a.args["amount"]}});
+      });
+}
+
 TEST_F(EngineTest, HttpServerErrorRetriesThenCompletes) {
-  Http("POST", "/_control", json{{"path", "/customers/c1/charges"}, {"fail", 1}});
+  auto http = ScriptedCharges(1, connectors::kKindServerError, "HTTP 503 from POST /customers/c1/charges");
+  transports_.Register("http", http);
   auto r = Start("connector billing = \"billing.json\"\n"
                  "workflow w(customer: string) -> int {\n"
                  "  let c = billing.charge(customer: customer, amount: 7) retry 3 backoff 10ms\n"
@@ -144,11 +161,14 @@ TEST_F(EngineTest, HttpServerErrorRetriesThenCompletes) {
                  json{{"customer", "c1"}}, "r6");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->result, 7);
-  EXPECT_EQ(RequestKeys(), (std::vector<std::string>{"r6:1", "r6:1"}));
+  std::vector<std::string> keys;
+  for (const auto& c : http->calls()) keys.push_back(c.key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"r6:1", "r6:1"}));
 }
 
 TEST_F(EngineTest, PermanentFailureWithoutRetriesFailsTheRun) {
-  Http("POST", "/_control", json{{"path", "/customers/c1/charges"}, {"fail", 1}, {"status", 400}});
+  auto http = ScriptedCharges(1, connectors::kKindHttp, "HTTP 400 from POST /customers/c1/charges");
+  transports_.Register("http", http);
   auto r = Start("connector billing = \"billing.json\"\n"
                  "workflow w(customer: string) -> int {\n"
                  "  let c = billing.charge(customer: customer, amount: 7) retry 3 backoff 10ms\n"
@@ -158,7 +178,7 @@ TEST_F(EngineTest, PermanentFailureWithoutRetriesFailsTheRun) {
   EXPECT_EQ(r->status, store::RunStatus::Failed);
   EXPECT_EQ(r->error["kind"], "http");
   EXPECT_EQ(r->error["step"], "billing.charge");
-  EXPECT_EQ(RequestKeys().size(), 1u);
+  EXPECT_EQ(http->calls().size(), 1u);
 }
 
 constexpr const char* kTwoCharges =
