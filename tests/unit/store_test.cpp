@@ -667,3 +667,50 @@ TEST_F(StoreTest, AnAppendCanMakeAWaitingRunDue) {
 
 }  // namespace
 }  // namespace flow::store
+
+namespace flow::store {
+namespace {
+
+// --db / FLOW_DB text: a path as always, sqlite:PATH, or a refused scheme.
+TEST(StoreUrl, PathsAndSqliteUrlsAreSqliteAndOtherSchemesAreRefused) {
+  for (const std::string& text : {"flow.db", "/var/lib/flow/flow.db", "./a:b.db", "x:y.db", "dir/c:d.db"}) {
+    auto location = ParseStoreUrl(text);
+    ASSERT_TRUE(location.ok()) << text << ": " << location.error().message;
+    EXPECT_EQ(location->backend, ::flow::store::Backend::Sqlite);
+    EXPECT_EQ(location->path, text);
+  }
+  EXPECT_EQ(ParseStoreUrl("sqlite:runs.db")->path, "runs.db");
+  EXPECT_EQ(ParseStoreUrl("SQLite:/tmp/a:b.db")->path, "/tmp/a:b.db");
+  EXPECT_EQ(ParseStoreUrl("postgresql://db.example/flow").error().message,
+            "database 'postgresql://db.example/flow': no store for scheme 'postgresql'; expected a file path or "
+            "sqlite:PATH");
+  EXPECT_EQ(ParseStoreUrl("ab:c").error().message,
+            "database 'ab:c': no store for scheme 'ab'; expected a file path or sqlite:PATH");
+  EXPECT_EQ(ParseStoreUrl("sqlite:").error().message, "database 'sqlite:': the path is empty");
+  EXPECT_FALSE(ParseStoreUrl("").ok());
+}
+
+TEST_F(StoreTest, ExistingOnlyNeverCreatesADatabase) {
+  StoreOptions existing;
+  existing.existing_only = true;
+  const std::string p = Path("flow.db");
+  auto none = OpenStore("sqlite:" + p, existing);
+  ASSERT_TRUE(none.ok()) << none.error().message;
+  EXPECT_EQ(*none, nullptr);
+  EXPECT_FALSE(fs::exists(p));
+  ASSERT_TRUE(OpenStore(p).ok());  // creates it
+  auto some = OpenStore("sqlite:" + p, existing);
+  ASSERT_TRUE(some.ok()) << some.error().message;
+  EXPECT_NE(*some, nullptr);
+  // Reading: an empty file holds no runs, a directory is not a database.
+  StoreOptions reading = existing;
+  reading.read_only = true;
+  Write(Path("empty.db"), "");
+  EXPECT_EQ(*OpenStore(Path("empty.db"), reading), nullptr);
+  EXPECT_EQ(Slurp(Path("empty.db")), "");
+  fs::create_directories(Path("dir.db"));
+  EXPECT_EQ(OpenStore(Path("dir.db"), reading).error().message, "'" + Path("dir.db") + "' is a directory, not a flow database");
+}
+
+}  // namespace
+}  // namespace flow::store
