@@ -82,6 +82,15 @@ auto Situation(const store::AppendOutcome& out) -> std::string {
   }
   if (run.waiting_reason == "timer") return "it is sleeping";
   if (run.waiting_reason == "retry") return "it is waiting to retry a step";
+  if (run.waiting_reason == "child") {
+    // The approval, if any, is the child's (docs/composition.md): name it.
+    auto w = nlohmann::json::parse(run.waiting, nullptr, false);
+    std::string child = w.is_object() ? w.value("run", "") : "";
+    bool approval = w.is_object() && w.contains("child") && w["child"].is_object() &&
+                    w["child"].value("kind", "") == "approval";
+    if (approval) return "it waits on its child run " + child + ", which waits for approval: 'flow approve " + child + "'";
+    return "it waits on its child run " + child;
+  }
   return "it is waiting for " + run.waiting_reason;
 }
 

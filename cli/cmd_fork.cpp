@@ -166,7 +166,7 @@ auto RegisterFork(CLI::App& app) -> Command {
   sub->add_option("--from", o->from, "The checkpoint to start from (the run's latest of that name)")->required();
   sub->add_option("--input", o->input,
                   "The original run's input (JSON or @file.json): a fork cannot take other input");
-  sub->add_option("--id", o->id, "The new run's id; an existing fork with this id is reported, not restarted")->check(RunIdCheck());
+  sub->add_option("--id", o->id, "The new run's id; an existing fork with this id is reported, not restarted")->check(NewRunIdCheck());
   sub->add_option("--db", o->db, "The database (default: $FLOW_DB, else ./flow.db)");
   sub->add_flag("--json", o->json, "Print one JSON object describing the new run on stdout");
   return Command{sub, [o] { return RunFork(*o); }};

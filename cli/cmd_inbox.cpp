@@ -57,6 +57,8 @@ auto EntryJson(const InboxEntry& entry) -> Json {
   Json out = Json::object();
   out["run"] = entry.run->id;
   out["workflow"] = entry.run->workflow;
+  // An approval inside a child run is the child's (docs/composition.md).
+  if (!entry.run->parent_id.empty()) out["parent"] = entry.run->parent_id;
   out["prompt"] = waiting.value("prompt", "");
   out["from"] = text_or_null("from");
   out["since"] = FormatMs(entry.since_ms);

@@ -170,7 +170,7 @@ auto RegisterRun(CLI::App& app) -> Command {
   sub->add_option("FILE", o->file, "The .flow (or .flowc) file")->required();
   sub->add_option("--workflow", o->workflow, "The workflow to run (default: the only one)");
   sub->add_option("--input", o->input, "The input: a JSON object of the parameters, or @file.json");
-  sub->add_option("--id", o->id, "The run id; an existing run with this id is reported, not restarted")->check(RunIdCheck());
+  sub->add_option("--id", o->id, "The run id; an existing run with this id is reported, not restarted")->check(NewRunIdCheck());
   sub->add_option("--db", o->db, "The database (default: $FLOW_DB, else ./flow.db)");
   sub->add_flag("--json", o->json, "Print one JSON object describing the run on stdout");
   return Command{sub, [o] { return RunRun(*o); }};

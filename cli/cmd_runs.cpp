@@ -2,7 +2,9 @@
 //
 // Lists the runs of the database, newest first (SPEC §5). Human text is a
 // table on stdout (a report: `flow runs | grep waiting` works); with --json exactly one object on stdout:
-//   {"runs": [{"run", "workflow", "status", "waiting", "created", "updated"}]}
+//   {"runs": [{"run", "workflow", "parent", "status", "waiting", "created", "updated"}]}
+// ("parent": the run a child run was started by, docs/composition.md; null
+// for a top-level run).
 // A missing database lists nothing and creates nothing. Exit codes: 0 listed
 // (even when empty), 2 an unknown --status, 4 a database that is not flow's,
 // is newer, or cannot be read (the file is left untouched).
@@ -34,11 +36,12 @@ void PrintTable(const std::vector<store::RunRecord>& runs) {
     std::fputs("no runs\n", stdout);
     return;
   }
-  std::vector<std::vector<std::string>> rows = {{"RUN", "WORKFLOW", "STATUS", "WAITING", "CREATED", "UPDATED"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"RUN", "WORKFLOW", "STATUS", "WAITING", "CREATED", "UPDATED", "PARENT"}};
   for (const store::RunRecord& run : runs) {
     rows.push_back({ShownId(run.id), run.workflow, store::StatusName(run.status),
                     run.status == store::RunStatus::Waiting ? run.waiting_reason : "-", FormatMs(run.created_ms),
-                    FormatMs(run.updated_ms)});
+                    FormatMs(run.updated_ms), run.parent_id.empty() ? "-" : ShownId(run.parent_id)});
   }
   PrintColumns(rows);
 }

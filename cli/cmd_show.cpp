@@ -99,8 +99,13 @@ class CompensationSummary {
 
 // Everything `flow show` prints before the journal.
 auto HeadJson(const store::RunRecord& run, const std::vector<store::Checkpoint>& checkpoints,
-              const Json& compensations) -> Json {
+              const Json& compensations, const std::vector<store::RunRecord>& children) -> Json {
   Json out = RunSummaryJson(run);
+  Json kids = Json::array();  // docs/composition.md: the child runs, oldest first
+  for (const store::RunRecord& c : children) {
+    kids.push_back({{"run", c.id}, {"workflow", c.workflow}, {"status", store::StatusName(c.status)}});
+  }
+  out["children"] = kids;
   out["program"] = run.program_hash;
   out["input"] = ParseStoredJson(run.input);
   out["result"] = run.status == store::RunStatus::Completed ? ParseStoredJson(run.result) : nullptr;
@@ -150,6 +155,7 @@ void PrintHumanHead(const Json& shown) {
   };
   line("Run", ShownId(shown["run"].get<std::string>()));
   line("Workflow", shown["workflow"].get<std::string>());
+  if (shown["parent"].is_string()) line("Parent", ShownId(shown["parent"].get<std::string>()));
   line("Status", shown["status"].get<std::string>());
   if (!shown["waiting"].is_null()) line("Waiting", Compact(shown["waiting"]));
   line("Program", shown["program"].get<std::string>());
@@ -161,6 +167,10 @@ void PrintHumanHead(const Json& shown) {
   for (const Json& c : shown["checkpoints"]) {
     line("Checkpoint", fmt::format("{} (seq {}, {})", c["name"].get<std::string>(), c["seq"].dump(),
                                    c["at"].get<std::string>()));
+  }
+  for (const Json& c : shown["children"]) {
+    line("Child", fmt::format("{} ({}, {})", ShownId(c["run"].get<std::string>()), c["workflow"].get<std::string>(),
+                              c["status"].get<std::string>()));
   }
   std::fputs("\nJournal:\n", stdout);
   std::fprintf(stdout, "  %-4s %-24s %-24s %-5s %-7s %s\n", "SEQ", "TIME", "EVENT", "STEP", "ATTEMPT", "DETAILS");
@@ -226,7 +236,9 @@ auto ShowRun(store::Store& store, const store::RunRecord& run, const ShowOptions
   if (!scanned) return scanned.error();
   auto checkpoints = store.Checkpoints(o.run_id);
   if (!checkpoints) return checkpoints.error();
-  Json head = HeadJson(run, *checkpoints, compensations.list());
+  auto children = store.ListChildren(o.run_id);
+  if (!children) return children.error();
+  Json head = HeadJson(run, *checkpoints, compensations.list(), *children);
   if (!o.json) {
     PrintHumanHead(head);
     auto next = StreamJournal(store, o, PrintHumanEvent);

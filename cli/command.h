@@ -30,6 +30,9 @@ struct Command {
 // fails parsing with that rule's one-line reason, which main turns into
 // exit 2 before the command runs.
 auto RunIdCheck() -> CLI::Validator;
+// The check of an id chosen for a new run (`--id` of run and fork):
+// CheckNewRunId, which also refuses `/` (child runs' ids).
+auto NewRunIdCheck() -> CLI::Validator;
 
 // Adds `flow approve`, `flow reject` (cmd_approve.cpp), `flow signal`, `flow inbox`.
 auto RegisterApprove(CLI::App& app) -> Command;

@@ -142,21 +142,29 @@ auto ExitCodeFor(store::RunStatus status) -> int {
 
 namespace {
 
+// "(kind): detail" of a waiting object; a child's names the child run and
+// what it waits for (docs/composition.md).
+auto WaitingText(const nlohmann::json& waiting) -> std::string {
+  if (!waiting.is_object()) return "";
+  std::string kind = waiting.value("kind", "");
+  std::string detail = kind == "approval" ? waiting.value("prompt", "")
+                       : kind == "signal" ? "'" + waiting.value("event", "") + "'"
+                       : kind == "retry"  ? waiting.value("step", "") + " until " + waiting.value("wake_at", "")
+                       : kind == "child"  ? "child run " + waiting.value("run", "") + " (" + waiting.value("workflow", "") + ")"
+                                          : waiting.value("wake_at", "");
+  if (kind == "child" && waiting.contains("child")) detail += " is waiting " + WaitingText(waiting["child"]);
+  return "(" + kind + "): " + detail;
+}
+
 void PrintHuman(const engine::RunReport& r) {
   const char* id = r.run_id.c_str();
   switch (r.status) {
     case store::RunStatus::Completed:
       std::fprintf(stdout, "run %s completed: %s\n", id, value::DumpJson(r.result).c_str());
       break;
-    case store::RunStatus::Waiting: {
-      std::string kind = r.waiting.value("kind", "");
-      std::string detail = kind == "approval" ? r.waiting.value("prompt", "")
-                           : kind == "signal" ? "'" + r.waiting.value("event", "") + "'"
-                           : kind == "retry"  ? r.waiting.value("step", "") + " until " + r.waiting.value("wake_at", "")
-                                              : r.waiting.value("wake_at", "");
-      std::fprintf(stdout, "run %s is waiting (%s): %s\n", id, kind.c_str(), detail.c_str());
+    case store::RunStatus::Waiting:
+      std::fprintf(stdout, "run %s is waiting %s\n", id, WaitingText(r.waiting).c_str());
       break;
-    }
     case store::RunStatus::Failed:
     case store::RunStatus::Cancelled:
       std::fprintf(stdout, "run %s %s: %s: %s\n", id, store::StatusName(r.status),

@@ -17,4 +17,13 @@ auto RunIdCheck() -> CLI::Validator {
       "RUN_ID", "run id");
 }
 
+auto NewRunIdCheck() -> CLI::Validator {
+  return CLI::Validator(
+      [](std::string& id) -> std::string {
+        auto ok = engine::CheckNewRunId(id);
+        return ok ? std::string() : ok.error().message;
+      },
+      "RUN_ID", "run id");
+}
+
 }  // namespace flow::cli

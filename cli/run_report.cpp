@@ -62,6 +62,7 @@ auto RunSummaryJson(const store::RunRecord& run) -> Json {
   Json out = Json::object();
   out["run"] = run.id;
   out["workflow"] = run.workflow;
+  out["parent"] = run.parent_id.empty() ? Json(nullptr) : Json(run.parent_id);
   out["status"] = store::StatusName(run.status);
   out["waiting"] = WaitingJson(run);
   out["created"] = FormatMs(run.created_ms);

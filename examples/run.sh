@@ -80,13 +80,21 @@ export BILLING_URL CMS_URL
 echo "== services: billing at $BILLING_URL, cms at $CMS_URL (${fail_first} x 503 before each draft)"
 
 expect 0 "onboarding, free plan: account created, welcome mail sent (exit 0)" \
-  run "$here/onboarding/onboard.flow" --id onboard-free \
+  run "$here/onboarding/onboard.flow" --workflow onboard --id onboard-free \
   --input '{"customer": {"email": "grace@example.com", "name": "Grace Hopper", "plan": "free"}}'
 expect 3 "onboarding, pro plan: the charge waits for finance's approval (exit 3)" \
-  run "$here/onboarding/onboard.flow" --id onboard-pro --input "@$here/onboarding/input.json"
+  run "$here/onboarding/onboard.flow" --workflow onboard --id onboard-pro --input "@$here/onboarding/input.json"
 expect 0 "flow cancel onboard-pro: the compensation deletes the CRM account" \
   cancel onboard-pro --reason "customer changed their mind"
 journal onboard-pro cancelled crm.delete_account:completed
+
+expect 3 "a batch of three, each onboarded as a child run: the pro customer's charge waits for finance (exit 3)" \
+  run "$here/onboarding/onboard.flow" --workflow onboard_batch --id batch-1 --input "@$here/onboarding/batch.json"
+expect 0 "flow inbox: the approval is the child run's, batch-1/3" inbox
+expect 0 "flow approve batch-1/3: the child is charged and welcomed, then the batch completes" \
+  approve batch-1/3 --as finance-fay --comment "ok"
+expect 0 "flow runs: the batch and its three children" runs
+journal batch-1 completed
 
 expect 3 "publishing: the draft survives the CMS's 503s (retry), then waits for an editor (exit 3)" \
   run "$here/publishing/publish.flow" --id publish-1 --input "@$here/publishing/input.json"

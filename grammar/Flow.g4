@@ -7,10 +7,11 @@
 // compiler/parse/token_filter.cpp (not this file) decides which ones are
 // statement separators, Go style: a line break ends a statement only when the
 // token before it can end one (a name, a literal, `)`, `]`, `}`, `?`,
-// `return`), it is outside `(` and `[`, and the next line does not start with a
-// token that continues the statement (`retry`, `timeout`, `compensate`,
-// `else`, `catch`, `from`, `as`, a binary operator, a closing bracket...). The
-// parser below therefore only ever sees NL where a statement may end.
+// `return`, `break`, `continue`), it is outside `(` and `[`, and the next line
+// does not start with a token that continues the statement (`retry`,
+// `timeout`, `compensate`, `else`, `catch`, `from`, `as`, a binary operator, a
+// closing bracket, the `limit` of a `parallel for` header...). The parser
+// below therefore only ever sees NL where a statement may end.
 //
 // Strings: `"` switches the lexer into string mode, `${` back into the default
 // mode for an interpolated expression; every `{` pushes the default mode and
@@ -74,6 +75,8 @@ stmt
   | CHECKPOINT value=expr                                         # checkpointStmt
   | SLEEP value=expr                                              # sleepStmt
   | PARALLEL body=block                                           # parallelStmt
+  | BREAK                                                         # breakStmt
+  | CONTINUE                                                      # continueStmt
   // One alternative for `x = e` and a bare expression, so that prediction
   // need not look past a whole expression to tell them apart. (`x += 1`
   // reaches the parser as `x = 1`: the token filter drops the `+` and the
@@ -140,6 +143,9 @@ primary
   | LBRACE (fields+=recordField (COMMA fields+=recordField)* COMMA?)? RBRACE # recordLit
   | APPROVE prompt=postfixExpr aclauses+=approveClause*           # approve
   | WAIT event=postfixExpr wclauses+=waitClause*                  # wait
+  // As a statement its value is dropped (the exprStmt alternative); `limit`
+  // is a keyword only here (the token filter sees to it).
+  | PARALLEL FOR name=ID IN iter=expr (LIMIT limit=expr)? body=block # parallelFor
   ;
 
 recordField : (name=ID | key=string) COLON value=expr ;

@@ -40,6 +40,8 @@ FROM       : 'from' ;
 WAIT       : 'wait' ;
 SLEEP      : 'sleep' ;
 PARALLEL   : 'parallel' ;
+BREAK      : 'break' ;
+CONTINUE   : 'continue' ;
 TRUE_LIT   : 'true' ;
 FALSE_LIT  : 'false' ;
 NULL_LIT   : 'null' ;
@@ -53,6 +55,9 @@ AS         : 'as' ;
 BACKOFF    : 'backoff' ;
 MAX        : 'max' ;
 ON         : 'on' ;
+// `limit` is a keyword only in the header of `parallel for x in xs limit N`
+// (SPEC §2.1): the token filter turns LIMIT back into ID anywhere else.
+LIMIT      : 'limit' ;
 
 DURATION : DIGITS ('ms' | 's' | 'm' | 'h' | 'd') ;
 FLOAT    : DIGITS '.' DIGITS ([eE] [+-]? DIGITS)? ;

@@ -185,6 +185,8 @@ class Dumper {
         [&](const CheckpointStmt& c) { Line(depth, "Checkpoint", s.range); Expr(d, c.label); },
         [&](const SleepStmt& c) { Line(depth, "Sleep", s.range); Expr(d, c.duration); },
         [&](const ParallelStmt& p) { Line(depth, "Parallel", s.range); Block(d, p.body); },
+        [&](const BreakStmt&) { Line(depth, "Break", s.range); },
+        [&](const ContinueStmt&) { Line(depth, "Continue", s.range); },
     }, s.node);
   }
 
@@ -252,6 +254,12 @@ void Dumper::Expr(int depth, ExprId id) {
         Expr(d, w.event);
         Child(d, "timeout:", w.timeout);
         if (w.type.valid()) { Label(d, "as:"); Type(d + 1, w.type); }
+      },
+      [&](const ParallelForExpr& p) {
+        Line(depth, "ParallelFor " + p.var, e.range);
+        Expr(d, p.iterable);
+        Child(d, "limit:", p.limit);
+        Block(d, p.body);
       },
   }, e.node);
 }

@@ -175,11 +175,28 @@ struct WaitExpr {
   TypeExprId type;  // optional
 };
 
+struct Block {
+  SourceRange range;  // from '{' to '}'
+  std::vector<StmtId> stmts;
+};
+
+// parallel for VAR in ITERABLE [limit N] { BODY }: one concurrent branch per
+// element. An expression (its value is the list of each body's last
+// expression statement); as a statement it is an ExprStmt whose value is
+// dropped.
+struct ParallelForExpr {
+  std::string var;
+  SourceRange var_range;
+  ExprId iterable;
+  ExprId limit;  // optional
+  Block body;
+};
+
 struct Expr {
   SourceRange range;
   std::variant<ErrorExpr, IntLit, FloatLit, BoolLit, NullLit, DurationLit, StringLit, ListLit,
                RecordLit, NameRef, MemberExpr, IndexExpr, CallExpr, UnaryExpr, BinaryExpr,
-               CastExpr, ApproveExpr, WaitExpr>
+               CastExpr, ApproveExpr, WaitExpr, ParallelForExpr>
       node;
 };
 
@@ -211,11 +228,6 @@ struct StepClauses {
   std::optional<TimeoutClause> timeout;
   std::optional<CompensateClause> compensate;
   auto empty() const -> bool { return !retry && !timeout && !compensate; }
-};
-
-struct Block {
-  SourceRange range;  // from '{' to '}'
-  std::vector<StmtId> stmts;
 };
 
 struct ErrorStmt {};
@@ -271,14 +283,17 @@ struct CheckpointStmt {
 struct SleepStmt {
   ExprId duration;
 };
+// parallel { S1 \n S2 ... }: each top-level statement of `body` is a branch.
 struct ParallelStmt {
   Block body;
 };
+struct BreakStmt {};
+struct ContinueStmt {};
 
 struct Stmt {
   SourceRange range;
   std::variant<ErrorStmt, LetStmt, AssignStmt, ExprStmt, IfStmt, ForStmt, WhileStmt, ReturnStmt,
-               FailStmt, TryStmt, CheckpointStmt, SleepStmt, ParallelStmt>
+               FailStmt, TryStmt, CheckpointStmt, SleepStmt, ParallelStmt, BreakStmt, ContinueStmt>
       node;
 };
 

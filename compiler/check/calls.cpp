@@ -1,5 +1,5 @@
-// Calls: built-in functions (SPEC §2.5a), user fns, and steps (connector
-// operations, SPEC §2.5) with their named arguments.
+// Calls: built-in functions (SPEC §2.5a), user fns, child workflow calls, and
+// steps (connector operations, SPEC §2.5) with their named arguments.
 #include <algorithm>
 #include <cctype>
 
@@ -57,11 +57,7 @@ auto Checker::CheckNamedCall(ast::ExprId id, const ast::CallExpr& call,
   }
   if (auto it = function_by_name_.find(callee.name); it != function_by_name_.end()) {
     out_.names[call.callee.index] = {NameKind::Function, it->second};
-    if (ast().functions[it->second].is_workflow) {
-      diags_.Report(DiagKind::CallWorkflow, range, callee.name);
-      CheckArgsOnly(call);
-      return types().error();
-    }
+    if (ast().functions[it->second].is_workflow) return CheckChildCall(id, call, it->second);
     return CheckUserCall(id, call, it->second);
   }
   if (const BuiltinInfo* b = FindBuiltin(callee.name)) {
@@ -93,6 +89,7 @@ auto Checker::CheckUserCall(ast::ExprId id, const ast::CallExpr& call, int32_t f
   std::string label = Quoted(decl.name);
   size_t n = decl.params.size();
   std::vector<int32_t> filled(n, -1);
+  std::vector<bool> suggested(n, false);
   size_t next_positional = 0;
   bool named = false;
   int extra = -1;  // first surplus positional argument
@@ -118,6 +115,8 @@ auto Checker::CheckUserCall(ast::ExprId id, const ast::CallExpr& call, int32_t f
         s.AttachTo(diags_.Report(DiagKind::UnknownArgument, arg.name_range, label, arg.name,
                                  s.suffix()),
                    arg.name_range);
+        // `plann: x` is the missing `plan`: one message, not two (as for steps).
+        for (size_t k = 0; k < n; ++k) suggested[k] = suggested[k] || decl.params[k].name == s.best;
         continue;
       }
     }
@@ -139,7 +138,7 @@ auto Checker::CheckUserCall(ast::ExprId id, const ast::CallExpr& call, int32_t f
     diags_.Report(DiagKind::ArgumentCount, where, label, n, n == 1 ? "" : "s", call.args.size());
   } else {
     for (size_t k = 0; k < n; ++k) {
-      if (filled[k] < 0) {
+      if (filled[k] < 0 && !suggested[k]) {
         diags_.Report(DiagKind::MissingArgument, ast().expr(call.callee).range, label,
                       decl.params[k].name);
       }
@@ -147,6 +146,21 @@ auto Checker::CheckUserCall(ast::ExprId id, const ast::CallExpr& call, int32_t f
   }
   // A fn without a result yields null when used as a value.
   return info.result.valid() ? info.result : types().null();
+}
+
+// SPEC §2.5: "a workflow may call another workflow of the same file like a
+// function", so the arguments follow the rules of fn calls (positional
+// and/or named); the call becomes a child run (docs/composition.md).
+auto Checker::CheckChildCall(ast::ExprId id, const ast::CallExpr& call, int32_t workflow)
+    -> TypeId {
+  SourceRange range = ast().expr(call.callee).range;
+  ReportEffect("calling workflow '" + ast().functions[workflow].name + "'", range);
+  TypeId result = CheckUserCall(id, call, workflow);
+  out_.calls[id.index].kind = CallKind::Workflow;
+  if (ast().functions[current_fn_].is_workflow) {
+    child_calls_.push_back(ChildCall{current_fn_, workflow, range});
+  }
+  return result;
 }
 
 // ------------------------------------------------------------------ built-ins

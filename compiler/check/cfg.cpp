@@ -63,10 +63,50 @@ class CfgBuilder {
     cur_ = join;
   }
 
+  // A loop: a header (evaluating `cond` when valid) with a back edge from
+  // the end of the body and an exit edge for zero iterations.
+  void Loop(const ast::Block& body, ast::ExprId cond) {
+    int32_t header = NewBlock();
+    Edge(cur_, header);
+    cur_ = header;
+    Expr(cond);
+    int32_t first = NewBlock(), exit = NewBlock();
+    Edge(cur_, first);
+    Edge(cur_, exit);  // zero iterations
+    loops_.push_back({header, exit});
+    cur_ = first;
+    Stmts(body);
+    loops_.pop_back();
+    Edge(cur_, header);
+    cur_ = exit;
+  }
+
+  // A fork from the current block into one start block per branch, and a
+  // join_any block after them.
+  void Parallel(const ast::Block& body) {
+    int32_t fork = cur_;
+    int32_t join = NewBlock();
+    cfg_.blocks[join].join_any = true;
+    for (ast::StmtId branch : body.stmts) {
+      cur_ = NewBlock();
+      Edge(fork, cur_);
+      Stmt(branch);
+      Edge(cur_, join);
+    }
+    if (body.stmts.empty()) Edge(fork, join);
+    cur_ = join;
+  }
+
+  struct LoopTargets {
+    int32_t header;
+    int32_t exit;
+  };
+
   const CheckedProgram& program_;
   Cfg cfg_;
   int32_t cur_ = Cfg::kEntry;
   std::vector<int32_t> handlers_;  // innermost try handler last
+  std::vector<LoopTargets> loops_;  // innermost loop last
 };
 
 void CfgBuilder::Clauses(const ast::StepClauses& clauses, ast::ExprId expr) {
@@ -120,19 +160,16 @@ void CfgBuilder::Stmt(ast::StmtId id) {
           if (n.else_block) Stmts(*n.else_block);
           Edge(cur_, join);
           cur_ = join;
-        } else if constexpr (std::is_same_v<N, ast::ForStmt> || std::is_same_v<N, ast::WhileStmt>) {
-          if constexpr (std::is_same_v<N, ast::ForStmt>) Expr(n.iterable);
-          int32_t header = NewBlock();
-          Edge(cur_, header);
-          cur_ = header;
-          if constexpr (std::is_same_v<N, ast::WhileStmt>) Expr(n.cond);
-          int32_t body = NewBlock(), exit = NewBlock();
-          Edge(cur_, body);
-          Edge(cur_, exit);  // zero iterations
-          cur_ = body;
-          Stmts(n.body);
-          Edge(cur_, header);
-          cur_ = exit;
+        } else if constexpr (std::is_same_v<N, ast::ForStmt>) {
+          Expr(n.iterable);
+          Loop(n.body, ast::ExprId{});
+        } else if constexpr (std::is_same_v<N, ast::WhileStmt>) {
+          Loop(n.body, n.cond);
+        } else if constexpr (std::is_same_v<N, ast::BreakStmt>) {
+          // Outside a loop the checker reported E090: nothing to follow.
+          if (!loops_.empty()) Leave(loops_.back().exit);
+        } else if constexpr (std::is_same_v<N, ast::ContinueStmt>) {
+          if (!loops_.empty()) Leave(loops_.back().header);
         } else if constexpr (std::is_same_v<N, ast::TryStmt>) {
           int32_t body = NewBlock(), handler = NewBlock(), join = NewBlock();
           Edge(cur_, body);
@@ -151,7 +188,7 @@ void CfgBuilder::Stmt(ast::StmtId id) {
         } else if constexpr (std::is_same_v<N, ast::SleepStmt>) {
           Expr(n.duration);
         } else if constexpr (std::is_same_v<N, ast::ParallelStmt>) {
-          Stmts(n.body);  // unsupported (E056); sequential is the safe reading
+          Parallel(n.body);
         }
       },
       ast().stmt(id).node);
@@ -180,6 +217,10 @@ void CfgBuilder::Expr(ast::ExprId id, const ast::StepClauses* clauses, bool comp
         } else if constexpr (std::is_same_v<N, ast::WaitExpr>) {
           Expr(n.event);
           Expr(n.timeout);
+        } else if constexpr (std::is_same_v<N, ast::ParallelForExpr>) {
+          Expr(n.iterable);
+          Expr(n.limit);
+          Loop(n.body, ast::ExprId{});
         } else if constexpr (std::is_same_v<N, ast::ApproveExpr>) {
           Expr(n.prompt);
           Expr(n.from);
@@ -232,8 +273,14 @@ auto ApprovedOnEntry(const Cfg& cfg) -> std::vector<bool> {
     int32_t b = work.front();
     work.pop_front();
     queued[b] = false;
+    const CfgBlock& block = cfg.blocks[b];
     bool new_in = b != Cfg::kEntry;
-    for (int32_t p : cfg.blocks[b].preds) new_in = new_in && out[p];
+    if (block.join_any && !block.preds.empty()) {
+      new_in = false;
+      for (int32_t p : block.preds) new_in = new_in || out[p];
+    } else {
+      for (int32_t p : block.preds) new_in = new_in && out[p];
+    }
     bool new_out = new_in || approves[b];
     in[b] = new_in;
     if (new_out == out[b]) continue;

@@ -9,7 +9,17 @@
 // the handler, because the body may fail before its first event completes
 // (an approve that is rejected raises an error the handler catches). That
 // edge is exact, not only conservative: every later failure point has seen
-// at least as many approvals.
+// at least as many approvals. `break` goes to its loop's exit, `continue` to
+// its header.
+//
+// Concurrency: the branches of `parallel` fork from the block before it, so
+// each starts with only what was approved before the block (an approve in
+// one branch covers nothing in another), and meet in a join block marked
+// `join_any`: the block ends only when every branch has completed, so an
+// approve that one branch passes on all its paths covers the code after the
+// block (the join's value is the OR of its predecessors, not the AND). A
+// `parallel for` is a loop: its body starts with what was approved before it
+// (the back edge can only take away), which is exactly one item's view.
 //
 // "Approved" is a must-analysis over this graph: a point is approved when
 // every path from the entry to it passes an Approve event, i.e. the set of
@@ -41,6 +51,7 @@ struct CfgBlock {
   std::vector<CfgEvent> events;
   std::vector<int32_t> succs;
   std::vector<int32_t> preds;
+  bool join_any = false;  // the end of a `parallel`: approved when any branch approved
 };
 
 struct Cfg {

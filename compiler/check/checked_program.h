@@ -16,6 +16,7 @@
 //                        annotations, `as T`, `wait ... as T`).
 //   stmt_slots[StmtId]   the slot a LetStmt declares, the loop variable of a
 //                        ForStmt, the `catch` variable of a TryStmt.
+//   expr_slots[ExprId]   the loop variable of a ParallelForExpr.
 //   functions[i]         per ast.functions[i]: its slots (params first, then
 //                        every let/var/for/catch in source order; a slot is
 //                        never reused within a function, so the VM never
@@ -39,7 +40,7 @@ namespace flow::check {
 enum class NameKind : uint8_t {
   None,       // unresolved (reported) or not a NameRef
   Local,      // index: slot in FunctionInfo::locals of the enclosing function
-  Function,   // index: ast.functions (a fn; calling a workflow is an error)
+  Function,   // index: ast.functions (a fn, or a workflow: a child call)
   Connector,  // index: CheckedProgram::connectors (the object of a step)
   Builtin,    // index: static_cast<int>(BuiltinId) (the callee of a call)
 };
@@ -52,7 +53,8 @@ struct NameTarget {
 enum class CallKind : uint8_t {
   None,      // reported (unknown function, not callable, ...)
   Builtin,   // builtin
-  Function,  // function: index into ast.functions
+  Function,  // function: index into ast.functions (a fn)
+  Workflow,  // function: index into ast.functions (a workflow): a child run
   Step,      // connector + operation; both -1 when the connector failed to
              // load or the operation is unknown (already reported)
 };
@@ -63,7 +65,7 @@ struct CallTarget {
   int32_t function = -1;
   int32_t connector = -1;  // CheckedProgram::connectors
   int32_t operation = -1;  // ConnectorSig::operations
-  // For Function: arg_params[i] is the parameter index ast args[i] binds
+  // For Function and Workflow: arg_params[i] is the parameter index ast args[i] binds
   // (positional or named). For Step: the ArgumentSig index in the operation.
   // -1 for an argument that was reported.
   std::vector<int32_t> arg_params;
@@ -98,6 +100,7 @@ struct CheckedProgram {
   std::vector<CallTarget> calls;
   std::vector<types::TypeId> type_exprs;
   std::vector<int32_t> stmt_slots;
+  std::vector<int32_t> expr_slots;
   std::vector<FunctionInfo> functions;
   std::vector<types::TypeId> type_decls;  // by ast.type_decls index
 };

@@ -41,6 +41,32 @@ struct Fact {
   TypeId type;
 };
 
+// A construct a `break`, `continue` or `return` may have to leave, innermost
+// last: a loop (the target of break/continue), a `parallel for` body (a
+// `continue` ends the item; nothing else may leave it) or a parallel branch
+// (nothing may leave it).
+struct JumpScope {
+  enum class Kind : uint8_t { Loop, ParallelFor, Branch };
+  Kind kind;
+  bool has_break = false;  // Loop: a `break` targets it
+};
+
+// One use of a local inside a `parallel` block, for the data-race rule:
+// read, assigned, or bound (declared) there.
+struct LocalAccess {
+  enum class Kind : uint8_t { Read, Assign, Bind };
+  int32_t slot;
+  SourceRange range;
+  Kind kind;
+};
+
+// A call of a workflow from a workflow (a child run), for the recursion check.
+struct ChildCall {
+  int32_t caller;
+  int32_t callee;
+  SourceRange range;  // the callee name at the call
+};
+
 class Checker {
  public:
   Checker(CheckInput& input, CheckedProgram& out, Diagnostics& diags);
@@ -103,6 +129,8 @@ class Checker {
   auto CheckNamedCall(ast::ExprId id, const ast::CallExpr& call, const ast::NameRef& callee)
       -> TypeId;
   auto CheckUserCall(ast::ExprId id, const ast::CallExpr& call, int32_t fn) -> TypeId;
+  // A workflow called from a workflow: a child run, typed like a fn call.
+  auto CheckChildCall(ast::ExprId id, const ast::CallExpr& call, int32_t workflow) -> TypeId;
   auto CheckBuiltinCall(ast::ExprId id, const ast::CallExpr& call, const BuiltinInfo& b) -> TypeId;
   auto BuiltinResult(const ast::CallExpr& call, const BuiltinInfo& b,
                      const std::vector<TypeId>& args) -> TypeId;
@@ -134,6 +162,7 @@ class Checker {
   void CheckCompensate(const ast::StepClauses& clauses, ast::ExprId expr);
   void CheckRetry(const ast::RetryClause& r);
   auto IsStepExpr(ast::ExprId id) const -> bool;
+  auto IsChildCallExpr(ast::ExprId id) const -> bool;
   void ExpectScalar(ast::ExprId id, TypeId expected);
 
   // ---- narrowing (stmts.cpp)
@@ -146,6 +175,32 @@ class Checker {
   void NarrowAfterStore(int32_t slot, TypeId declared, TypeId stored);
   void KillAssignedIn(const ast::Block& block);
   void PushFactsUnless(const std::vector<Fact>& facts, size_t log_from, size_t log_to);
+
+  // ---- composition (composition.cpp): break/continue, parallel, child calls
+  auto CheckParallel(ast::StmtId id, const ast::ParallelStmt& p) -> bool;
+  // `as_value`: the value is used, so the body must end in an expression.
+  auto CheckParallelFor(ast::ExprId id, const ast::ParallelForExpr& p, bool as_value) -> TypeId;
+  void CheckParallelLimit(ast::ExprId limit);
+  void CheckJump(SourceRange range, bool is_break);
+  // E092 when a `return` would leave a parallel branch.
+  void CheckReturnLeavesNoBranch(SourceRange range);
+  void CheckCheckpointPlacement(SourceRange keyword);
+  auto InsideParallel() const -> bool;
+  // E093 for the accesses of each branch (spans of accesses_, one per
+  // branch in order) that conflict with another branch's write.
+  void ReportRaces(const std::vector<std::pair<size_t, size_t>>& spans);
+  void LogAccess(int32_t slot, SourceRange range, LocalAccess::Kind kind);
+  // E093 when an unknown `name` is bound by a later branch of an open
+  // `parallel`; false when it is not.
+  auto ReportLaterBranchBind(std::string_view name, SourceRange use) -> bool;
+  // E094 when `slot` is assigned inside a `parallel for` body that it is
+  // declared outside of.
+  void CheckParallelForAssign(int32_t slot, SourceRange range);
+  // The element type of a `for`/`parallel for` iterable (Error, reported,
+  // when it is not a list).
+  auto ElementType(ast::ExprId iterable) -> TypeId;
+  // E098 for every cycle of workflow calls (run after every body is checked).
+  void CheckWorkflowRecursion();
 
   // ---- scopes (decls.cpp)
   void PushScope();
@@ -193,6 +248,24 @@ class Checker {
   std::vector<uint32_t> syntax_errors_;  // byte offsets of syntax errors in this file
   std::vector<uint32_t> decl_starts_;    // where each declaration begins, sorted
   std::vector<int32_t> assigned_log_;  // slots assigned so far, in order
+  std::vector<JumpScope> jump_scopes_;
+  // Accesses to locals while a `parallel` block is open (parallel_depth_ > 0).
+  std::vector<LocalAccess> accesses_;
+  int parallel_depth_ = 0;
+  // Per open `parallel` block, innermost last: the block and the index of
+  // the branch being checked (a name a later branch binds is a race, not an
+  // unknown variable).
+  struct OpenParallel {
+    const ast::ParallelStmt* block;
+    size_t branch;
+  };
+  std::vector<OpenParallel> open_parallels_;
+  // Per open `parallel for` body, innermost last: its first slot (every
+  // slot below it is declared outside the body).
+  std::vector<int32_t> parallel_for_first_slot_;
+
+  // Whole program.
+  std::vector<ChildCall> child_calls_;
 
   TypeId approve_type_;
   TypeId error_record_type_;

@@ -33,6 +33,7 @@ void Checker::Run() {
   out_.calls.assign(ast().exprs.size(), CallTarget{});
   out_.type_exprs.assign(ast().types.size(), TypeId{});
   out_.stmt_slots.assign(ast().stmts.size(), -1);
+  out_.expr_slots.assign(ast().exprs.size(), -1);
   out_.functions.assign(ast().functions.size(), FunctionInfo{});
   out_.type_decls.assign(ast().type_decls.size(), TypeId{});
   type_decl_state_.assign(ast().type_decls.size(), 0);
@@ -52,6 +53,7 @@ void Checker::Run() {
     CheckFunction(i);
     if (ast().functions[i].is_workflow) CheckPolicy(out_, i, diags_);
   }
+  CheckWorkflowRecursion();
 }
 
 auto Checker::DeclareTop(std::string_view name, SourceRange range) -> bool {
@@ -263,6 +265,7 @@ auto Checker::Declare(std::string_view name, SourceRange range, TypeId type, Loc
   }
   locals_.push_back(Local{name, slot, shadowed, depth});
   visible_[name] = static_cast<int32_t>(locals_.size() - 1);
+  LogAccess(slot, range, LocalAccess::Kind::Bind);
   return slot;
 }
 
@@ -288,9 +291,7 @@ auto Checker::VisibleNames() const -> std::vector<std::string> {
 
 auto Checker::FunctionNames() const -> std::vector<std::string> {
   std::vector<std::string> names;
-  for (const auto& f : ast().functions) {
-    if (!f.is_workflow) names.push_back(f.name);
-  }
+  for (const auto& f : ast().functions) names.push_back(f.name);  // workflows: child calls
   return names;
 }
 
@@ -316,6 +317,11 @@ void Checker::CheckFunction(int32_t index) {
   facts_.clear();
   fact_count_.clear();
   unknown_names_.clear();
+  jump_scopes_.clear();
+  accesses_.clear();
+  parallel_depth_ = 0;
+  parallel_for_first_slot_.clear();
+  open_parallels_.clear();
   const auto& f = ast().functions[index];
   // Code the parser could not read was dropped: "may end without returning"
   // or "unknown variable" would only echo the syntax error.

@@ -92,6 +92,7 @@ auto Checker::CheckExprNode(ast::ExprId id) -> TypeId {
         }
         if constexpr (std::is_same_v<N, ast::ApproveExpr>) return CheckApprove(id, n);
         if constexpr (std::is_same_v<N, ast::WaitExpr>) return CheckWait(id, n);
+        if constexpr (std::is_same_v<N, ast::ParallelForExpr>) return CheckParallelFor(id, n, true);
         return tt.error();
       },
       e.node);
@@ -141,6 +142,7 @@ auto Checker::CheckName(ast::ExprId id, const ast::NameRef& name) -> TypeId {
   int32_t slot = LookupLocal(name.name);
   if (slot >= 0) {
     out_.names[id.index] = {NameKind::Local, slot};
+    LogAccess(slot, ast().expr(id).range, LocalAccess::Kind::Read);
     return NarrowedType(id, fn_info().locals[slot].type);
   }
   if (!unknown_names_.insert(name.name).second) return types().error();  // reported once
@@ -159,6 +161,7 @@ auto Checker::CheckName(ast::ExprId id, const ast::NameRef& name) -> TypeId {
     }
     return types().error();
   }
+  if (ReportLaterBranchBind(name.name, range)) return types().error();
   if (saw_syntax_error_) return types().error();  // its declaration may be what the parser lost
   Suggestion s = Suggest(name.name, VisibleNames());
   if (s.best.empty()) s = ForeignSuggestion(name.name);  // None -> null

@@ -91,7 +91,11 @@ auto Checker::CheckStmt(ast::StmtId id) -> bool {
         } else if constexpr (std::is_same_v<N, ast::AssignStmt>) {
           CheckAssign(n);
         } else if constexpr (std::is_same_v<N, ast::ExprStmt>) {
-          CheckExpr(n.expr);
+          // A `parallel for` statement drops its value: its body need not
+          // end in an expression.
+          const auto* pf = std::get_if<ast::ParallelForExpr>(&ast().expr(n.expr).node);
+          if (pf != nullptr) out_.expr_types[n.expr.index] = CheckParallelFor(n.expr, *pf, false);
+          else CheckExpr(n.expr);
           CheckClauses(n.clauses, n.expr);
           CheckCompensate(n.clauses, n.expr);
         } else if constexpr (std::is_same_v<N, ast::IfStmt>) {
@@ -110,13 +114,19 @@ auto Checker::CheckStmt(ast::StmtId id) -> bool {
           return CheckTry(id, n);
         } else if constexpr (std::is_same_v<N, ast::CheckpointStmt>) {
           ReportEffect("'checkpoint'", Keyword(stmt.range, "checkpoint"));
+          CheckCheckpointPlacement(Keyword(stmt.range, "checkpoint"));
           ExpectScalar(n.label, types().string());
         } else if constexpr (std::is_same_v<N, ast::SleepStmt>) {
           ReportEffect("'sleep'", Keyword(stmt.range, "sleep"));
           ExpectScalar(n.duration, types().duration());
         } else if constexpr (std::is_same_v<N, ast::ParallelStmt>) {
-          diags_.Report(DiagKind::ParallelUnsupported, Keyword(stmt.range, "parallel"));
-          return CheckBlock(n.body);
+          return CheckParallel(id, n);
+        } else if constexpr (std::is_same_v<N, ast::BreakStmt>) {
+          CheckJump(stmt.range, true);
+          return false;
+        } else if constexpr (std::is_same_v<N, ast::ContinueStmt>) {
+          CheckJump(stmt.range, false);
+          return false;
         }
         if constexpr (std::is_same_v<N, ast::ErrorStmt>) saw_syntax_error_ = true;
         return true;  // ErrorStmt and the statements that always complete
@@ -166,6 +176,8 @@ void Checker::CheckAssign(const ast::AssignStmt& assign) {
       if (local.kind != LocalKind::Var) {
         diags_.Report(DiagKind::AssignToImmutable, target.range, name->name);
       } else {
+        LogAccess(slot, target.range, LocalAccess::Kind::Assign);
+        CheckParallelForAssign(slot, target.range);
         ExpectType(assign.value, value, local.type);
         KillFacts(slot);
         NarrowAfterStore(slot, local.type, value);
@@ -206,21 +218,23 @@ auto Checker::CheckIf(const ast::IfStmt& s) -> bool {
   return then_falls || else_falls;
 }
 
-void Checker::CheckFor(ast::StmtId id, const ast::ForStmt& s) {
-  TypeId it = CheckExpr(s.iterable);
+auto Checker::ElementType(ast::ExprId iterable) -> TypeId {
+  TypeId it = CheckExpr(iterable);
   auto& tt = types();
-  TypeId element = tt.error();
-  if (IsError(it) || RejectOptional(s.iterable, it)) {
-    // already reported
-  } else if (tt.kind(it) == Kind::List) {
-    element = tt.get(it).element;
-  } else {
-    diags_.Report(DiagKind::NotIterable, ast().expr(s.iterable).range, tt.Display(it));
-  }
+  if (IsError(it) || RejectOptional(iterable, it)) return tt.error();  // already reported
+  if (tt.kind(it) == Kind::List) return tt.get(it).element;
+  diags_.Report(DiagKind::NotIterable, ast().expr(iterable).range, tt.Display(it));
+  return tt.error();
+}
+
+void Checker::CheckFor(ast::StmtId id, const ast::ForStmt& s) {
+  TypeId element = ElementType(s.iterable);
   KillAssignedIn(s.body);
   PushScope();
   out_.stmt_slots[id.index] = Declare(s.var, s.var_range, element, LocalKind::ForVar);
+  jump_scopes_.push_back(JumpScope{JumpScope::Kind::Loop});
   CheckBlock(s.body);
+  jump_scopes_.pop_back();
   PopScope();
 }
 
@@ -232,12 +246,16 @@ void Checker::CheckWhile(const ast::WhileStmt& s) {
   std::vector<Fact> when_true, when_false;
   CondFacts(s.cond, true, when_true);
   CondFacts(s.cond, false, when_false);
+  jump_scopes_.push_back(JumpScope{JumpScope::Kind::Loop});
   CheckBlock(s.body, &when_true);
-  // There is no `break`: the loop ends only when its condition is false.
-  PushFacts(when_false);
+  bool has_break = jump_scopes_.back().has_break;
+  jump_scopes_.pop_back();
+  // Without a `break` the loop ends only when its condition is false.
+  if (!has_break) PushFacts(when_false);
 }
 
 void Checker::CheckReturn(ast::StmtId id, const ast::ReturnStmt& r) {
+  CheckReturnLeavesNoBranch(Keyword(ast().stmt(id).range, "return"));
   TypeId result = out_.functions[current_fn_].result;
   std::string label = CurrentFunctionLabel();
   if (!r.value.valid()) {
@@ -275,10 +293,25 @@ auto Checker::IsStepExpr(ast::ExprId id) const -> bool {
          out_.calls[id.index].kind == CallKind::Step;
 }
 
+auto Checker::IsChildCallExpr(ast::ExprId id) const -> bool {
+  return id.valid() && std::holds_alternative<ast::CallExpr>(ast().expr(id).node) &&
+         out_.calls[id.index].kind == CallKind::Workflow;
+}
+
+// A child workflow call takes `timeout` (for the whole child run) and
+// `compensate`, but not `retry` (SPEC §2.5).
 void Checker::CheckClauses(const ast::StepClauses& clauses, ast::ExprId expr) {
-  bool quiet = IsStepExpr(expr) || !expr.valid() || IsError(out_.expr_types[expr.index]);
+  bool child = IsChildCallExpr(expr);
+  bool quiet = IsStepExpr(expr) || child || !expr.valid() || IsError(out_.expr_types[expr.index]);
   if (clauses.retry) {
-    if (!quiet) diags_.Report(DiagKind::ClauseWithoutStep, clauses.retry->range, "retry");
+    if (child) {
+      int32_t callee = out_.calls[expr.index].function;
+      SourceRange kw = clauses.retry->range;
+      kw.end = std::min(kw.end, kw.begin + static_cast<uint32_t>(sizeof("retry") - 1));
+      diags_.Report(DiagKind::RetryOnChildCall, kw, ast().functions[callee].name);
+    } else if (!quiet) {
+      diags_.Report(DiagKind::ClauseWithoutStep, clauses.retry->range, "retry");
+    }
     CheckRetry(*clauses.retry);
   }
   if (clauses.timeout) {
@@ -290,7 +323,8 @@ void Checker::CheckClauses(const ast::StepClauses& clauses, ast::ExprId expr) {
 void Checker::CheckCompensate(const ast::StepClauses& clauses, ast::ExprId expr) {
   if (!clauses.compensate) return;
   const ast::CompensateClause& c = *clauses.compensate;
-  bool quiet = IsStepExpr(expr) || !expr.valid() || IsError(out_.expr_types[expr.index]);
+  bool quiet = IsStepExpr(expr) || IsChildCallExpr(expr) || !expr.valid() ||
+               IsError(out_.expr_types[expr.index]);
   if (!quiet) diags_.Report(DiagKind::ClauseWithoutStep, c.range, "compensate");
   TypeId t = CheckExpr(c.step);
   // Without a step to compensate, E046 already said what is wrong.

@@ -155,7 +155,7 @@ void FunctionLowering::Stmt(ast::StmtId id) {
           uint32_t c = ExprReg(n.cond);
           f_.Jump(Op::JmpF, c, end);
           ReleaseTo(saved);
-          Block(n.body);
+          LoopBody(n.body, top, end);
           f_.Jump(Op::Jmp, 0, top);
           f_.Bind(end);
         } else if constexpr (std::is_same_v<N, ast::ReturnStmt>) {
@@ -187,9 +187,11 @@ void FunctionLowering::Stmt(ast::StmtId id) {
         } else if constexpr (std::is_same_v<N, ast::SleepStmt>) {
           f_.ABC(Op::Sleep, ExprReg(n.duration));
         } else if constexpr (std::is_same_v<N, ast::ParallelStmt>) {
-          // `parallel` is a later milestone (SPEC §7): its branches run in
-          // order for now, which is one valid schedule.
-          Block(n.body);
+          FLOW_CHECK(false, "ReportUnsupported rejects 'parallel' before lowering");
+        } else if constexpr (std::is_same_v<N, ast::BreakStmt>) {
+          Jump(true);
+        } else if constexpr (std::is_same_v<N, ast::ContinueStmt>) {
+          Jump(false);
         }
         // ErrorStmt: never present in a program without errors.
       },
@@ -273,16 +275,34 @@ void FunctionLowering::For(ast::StmtId id, const ast::ForStmt& n) {
   f_.Bind(top);
   f_.Jump(counted ? Op::ForRange : Op::ForNext, w, end);
   f_.ABC(Op::Move, slot, w + 2);
-  Block(n.body);
+  LoopBody(n.body, top, end);
   f_.Jump(Op::Jmp, 0, top);
   f_.Bind(end);
+}
+
+void FunctionLowering::LoopBody(const ast::Block& body, bytecode::FunctionBuilder::Label next, bytecode::FunctionBuilder::Label end) {
+  loops_.push_back(LoopLabels{next, end, try_depth_});
+  Block(body);
+  loops_.pop_back();
+}
+
+// `break` and `continue` leave every `try` body entered since the loop
+// began (its handler would otherwise catch errors raised after the jump),
+// then jump. A handler block is not counted: entering it popped its try.
+void FunctionLowering::Jump(bool is_break) {
+  FLOW_CHECK(!loops_.empty(), "the checker rejects break/continue outside a loop");
+  const LoopLabels& loop = loops_.back();
+  for (uint32_t k = loop.try_depth; k < try_depth_; ++k) f_.ABC(Op::EndTry, 0);
+  f_.Jump(Op::Jmp, 0, is_break ? loop.end : loop.next);
 }
 
 void FunctionLowering::Try(ast::StmtId id, const ast::TryStmt& n) {
   uint32_t err = static_cast<uint32_t>(prog().stmt_slots[id.index]);
   auto handler = f_.NewLabel(), end = f_.NewLabel();
   f_.Jump(Op::Try, err, handler);
+  ++try_depth_;
   Block(n.body);
+  --try_depth_;
   f_.ABC(Op::EndTry, 0);
   f_.Jump(Op::Jmp, 0, end);
   f_.Bind(handler);
@@ -311,6 +331,27 @@ void FunctionLowering::Compensate(const ast::CompensateClause& c) {
   At(c.range);
   f_.ABC(Op::Compensate, args, step);
   ReleaseTo(saved);
+}
+
+auto ReportUnsupported(const check::CheckedProgram& program, Diagnostics& diags) -> bool {
+  const ast::Ast& ast = program.ast;
+  int before = diags.error_count();
+  auto keyword = [](SourceRange r) {
+    r.end = std::min(r.end, r.begin + static_cast<uint32_t>(sizeof("parallel") - 1));
+    return r;
+  };
+  for (const ast::Stmt& s : ast.stmts) {
+    if (std::holds_alternative<ast::ParallelStmt>(s.node)) {
+      diags.Report(DiagKind::ParallelUnsupported, keyword(s.range), "parallel");
+    }
+  }
+  for (size_t i = 0; i < ast.exprs.size(); ++i) {
+    const ast::Expr& e = ast.exprs[i];
+    if (std::holds_alternative<ast::ParallelForExpr>(e.node)) {
+      diags.Report(DiagKind::ParallelUnsupported, keyword(e.range), "parallel for");
+    }
+  }
+  return diags.error_count() == before;
 }
 
 auto Lower(const check::CheckedProgram& program, const SourceFile* source) -> bytecode::Module {

@@ -12,16 +12,23 @@
 #pragma once
 
 #include "compiler/check/checked_program.h"
+#include "compiler/diag/diagnostics.h"
 #include "compiler/source/source.h"
 #include "vm/bytecode/module.h"
 
 namespace flow::codegen {
 
-// Lowers a complete program (the checker reported no errors). `source`,
-// when given, fills the line tables; without it every line is 0. Every
-// connector's text, as the checker read it, is embedded in the module
-// (ConnectorDesc::text), built-in ones included. compiler/driver's
-// CompileFile is the whole pipeline around this.
+// Reports E056 for every `parallel` block and `parallel for`: the front end
+// accepts them, but their runtime (concurrent branches;
+// docs/composition.md) does not exist yet. True when it reported nothing. Call it before Lower, which
+// must not see these constructs.
+auto ReportUnsupported(const check::CheckedProgram& program, Diagnostics& diags) -> bool;
+
+// Lowers a complete program (the checker reported no errors, and neither did
+// ReportUnsupported). `source`, when given, fills the line tables; without
+// it every line is 0. Every connector's text, as the checker read it, is
+// embedded in the module (ConnectorDesc::text), built-in ones included.
+// compiler/driver's CompileFile is the whole pipeline around this.
 auto Lower(const check::CheckedProgram& program, const SourceFile* source = nullptr) -> bytecode::Module;
 
 }  // namespace flow::codegen

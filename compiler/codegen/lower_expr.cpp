@@ -308,6 +308,9 @@ void FunctionLowering::ExprInto(ast::ExprId e, uint32_t dst) {
             }
             mb().Wait(std::move(desc));
           },
+          [&](const ast::ParallelForExpr&) {
+            FLOW_CHECK(false, "ReportUnsupported rejects 'parallel for' before lowering");
+          },
           [&](const auto&) { f_.ABC(Op::LoadNull, dst); },  // literals are folded; ErrorExpr never reaches here
       },
       ex.node);
@@ -482,6 +485,7 @@ void FunctionLowering::Call(ast::ExprId id, const ast::CallExpr& c, uint32_t dst
       return;
     }
     case check::CallKind::Step: StepInto(id, nullptr, dst); return;
+    case check::CallKind::Workflow: ChildInto(id, nullptr, dst); return;
     case check::CallKind::None: break;
   }
   f_.ABC(Op::LoadNull, dst);  // unreachable in a program without errors
@@ -491,6 +495,10 @@ void FunctionLowering::StepInto(ast::ExprId call, const ast::StepClauses* clause
   const ast::Expr& e = ast().expr(call);
   const auto* c = std::get_if<ast::CallExpr>(&e.node);
   const check::CallTarget& t = prog().calls[call.index];
+  if (c != nullptr && t.kind == check::CallKind::Workflow) {
+    ChildInto(call, clauses, dst);
+    return;
+  }
   if (c == nullptr || t.kind != check::CallKind::Step) {  // clauses on a non-step: reported
     ExprInto(call, dst);
     return;
@@ -503,6 +511,34 @@ void FunctionLowering::StepInto(ast::ExprId call, const ast::StepClauses* clause
   ReleaseTo(saved);
 }
 
+void FunctionLowering::ChildInto(ast::ExprId call, const ast::StepClauses* clauses, uint32_t dst) {
+  const ast::Expr& e = ast().expr(call);
+  const auto& c = std::get<ast::CallExpr>(e.node);
+  const check::CallTarget& t = prog().calls[call.index];
+  const ast::FunctionDecl& callee = ast().functions[t.function];
+  const check::FunctionInfo& info = prog().functions[t.function];
+  uint32_t saved = top_;
+  bytecode::StepDesc d;
+  d.operation = callee.name;  // connector "": a child descriptor
+  d.line = m_.LineOf(e.range);
+  if (info.result.valid()) d.output_type = m_.TypeId(info.result);
+  ApplyClauses(d, clauses);
+  uint32_t desc = mb().Step(std::move(d));
+  std::vector<std::string> names;
+  std::vector<ast::ExprId> values;
+  std::vector<types::TypeId> param_types;
+  for (size_t k = 0; k < c.args.size(); ++k) {
+    int32_t p = k < t.arg_params.size() ? t.arg_params[k] : static_cast<int32_t>(k);
+    names.push_back(callee.params[p].name);
+    values.push_back(c.args[k].value);
+    param_types.push_back(static_cast<size_t>(p) < info.param_types.size() ? info.param_types[p] : types::TypeId());
+  }
+  uint32_t args = NamedRecord(names, values, param_types);
+  At(e.range);
+  f_.ABC(Op::Child, dst, desc, args);
+  ReleaseTo(saved);
+}
+
 auto FunctionLowering::ArgsRecord(const ast::CallExpr& c, const check::CallTarget& t) -> uint32_t {
   const schema::OperationSig& op = prog().connectors[t.connector].operations[t.operation];
   std::vector<std::string> names;
@@ -512,6 +548,11 @@ auto FunctionLowering::ArgsRecord(const ast::CallExpr& c, const check::CallTarge
     names.push_back(a >= 0 ? op.args[a].name : c.args[k].name);
     values.push_back(c.args[k].value);
   }
+  return NamedRecord(names, values, {});
+}
+
+auto FunctionLowering::NamedRecord(const std::vector<std::string>& names, const std::vector<ast::ExprId>& values,
+                                   const std::vector<types::TypeId>& types) -> uint32_t {
   std::vector<size_t> order(names.size());
   for (size_t k = 0; k < order.size(); ++k) order[k] = k;
   std::sort(order.begin(), order.end(), [&](size_t x, size_t y) { return names[x] < names[y]; });
@@ -520,6 +561,7 @@ auto FunctionLowering::ArgsRecord(const ast::CallExpr& c, const check::CallTarge
   for (size_t k = 0; k < values.size(); ++k) {  // source order
     size_t pos = std::find(order.begin(), order.end(), k) - order.begin();
     ExprInto(values[k], base + static_cast<uint32_t>(pos));
+    if (k < types.size() && types[k].valid()) CoerceInto(values[k], types[k], base + static_cast<uint32_t>(pos));
   }
   uint32_t rec = Temp();
   f_.ABC(Op::NewRecord, rec, base, shape);
@@ -534,6 +576,11 @@ auto FunctionLowering::StepDescFor(ast::ExprId call, const ast::StepClauses* cla
   d.operation = op.name;
   d.line = m_.LineOf(ast().expr(call).range);
   if (op.output.valid()) d.output_type = m_.TypeId(op.output);
+  ApplyClauses(d, clauses);
+  return mb().Step(std::move(d));
+}
+
+void FunctionLowering::ApplyClauses(bytecode::StepDesc& d, const ast::StepClauses* clauses) {
   auto int_of = [&](ast::ExprId e) -> int64_t {
     auto v = Fold(e);
     if (!v) return bytecode::kNone;
@@ -559,7 +606,6 @@ auto FunctionLowering::StepDescFor(ast::ExprId call, const ast::StepClauses* cla
       comp_step_ = comp;
     }
   }
-  return mb().Step(std::move(d));
 }
 
 }  // namespace flow::codegen

@@ -85,6 +85,9 @@ class FunctionLowering {
   void Assign(const ast::AssignStmt& a);
   auto RangeInto(ast::ExprId iterable, uint32_t w) -> bool;
   void For(ast::StmtId id, const ast::ForStmt& f);
+  // A loop body: `continue` jumps to `next`, `break` to `end`.
+  void LoopBody(const ast::Block& body, bytecode::FunctionBuilder::Label next, bytecode::FunctionBuilder::Label end);
+  void Jump(bool is_break);
   void Try(ast::StmtId id, const ast::TryStmt& t);
   void Compensate(const ast::CompensateClause& c);
   // The constant index of `e` when it folds to a number, string or duration.
@@ -93,7 +96,16 @@ class FunctionLowering {
   // going to `dst`.
   auto CallBase(uint32_t dst, uint32_t args) -> uint32_t;
   auto StepDescFor(ast::ExprId call, const ast::StepClauses* clauses) -> uint32_t;
+  // The retry, timeout and compensate clauses into `d` (comp_step_ set
+  // when there is a compensation).
+  void ApplyClauses(bytecode::StepDesc& d, const ast::StepClauses* clauses);
   auto ArgsRecord(const ast::CallExpr& c, const check::CallTarget& t) -> uint32_t;
+  // A call of a workflow (docs/composition.md): Child with a child
+  // descriptor and the record of the callee's parameters.
+  void ChildInto(ast::ExprId call, const ast::StepClauses* clauses, uint32_t dst);
+  // A record with the given field names (any order) and values.
+  auto NamedRecord(const std::vector<std::string>& names, const std::vector<ast::ExprId>& values,
+                   const std::vector<types::TypeId>& types) -> uint32_t;
   // int -> float where an int expression meets a float destination (the
   // one implicit conversion of SPEC §2.2), so string(x) prints "1.0".
   void CoerceInto(ast::ExprId e, types::TypeId target, uint32_t reg);
@@ -106,6 +118,15 @@ class FunctionLowering {
   uint32_t max_regs_ = 0;
   // The compensation step descriptor made by the last StepDescFor.
   std::optional<uint32_t> comp_step_;
+  // The loops around the current statement, innermost last, each with the
+  // number of `try` bodies open when it began.
+  struct LoopLabels {
+    bytecode::FunctionBuilder::Label next;
+    bytecode::FunctionBuilder::Label end;
+    uint32_t try_depth;
+  };
+  std::vector<LoopLabels> loops_;
+  uint32_t try_depth_ = 0;  // `try` bodies open around the current statement
 };
 
 }  // namespace flow::codegen

@@ -247,6 +247,8 @@ class Printer {
           Space();
           Block(s.body);
         },
+        [&](const ast::BreakStmt&) { Tok("break"); },
+        [&](const ast::ContinueStmt&) { Tok("continue"); },
     }, ast_.stmt(id).node);
   }
 
@@ -415,7 +417,26 @@ class Printer {
         [&](const ast::WaitExpr& w) {
           Suspension("wait", w.event, {{w.timeout, "timeout"}}, w.type);
         },
+        [&](const ast::ParallelForExpr& p) { ParallelFor(p); },
     }, e.node);
+  }
+
+  void ParallelFor(const ast::ParallelForExpr& p) {
+    Tok("parallel");
+    Space();
+    Tok("for");
+    Space();
+    Verbatim(p.var_range);
+    Space();
+    Tok("in");
+    Space();
+    Expr(p.iterable);
+    if (p.limit.valid()) {
+      Space();
+      Keyword("limit", p.limit);
+    }
+    Space();
+    Block(p.body);
   }
 
   void Call(const ast::CallExpr& c) {

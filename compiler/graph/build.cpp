@@ -1,7 +1,9 @@
 // BuildGraph (graph.h): one pass over a workflow's statements, carrying the
 // "frontier" -- the open ends (node, edge label) that the next node drawn
 // connects to. A branch forks the frontier, a loop feeds its body's
-// frontier back to its head, `return` and `fail` close it.
+// frontier back to its head, `return` and `fail` close it; `break` moves it
+// to the loop's exit, `continue` back to the loop's head (in a `parallel
+// for`, to the end of the item).
 #include <algorithm>
 #include <optional>
 #include <variant>
@@ -134,8 +136,33 @@ class Builder {
           Chain(f, NodeKind::Sleep, "sleep " + Quote(z.duration), s.range);
         },
         [&](const ast::ParallelStmt& par) { f = Parallel(par.body, s.range, std::move(f)); },
+        [&](const ast::BreakStmt&) { Jump(f, true); },
+        [&](const ast::ContinueStmt&) { Jump(f, false); },
     }, s.node);
     return f;
+  }
+
+  // `break`/`continue`: the open ends leave for the innermost loop's exit,
+  // its head (a back edge), or the end of a `parallel for` item.
+  void Jump(Frontier& f, bool is_break) {
+    if (loops_.empty()) {  // outside a loop: reported by the checker
+      f.clear();
+      return;
+    }
+    LoopTargets& loop = loops_.back();
+    for (Exit& e : f) {
+      // An open end keeps its own label (the `yes` of the `if` around the
+      // jump); an unlabelled one says how it leaves.
+      std::string label = !e.label.empty() ? e.label : is_break ? "break" : "continue";
+      if (is_break) {
+        loop.breaks.push_back({e.node, std::move(label)});
+      } else if (loop.item_end) {
+        loop.continues.push_back({e.node, std::move(label)});
+      } else {
+        graph_.edges.push_back(Edge{e.node, loop.head, EdgeKind::Back, std::move(label)});
+      }
+    }
+    f.clear();
   }
 
   auto If(const ast::IfStmt& i, SourceRange range, Frontier f) -> Frontier {
@@ -155,9 +182,31 @@ class Builder {
     Effects(head, {}, "", f);
     if (!Draws(body)) return f;
     int loop = Chain(f, NodeKind::Loop, std::move(title), range);
+    loops_.push_back(LoopTargets{loop, false, {}, {}});
     Frontier end = Block(body, {{loop, enter}});
+    Frontier breaks = std::move(loops_.back().breaks);
+    loops_.pop_back();
     for (const Exit& e : end) graph_.edges.push_back(Edge{e.node, loop, EdgeKind::Back, e.label});
-    return {{loop, "done"}};
+    Frontier after{{loop, "done"}};
+    after.insert(after.end(), breaks.begin(), breaks.end());
+    return after;
+  }
+
+  // One branch per item: the body drawn once from a fork, to a join.
+  void ParallelFor(const ast::ParallelForExpr& p, SourceRange range, Frontier& f) {
+    Expr(p.iterable, f);
+    Expr(p.limit, f);
+    std::string title = "parallel for " + p.var + " in " + Quote(p.iterable);
+    if (p.limit.valid()) title += " limit " + Quote(p.limit);
+    int fork = Chain(f, NodeKind::Fork, std::move(title), range);
+    loops_.push_back(LoopTargets{fork, true, {}, {}});
+    Frontier end = Block(p.body, {{fork, "each"}});
+    Frontier continues = std::move(loops_.back().continues);
+    loops_.pop_back();
+    end.insert(end.end(), continues.begin(), continues.end());
+    int join = Add(NodeKind::Join, "all items done", LineOf(p.body.range.end));
+    Connect(end, join);
+    f = {{join, ""}};
   }
 
   auto Try(const ast::TryStmt& t, SourceRange range, Frontier f) -> Frontier {
@@ -190,12 +239,14 @@ class Builder {
   auto Draws(const ast::Block& block) -> bool {
     Graph saved = graph_;
     auto saved_returns = returns_;
+    auto saved_loops = loops_;
     Frontier probe{{-1, ""}};
     Frontier after = Block(block, probe);
     bool draws = graph_.nodes.size() != saved.nodes.size() || after.size() != 1 ||
                  after[0].node != -1 || returns_.size() != saved_returns.size();
     graph_ = std::move(saved);
     returns_ = std::move(saved_returns);
+    loops_ = std::move(saved_loops);
     return draws;
   }
 
@@ -274,6 +325,7 @@ class Builder {
             graph_.nodes[node].details.push_back("as " + Quote(ast_.type(w.type).range));
           }
         },
+        [&](const ast::ParallelForExpr& p) { ParallelFor(p, e.range, f); },
     }, e.node);
   }
 
@@ -297,9 +349,7 @@ class Builder {
 
   // A call of another workflow of the file: a child run (SPEC 2.5).
   auto IsWorkflowCall(const ast::CallExpr& c, const check::CallTarget* target) const -> bool {
-    if (target != nullptr && target->kind == check::CallKind::Function && target->function >= 0) {
-      return ast_.functions[target->function].is_workflow;
-    }
+    if (target != nullptr && target->kind == check::CallKind::Workflow) return true;
     const auto* name = std::get_if<ast::NameRef>(&ast_.expr(c.callee).node);
     if (name == nullptr) return false;
     return std::any_of(ast_.functions.begin(), ast_.functions.end(), [&](const auto& fn) {
@@ -322,8 +372,18 @@ class Builder {
   const check::CheckedProgram& p_;
   const ast::Ast& ast_;
   std::string_view source_;
+  // The loops (and `parallel for` bodies) around the statement being drawn,
+  // innermost last.
+  struct LoopTargets {
+    int head;                // the Loop node, or the Fork of a `parallel for`
+    bool item_end;           // `parallel for`: `continue` ends the item
+    Frontier breaks;         // open ends leaving by `break`
+    Frontier continues;      // `parallel for`: open ends leaving by `continue`
+  };
+
   Graph graph_;
   Frontier returns_;  // every `return`: connected to the end node
+  std::vector<LoopTargets> loops_;
 };
 
 }  // namespace

@@ -187,6 +187,8 @@ auto AstBuilder::BuildStmtNode(P::StmtContext* ctx, SourceRange range) -> ast::S
   if (auto* s = Is<P::ParallelStmtContext>(ctx)) {
     return add(ast::ParallelStmt{BuildBlock(s->body)});
   }
+  if (Is<P::BreakStmtContext>(ctx)) return add(ast::BreakStmt{});
+  if (Is<P::ContinueStmtContext>(ctx)) return add(ast::ContinueStmt{});
   return add(ast::ErrorStmt{});
 }
 

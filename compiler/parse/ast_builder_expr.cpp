@@ -243,6 +243,16 @@ auto AstBuilder::BuildPrimary(P::PrimaryContext* ctx) -> ast::ExprId {
   }
   if (auto* a = Is<P::ApproveContext>(ctx)) return BuildApprove(a, range);
   if (auto* w = Is<P::WaitContext>(ctx)) return BuildWait(w, range);
+  if (auto* p = Is<P::ParallelForContext>(ctx)) {
+    if (IsMissing(p->name)) return ErrorExpr(range);
+    ast::ParallelForExpr node;
+    node.var = p->name->getText();
+    node.var_range = Range(p->name);
+    node.iterable = BuildExpr(p->iter);
+    if (p->limit != nullptr) node.limit = BuildExpr(p->limit);
+    node.body = BuildBlock(p->body);
+    return add(std::move(node));
+  }
   return ErrorExpr(range);
 }
 

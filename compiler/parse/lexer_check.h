@@ -14,4 +14,9 @@ namespace flow::parse {
 // `text` must be valid UTF-8 (IsValidUtf8Text), as ParseFile requires.
 auto LexerMismatch(std::string_view text) -> std::string;
 
+// "" when IsKeywordToken (tokens.h) holds for exactly the token types of the
+// Scanner's keyword table, else the first keyword or token type it gets
+// wrong.
+auto KeywordRangeMismatch() -> std::string;
+
 }  // namespace flow::parse

@@ -36,10 +36,11 @@ constexpr Keyword kKeywords[] = {
     {"retry", L::RETRY},         {"timeout", L::TIMEOUT},   {"compensate", L::COMPENSATE},
     {"checkpoint", L::CHECKPOINT}, {"approve", L::APPROVE}, {"from", L::FROM},
     {"wait", L::WAIT},           {"sleep", L::SLEEP},       {"parallel", L::PARALLEL},
+    {"break", L::BREAK},         {"continue", L::CONTINUE},
     {"true", L::TRUE_LIT},       {"false", L::FALSE_LIT},   {"null", L::NULL_LIT},
     {"and", L::AND},             {"or", L::OR},             {"not", L::NOT},
     {"as", L::AS},               {"backoff", L::BACKOFF},   {"max", L::MAX},
-    {"on", L::ON},
+    {"on", L::ON},               {"limit", L::LIMIT},
 };
 
 auto WordType(std::string_view word) -> size_t {
@@ -57,6 +58,20 @@ auto LexerKeywords() -> std::vector<std::string_view> {
   std::vector<std::string_view> out;
   for (const Keyword& k : kKeywords) out.emplace_back(k.text);
   return out;
+}
+
+auto IsKeywordToken(size_t type) -> bool { return type >= L::CONNECTOR && type <= L::LIMIT; }
+
+auto KeywordRangeMismatch() -> std::string {
+  for (const Keyword& k : kKeywords) {
+    if (!IsKeywordToken(k.type)) return std::string("keyword '") + k.text + "' is outside the range";
+  }
+  for (size_t type = 1; type <= L::STR_NEWLINE; ++type) {
+    bool in_table = false;
+    for (const Keyword& k : kKeywords) in_table = in_table || k.type == type;
+    if (IsKeywordToken(type) != in_table) return "token type " + std::to_string(type) + " is misclassified";
+  }
+  return "";
 }
 
 Scanner::Scanner(std::string_view text, antlr4::CharStream* input) : text_(text), input_(input) {

@@ -102,6 +102,7 @@ auto IsStatementKeyword(size_t type) -> bool {
   switch (type) {
     case P::LET: case P::VAR: case P::IF: case P::FOR: case P::WHILE: case P::RETURN:
     case P::FAIL: case P::TRY: case P::CHECKPOINT: case P::SLEEP: case P::PARALLEL:
+    case P::BREAK: case P::CONTINUE:
     case P::FN: case P::WORKFLOW: case P::TYPE: case P::CONNECTOR:
       return true;
     default:
@@ -237,7 +238,8 @@ auto FlowErrorStrategy::singleTokenDeletion(antlr4::Parser* parser) -> antlr4::T
     case grammar::Flow::LET: case grammar::Flow::VAR: case grammar::Flow::RETURN:
     case grammar::Flow::IF: case grammar::Flow::FOR: case grammar::Flow::WHILE:
     case grammar::Flow::FAIL: case grammar::Flow::TRY: case grammar::Flow::CHECKPOINT:
-    case grammar::Flow::SLEEP: case grammar::Flow::PARALLEL: case grammar::Flow::FN:
+    case grammar::Flow::SLEEP: case grammar::Flow::PARALLEL: case grammar::Flow::BREAK:
+    case grammar::Flow::CONTINUE: case grammar::Flow::FN:
     case grammar::Flow::WORKFLOW: case grammar::Flow::TYPE: case grammar::Flow::CONNECTOR:
       return nullptr;
     default:

@@ -1,5 +1,6 @@
 #include "compiler/parse/token_filter.h"
 
+#include "compiler/parse/tokens.h"
 #include "compiler/parse/foreign_syntax.h"
 #include "vm/base/check.h"
 
@@ -16,13 +17,12 @@ auto CanEndStatement(size_t type) -> bool {
     case L::ID: case L::INT: case L::FLOAT: case L::DURATION:
     case L::TRUE_LIT: case L::FALSE_LIT: case L::NULL_LIT: case L::STR_END:
     case L::RPAREN: case L::RBRACKET: case L::RBRACE: case L::QUESTION: case L::RETURN:
+    case L::BREAK: case L::CONTINUE:
       return true;
     default:
       return false;
   }
 }
-
-auto IsKeyword(size_t type) -> bool { return type >= L::CONNECTOR && type <= L::ON; }
 
 auto AtStatementStart(size_t prev_type) -> bool {
   return prev_type == 0 || prev_type == L::NL || prev_type == L::SEMI || prev_type == L::LBRACE;
@@ -51,9 +51,16 @@ auto TokenFilter::IsContinuation(size_t type) const -> bool {
       return RetryKeywordAllowed();
     case L::MAX:
       return RetryKeywordAllowed() && backoff_seen_;
+    case L::LIMIT:
+      return LimitKeywordAllowed();
     default:
       return false;
   }
+}
+
+auto TokenFilter::LimitKeywordAllowed() const -> bool {
+  return in_parallel_for_ && !limit_seen_ && open_.size() == parallel_for_depth_ &&
+         CanEndStatement(prev_type_);
 }
 
 auto TokenFilter::InsideParens() const -> bool {
@@ -239,6 +246,9 @@ void TokenFilter::ApplyForeignSyntax(Token& token) {
   } else {
     k = FindForeignKeyword(word, ForeignPlace::StatementStart);
     size_t next = k != nullptr ? PeekType() : 0;
+    // A contextual keyword (`limit`, `on`, ...) not yet turned into a name
+    // is a name here: `const limit = 10`.
+    if (next == L::LIMIT || next == L::ON || next == L::BACKOFF || next == L::MAX) next = L::ID;
     // Only where the word cannot be a name: `const x`, `throw "..."`,
     // `def f` at the top level; `const = 1` is an assignment, and `raise
     // Oops("x")` would become a call of an unknown function (a second
@@ -262,7 +272,7 @@ void TokenFilter::ApplyForeignSyntax(Token& token) {
 
 void TokenFilter::ApplyContextualKeyword(Token& token) {
   size_t type = token.getType();
-  if (!IsKeyword(type)) return;
+  if (!IsKeywordToken(type)) return;
   bool keyword = true;
   if (prev_type_ == L::DOT) {
     keyword = false;  // `event.type`, `reply.from`
@@ -277,6 +287,8 @@ void TokenFilter::ApplyContextualKeyword(Token& token) {
     keyword = backoff_seen_ && (RetryKeywordAllowed() ||
                                 (retry_in_statement_ && open_.size() == retry_depth_ &&
                                  (PeekType() == L::DURATION || PeekType() == L::INT)));
+  } else if (type == L::LIMIT) {
+    keyword = LimitKeywordAllowed();
   }
   // A keyword right before `:` is a field or argument name: `{ type: x }`.
   if (keyword && PeekType() == L::COLON) keyword = false;
@@ -295,6 +307,20 @@ void TokenFilter::Close(char kind) {
 
 void TokenFilter::Track(const Token& token) {
   size_t type = token.getType();
+  if (type == L::FOR && prev_type_ == L::PARALLEL) {
+    in_parallel_for_ = true;
+    limit_seen_ = false;
+    parallel_for_depth_ = open_.size();
+  } else if (in_parallel_for_ && open_.size() < parallel_for_depth_) {
+    in_parallel_for_ = false;  // a bracket around the header closed: malformed
+  } else if (in_parallel_for_ && open_.size() == parallel_for_depth_) {
+    // The body's `{` follows a token that ends the iterable or the limit
+    // (`in {` would open a record literal); a `;` or `}` means the header
+    // was malformed.
+    if (type == L::LIMIT) limit_seen_ = true;
+    bool body = type == L::LBRACE && CanEndStatement(prev_type_);
+    if (body || type == L::SEMI || type == L::RBRACE) in_parallel_for_ = false;
+  }
   if (type == L::SEMI || ((type == L::LBRACE || type == L::RBRACE) && open_.size() <= retry_depth_)) {
     retry_in_statement_ = false;
   }
@@ -346,6 +372,7 @@ auto TokenFilter::nextToken() -> std::unique_ptr<Token> {
       if (!CanEndStatement(prev_type_) || InsideParens() || IsContinuation(next)) continue;
       if (next == L::ID && ForeignAfterBlockNext()) continue;  // `}` newline `elif`
       in_retry_ = false;
+      in_parallel_for_ = false;
       retry_in_statement_ = false;
       in_condition_ = false;
       prev_type_ = L::NL;

@@ -13,8 +13,9 @@
 // and a synthetic closing quote so the parse continues), unterminated block
 // comments (E004) and invalid characters (E005, the character is dropped).
 // `backoff`, `max` and `on` are keywords only inside a retry clause (or,
-// reported as E074, later in a statement that has one); any keyword is a
-// plain name after `.` or before `:` (`event.type`, `{ from: x }`).
+// reported as E074, later in a statement that has one), `limit` only in a `parallel for`
+// header right after the iterable (`parallel for x in xs limit 4 {`); any
+// keyword is a plain name after `.` or before `:` (`event.type`, `{ from: x }`).
 //
 // Constructs from other languages (foreign_syntax.h) are reported once with
 // the flow spelling and replaced by the flow token, so the parse goes on as
@@ -83,6 +84,9 @@ class TokenFilter : public antlr4::TokenSource {
   auto DropCompoundOperator(const antlr4::Token& token) -> bool;
   auto InsideParens() const -> bool;
   auto RetryKeywordAllowed() const -> bool;
+  // Whether a LIMIT token here is the keyword: in a `parallel for` header, at
+  // the header's bracket depth, after a token that can end the iterable.
+  auto LimitKeywordAllowed() const -> bool;
   void ApplyContextualKeyword(antlr4::Token& token);
   void Track(const antlr4::Token& token);
   void Close(char kind);
@@ -98,6 +102,10 @@ class TokenFilter : public antlr4::TokenSource {
   bool in_retry_ = false;
   bool backoff_seen_ = false;
   size_t retry_depth_ = 0;
+  // Between `parallel for` and the `{` of its body.
+  bool in_parallel_for_ = false;
+  bool limit_seen_ = false;
+  size_t parallel_for_depth_ = 0;
   // A retry clause was seen in this statement at bracket depth
   // retry_depth_: a later `on "x"` or `backoff 1s` is its misplaced part.
   bool retry_in_statement_ = false;

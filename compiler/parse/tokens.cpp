@@ -27,7 +27,7 @@ auto KindOf(size_t type) -> RawKind {
     case L::NL: case L::STR_NEWLINE: return RawKind::Newline;
     case L::BAD_CHAR: return RawKind::Bad;
     default:
-      return type >= L::CONNECTOR && type <= L::ON ? RawKind::Word : RawKind::Punct;
+      return IsKeywordToken(type) ? RawKind::Word : RawKind::Punct;
   }
 }
 

@@ -49,4 +49,10 @@ auto ScanRawTokens(std::string_view text) -> std::vector<RawToken>;
 // in scanner.cpp), for completion in `flow lsp`.
 auto LexerKeywords() -> std::vector<std::string_view>;
 
+// Whether a FlowLexer token type is one of those keywords (a word, even
+// when the token filter makes it a name). FlowLexer.g4 declares them
+// together, CONNECTOR through LIMIT; a parse test checks every entry of the
+// table against this.
+auto IsKeywordToken(size_t type) -> bool;
+
 }  // namespace flow::parse

@@ -49,7 +49,7 @@ def check_onboarding(record):
     for run in ("onboard-free", "onboard-pro"):
         created = calls(record, "crm", "create-account", run + ":")
         check([e["status"] for e in created] == [0], f"{run}: one create-account, got {created}")
-    mails = calls(record, "email")
+    mails = calls(record, "email", key_prefix="onboard-")
     check(len(mails) == 1 and mails[0]["key"].startswith("onboard-free:"),
           f"one welcome mail, for the free plan only, got {mails}")
     deleted = calls(record, "crm", "delete-account")
@@ -57,7 +57,20 @@ def check_onboarding(record):
           f"cancelling onboard-pro deletes its account once, got {deleted}")
     created = calls(record, "crm", "create-account", "onboard-pro:")[0]
     check(record.index(deleted[0]) > record.index(created), "the account is deleted after it was created")
-    check(not calls(record, "billing"), "nothing is charged before finance approves")
+    check(not calls(record, "billing", key_prefix="onboard-"), "nothing is charged before finance approves")
+
+
+def check_batch(record):
+    """batch-1 onboards three customers as the child runs batch-1/1..3."""
+    for child in ("batch-1/1", "batch-1/2", "batch-1/3"):
+        created = calls(record, "crm", "create-account", child + ":")
+        check([e["status"] for e in created] == [0], f"{child}: one create-account, got {created}")
+        mails = calls(record, "email", key_prefix=child + ":")
+        check(len(mails) == 1, f"{child}: one welcome mail, got {mails}")
+    charges = [e for e in calls(record, "billing", key_prefix="batch-1") if e["method"] == "POST"]
+    check(len(charges) == 1 and charges[0]["key"].startswith("batch-1/3:") and not charges[0]["replayed"],
+          f"only the pro customer (batch-1/3) is charged, once, got {charges}")
+    check(not calls(record, "crm", "delete-account", "batch-1"), "the completed batch undoes nothing")
 
 
 def check_publishing(record, fail_first):
@@ -137,6 +150,7 @@ def main():
     print_record(record)
     check(all(e["status"] != 401 for e in record), "flow sent the bearer token on every request")
     check_onboarding(record)
+    check_batch(record)
     check_publishing(record, options.fail_first)
     check_approved_publishing(record, options.fail_first)
     check(not calls(record, "notify"), "dunning sends no reminder during its day of grace")

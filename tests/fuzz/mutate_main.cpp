@@ -34,7 +34,8 @@ const char* const kTokens[] = {
     ":", "->", "??", "?", ".", "\"", "${", "\n", "//", "/*", "*/", "1e999", "9223372036854775808",
     "-1", "0", "null", "true", "1.5", "1d", "range(", "len(", "parse_json(", "billing.charge(",
     "log.info(", "int", "float", "string", "json", "time", "duration", "|", "\"a\" | \"b\"", "==",
-    "!=", "<=", "and ", "or ", "not ", "%", "/", "*", "+", "-", "=",
+    "!=", "<=", "and ", "or ", "not ", "%", "/", "*", "+", "-", "=", "break ", "continue ",
+    "parallel ", "parallel for x in xs ", " limit 2 ", "limit", "parallel { ", "child(n: 1)",
 };
 
 auto Slurp(const std::filesystem::path& p) -> std::string {

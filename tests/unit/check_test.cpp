@@ -270,19 +270,20 @@ TEST(CheckApproval, ApproveOnRightOfAndDoesNotCover) {
   EXPECT_EQ(CheckIt(b).codes(), Codes{"E060"});
 }
 
+// A hand-built graph of `n` blocks with the given edges (from, to).
+auto MakeCfg(size_t n, std::initializer_list<std::pair<int, int>> edges) -> Cfg {
+  Cfg cfg;
+  cfg.blocks.resize(n);
+  for (auto [from, to] : edges) {
+    cfg.blocks[from].succs.push_back(to);
+    cfg.blocks[to].preds.push_back(from);
+  }
+  return cfg;
+}
+
 TEST(CheckCfg, DataflowOnHandBuiltGraph) {
   // b0 -> b2 -> b3(approve) -> b4(step); b0 -> b4; b4 -> b1.
-  Cfg cfg;
-  cfg.blocks.resize(5);
-  auto edge = [&](int a, int z) {
-    cfg.blocks[a].succs.push_back(z);
-    cfg.blocks[z].preds.push_back(a);
-  };
-  edge(0, 2);
-  edge(2, 3);
-  edge(3, 4);
-  edge(0, 4);
-  edge(4, 1);
+  Cfg cfg = MakeCfg(5, {{0, 2}, {2, 3}, {3, 4}, {0, 4}, {4, 1}});
   cfg.blocks[3].events.push_back({CfgEvent::Kind::Approve, ExprId{1}});
   cfg.blocks[4].events.push_back({CfgEvent::Kind::Step, ExprId{2}});
   auto in = ApprovedOnEntry(cfg);
@@ -297,19 +298,24 @@ TEST(CheckCfg, DataflowOnHandBuiltGraph) {
 
 TEST(CheckCfg, LoopBackEdgeConverges) {
   // b0 -> b2(header) -> b3(body: approve) -> b2; b2 -> b4(step)
-  Cfg cfg;
-  cfg.blocks.resize(5);
-  auto edge = [&](int a, int z) {
-    cfg.blocks[a].succs.push_back(z);
-    cfg.blocks[z].preds.push_back(a);
-  };
-  edge(0, 2);
-  edge(2, 3);
-  edge(3, 2);
-  edge(2, 4);
+  Cfg cfg = MakeCfg(5, {{0, 2}, {2, 3}, {3, 2}, {2, 4}});
   cfg.blocks[3].events.push_back({CfgEvent::Kind::Approve, ExprId{1}});
   cfg.blocks[4].events.push_back({CfgEvent::Kind::Step, ExprId{2}});
   EXPECT_FALSE(ApprovedOnEntry(cfg)[4]);
+}
+
+TEST(CheckCfg, ParallelJoinIsApprovedWhenAnyBranchApproves) {
+  // b0 forks into b2(approve) and b3; both join in b4(step), a join_any.
+  Cfg cfg = MakeCfg(5, {{0, 2}, {0, 3}, {2, 4}, {3, 4}, {4, 1}});
+  cfg.blocks[2].events.push_back({CfgEvent::Kind::Approve, ExprId{1}});
+  cfg.blocks[3].events.push_back({CfgEvent::Kind::Step, ExprId{2}});
+  cfg.blocks[4].events.push_back({CfgEvent::Kind::Step, ExprId{3}});
+  EXPECT_FALSE(ApprovedOnEntry(cfg)[4]);  // an ordinary join: every path
+  cfg.blocks[4].join_any = true;
+  auto in = ApprovedOnEntry(cfg);
+  EXPECT_TRUE(in[4]);   // every branch has ended, one of them approved
+  EXPECT_FALSE(in[3]);  // the sibling branch is not covered
+  EXPECT_EQ(UnapprovedSteps(cfg), (std::vector<ExprId>{ExprId{2}}));
 }
 
 // ------------------------------------------------------------------ policy warnings
@@ -716,6 +722,43 @@ workflow w() {
             "t.flow:5:7: error: connector 'log' has no operation 'inf'; did you mean 'info'?\n"
             "  log.inf(message: \"x\")\n"
             "      ^~~\n");
+}
+
+TEST(CheckParsed, CompositionTables) {
+  auto p = CheckText(R"(workflow child(n: int) -> int {
+  return n
+}
+workflow w(xs: [int]) -> [int] {
+  let one = child(n: 1)
+  let ys = parallel for x in xs limit 2 { x + one }
+  return ys
+}
+)");
+  EXPECT_EQ(p->Render(), "");
+  const CheckedProgram& prog = *p->program;
+  int workflow_calls = 0;
+  for (size_t i = 0; i < prog.calls.size(); ++i) {
+    if (prog.calls[i].kind != CallKind::Workflow) continue;
+    ++workflow_calls;
+    EXPECT_EQ(prog.calls[i].function, 0);
+    EXPECT_EQ(prog.calls[i].arg_params, (std::vector<int32_t>{0}));
+  }
+  EXPECT_EQ(workflow_calls, 1);
+  for (size_t i = 0; i < prog.ast.exprs.size(); ++i) {
+    if (!std::holds_alternative<ast::ParallelForExpr>(prog.ast.exprs[i].node)) continue;
+    int32_t slot = prog.expr_slots[i];
+    ASSERT_GE(slot, 0);
+    EXPECT_EQ(prog.functions[1].locals[slot].name, "x");
+    EXPECT_EQ(prog.functions[1].locals[slot].kind, LocalKind::ForVar);
+    EXPECT_EQ(prog.types.Display(prog.expr_types[i]), "[int]");
+  }
+}
+
+TEST(CheckParsed, ParallelForWithoutBodyIsOneSyntaxError) {
+  auto p = CheckText("workflow w() {\n  let y = parallel for x in [1] limit 2\n}\n");
+  std::string out = p->Render();
+  EXPECT_EQ(out.find("must end in an expression"), std::string::npos) << out;
+  EXPECT_NE(out.find("error: expected '{'"), std::string::npos) << out;
 }
 
 // ------------------------------------------------------------------ driver

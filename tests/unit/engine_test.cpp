@@ -18,6 +18,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "tests/unit/engine_fixture.h"
 #include "tests/unit/test_http_server.h"
@@ -624,6 +625,25 @@ TEST_F(EngineTest, LeaseTakeableFollowsTheLeaseRules) {
   if (child == 0) ::_exit(0);
   ::waitpid(child, nullptr, 0);
   EXPECT_TRUE(LeaseTakeable(run(std::to_string(child) + "@" + host, now + 60'000), me, now));  // gone
+}
+
+// Threads of one process share the lease owner id: the in-process claim
+// keeps a second thread (a worker's) off a run another thread (its parent's
+// driver) drives, with the error the worker skips as a lease conflict.
+TEST_F(EngineTest, AnInProcessClaimKeepsASecondThreadOff) {
+  {
+    InProcessClaim first("r1/1");
+    ASSERT_TRUE(first.held());
+    bool second_held = true;
+    std::thread([&] { second_held = InProcessClaim("r1/1").held(); }).join();
+    EXPECT_FALSE(second_held);
+    InProcessClaim other("r1/2");
+    EXPECT_TRUE(other.held());
+    InProcessClaim again("r1/1");
+    EXPECT_FALSE(again.held());
+    EXPECT_TRUE(IsLeaseConflict(again.Conflict()));
+  }
+  EXPECT_TRUE(InProcessClaim("r1/1").held());  // released with the first
 }
 
 // A fork starts from the checkpoint's state: the value drawn before it is

@@ -104,6 +104,23 @@ TEST(Format, ElseIfChainsAndBlocks) {
   EXPECT_EQ(Fmt("workflow w() {\n}\n"), "workflow w() {}\n");
 }
 
+TEST(Format, ParallelParallelForBreakAndContinue) {
+  EXPECT_EQ(Fmt("workflow w(xs:[int]){parallel{log.info(message:\"a\");log.info(message:\"b\")}\n"
+                "let ys=parallel for x in xs limit  4{if x>1{continue};x}\n"
+                "while true{break}}"),
+            "workflow w(xs: [int]) {\n"
+            "  parallel {\n"
+            "    log.info(message: \"a\")\n"
+            "    log.info(message: \"b\")\n"
+            "  }\n"
+            "  let ys = parallel for x in xs limit 4 {\n"
+            "    if x > 1 {\n      continue\n    }\n"
+            "    x\n"
+            "  }\n"
+            "  while true {\n    break\n  }\n"
+            "}\n");
+}
+
 TEST(Format, ApproveAndWaitClausesMoveToTheirOwnLinesOnlyWhenLong) {
   EXPECT_EQ(Fmt("workflow w() { let r = approve \"ok?\" from \"ops\" timeout 2d }"),
             "workflow w() {\n  let r = approve \"ok?\" from \"ops\" timeout 2d\n}\n");
@@ -283,7 +300,8 @@ auto AstShape(const std::string& text) -> std::string {
 }
 
 // The bytecode of the .flow file at `path` with source positions cleared, or
-// nullopt when it does not check cleanly.
+// nullopt when it does not check cleanly or cannot be lowered yet (E056:
+// docs/composition.md).
 auto Bytecode(const std::string& path) -> std::optional<bytecode::Module> {
   SourceManager sources;
   Diagnostics diags;

@@ -1,8 +1,8 @@
 // `flow graph` (compiler/graph): the control-flow picture of a workflow,
 // node by node and edge by edge, for every construct; the renderers'
-// notations. Parallel blocks and child workflow calls are not accepted by
-// the checker yet (E056, E057: issue 14), but the builder draws them from
-// the AST already, which is what these tests check.
+// notations, including parallel blocks, `parallel for`, child workflow
+// calls and `break`/`continue` (which `flow check` accepts; `flow run` does
+// not run the first two yet: E056).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -182,6 +182,50 @@ workflow parent() {
   EXPECT_TRUE(HasEdge(g, b, join, EdgeKind::Flow));
   ASSERT_GE(call, 0) << graph::RenderMermaid(g);
   EXPECT_TRUE(HasEdge(g, join, call, EdgeKind::Flow));
+}
+
+TEST(Graph, ParallelForBreakAndContinueAreDrawn) {
+  graph::Graph g = GraphOf(R"(connector billing = "billing.json"
+workflow w(xs: [int]) {
+  for x in xs {
+    if x > 9 {
+      break
+    }
+    if x < 0 {
+      continue
+    }
+    billing.refund(id: "a")
+  }
+  let ys = parallel for x in xs limit 4 {
+    if x == 0 {
+      continue
+    }
+    billing.charge(n: x).id
+  }
+  log.info(message: "done")
+})",
+                           "w");
+  int loop = Find(g, NodeKind::Loop, "for x in xs");
+  int big = Find(g, NodeKind::Decision, "if x > 9");
+  int negative = Find(g, NodeKind::Decision, "if x < 0");
+  int fork = Find(g, NodeKind::Fork, "parallel for x in xs limit 4");
+  int zero = Find(g, NodeKind::Decision, "if x == 0");
+  int charge = Find(g, NodeKind::Step, "billing.charge");
+  int join = Find(g, NodeKind::Join, "all items done");
+  int done = Find(g, NodeKind::Step, "log.info");
+  ASSERT_TRUE(loop >= 0 && big >= 0 && negative >= 0 && fork >= 0 && zero >= 0 && charge >= 0 &&
+              join >= 0 && done >= 0)
+      << graph::RenderMermaid(g);
+  // `break` leaves the loop for what follows it; `continue` goes back to its head.
+  EXPECT_TRUE(HasEdge(g, big, fork, EdgeKind::Flow, "yes")) << graph::RenderMermaid(g);
+  EXPECT_TRUE(HasEdge(g, loop, fork, EdgeKind::Flow, "done"));
+  EXPECT_TRUE(HasEdge(g, negative, loop, EdgeKind::Back, "yes"));
+  // An item's `continue` ends the item: straight to the join.
+  EXPECT_TRUE(HasEdge(g, fork, zero, EdgeKind::Flow, "each"));
+  EXPECT_TRUE(HasEdge(g, zero, join, EdgeKind::Flow, "yes"));
+  EXPECT_TRUE(HasEdge(g, zero, charge, EdgeKind::Flow, "no"));
+  EXPECT_TRUE(HasEdge(g, charge, join, EdgeKind::Flow));
+  EXPECT_TRUE(HasEdge(g, join, done, EdgeKind::Flow));
 }
 
 TEST(Graph, QuotedSourceIsCutAtTheLimit) {

@@ -23,12 +23,17 @@ TEST(LexerCheck, EdgeCases) {
       "( ) [ ] { } , : ; . | @ # ~ ` ^ & '", "connector type fn workflow let var if else for in while",
       "return fail try catch retry timeout compensate checkpoint approve from wait sleep parallel",
       "true false null and or not as backoff max on letx _a a_1 fnfn",
+      "break continue limit breaks continued limits parallel for x in xs limit 4 { }",
       "\"plain\" \"a\\n\\t\\\"\\\\\\$\\q\" \"$ $x ${x} ${ {a: 1} } ${\"in${y}\"}\"",
       "\"open\nnext", "\"open\r\nnext", "\"cr\rxy\"", "\"cr\r\"", "\"cr\r", "\"esc\\", "\"esc\\\n\"",
       "} } { \"${ } \" }", "\"h\xc3\xa9llo ${\"\xe2\x82\xac\"}\" \xc3\xa9 x \xf0\x9f\x98\x80 y",
       "/* \xc3\xa9\n */ z // \xc3\xa9\nw", "\t\f  x", "\"${", "\"${x", "\"a$", "a\n\n\n",
   };
   for (const char* text : cases) EXPECT_EQ(LexerMismatch(text), "") << text;
+}
+
+TEST(LexerCheck, KeywordTokensAreExactlyTheKeywordTable) {
+  EXPECT_EQ(KeywordRangeMismatch(), "");
 }
 
 TEST(LexerCheck, RepositoryFiles) {

@@ -119,6 +119,51 @@ TEST(TokenFilter, SemicolonSeparates) {
   EXPECT_EQ(Body(*p).size(), 2u);
 }
 
+TEST(TokenFilter, LimitIsAKeywordOnlyInAParallelForHeader) {
+  auto p = ParseBody(
+      "let limit = 3\nlet m = max(limit, 2)\nlet r = { limit: limit }.limit\n"
+      "let ys = parallel for x in [limit] limit limit { x }\n"
+      "parallel for limit in f(limit)\n    limit 2 {\n  log.info(message: string(limit))\n}\n"
+      "let zs = parallel for y in xs { y }");
+  EXPECT_EQ(p->Messages(), Msgs{});
+  ASSERT_EQ(Body(*p).size(), 6u);
+  const auto& let = std::get<ast::LetStmt>(p->ast.stmt(Body(*p)[3]).node);
+  const auto& pf = std::get<ast::ParallelForExpr>(p->ast.expr(let.init).node);
+  EXPECT_EQ(pf.var, "x");
+  ASSERT_TRUE(pf.limit.valid());
+  EXPECT_EQ(std::get<ast::NameRef>(p->ast.expr(pf.limit).node).name, "limit");
+  const auto& stmt = std::get<ast::ExprStmt>(p->ast.stmt(Body(*p)[4]).node);
+  const auto& pf2 = std::get<ast::ParallelForExpr>(p->ast.expr(stmt.expr).node);
+  EXPECT_EQ(pf2.var, "limit");
+  EXPECT_TRUE(std::holds_alternative<ast::IntLit>(p->ast.expr(pf2.limit).node));
+  const auto& let3 = std::get<ast::LetStmt>(p->ast.stmt(Body(*p)[5]).node);
+  EXPECT_FALSE(std::get<ast::ParallelForExpr>(p->ast.expr(let3.init).node).limit.valid());
+}
+
+TEST(TokenFilter, BreakAndContinueEndTheirStatement) {
+  auto p = ParseBody("while true {\n  break\n  continue\n}\nlet q = { break: 1, continue: 2 }.break");
+  EXPECT_EQ(p->Messages(), Msgs{});
+  ASSERT_EQ(Body(*p).size(), 2u);
+  const auto& loop = std::get<ast::WhileStmt>(p->ast.stmt(Body(*p)[0]).node);
+  ASSERT_EQ(loop.body.stmts.size(), 2u);
+  EXPECT_TRUE(std::holds_alternative<ast::BreakStmt>(p->ast.stmt(loop.body.stmts[0]).node));
+  EXPECT_TRUE(std::holds_alternative<ast::ContinueStmt>(p->ast.stmt(loop.body.stmts[1]).node));
+}
+
+TEST(AstShape, ParallelBranchesAreTheBlockStatements) {
+  auto p = ParseBody("parallel {\n  let a = c.op(x: 1)\n  c.op(x: 2); c.op(x: 3)\n}");
+  EXPECT_EQ(p->Messages(), Msgs{});
+  ASSERT_EQ(Body(*p).size(), 1u);
+  const auto& par = std::get<ast::ParallelStmt>(p->ast.stmt(Body(*p)[0]).node);
+  EXPECT_EQ(par.body.stmts.size(), 3u);
+}
+
+TEST(SyntaxErrors, LimitWithoutParallelFor) {
+  auto p = ParseBody("for x in xs limit 2 {\n}");
+  ASSERT_FALSE(p->Messages().empty());
+  EXPECT_EQ(p->Messages()[0], "2:13: E001 expected '{', found 'limit'");
+}
+
 // ------------------------------------------------------------- literals
 
 TEST(Literals, Integers) {

@@ -23,8 +23,11 @@ TEST(RunIds, TheAllowedSetAndLength) {
   }
   EXPECT_TRUE(engine::CheckRunId(std::string(engine::kMaxRunIdBytes, 'a')).ok());
   EXPECT_EQ(engine::CheckRunId("").error().message, "invalid run id: it is empty");
-  EXPECT_EQ(engine::CheckRunId(std::string(engine::kMaxRunIdBytes + 1, 'a')).error().message,
+  EXPECT_EQ(engine::CheckNewRunId(std::string(engine::kMaxRunIdBytes + 1, 'a')).error().message,
             "invalid run id \"" + std::string(32, 'a') + "\"...: 129 bytes, more than the limit of 128");
+  EXPECT_TRUE(engine::CheckRunId(std::string(engine::kMaxDerivedRunIdBytes, 'a')).ok());
+  EXPECT_EQ(engine::CheckRunId(std::string(engine::kMaxDerivedRunIdBytes + 1, 'a')).error().message,
+            "invalid run id \"" + std::string(32, 'a') + "\"...: 513 bytes, more than the limit of 512");
   EXPECT_EQ(engine::CheckRunId("order-7\r\nX-Tenant: a").error().message,
             "invalid run id \"order-7\\r\\nX-Tenant: a\": U+000D at byte 7 is not allowed "
             "(letters, digits and _ - . : @ only)");
@@ -36,7 +39,20 @@ TEST(RunIds, TheAllowedSetAndLength) {
             "invalid run id \"caf\\u00c3\\u00a9\": byte 0xC3 at byte 3 is not allowed "
             "(letters, digits and _ - . : @ only)");
   EXPECT_FALSE(engine::CheckRunId(std::string("a\0b", 3)).ok());
-  EXPECT_FALSE(engine::CheckRunId("a/b").ok());
+}
+
+// Child runs' ids (docs/composition.md): segments joined by '/', each
+// following the rule; a user's new id is one segment.
+TEST(RunIds, ChildRunIdsAreSegmentsAUserCannotChoose) {
+  EXPECT_EQ(engine::ChildRunId("r1", 3), "r1/3");
+  EXPECT_EQ(engine::ChildRunId("r1/3", 1), "r1/3/1");
+  for (const char* ok : {"r1/1", "r1/2/10", "a.b/c-d/9"}) EXPECT_TRUE(engine::CheckRunId(ok).ok()) << ok;
+  EXPECT_EQ(engine::CheckRunId("a/../b").error().message, "invalid run id \"a/../b\": a segment may not start with '.'");
+  EXPECT_EQ(engine::CheckRunId("a/-b").error().message, "invalid run id \"a/-b\": a segment may not start with '-'");
+  for (const char* bad : {"/a", "a/", "a//b", "../r1"}) EXPECT_FALSE(engine::CheckRunId(bad).ok()) << bad;
+  EXPECT_EQ(engine::CheckNewRunId("a/b").error().message,
+            "invalid run id \"a/b\": '/' at byte 1 is reserved for child runs (letters, digits and _ - . : @ only)");
+  EXPECT_TRUE(engine::CheckNewRunId("r1").ok());
 }
 
 TEST(QuoteEscaped, NothingUnprintableSurvives) {

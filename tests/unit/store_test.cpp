@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <thread>
@@ -19,6 +20,7 @@
 #include <sstream>
 
 #include "vm/store/open_store.h"
+#include "vm/store/schema.h"
 #include "vm/store/store.h"
 
 namespace flow::store {
@@ -129,7 +131,8 @@ TEST_F(StoreTest, RefusesNewerSchemaAndCorruptFiles) {
   ASSERT_TRUE(OpenSqliteStore(p).ok());
   Sql(p, "PRAGMA user_version = 99");
   EXPECT_EQ(OpenSqliteStore(p).error().message,
-            "'" + p + "' has schema version 99, newer than this flow supports (2); upgrade flow");
+            "'" + p + "' has schema version 99, newer than this flow supports (" + std::to_string(kSchemaVersion) +
+                "); upgrade flow");
 
   std::string bad = Path("bad.db");
   ASSERT_TRUE(OpenSqliteStore(bad).ok());
@@ -505,6 +508,65 @@ TEST_P(StoreContractTest, CreateRunWithEventsNumbersThemFromOne) {
   EXPECT_FALSE(s.CreateRunWithEvents(NewRun("f1"), head, "S").ok());  // exists
   EXPECT_FALSE(s.CreateRunWithEvents(NewRun("f2"), {}, "S").ok());    // no started
   EXPECT_EQ(*s.GetRun("f2"), std::nullopt);
+}
+
+// Child runs (docs/composition.md): created in the parent's commit, found
+// again (not recreated) when the parent re-executes the call, refused when
+// the id belongs to another parent; a child's end wakes its waiting parent.
+TEST_F(StoreTest, CommitCreatesAChildOnceAndWakesItsParent) {
+  auto st = OpenSqliteStore(Path("flow.db"));
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  Store& s = **st;
+  ASSERT_TRUE(s.PutProgram("h1", "code").ok());
+  ASSERT_TRUE(s.CreateRun(NewRun("p"), {0, "started", -1, 0, "{}", 1000}, "S").ok());
+  auto start_child = [&](const std::string& parent, const std::string& child_id) {
+    DurableUpdate u;
+    u.run_id = parent;
+    u.now_ms = 1100;
+    DurableUpdate::NewChild child;
+    child.run = NewRun(child_id);
+    child.run.parent_id = parent;
+    child.started = {0, "started", -1, 0, "{}", 1100};
+    child.state = "C";
+    u.create_child = child;
+    u.events = {{0, "child_started", -1, 0, "{}", 1100}};
+    return s.Commit(u);
+  };
+  auto first = start_child("p", "p/1");
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_FALSE(first->child_existed);
+  auto again = start_child("p", "p/1");
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_TRUE(again->child_existed);
+  EXPECT_EQ(s.Journal("p/1")->size(), 1u);  // not recreated
+  EXPECT_EQ((*s.GetRun("p/1"))->parent_id, "p");
+  ASSERT_TRUE(s.CreateRun(NewRun("q"), {0, "started", -1, 0, "{}", 1000}, "S").ok());
+  auto foreign = start_child("q", "p/1");
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_EQ(foreign.error().message, "run 'p/1' exists but is not a child of run 'q'; it cannot be adopted");
+  EXPECT_EQ(s.Journal("q")->size(), 1u);  // nothing of the commit was written
+  auto children = s.ListChildren("p");
+  ASSERT_EQ(children->size(), 1u);
+  EXPECT_EQ((*children)[0].id, "p/1");
+  EXPECT_TRUE(s.ListChildren("q")->empty());
+
+  DurableUpdate wait;  // the parent waits on its child, no wake-up time
+  wait.run_id = "p";
+  wait.status = RunStatus::Waiting;
+  wait.waiting_reason = "child";
+  wait.wake_at_ms = -1;
+  wait.now_ms = 1200;
+  ASSERT_TRUE(s.Commit(wait).ok());
+  DurableUpdate end;  // the child's end
+  end.run_id = "p/1";
+  end.status = RunStatus::Completed;
+  end.wake_parent = "p";
+  end.now_ms = 1300;
+  ASSERT_TRUE(s.Commit(end).ok());
+  EXPECT_EQ((*s.GetRun("p"))->wake_at_ms, 1300);
+  auto due = s.ListDue(1300);
+  ASSERT_TRUE(due.ok());
+  EXPECT_TRUE(std::any_of(due->begin(), due->end(), [](const RunRecord& r) { return r.id == "p"; }));
 }
 
 // A long-lived connection (flow worker's) sees what another connection

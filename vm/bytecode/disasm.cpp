@@ -36,7 +36,7 @@ auto OperandText(const Module& m, Operand kind, int64_t v, int64_t target) -> st
     case Operand::T: return fmt::format("T{}", v);
     case Operand::D:
       return v < static_cast<int64_t>(m.steps.size())
-                 ? m.steps[v].connector + "." + m.steps[v].operation
+                 ? (m.steps[v].IsChild() ? "workflow " : m.steps[v].connector + ".") + m.steps[v].operation
                  : fmt::format("D{}", v);
   }
   return "?";
@@ -97,8 +97,8 @@ auto Disassemble(const Module& m) -> std::string {
   for (size_t t = 0; t < m.types.size(); ++t) out += fmt::format("  T{} = {}\n", t, TypeText(m, m.types[t]));
   for (size_t s = 0; s < m.steps.size(); ++s) {
     const StepDesc& d = m.steps[s];
-    out += fmt::format("  D{} = {}.{} retry {} backoff {} max {} timeout {} compensate {}\n", s, d.connector,
-                       d.operation, d.retry_attempts, d.backoff_ms, d.backoff_max_ms, d.timeout_ms,
+    out += fmt::format("  D{} = {}{} retry {} backoff {} max {} timeout {} compensate {}\n", s,
+                       d.IsChild() ? "workflow " : d.connector + ".", d.operation, d.retry_attempts, d.backoff_ms, d.backoff_max_ms, d.timeout_ms,
                        d.compensate_step);
   }
   for (size_t w = 0; w < m.waits.size(); ++w) {

@@ -20,8 +20,10 @@ namespace flow::bytecode {
 // (before it, lines only: such positions load with column 0) and appended
 // the `secret` built-in. A program of an older version is read as it is and
 // written back in its own version (Module::format_version), so its hash --
-// its content address in every database -- never changes.
-inline constexpr uint32_t kBytecodeFormatVersion = 4;
+// its content address in every database -- never changes. Version 5
+// appended Child (child workflow calls, docs/composition.md), whose step
+// descriptor has an empty connector.
+inline constexpr uint32_t kBytecodeFormatVersion = 5;
 // The first version whose payload ends with the wait table.
 inline constexpr uint32_t kFirstVersionWithWaits = 3;
 // The first version whose position table holds columns.
@@ -75,6 +77,9 @@ struct TypeDesc {
 // A step's static description, data for the connector runtime. kNone marks
 // an absent clause.
 inline constexpr int64_t kNone = -1;
+// A Child instruction's descriptor has an empty `connector` and the callee
+// workflow's name as `operation` (IsChild); only timeout_ms, the
+// compensation and output_type apply to it.
 struct StepDesc {
   std::string connector;
   std::string operation;
@@ -92,6 +97,9 @@ struct StepDesc {
   int64_t output_type = kNone;
   uint32_t line = 0;
   friend auto operator==(const StepDesc&, const StepDesc&) -> bool = default;
+
+  // Whether this describes a child workflow call (Op::Child).
+  auto IsChild() const -> bool { return connector.empty(); }
 };
 
 // A connector the program uses, embedded so a stored program needs no file

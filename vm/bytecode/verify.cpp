@@ -100,6 +100,19 @@ auto CheckInstr(const Ctx& c) -> Status {
                                 callee.arity));
     }
   }
+  if (GetOp(i) == Op::Step || GetOp(i) == Op::Child) {
+    // A Child names a child descriptor of a workflow of the module; a Step
+    // a connector step (the driver trusts both).
+    const StepDesc& d = c.m.steps[GetB(i)];
+    if (d.IsChild() != (GetOp(i) == Op::Child)) {
+      return c.Fail(fmt::format("{} of descriptor D{}, which is not a {}", GetOpInfo(GetOp(i)).name, GetB(i),
+                                GetOp(i) == Op::Child ? "child call" : "connector step"));
+    }
+    int callee = d.IsChild() ? c.m.FindFunction(d.operation) : -1;
+    if (d.IsChild() && (callee < 0 || c.m.functions[callee].kind != FunctionKind::Workflow)) {
+      return c.Fail(fmt::format("child call of '{}', which is not a workflow of the program", d.operation));
+    }
+  }
   if (GetOp(i) == Op::CallB) {
     const auto& b = GetBuiltinInfo(static_cast<BuiltinId>(GetB(i)));
     if (static_cast<int>(GetC(i)) < b.min_args || static_cast<int>(GetC(i)) > b.max_args) {

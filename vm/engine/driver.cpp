@@ -44,6 +44,7 @@ Driver::Driver(const Runtime& runtime, const bytecode::Module& module, std::stri
       steps_ = std::max(steps_, e.step);
     }
     if (e.type == events::kCancelRequested) cancel_requested_ = true;
+    if (e.type == events::kChildStarted) ++children_;
   }
 }
 
@@ -59,6 +60,7 @@ auto WrittenByTheEngine(std::string_view type) -> bool {
 // cancellation request means its writer knew of the request (every commit
 // tells it) and sent nothing more.
 void Driver::Loaded(const store::RunRecord& run) {
+  parent_id_ = run.parent_id;
   bool running = run.status == RunStatus::Running;
   const store::JournalEvent* last = nullptr;  // the last event the engine wrote
   bool requested = false, known = false;      // a cancellation request; an engine event after it
@@ -77,7 +79,8 @@ void Driver::Loaded(const store::RunRecord& run) {
   }
   if (!running || known || last == nullptr) return;
   const std::string& t = last->type;
-  maybe_in_flight_ = t != events::kApprovalRequested && t != events::kSignalAwaited && t != events::kTimerStarted;
+  maybe_in_flight_ = t != events::kApprovalRequested && t != events::kSignalAwaited && t != events::kTimerStarted &&
+                     t != events::kChildStarted;
 }
 
 auto Driver::Event(std::string_view type, json data, int64_t step, int64_t attempt) -> store::JournalEvent {
@@ -96,6 +99,10 @@ auto Driver::Heartbeat() -> Status {
   auto holder = store_.TakeLease(run_id_, options_.lease_owner, now, now + kLeaseDuration.count(), "");
   if (!holder) return holder.error();
   if (*holder != options_.lease_owner) return Error{fmt::format("run {} lost its lease to {}", run_id_, *holder)};
+  for (const std::string& id : options_.ancestors) {  // they wait on this run in this thread
+    auto held = store_.TakeLease(id, options_.lease_owner, now, now + kLeaseDuration.count(), "");
+    if (!held) return held.error();
+  }
   renewed_ms_ = now;
   return Ok{};
 }
@@ -121,6 +128,8 @@ auto Driver::Commit(store::DurableUpdate u) -> Status {
   }
   u.run_id = run_id_;
   u.now_ms = Now();
+  // A child's end makes its waiting parent due (docs/composition.md).
+  if (u.status && *u.status != RunStatus::Running && *u.status != RunStatus::Waiting) u.wake_parent = parent_id_;
   std::vector<store::JournalEvent> all;
   for (json& record : log_.TakeNew()) all.push_back(Event(events::kEffect, std::move(record)));
   for (auto& e : u.events) all.push_back(std::move(e));
@@ -150,6 +159,7 @@ auto DriverHost::ShouldStop() -> bool { return driver_.ShouldStop(); }
 
 auto Driver::ShouldStop() -> bool {
   if (options_.stop != nullptr && options_.stop->load()) return true;
+  if (options_.stop_at_ms >= 0 && !cancelling_ && NowMs() >= options_.stop_at_ms) return true;
   if (cancelling_) return false;
   if (cancel_requested_) return true;
   const auto now = std::chrono::steady_clock::now();
@@ -171,6 +181,8 @@ auto Driver::StepName(uint32_t desc) const -> std::string {
 auto Driver::Drive() -> Result<RunReport> {
   for (;;) {
     if (cancel_requested_) return Cancel();
+    // A child whose parent's call timed out: let go, the parent cancels it.
+    if (options_.stop_at_ms >= 0 && NowMs() >= options_.stop_at_ms) return Interrupted();
     interp::Outcome o = vm_.Run();
     switch (o.status) {
       case interp::RunStatus::Completed:
@@ -254,6 +266,8 @@ auto Driver::OnSuspend(const interp::SuspendReason& reason) -> Result<std::optio
   switch (reason.kind) {
     case SuspendKind::Step:
       return OnStep(reason);
+    case SuspendKind::Child:
+      return OnChild(reason);
     case SuspendKind::Checkpoint: {
       if (auto s = vm_.Deliver(interp::Value()); !s) return s.error();
       store::DurableUpdate u;
@@ -298,7 +312,8 @@ auto Driver::LastSuspension() const -> std::optional<size_t> {
   for (size_t i = journal_.size(); i-- > 0;) {
     const std::string& t = journal_[i].type;
     if (t == events::kStepStarted || t == events::kStepFailed || t == events::kStepBlocked ||
-        t == events::kApprovalRequested || t == events::kSignalAwaited || t == events::kTimerStarted) {
+        t == events::kApprovalRequested || t == events::kSignalAwaited || t == events::kTimerStarted ||
+        t == events::kChildStarted) {
       return i;
     }
   }
@@ -312,6 +327,7 @@ auto Driver::ResumeSuspended(const store::RunRecord& run) -> Result<std::optiona
   if (e.type == events::kApprovalRequested) return ResumeApproval(run, *i);
   if (e.type == events::kSignalAwaited) return ResumeSignal(run, *i);
   if (e.type == events::kTimerStarted) return ResumeTimer(run);
+  if (e.type == events::kChildStarted) return ResumeChildCall(e);
   return ResumeStep(e, run);  // step_started (an old journal's in-flight step), step_failed or step_blocked
 }
 

@@ -59,6 +59,8 @@ class Driver {
   void Loaded(const store::RunRecord& run);
   // Whether the run's cancellation was requested (journal or commits).
   auto cancel_requested() const -> bool { return cancel_requested_; }
+  // EngineOptions::nothing_in_flight, after Loaded().
+  void NothingInFlight() { maybe_in_flight_ = false; }
   // Cancels the loaded run: the step a dead driver may have had in flight,
   // when it has a `compensate` (driver_cancel.cpp), then its
   // compensations, then status cancelled.
@@ -115,6 +117,12 @@ class Driver {
   auto Connector(const std::string& name) -> Result<const LoadedConnector*>;
   // Wall-clock time from the runtime's clock.
   auto Now() const -> int64_t { return clock_.NowMs(); }
+  // This driver's Runtime with `options`: what its child runs are driven with.
+  auto RuntimeWith(EngineOptions options) const -> Runtime {
+    Runtime runtime{store_, transports_, clock_, std::move(options)};
+    runtime.legacy_builtin_connectors = legacy_builtins_;
+    return runtime;
+  }
   // One attempt of `call`; `resent`: sent again after a crash (StepAttempt::resent).
   auto Attempt(const StepCall& call, int attempt, bool resent) -> connectors::StepOutcome;
   // A step's response as the VM value of the operation's output type.
@@ -170,6 +178,29 @@ class Driver {
   auto CancelReason() -> std::string;
   auto Interrupted() const -> Error;
 
+  // driver_child.cpp
+  struct ChildCall {
+    std::string id;        // the child run's id
+    std::string workflow;  // the callee
+    uint32_t desc = 0;     // its child descriptor
+    int64_t deadline_ms = -1;  // the call's `timeout`, -1 without
+  };
+  // A Child suspension: creates the child run with `child_started`, then AwaitChild.
+  auto OnChild(const interp::SuspendReason& reason) -> Result<std::optional<RunReport>>;
+  // A loaded state suspended at a child call (`started`: its child_started).
+  auto ResumeChildCall(const store::JournalEvent& started) -> Result<std::optional<RunReport>>;
+  // `created`: the child was created by this driver just now.
+  auto AwaitChild(const ChildCall& call, bool created) -> Result<std::optional<RunReport>>;
+  auto DeliverChildEnd(const ChildCall& call, const store::RunRecord& child) -> Result<std::optional<RunReport>>;
+  auto FailChildCall(const ChildCall& call, const json& err) -> Result<std::optional<RunReport>>;
+  // `idle`: EngineOptions::nothing_in_flight for the child.
+  auto TimeOutChild(const ChildCall& call, bool idle) -> Result<std::optional<RunReport>>;
+  // The parent's waiting object while `child` (as read) runs or waits.
+  auto ChildWaiting(const ChildCall& call, const store::RunRecord& child) const -> json;
+  auto StillWaitingOn(const ChildCall& call, const store::RunRecord& child) const -> RunReport;
+  // Cancels every unfinished child run (each its own children first), for Cancel().
+  auto CancelChildren(const std::string& reason) -> Status;
+
   // driver.cpp
   // The index in journal_ of the last event that suspended the run (a
   // step's start or non-final failure, an approval, a signal wait, a timer).
@@ -200,6 +231,9 @@ class Driver {
   DriverHost log_;
   interp::Vm vm_;
   int64_t steps_ = 0;  // step positions used so far
+  int64_t children_ = 0;  // child runs started so far (child_started events)
+  std::string parent_id_;  // the run's parent, "" for a top-level run (Loaded)
+  std::string program_hash_;  // computed at the first child call
   // This Driver's last status write left the run row plain `running`
   // (Commit); false until then, as a loaded row may be waiting.
   bool row_plain_running_ = false;
@@ -213,6 +247,14 @@ class Driver {
   int64_t renewed_ms_ = 0;  // when the lease was last taken or renewed
   std::map<std::string, LoadedConnector> connectors_;
 };
+
+// Drives child run `run_id` for its parent's driver (driver_child.cpp): as
+// ResumeRun, but it never goes on to drive the child's parent when the
+// child ends (the caller is that parent), and holds an InProcessClaim.
+auto ResumeChildRun(const Runtime& runtime, const std::string& run_id) -> Result<RunReport>;
+// RequestCancel, then ResumeChildRun. A child that already ended is Ok (its report).
+auto CancelChildRun(const Runtime& runtime, const std::string& run_id, const std::string& reason)
+    -> Result<RunReport>;
 
 // A report as "stop driving" for the Driver's suspension paths.
 auto StopDriving(Result<RunReport> r) -> Result<std::optional<RunReport>>;

@@ -192,6 +192,10 @@ auto Driver::Cancel() -> Result<RunReport> {
   auto next = RunToSuspension();
   if (!next) return next.error();
   if (auto s = ResendInFlightAtCancel(*next); !s) return s.error();
+  // Children first (SPEC §2.5), each with its own compensations.
+  if (auto s = CancelChildren(fmt::format("parent run {} was cancelled: {}", run_id_, CancelReason())); !s) {
+    return s.error();
+  }
   interp::WorkflowError error{"cancelled", CancelReason(), std::nullopt, "", {}};
   return Compensate(error, RunStatus::Cancelled);
 }

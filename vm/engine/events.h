@@ -69,6 +69,17 @@ inline constexpr std::string_view kCompensationBlocked = "compensation_blocked";
 // before the request)}. From then on the run only goes towards
 // `cancelled`: whoever drives it next finishes the cancellation.
 inline constexpr std::string_view kCancelRequested = "cancel_requested";
+// A child workflow call started its child run (docs/composition.md),
+// written in the transaction that creates the child: data {"child" (its
+// run id), "workflow", "step_id" (the child descriptor), "deadline_ms" (the
+// call's timeout as a time, or null)}. The run waits on it (reason
+// `child` when it cannot drive it).
+inline constexpr std::string_view kChildStarted = "child_started";
+// The child completed: data {"child", "result"}, delivered to the call.
+inline constexpr std::string_view kChildCompleted = "child_completed";
+// The child failed, was cancelled, or did not end within the call's
+// timeout: data {"child", "error": {kind, message, step}}, raised at the call.
+inline constexpr std::string_view kChildFailed = "child_failed";
 // data {"result"}.
 inline constexpr std::string_view kCompleted = "completed";
 // data {"error": {kind, message, step}, "compensations": [{step, status}]}.

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <sstream>
 
 #include "vm/engine/run_driver.h"
@@ -90,6 +92,32 @@ auto HolderIsGone(const Holder& h) -> bool {
 }
 
 }  // namespace
+
+namespace {
+
+std::mutex claims_mutex;
+std::set<std::string>& Claims() {
+  static std::set<std::string> claims;
+  return claims;
+}
+
+}  // namespace
+
+InProcessClaim::InProcessClaim(std::string run_id) : run_id_(std::move(run_id)) {
+  std::lock_guard<std::mutex> lock(claims_mutex);
+  held_ = Claims().insert(run_id_).second;
+}
+
+InProcessClaim::~InProcessClaim() {
+  if (!held_) return;
+  std::lock_guard<std::mutex> lock(claims_mutex);
+  Claims().erase(run_id_);
+}
+
+auto InProcessClaim::Conflict() const -> Error {
+  return Error{fmt::format("run {} is owned by pid {} on this host (another thread of this process drives it)",
+                           run_id_, static_cast<long>(::getpid()))};
+}
 
 auto IsLeaseConflict(const Error& error) -> bool {
   return error.message.rfind("run ", 0) == 0 && error.message.find(" is owned by pid ") != std::string::npos;

@@ -52,6 +52,28 @@ auto AcquireLease(store::Store& store, const std::string& id, const std::string&
 // drives without a write transaction per run and poll.
 auto LeaseTakeable(const store::RunRecord& run, const std::string& owner, int64_t now_ms) -> bool;
 
+// Inside one process every thread has the same lease owner id, so the
+// lease alone cannot keep two threads of it apart: a `flow worker` thread
+// and a parent run driving its child in-process (docs/composition.md). A
+// claim marks a run as driven by a thread of this process for the claim's
+// lifetime; a second claim of the same run fails (held() false) until the
+// first is released. ResumeRun and StartRun hold one while they drive.
+class InProcessClaim {
+ public:
+  explicit InProcessClaim(std::string run_id);
+  ~InProcessClaim();
+  InProcessClaim(const InProcessClaim&) = delete;
+  auto operator=(const InProcessClaim&) -> InProcessClaim& = delete;
+  auto held() const -> bool { return held_; }
+  // The error of a claim that is not held, in AcquireLease's words (so
+  // IsLeaseConflict is true of it).
+  auto Conflict() const -> Error;
+
+ private:
+  std::string run_id_;
+  bool held_ = false;
+};
+
 // True when `error` is AcquireLease's "run X is owned by ..." (another
 // live process drives the run), as opposed to a store failure.
 auto IsLeaseConflict(const Error& error) -> bool;

@@ -119,7 +119,7 @@ auto StartRun(const Runtime& base, const std::string& program_bytes, const std::
     return Error{fmt::format("the program has no workflow '{}'", workflow)};
   }
   if (run_id.empty()) run_id = NewRunId();
-  if (auto s = CheckRunId(run_id); !s) return s.error();
+  if (auto s = CheckNewRunId(run_id); !s) return s.error();
   const std::string hash = bytecode::ModuleHash(*module);
   Driver driver(runtime, *module, run_id, {}, {});
   if (auto s = driver.vm().StartWorkflow(static_cast<uint32_t>(fn), input); !s) return s.error();
@@ -186,6 +186,7 @@ auto ResumeLeased(const Runtime& runtime, const store::RunRecord& rec) -> Result
   auto loaded = LoadRun(runtime, rec);
   if (!loaded) return loaded.error();
   Driver& driver = *loaded->driver;
+  if (options.nothing_in_flight) driver.NothingInFlight();
   // A requested cancellation is finished before anything else: nothing is
   // delivered, nothing sent forward.
   if (driver.cancel_requested()) return driver.Cancel();
@@ -197,9 +198,8 @@ auto ResumeLeased(const Runtime& runtime, const store::RunRecord& rec) -> Result
   return driver.Drive();
 }
 
-}  // namespace
-
-auto ResumeRun(const Runtime& base, const std::string& run_id) -> Result<RunReport> {
+// ResumeRun; `parent_id`, when not null, receives the run's parent id.
+auto ResumeOne(const Runtime& base, const std::string& run_id, std::string* parent_id) -> Result<RunReport> {
   const Runtime runtime = WithLeaseOwner(base);
   store::Store& store = runtime.store;
   const EngineOptions& options = runtime.options;
@@ -209,7 +209,10 @@ auto ResumeRun(const Runtime& base, const std::string& run_id) -> Result<RunRepo
   auto run = store.GetRun(run_id);
   if (!run) return run.error();
   if (!*run) return Error{fmt::format("no run '{}'", run_id)};
+  if (parent_id != nullptr) *parent_id = (*run)->parent_id;
   if (IsFinished((*run)->status)) return ReportRun(store, **run);
+  InProcessClaim claim(run_id);
+  if (!claim.held()) return claim.Conflict();
   if (auto s = AcquireLease(store, run_id, options.lease_owner); !s) return s.error();
   LeaseGuard lease(store, run_id, options.lease_owner);
   // Read again under the lease: the previous owner may have moved it on.
@@ -218,6 +221,33 @@ auto ResumeRun(const Runtime& base, const std::string& run_id) -> Result<RunRepo
   if (!*run) return Error{fmt::format("no run '{}'", run_id)};
   if (IsFinished((*run)->status)) return ReportRun(store, **run);
   return ResumeLeased(runtime, **run);
+}
+
+}  // namespace
+
+auto ResumeRun(const Runtime& runtime, const std::string& run_id) -> Result<RunReport> {
+  std::string parent;
+  auto report = ResumeOne(runtime, run_id, &parent);
+  // A child run that ended here (`flow approve` of an approval inside it,
+  // the worker): its parent waits on it, so it is driven next, when no one
+  // else drives it (then that driver, or the worker, delivers the end).
+  if (report && !parent.empty() && IsFinished(report->status)) {
+    Runtime parent_runtime = runtime;
+    parent_runtime.options.crash_after_commits = parent_runtime.options.crash_before_commits = -1;
+    (void)ResumeRun(parent_runtime, parent);
+  }
+  return report;
+}
+
+auto ResumeChildRun(const Runtime& runtime, const std::string& run_id) -> Result<RunReport> {
+  return ResumeOne(runtime, run_id, nullptr);
+}
+
+auto CancelChildRun(const Runtime& runtime, const std::string& run_id, const std::string& reason)
+    -> Result<RunReport> {
+  auto recorded = RequestCancel(runtime.store, run_id, reason);
+  if (!recorded) return recorded.error();
+  return ResumeChildRun(runtime, run_id);
 }
 
 namespace {
@@ -270,7 +300,7 @@ auto ForkRun(const Runtime& base, const std::string& source_id, const std::strin
   auto journal = store.Journal(source_id);
   if (!journal) return journal.error();
   if (run_id.empty()) run_id = NewRunId();
-  if (auto s = CheckRunId(run_id); !s) return s.error();
+  if (auto s = CheckNewRunId(run_id); !s) return s.error();
   store::RunRecord rec;
   rec.id = run_id;
   rec.program_hash = (*source)->program_hash;

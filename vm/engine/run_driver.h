@@ -68,6 +68,20 @@ struct EngineOptions {
   // once and an in-process wait ends; the driver lets go of the run with an
   // Error of code kInterrupted, leaving it at its last durable point.
   const std::atomic<bool>* stop = nullptr;
+  // A child run driven by its parent's driver with a `timeout` on the call
+  // (docs/composition.md): at its first durable point at or after this
+  // time (Unix ms) the child's driver lets go with an Error of code
+  // kInterrupted, so the parent can cancel it. -1: never.
+  int64_t stop_at_ms = -1;
+  // Internal: the caller knows that no attempt of the run is in flight (a
+  // parent that created its child just now, or whose own in-process
+  // driving of it returned), so the first step is not marked `resent` and
+  // a cancellation sends nothing again.
+  bool nothing_in_flight = false;
+  // Internal: the runs waiting on this one in this thread (its parent, the
+  // parent's parent...), whose leases its heartbeat renews with its own, so
+  // a long child does not let another host take over its parent.
+  std::vector<std::string> ancestors;
   // Resume stress (STYLE §6, interp::VmOptions::resume_stress): the VM
   // saves, drops and reloads its state at every suspension. `flow` turns
   // it on from FLOW_RESUME_STRESS=1 (cli/), never the engine itself.

@@ -509,8 +509,9 @@ auto Vm::StepReason(Instr i, const Value* R, SuspendReason& out) -> bool {
   };
   uint32_t a = bytecode::GetA(i), b = bytecode::GetB(i), c = bytecode::GetC(i);
   switch (bytecode::GetOp(i)) {
+    case Op::Child:
     case Op::Step:
-      out.kind = SuspendKind::Step;
+      out.kind = bytecode::GetOp(i) == Op::Child ? SuspendKind::Child : SuspendKind::Step;
       out.step = b;
       out.args = R[c];
       return true;

@@ -67,12 +67,12 @@ inline constexpr int64_t kDefaultMemoryLimit = int64_t{512} << 20;
 // longest function.
 inline constexpr int64_t kTickInstructions = 1 << 16;
 
-enum class SuspendKind : uint8_t { Step, Approval, Signal, Timer, Checkpoint };
+enum class SuspendKind : uint8_t { Step, Approval, Signal, Timer, Checkpoint, Child };
 
 struct SuspendReason {
   SuspendKind kind = SuspendKind::Step;
-  uint32_t step = 0;           // Step: step-descriptor id
-  Value args;                  // Step: the argument record
+  uint32_t step = 0;           // Step, Child: step-descriptor id
+  Value args;                  // Step, Child: the argument record
   std::string text;            // Approval prompt, Signal event, Checkpoint name
   std::optional<std::string> from;  // Approval role
   int64_t timeout_ms = -1;     // Approval/Signal timeout, -1 when none

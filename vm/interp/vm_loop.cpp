@@ -444,6 +444,7 @@ dispatch:
     VM_NEXT();
   }
   VM_CASE(Step)
+  VM_CASE(Child)
   VM_CASE(Approve)
   VM_CASE(Wait)
   VM_CASE(Sleep)
@@ -452,7 +453,7 @@ dispatch:
     SuspendReason reason;
     if (!StepReason(i, R, reason)) goto raise;
     Op op = bytecode::GetOp(i);
-    bool has_value = op == Op::Step || op == Op::Approve || op == Op::Wait;
+    bool has_value = op == Op::Step || op == Op::Child || op == Op::Approve || op == Op::Wait;
     return Suspend(std::move(reason), has_value ? A : kNoSlot);
   }
 

@@ -117,8 +117,17 @@ CREATE INDEX runs_by_status ON runs (status, wake_at_ms);
 
 PRAGMA user_version = 2;
 )sql", true},
+    // 3: child runs (docs/composition.md): the run that started a run as a
+    // child workflow call, NULL for a top-level run, and the index `flow
+    // show` lists a run's children with.
+    {3, R"sql(
+ALTER TABLE runs ADD COLUMN parent_id TEXT REFERENCES runs (id);
+CREATE INDEX runs_by_parent ON runs (parent_id);
+
+PRAGMA user_version = 3;
+)sql"},
 };
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 }  // namespace flow::store

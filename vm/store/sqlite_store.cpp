@@ -24,7 +24,7 @@ namespace {
 // The columns ReadRun expects, in order (a macro so it joins literals).
 #define FLOW_SELECT_RUN                                                                                   \
   "SELECT id, program_hash, workflow, status, waiting_reason, waiting, input, result, error, wake_at_ms, " \
-  "created_ms, updated_ms, lease_owner, lease_expiry_ms, cancel_requested_ms FROM runs"
+  "created_ms, updated_ms, lease_owner, lease_expiry_ms, cancel_requested_ms, parent_id FROM runs"
 
 // Rolls back unless committed: every early return leaves nothing behind.
 // BEGIN/COMMIT/ROLLBACK are cached prepared statements like the rest: a
@@ -159,10 +159,16 @@ class SqliteStore final : public Store {
     auto exists = GetRun(run.id);
     if (!exists) return exists.error();
     if (*exists) return Error{"run '" + run.id + "' already exists"};
+    FLOW_TRY(InsertRun(run, events, state));
+    return tx.Commit();
+  }
+
+  // The run row, its first events and its state, inside the caller's transaction.
+  auto InsertRun(const RunRecord& run, const std::vector<JournalEvent>& events, const std::string& state) -> Status {
     auto s = db_->Prepare(
         "INSERT INTO runs (id, program_hash, workflow, status, waiting_reason, waiting, input, result, error, "
-        "wake_at_ms, created_ms, updated_ms, lease_owner, lease_expiry_ms) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13)");
+        "wake_at_ms, created_ms, updated_ms, lease_owner, lease_expiry_ms, parent_id) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14)");
     if (!s) return s.error();
     Stmt& st = **s;
     st.Bind(1, run.id);
@@ -178,6 +184,7 @@ class SqliteStore final : public Store {
     st.Bind(11, run.created_ms);
     st.BindOptText(12, run.lease_owner);
     if (run.lease_expiry_ms >= 0) st.Bind(13, run.lease_expiry_ms); else st.BindNull(13);
+    st.BindOptText(14, run.parent_id);
     if (auto r = st.Run(); !r) {
       if (sqlite3_extended_errcode(db_->handle()) == SQLITE_CONSTRAINT_FOREIGNKEY) {
         return Error{"run '" + run.id + "' names program " + run.program_hash + ", which is not stored"};
@@ -187,7 +194,39 @@ class SqliteStore final : public Store {
     int64_t seq = 0;
     for (const JournalEvent& e : events) FLOW_TRY(AppendEvent(run.id, ++seq, e));
     FLOW_TRY(SaveState(run.id, state, seq, run.created_ms));
-    return tx.Commit();
+    return Ok{};
+  }
+
+  auto ListChildren(const std::string& parent_id) -> Result<std::vector<RunRecord>> override {
+    db_->EndReads();  // kFreshReads
+    auto s = db_->Prepare(FLOW_SELECT_RUN " WHERE parent_id = ?1 ORDER BY created_ms, rowid");
+    if (!s) return s.error();
+    (*s)->Bind(1, parent_id);
+    return ReadAll<RunRecord>(**s, [](const Stmt& st) { return ReadRun(st); });
+  }
+
+  // DurableUpdate::create_child, inside the commit's transaction.
+  auto CreateChild(const DurableUpdate::NewChild& child, bool& existed) -> Status {
+    auto exists = GetRun(child.run.id);
+    if (!exists) return exists.error();
+    existed = exists->has_value();
+    if (!existed) return InsertRun(child.run, {child.started}, child.state);
+    if ((*exists)->parent_id != child.run.parent_id) {
+      return Error{fmt::format("run '{}' exists but is not a child of run '{}'; it cannot be adopted", child.run.id,
+                               child.run.parent_id)};
+    }
+    return Ok{};
+  }
+
+  // DurableUpdate::wake_parent.
+  auto WakeParent(const std::string& parent_id, int64_t now_ms) -> Status {
+    auto s = db_->Prepare(
+        "UPDATE runs SET wake_at_ms = ?2 WHERE id = ?1 AND status = 'waiting' AND waiting_reason = 'child' "
+        "AND (wake_at_ms IS NULL OR wake_at_ms > ?2)");
+    if (!s) return s.error();
+    (*s)->Bind(1, parent_id);
+    (*s)->Bind(2, now_ms);
+    return (*s)->Run();
   }
 
   auto GetRun(const std::string& id) -> Result<std::optional<RunRecord>> override {
@@ -283,6 +322,8 @@ class SqliteStore final : public Store {
       if (!changes) return changes.error();
     }
     const DurableUpdate& u = running ? *running : update;
+    if (u.create_child) FLOW_TRY(CreateChild(*u.create_child, out.child_existed));
+    if (!u.wake_parent.empty()) FLOW_TRY(WakeParent(u.wake_parent, u.now_ms));
     auto cached = last_seq_.find(u.run_id);
     int64_t seq = 0;
     if (cached != last_seq_.end()) {
@@ -487,6 +528,7 @@ class SqliteStore final : public Store {
     r.lease_owner = st.Text(12);
     r.lease_expiry_ms = st.IsNull(13) ? -1 : st.Int(13);
     r.cancel_requested_ms = st.IsNull(14) ? -1 : st.Int(14);
+    r.parent_id = st.Text(15);
     return r;
   }
 

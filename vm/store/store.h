@@ -41,6 +41,9 @@ struct RunRecord {
   // When `flow cancel` first asked for the run's cancellation, -1 if never
   // (AppendRowChange::request_cancel).
   int64_t cancel_requested_ms = -1;
+  // The run whose workflow call started this one as a child run
+  // (docs/composition.md), "" for a top-level run.
+  std::string parent_id;
 };
 
 struct JournalEvent {
@@ -68,6 +71,22 @@ struct DurableUpdate {
   // A run's end: when its cancellation was requested, write nothing and
   // answer `refused` (the run must end cancelled, not completed or failed).
   bool unless_cancel_requested = false;
+  // A child run to create in the same transaction (docs/composition.md),
+  // before the events are appended: `run` (parent_id set), its first
+  // journal event and its initial state. Created when absent; when a run of
+  // that id exists with the same parent it is left as it is (a parent that
+  // crashed after creating it reaches the same call again) and
+  // CommitOutcome::child_existed says so; with another parent, an Error.
+  struct NewChild {
+    RunRecord run;
+    JournalEvent started;
+    std::string state;
+  };
+  std::optional<NewChild> create_child;
+  // A run's end as a child: its parent, when it waits on a child (reason
+  // `child`), becomes due at now_ms (wake_at_ms lowered to it), so whoever
+  // polls for due runs delivers the child's end to it. "" for none.
+  std::string wake_parent;
 };
 
 // What a Commit did. While the run has a cancellation request, an update
@@ -79,6 +98,7 @@ struct CommitOutcome {
   std::vector<int64_t> seqs;     // the seqs assigned to update.events (empty when refused)
   bool cancel_requested = false; // the run has a cancellation request (read in the transaction)
   bool refused = false;          // unless_cancel_requested held: nothing was written
+  bool child_existed = false;    // DurableUpdate::create_child found the child already there
 };
 
 // What AppendEventIf changes in the run row besides appending the event
@@ -170,6 +190,10 @@ class Store {
   // All runs, newest first (creation time, then insertion order for runs
   // created in the same millisecond), optionally only those with `status`.
   virtual auto ListRuns(std::optional<RunStatus> status) -> Result<std::vector<RunRecord>> = 0;
+
+  // The child runs of `parent_id` (runs whose parent_id it is), oldest
+  // first (creation time, then insertion order).
+  virtual auto ListChildren(const std::string& parent_id) -> Result<std::vector<RunRecord>> = 0;
 
   // The runs `flow worker` may have to drive at `now_ms`: every `running`
   // run (its owner may have died; the caller judges the lease columns) and

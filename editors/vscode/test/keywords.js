@@ -18,8 +18,8 @@ const { spawnSync } = require('child_process');
 const root = path.resolve(__dirname, '..');
 const lexerPath = process.argv[2] || path.resolve(root, '..', '..', 'grammar', 'FlowLexer.g4');
 
-// The scope each keyword must carry. SPEC 2.1's keywords that the lexer does
-// not have yet (break, continue, limit) are here too; only the lexer's are checked.
+// The scope each keyword must carry (every keyword of SPEC 2.1, `break`,
+// `continue` and the contextual `limit` included); the lexer's are checked.
 const expected = {
   connector: 'storage.type.flow', type: 'storage.type.flow', let: 'storage.type.flow',
   var: 'storage.type.flow', fn: 'storage.type.function.flow', workflow: 'storage.type.function.flow',
