@@ -186,7 +186,7 @@ auto ResumeLeased(const Runtime& runtime, const store::RunRecord& rec) -> Result
   auto loaded = LoadRun(runtime, rec);
   if (!loaded) return loaded.error();
   Driver& driver = *loaded->driver;
-  if (options.nothing_in_flight) driver.NothingInFlight();
+  if (runtime.options.nothing_in_flight) driver.NothingInFlight();
   // A requested cancellation is finished before anything else: nothing is
   // delivered, nothing sent forward.
   if (driver.cancel_requested()) return driver.Cancel();
