@@ -18,10 +18,10 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/runtime.h"
 #include "cli/program_loader.h"
 #include "compiler/diag/suggest.h"
 #include "vm/engine/run_driver.h"
@@ -125,15 +125,14 @@ auto RunFork(const ForkOptions& o) -> int {
     return kExitUsage;
   }
   // Without a database there is no run to fork: say so without creating one.
-  const std::string path = DatabasePath(o.db);
-  if (!std::filesystem::exists(path)) {
-    std::fprintf(stderr, "flow: unknown run '%s' (no database at '%s')\n", o.run.c_str(), path.c_str());
-    return kExitUsage;
-  }
-  auto store = OpenStore(o.db);
+  auto store = OpenStore(o.db, /*existing_only=*/true);
   if (!store) {
     std::fprintf(stderr, "flow: %s\n", store.error().message.c_str());
     return kExitInternal;
+  }
+  if (!*store) {
+    std::fprintf(stderr, "flow: unknown run '%s' (no database at '%s')\n", o.run.c_str(), DatabasePath(o.db).c_str());
+    return kExitUsage;
   }
   if (auto exit_code = CheckSource(**store, o)) return *exit_code;
   if (!o.id.empty()) {
@@ -144,7 +143,7 @@ auto RunFork(const ForkOptions& o) -> int {
     }
     if (*existing) return ReportExisting(**store, **existing, o);
   }
-  auto report = engine::ForkRun(**store, o.run, o.from, o.id, *options);
+  auto report = engine::ForkRun(MakeRuntime(**store, *options), o.run, o.from, o.id);
   if (!report && !o.id.empty() && report.error().message == "run '" + o.id + "' already exists") {
     // Another `flow fork --id` created it between our look and our start.
     auto existing = (*store)->GetRun(o.id);

@@ -11,10 +11,10 @@
 // live process drives is left to it (with a note on stderr when that
 // process took it between our look and our try).
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/runtime.h"
 #include "cli/due_runs.h"
 #include "cli/run_report.h"
 #include "cli/program_loader.h"
@@ -35,7 +35,7 @@ struct ResumeOptions {
 auto ResumeOne(store::Store& store, const std::string& id, bool json, const engine::EngineOptions& options) -> int {
   int exit_code = kExitOk;
   if (!ReadKnownRun(store, id, exit_code)) return exit_code;
-  auto report = engine::ResumeRun(store, id, options);
+  auto report = engine::ResumeRun(MakeRuntime(store, options), id);
   if (!report) {
     std::fprintf(stderr, "flow: %s\n", report.error().message.c_str());
     return kExitInternal;
@@ -79,19 +79,18 @@ auto RunResume(const ResumeOptions& o) -> int {
     return kExitUsage;
   }
   // Without a database there is no run to resume: say so without creating one.
-  const std::string path = DatabasePath(o.db);
-  if (!std::filesystem::exists(path)) {
+  auto store = OpenStore(o.db, /*existing_only=*/true);
+  if (!store) {
+    std::fprintf(stderr, "flow: %s\n", store.error().message.c_str());
+    return kExitInternal;
+  }
+  if (!*store) {
     if (o.all) {
       if (o.json) std::printf("{\"runs\":[]}\n");
       return kExitOk;
     }
-    std::fprintf(stderr, "flow: unknown run '%s' (no database at '%s')\n", o.id.c_str(), path.c_str());
+    std::fprintf(stderr, "flow: unknown run '%s' (no database at '%s')\n", o.id.c_str(), DatabasePath(o.db).c_str());
     return kExitUsage;
-  }
-  auto store = OpenStore(o.db);
-  if (!store) {
-    std::fprintf(stderr, "flow: %s\n", store.error().message.c_str());
-    return kExitInternal;
   }
   return o.all ? ResumeAll(**store, o.json, *options) : ResumeOne(**store, o.id, o.json, *options);
 }

@@ -17,6 +17,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/runtime.h"
 #include "cli/program_loader.h"
 #include "vm/bytecode/serialize.h"
 #include "vm/engine/input_check.h"
@@ -146,7 +147,7 @@ auto RunRun(const RunOptions& o) -> int {
     }
     if (*existing) return ReportExisting(**store, **existing, *program, name, *input, o.json);
   }
-  auto report = engine::StartRun(**store, program->bytes, name, *input, o.id, *options);
+  auto report = engine::StartRun(MakeRuntime(**store, *options), program->bytes, name, *input, o.id);
   if (!report && !o.id.empty() && report.error().message == "run '" + o.id + "' already exists") {
     // Another `flow run --id` created it between our look and our start.
     auto existing = (*store)->GetRun(o.id);

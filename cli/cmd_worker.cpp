@@ -16,7 +16,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -189,14 +188,14 @@ auto RunWorker(WorkerOptions o) -> int {
     return kExitUsage;
   }
   // One pass over no database: nothing is due, and nothing is created.
-  if (o.once && !std::filesystem::exists(DatabasePath(o.db))) {
-    if (o.json) std::printf("{\"errors\":[],\"resumed\":[],\"skipped\":[]}\n");
-    return kExitOk;
-  }
-  auto store = OpenStore(o.db);
+  auto store = OpenStore(o.db, /*existing_only=*/o.once);
   if (!store) {
     std::fprintf(stderr, "flow: %s\n", store.error().message.c_str());
     return kExitInternal;
+  }
+  if (!*store) {
+    if (o.json) std::printf("{\"errors\":[],\"resumed\":[],\"skipped\":[]}\n");
+    return kExitOk;
   }
   return o.once ? RunOnce(o, **store) : RunForever(o, **store);
 }

@@ -1,5 +1,6 @@
 // See due_runs.h.
 #include "cli/due_runs.h"
+#include "cli/runtime.h"
 
 #include "vm/engine/lease.h"
 
@@ -19,7 +20,7 @@ auto ListDueRuns(store::Store& store, int64_t now_ms) -> Result<std::vector<stor
 auto DriveDueRun(store::Store& store, const std::string& id, const engine::EngineOptions& options) -> DueOutcome {
   DueOutcome out;
   out.run = id;
-  auto report = engine::ResumeRun(store, id, options);
+  auto report = engine::ResumeRun(MakeRuntime(store, options), id);
   if (report) {
     out.report = std::move(*report);
   } else if (engine::IsLeaseConflict(report.error()) || report.error().code == ErrorCode::kInterrupted) {

@@ -4,10 +4,14 @@
 // escapes a command is an internal error (4) reported in one line.
 #include <cstdio>
 #include <exception>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/program_loader.h"
 #include "vm/base/version.h"
+#include "vm/store/open_store.h"
 
 namespace flow::cli {
 namespace {
@@ -36,6 +40,19 @@ constexpr RegisterFn kCommands[] = {
     RegisterWorker,
 };
 
+// A command that opens the database (it has --db): the --db / FLOW_DB
+// text must name a store flow has (a path or sqlite:PATH). Checked here,
+// once, before the command runs: another scheme is a usage error (exit 2).
+auto CheckDatabaseUrl(const CLI::App& command) -> std::optional<int> {
+  const CLI::Option* db = command.get_option_no_throw("--db");
+  if (db == nullptr) return std::nullopt;
+  std::string option = db->count() > 0 ? db->as<std::string>() : "";
+  auto location = store::ParseStoreUrl(DatabasePath(option));
+  if (location) return std::nullopt;
+  std::fprintf(stderr, "flow: %s\n", location.error().message.c_str());
+  return kExitUsage;
+}
+
 auto Main(int argc, char** argv) -> int {
   CLI::App app{"flow: a typed workflow language with a durable runtime", "flow"};
   app.set_version_flag("--version", FlowVersion(), "Print the version of flow and exit");
@@ -54,7 +71,9 @@ auto Main(int argc, char** argv) -> int {
     return kExitUsage;
   }
   for (const Command& command : commands) {
-    if (command.app->parsed()) return command.run();
+    if (!command.app->parsed()) continue;
+    if (auto refused = CheckDatabaseUrl(*command.app)) return *refused;
+    return command.run();
   }
   return kExitUsage;  // unreachable: require_subcommand(1) enforces a choice
 }

@@ -5,16 +5,15 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 
 #include "cli/command.h"
-#include "compiler/codegen/lower.h"
 #include "compiler/diag/diagnostics.h"
 #include "compiler/diag/suggest.h"
 #include "compiler/driver/compile.h"
 #include "vm/base/file_io.h"
 #include "vm/base/json_text.h"
 #include "vm/bytecode/serialize.h"
+#include "vm/store/open_store.h"
 #include "vm/value/convert.h"
 
 namespace flow::cli {
@@ -48,38 +47,19 @@ auto LoadProgram(const std::string& path, int& exit_code, int compile_error_exit
   }
   SourceManager sources;
   Diagnostics diags;
-  auto program = CheckFile(path, sources, diags);
+  auto program = CompileFile(path, sources, diags);
   if (!program) {
     std::fprintf(stderr, "flow: %s\n", program.error().message.c_str());
     return std::nullopt;
   }
-  // Constructs the checker accepts but the runtime cannot run yet (E056)
-  // are compile errors of `run` and `compile`.
-  if (!diags.has_errors() && *program) codegen::ReportUnsupported(**program, diags);
   std::string text = RenderText(diags, sources);
   std::fwrite(text.data(), 1, text.size(), stderr);
-  if (diags.has_errors() || !*program) {
+  if (!*program) {
     exit_code = compile_error_exit;
     return std::nullopt;
   }
-  const check::CheckedProgram& checked = **program;
-  const SourceFile* source = checked.ast.file.valid() ? &sources.file(checked.ast.file) : nullptr;
-  bytecode::Module module = codegen::Lower(checked, source);
-  // Absolute connector paths: an exec connector runs in its file's folder,
-  // and a stored program or .flowc may be run from any directory.
-  for (auto& c : module.connectors) {
-    std::error_code ec;
-    if (!c.path.empty()) {
-      auto abs = std::filesystem::absolute(c.path, ec);
-      if (!ec) c.path = abs.lexically_normal().string();
-    }
-  }
-  if (auto s = codegen::EmbedConnectorFiles(module); !s) {
-    std::fprintf(stderr, "flow: %s\n", s.error().message.c_str());
-    return std::nullopt;
-  }
-  std::string bytes = bytecode::SerializeModule(module);
-  return LoadedProgram{std::move(module), std::move(bytes), source ? std::string(source->text()) : ""};
+  std::string source(sources.file((*program)->file).text());
+  return LoadedProgram{std::move((*program)->module), std::move((*program)->bytes), std::move(source)};
 }
 
 auto PickWorkflow(const bytecode::Module& module, const std::string& path, const std::string& name) -> int {
@@ -131,6 +111,8 @@ auto EngineOptionsFromEnvironment() -> Result<engine::EngineOptions> {
   auto memory = PositiveFromEnvironment("FLOW_MAX_MEMORY_MB", int64_t{1} << 30);
   if (!memory) return memory.error();
   if (*memory) o.memory_limit = **memory << 20;
+  const char* stress = std::getenv("FLOW_RESUME_STRESS");
+  o.resume_stress = stress != nullptr && std::string(stress) == "1";
   return o;
 }
 
@@ -141,8 +123,10 @@ auto DatabasePath(const std::string& option) -> std::string {
   return "flow.db";
 }
 
-auto OpenStore(const std::string& option) -> Result<std::unique_ptr<store::Store>> {
-  return store::OpenSqliteStore(DatabasePath(option));
+auto OpenStore(const std::string& option, bool existing_only) -> Result<std::unique_ptr<store::Store>> {
+  store::StoreOptions options;
+  options.existing_only = existing_only;
+  return store::OpenStore(DatabasePath(option), options);
 }
 
 auto ExitCodeFor(store::RunStatus status) -> int {

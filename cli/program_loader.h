@@ -40,13 +40,19 @@ auto ReadInput(const std::string& option) -> Result<nlohmann::json>;
 // The engine's options for every command that drives a run, from the
 // environment (docs/cli.md, "Limits"): FLOW_MAX_INSTRUCTIONS, the
 // instruction budget of one stretch of pure code, and FLOW_MAX_MEMORY_MB,
-// the memory cap of a run's values, each a positive integer when set. An
-// Error naming the variable for any other value (exit 2).
+// the memory cap of a run's values, each a positive integer when set (an
+// Error naming the variable for any other value, exit 2); and
+// FLOW_RESUME_STRESS=1, resume stress (STYLE §6: the golden tests run
+// every tests/run file both ways).
 auto EngineOptionsFromEnvironment() -> Result<engine::EngineOptions>;
 
-// The database: --db, else $FLOW_DB, else ./flow.db.
+// The database: --db, else $FLOW_DB, else ./flow.db; a file path or a URL
+// (sqlite:PATH, vm/store/open_store.h; main.cpp refuses any other scheme
+// before a command runs).
 auto DatabasePath(const std::string& option) -> std::string;
-auto OpenStore(const std::string& option) -> Result<std::unique_ptr<store::Store>>;
+// Opens it with store::OpenStore. With `existing_only`, a database that
+// does not exist yet is not created: the result is nullptr.
+auto OpenStore(const std::string& option, bool existing_only = false) -> Result<std::unique_ptr<store::Store>>;
 
 // The exit code of a run in this state: 0 completed, 1 failed/cancelled,
 // 3 waiting or still running elsewhere.

@@ -1,8 +1,8 @@
 // See record_and_drive.h.
 #include "cli/record_and_drive.h"
+#include "cli/runtime.h"
 
 #include <cstdio>
-#include <filesystem>
 #include <thread>
 
 #include "cli/command.h"
@@ -13,17 +13,15 @@
 namespace flow::cli {
 
 auto OpenStoreForRun(const std::string& db, const std::string& id, int& exit_code) -> std::unique_ptr<store::Store> {
-  const std::string path = DatabasePath(db);
-  if (!std::filesystem::exists(path)) {
-    std::fprintf(stderr, "flow: unknown run '%s' (no database at '%s')\n", id.c_str(), path.c_str());
-    exit_code = kExitUsage;
-    return nullptr;
-  }
-  auto store = OpenStore(db);
+  auto store = OpenStore(db, /*existing_only=*/true);
   if (!store) {
     std::fprintf(stderr, "flow: %s\n", store.error().message.c_str());
     exit_code = kExitInternal;
     return nullptr;
+  }
+  if (!*store) {
+    std::fprintf(stderr, "flow: unknown run '%s' (no database at '%s')\n", id.c_str(), DatabasePath(db).c_str());
+    exit_code = kExitUsage;
   }
   return std::move(*store);
 }
@@ -79,7 +77,7 @@ auto DriveRecordedRun(store::Store& store, const std::string& id, const char* wh
   }
   const auto deadline = std::chrono::steady_clock::now() + kHandOffWait;
   for (;;) {
-    auto report = engine::ResumeRun(store, id, *options);
+    auto report = engine::ResumeRun(MakeRuntime(store, *options), id);
     if (report) {
       PrintReport(*report, json);
       return kExitOk;

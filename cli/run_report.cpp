@@ -2,7 +2,6 @@
 #include "cli/run_report.h"
 
 #include <fmt/format.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -12,6 +11,7 @@
 #include "vm/base/json_text.h"
 #include "vm/base/quote.h"
 #include "vm/engine/run_id.h"
+#include "vm/store/open_store.h"
 #include "vm/value/time_format.h"
 
 namespace flow::cli {
@@ -21,19 +21,10 @@ void AddDbOption(CLI::App& app, std::string& path) {
 }
 
 auto OpenStoreForReading(const std::string& option) -> Result<std::unique_ptr<store::Store>> {
-  const std::string path = DatabasePath(option);
-  struct stat st {};
-  // Reading never creates: no file (or an empty one) simply holds no runs.
-  if (stat(path.c_str(), &st) != 0 || st.st_size == 0) {
-    if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-      return Error{"'" + path + "' is a directory, not a flow database"};
-    }
-    return std::unique_ptr<store::Store>{};
-  }
-  if (S_ISDIR(st.st_mode)) return Error{"'" + path + "' is a directory, not a flow database"};
-  store::SqliteOptions options;
-  options.read_only = true;  // never writes; works on a read-only mount
-  return store::OpenSqliteStore(path, options);
+  store::StoreOptions options;
+  options.read_only = true;      // never writes; works on a read-only mount
+  options.existing_only = true;  // no database (or an empty file) simply holds no runs
+  return store::OpenStore(DatabasePath(option), options);
 }
 
 auto ShownId(const std::string& id) -> std::string {

@@ -5,7 +5,12 @@
 // embedded in the binary and parsed by the same code as user connector files
 // (vm/connectors/connector_file.h), so the checker maps them to flow types and
 // the VM validates their results exactly as it does for any other connector;
-// only the transport differs (the VM implements builtin operations itself).
+// only the transport differs (vm/connectors/builtin_transport.h implements
+// the operations). The compiler embeds these texts in every program it
+// builds (compiler/driver/compile.h), so a run is validated against the
+// schemas it was checked against, whatever flow binary resumes it; the
+// runtime reads them from here only for programs compiled before that
+// (the `flow` binary hands them to the engine in its Runtime).
 #pragma once
 
 #include <span>

@@ -63,7 +63,7 @@ auto ModuleLowering::TypeId(types::TypeId t) -> uint32_t {
 auto ModuleLowering::Run() -> bytecode::Module {
   const ast::Ast& ast = p_.ast;
   for (const schema::ConnectorSig& c : p_.connectors) {
-    mb_.module().connectors.push_back(bytecode::ConnectorDesc{c.name, c.path, ""});
+    mb_.module().connectors.push_back(bytecode::ConnectorDesc{c.name, c.path, c.text});
   }
   for (size_t i = 0; i < ast.functions.size(); ++i) {
     const ast::FunctionDecl& fd = ast.functions[i];
@@ -359,16 +359,6 @@ auto ReportUnsupported(const check::CheckedProgram& program, Diagnostics& diags)
 
 auto Lower(const check::CheckedProgram& program, const SourceFile* source) -> bytecode::Module {
   return ModuleLowering(program, source).Run();
-}
-
-auto EmbedConnectorFiles(bytecode::Module& module) -> Status {
-  for (bytecode::ConnectorDesc& c : module.connectors) {
-    if (c.path.empty()) continue;  // built-in
-    auto text = ReadFileText(c.path);
-    if (!text) return text.error();
-    c.text = std::move(*text);
-  }
-  return Ok{};
 }
 
 }  // namespace flow::codegen

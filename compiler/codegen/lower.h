@@ -26,12 +26,9 @@ auto ReportUnsupported(const check::CheckedProgram& program, Diagnostics& diags)
 
 // Lowers a complete program (the checker reported no errors, and neither did
 // ReportUnsupported). `source`, when given, fills the line tables; without
-// it every line is 0.
+// it every line is 0. Every connector's text, as the checker read it, is
+// embedded in the module (ConnectorDesc::text), built-in ones included.
+// compiler/driver's CompileFile is the whole pipeline around this.
 auto Lower(const check::CheckedProgram& program, const SourceFile* source = nullptr) -> bytecode::Module;
-
-// Reads each declared connector file of `module` into its `text`, so the
-// stored program is self-contained. Call it right after Lower, before
-// hashing or storing the module. An Error names the unreadable file.
-auto EmbedConnectorFiles(bytecode::Module& module) -> Status;
 
 }  // namespace flow::codegen

@@ -5,8 +5,10 @@
 #include <filesystem>
 
 #include "compiler/check/check.h"
+#include "compiler/codegen/lower.h"
 #include "compiler/parse/parse.h"
 #include "compiler/schema/connector_types.h"
+#include "vm/bytecode/serialize.h"
 
 namespace flow {
 namespace {
@@ -14,6 +16,10 @@ namespace {
 auto SecondsSince(std::chrono::steady_clock::time_point start) -> double {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
+
+// CheckLoaded, with the built-in connectors from `builtins` when not empty.
+auto CheckWith(FileId id, SourceManager& sources, Diagnostics& diags, PhaseTimings* timings,
+               const std::vector<std::string>& builtins) -> std::unique_ptr<check::CheckedProgram>;
 
 }  // namespace
 
@@ -30,6 +36,13 @@ auto CheckFile(const std::string& path, SourceManager& sources, Diagnostics& dia
 
 auto CheckLoaded(FileId id, SourceManager& sources, Diagnostics& diags, PhaseTimings* timings)
     -> std::unique_ptr<check::CheckedProgram> {
+  return CheckWith(id, sources, diags, timings, {});
+}
+
+namespace {
+
+auto CheckWith(FileId id, SourceManager& sources, Diagnostics& diags, PhaseTimings* timings,
+               const std::vector<std::string>& builtins) -> std::unique_ptr<check::CheckedProgram> {
   auto parse_start = std::chrono::steady_clock::now();
   // SourceManager keeps files behind stable pointers, so this reference (and
   // the text view handed to the checker) survives the connector loads below.
@@ -50,7 +63,8 @@ auto CheckLoaded(FileId id, SourceManager& sources, Diagnostics& diags, PhaseTim
     input.declared.push_back(
         schema::LoadConnector(resolved, decl.path_range, sources, input.types, diags));
   }
-  input.builtins = schema::BuiltinConnectors(input.types);
+  input.builtins = builtins.empty() ? schema::BuiltinConnectors(input.types)
+                                    : schema::BuiltinConnectors(input.types, builtins);
 
   bool has_workflow = std::any_of(ast.functions.begin(), ast.functions.end(),
                                   [](const ast::FunctionDecl& f) { return f.is_workflow; });
@@ -64,6 +78,30 @@ auto CheckLoaded(FileId id, SourceManager& sources, Diagnostics& diags, PhaseTim
   auto program = check::Check(std::move(input), diags);
   if (timings != nullptr) timings->check = SecondsSince(check_start);
   return program;
+}
+
+}  // namespace
+
+auto CompileFile(const std::string& path, SourceManager& sources, Diagnostics& diags,
+                 const CompileOptions& options) -> Result<std::unique_ptr<CompiledProgram>> {
+  Result<FileId> loaded = sources.Load(path);
+  if (!loaded.ok()) return loaded.error();
+  auto checked = CheckWith(*loaded, sources, diags, nullptr, options.builtin_connectors);
+  if (diags.has_errors() || !checked) return std::unique_ptr<CompiledProgram>();
+  // Constructs the checker accepts but the runtime cannot run yet (E056)
+  // are compile errors of a program; Lower must not see them.
+  if (!codegen::ReportUnsupported(*checked, diags)) return std::unique_ptr<CompiledProgram>();
+  auto out = std::make_unique<CompiledProgram>();
+  out->module = codegen::Lower(*checked, &sources.file(*loaded));
+  for (bytecode::ConnectorDesc& c : out->module.connectors) {
+    if (c.path.empty()) continue;  // built-in
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(c.path, ec);
+    if (!ec) c.path = absolute.lexically_normal().string();
+  }
+  out->bytes = bytecode::SerializeModule(out->module);
+  out->file = *loaded;
+  return out;
 }
 
 }  // namespace flow

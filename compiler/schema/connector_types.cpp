@@ -231,13 +231,24 @@ auto LoadConnector(const std::string& path, SourceRange decl_range, SourceManage
   ConnectorSig sig = MapConnector(*parsed, declared_name.empty() ? parsed->name : declared_name,
                                   types, /*set_aliases=*/true);
   sig.path = path;
+  sig.text = std::string(contents);
   return sig;
 }
 
 auto BuiltinConnectors(types::TypeTable& types) -> std::vector<ConnectorSig> {
+  std::vector<std::string> texts;
+  for (const stdlib::BuiltinConnectorText& b : stdlib::BuiltinConnectorTexts()) texts.emplace_back(b.json);
+  return BuiltinConnectors(types, texts);
+}
+
+auto BuiltinConnectors(types::TypeTable& types, std::span<const std::string> texts)
+    -> std::vector<ConnectorSig> {
   std::vector<ConnectorSig> out;
-  for (const connectors::ConnectorFile& file : stdlib::LoadBuiltinConnectors()) {
-    out.push_back(MapConnector(file, file.name, types, /*set_aliases=*/false));
+  for (const std::string& text : texts) {
+    auto file = connectors::ParseConnectorFile(text);
+    FLOW_CHECK(file.ok(), "a built-in connector text does not parse");
+    out.push_back(MapConnector(*file, file->name, types, /*set_aliases=*/false));
+    out.back().text = text;
   }
   return out;
 }

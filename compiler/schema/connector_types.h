@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,9 @@ struct OperationSig {
 struct ConnectorSig {
   std::string name;
   std::string path;  // resolved file path; empty for built-ins
+  // The connector file's text exactly as it was checked: what the compiled
+  // program embeds (codegen::Lower), so a file is read once.
+  std::string text;
   bool builtin = false;
   std::vector<OperationSig> operations;  // in file order
 
@@ -75,7 +79,12 @@ auto LoadConnector(const std::string& path, SourceRange decl_range, SourceManage
                    types::TypeTable& types, Diagnostics& diags,
                    const std::string& declared_name = "") -> std::optional<ConnectorSig>;
 
-// The built-in connectors of SPEC §3 (`log`, `http`), mapped to flow types.
+// The built-in connectors of SPEC §3 (`log`, `http`), mapped to flow types:
+// this binary's (stdlib/builtin_connectors.h), or `texts` when given (a
+// test compiling against other builtin schemas). A text that does not parse
+// is a bug (FLOW_CHECK).
 auto BuiltinConnectors(types::TypeTable& types) -> std::vector<ConnectorSig>;
+auto BuiltinConnectors(types::TypeTable& types, std::span<const std::string> texts)
+    -> std::vector<ConnectorSig>;
 
 }  // namespace flow::schema

@@ -103,12 +103,17 @@ struct StepDesc {
 };
 
 // A connector the program uses, embedded so a stored program needs no file
-// to resume (SPEC §4): `text` is the connector JSON as it was at compile
-// time. Built-in connectors have an empty path and text.
+// to resume (SPEC §4): `text` is the connector JSON exactly as the checker
+// read it. Built-in connectors (`log`, `http`) have an empty path and are
+// embedded too, so a run is validated against the builtin schemas it was
+// checked against; a program compiled before that (an empty text and path)
+// gets the resuming binary's (engine::Runtime::legacy_builtin_connectors).
+// The layout did not change, so the format version did not either: an
+// older flow reads an embedded builtin text like any connector's.
 struct ConnectorDesc {
   std::string name;
   std::string path;  // resolved at compile time; its folder is exec's working directory
-  std::string text;  // filled by codegen::EmbedConnectorFiles
+  std::string text;  // filled by codegen::Lower from the checked text
   friend auto operator==(const ConnectorDesc&, const ConnectorDesc&) -> bool = default;
 };
 

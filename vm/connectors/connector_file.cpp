@@ -109,7 +109,7 @@ auto ParseAuth(const ojson& auth, const std::string& path, HttpAuth& out) -> Sta
   return Fail(path + ".kind", "unknown auth kind '" + kind + "'; expected bearer, basic or header");
 }
 
-auto ParseTransport(const ojson& doc, Transport& out) -> Status {
+auto ParseTransport(const ojson& doc, TransportConfig& out) -> Status {
   const std::string path = "$.transport";
   auto it = doc.find("transport");
   if (it == doc.end()) return Fail("$", "missing 'transport'");
@@ -401,6 +401,15 @@ auto EffectName(Effect effect) -> std::string_view {
     case Effect::Irreversible: return "irreversible";
   }
   return "none";
+}
+
+auto TransportKindName(TransportKind kind) -> std::string_view {
+  switch (kind) {
+    case TransportKind::Http: return "http";
+    case TransportKind::Exec: return "exec";
+    case TransportKind::Builtin: return "builtin";
+  }
+  return "builtin";
 }
 
 }  // namespace flow::connectors

@@ -36,7 +36,7 @@ struct HttpAuth {
   std::string value_env;     // header
 };
 
-struct Transport {
+struct TransportConfig {
   TransportKind kind = TransportKind::Builtin;
   // http: base_url, overridden by the environment variable base_url_env when
   // that is set and non-empty.
@@ -85,7 +85,7 @@ struct Operation {
 struct ConnectorFile {
   std::string name;     // the file's "connector"
   std::string version;  // "" when absent
-  Transport transport;
+  TransportConfig transport;
   jsonschema::SchemaPool schemas;
   std::vector<Operation> operations;  // file order
 
@@ -121,5 +121,9 @@ auto ParseConnectorFile(std::string_view text, std::vector<ParseProblem>* proble
     -> Result<ConnectorFile>;
 
 auto EffectName(Effect effect) -> std::string_view;
+
+// The transport's name as connector files spell it ("http", "exec",
+// "builtin"): the name a Transport is registered under (transport.h).
+auto TransportKindName(TransportKind kind) -> std::string_view;
 
 }  // namespace flow::connectors

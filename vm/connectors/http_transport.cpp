@@ -116,7 +116,7 @@ auto AddAuth(const HttpAuth& auth, Prepared& prepared) -> std::optional<StepOutc
 }
 
 auto Prepare(const StepAttempt& attempt, Prepared& prepared) -> std::optional<StepOutcome> {
-  const Transport& transport = attempt.connector->transport;
+  const TransportConfig& transport = attempt.connector->transport;
   const HttpRoute& route = attempt.op->http;
   std::string base = transport.base_url;
   if (!transport.base_url_env.empty()) {

@@ -2,11 +2,9 @@
 
 #include <exception>
 
-#include "stdlib/builtin_steps.h"
 #include "vm/base/json_text.h"
-#include "vm/connectors/exec_transport.h"
-#include "vm/connectors/http_transport.h"
 #include "vm/connectors/secrets.h"
+#include "vm/connectors/transport.h"
 #include "vm/schema/validate.h"
 
 namespace flow::connectors {
@@ -34,21 +32,19 @@ auto CheckInput(const ConnectorFile& connector, const Operation& op, const nlohm
   return std::nullopt;
 }
 
-auto Dispatch(const StepAttempt& attempt) -> StepOutcome {
-  switch (attempt.connector->transport.kind) {
-    case TransportKind::Http:
-      return PerformHttpAttempt(attempt);
-    case TransportKind::Exec:
-      return PerformExecAttempt(attempt);
-    case TransportKind::Builtin:
-      return stdlib::PerformBuiltinStep(attempt);
+// The attempt over the transport registered under its connector's kind.
+auto Dispatch(const TransportRegistry& transports, const StepAttempt& attempt) -> StepOutcome {
+  std::string_view name = TransportKindName(attempt.connector->transport.kind);
+  const Transport* transport = transports.Find(name);
+  if (transport == nullptr) {
+    return FailOutcome(kKindConfig, "no transport '" + std::string(name) + "' in this runtime");
   }
-  return FailOutcome(kKindConfig, "unknown transport");
+  return transport->Perform(attempt);
 }
 
 // The attempt with its secrets read and put in place; their values masked
 // out of whatever comes back (a server may echo a header).
-auto PerformWithSecrets(const StepAttempt& attempt) -> StepOutcome {
+auto PerformWithSecrets(const TransportRegistry& transports, const StepAttempt& attempt) -> StepOutcome {
   const ConnectorFile& connector = *attempt.connector;
   if (connector.transport.kind == TransportKind::Builtin && connector.name != "http") {
     return FailOutcome(kKindContract, "arguments: only http.request may send a secret");
@@ -64,7 +60,7 @@ auto PerformWithSecrets(const StepAttempt& attempt) -> StepOutcome {
   if (auto rejected = CheckInput(connector, *attempt.op, sent.args)) {
     outcome = std::move(*rejected);
   } else {
-    outcome = Dispatch(sent);
+    outcome = Dispatch(transports, sent);
   }
   outcome.message = MaskSecrets(std::move(outcome.message), secrets.values);
   MaskSecrets(outcome.output, secrets.values);
@@ -155,7 +151,7 @@ auto AttemptTimeout(std::optional<std::chrono::milliseconds> clause, const Opera
   return kDefaultStepTimeout;
 }
 
-auto PerformAttempt(const StepAttempt& attempt) -> StepOutcome {
+auto PerformAttempt(const TransportRegistry& transports, const StepAttempt& attempt) -> StepOutcome {
   FLOW_CHECK(attempt.connector != nullptr && attempt.op != nullptr,
              "PerformAttempt needs a connector and one of its operations");
   try {
@@ -163,9 +159,9 @@ auto PerformAttempt(const StepAttempt& attempt) -> StepOutcome {
       if (auto rejected = CheckInput(*attempt.connector, *attempt.op, attempt.args)) {
         return std::move(*rejected);
       }
-      return Dispatch(attempt);
+      return Dispatch(transports, attempt);
     }
-    return PerformWithSecrets(attempt);
+    return PerformWithSecrets(transports, attempt);
   } catch (const std::exception& e) {
     // Only resource exhaustion gets here (the transports catch library
     // errors themselves); another attempt may well succeed.

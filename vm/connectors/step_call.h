@@ -4,7 +4,8 @@
 // The VM owns everything durable about a step (journal, retries, backoff
 // timers, compensation); this layer owns exactly one attempt: check the
 // arguments against the input schema, send them over the connector's
-// transport (http, exec or builtin), and classify what came back into an
+// transport (a Transport of transport.h, found by name in the runtime's
+// registry), and classify what came back into an
 // outcome: Ok with the validated output, or a failure with an error kind
 // from error_kinds.h that says whether another attempt may help. It keeps
 // no state between attempts except a reusable HTTP handle per thread, so
@@ -98,12 +99,16 @@ inline constexpr std::chrono::milliseconds kDefaultStepTimeout = std::chrono::mi
 auto AttemptTimeout(std::optional<std::chrono::milliseconds> clause, const Operation& op)
     -> std::chrono::milliseconds;
 
-// Performs one attempt. Arguments that do not match the input schema are a
-// permanent "contract" outcome and nothing is sent; so is a secret passed to
-// a built-in other than http.request. An unset secret variable is a blocked
-// "config" outcome. Secret values are masked out of the message and the
-// output. Never throws.
-auto PerformAttempt(const StepAttempt& attempt) -> StepOutcome;
+class TransportRegistry;
+
+// Performs one attempt over the transport `transports` registers under the
+// connector's transport kind (transport.h). Arguments that do not match the
+// input schema are a permanent "contract" outcome and nothing is sent; so
+// is a secret passed to a built-in other than http.request, and a kind with
+// no registered transport is a permanent "config" outcome. An unset secret
+// variable is a blocked "config" outcome. Secret values are masked out of
+// the message and the output. Never throws.
+auto PerformAttempt(const TransportRegistry& transports, const StepAttempt& attempt) -> StepOutcome;
 
 // Outcome builders shared by the transports.
 auto OkOutcome(nlohmann::json output) -> StepOutcome;

@@ -19,25 +19,24 @@ namespace flow::engine {
 using interp::SuspendKind;
 using store::RunStatus;
 
-auto NowMs() -> int64_t {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+auto NowMs() -> int64_t { return SystemClock().NowMs(); }
 
-Driver::Driver(store::Store& store, const bytecode::Module& module, std::string run_id,
-               std::vector<json> effects, std::vector<store::JournalEvent> journal,
-               const EngineOptions& options)
-    : store_(store),
+Driver::Driver(const Runtime& runtime, const bytecode::Module& module, std::string run_id,
+               std::vector<json> effects, std::vector<store::JournalEvent> journal)
+    : store_(runtime.store),
+      transports_(runtime.transports),
+      clock_(runtime.clock),
+      legacy_builtins_(runtime.legacy_builtin_connectors),
       module_(module),
       run_id_(std::move(run_id)),
       journal_(std::move(journal)),
-      options_(options),
+      options_(runtime.options),
       log_(std::move(effects), *this),
       vm_(module, interp::VmOptions{.host = &log_,
-                                    .instruction_budget = options.instruction_budget,
-                                    .memory_limit = options.memory_limit}),
-      renewed_ms_(NowMs()) {
+                                    .resume_stress = runtime.options.resume_stress,
+                                    .instruction_budget = runtime.options.instruction_budget,
+                                    .memory_limit = runtime.options.memory_limit}),
+      renewed_ms_(clock_.NowMs()) {
   if (options_.lease_owner.empty()) options_.lease_owner = ThisLeaseOwner();
   for (const auto& e : journal_) {
     if (e.type == events::kStepStarted || e.type == events::kStepCompleted || e.type == events::kStepFailed ||
@@ -90,12 +89,12 @@ auto Driver::Event(std::string_view type, json data, int64_t step, int64_t attem
   e.step = step;
   e.attempt = attempt;
   e.data = value::DumpJson(data);
-  e.at_ms = NowMs();
+  e.at_ms = Now();
   return e;
 }
 
 auto Driver::Heartbeat() -> Status {
-  const int64_t now = NowMs();
+  const int64_t now = Now();
   if (now - renewed_ms_ < kLeaseRenewInterval.count()) return Ok{};
   auto holder = store_.TakeLease(run_id_, options_.lease_owner, now, now + kLeaseDuration.count(), "");
   if (!holder) return holder.error();
@@ -128,7 +127,7 @@ auto Driver::Commit(store::DurableUpdate u) -> Status {
     u.wake_at_ms.reset();
   }
   u.run_id = run_id_;
-  u.now_ms = NowMs();
+  u.now_ms = Now();
   // A child's end makes its waiting parent due (docs/composition.md).
   if (u.status && *u.status != RunStatus::Running && *u.status != RunStatus::Waiting) u.wake_parent = parent_id_;
   std::vector<store::JournalEvent> all;
@@ -262,7 +261,7 @@ auto StopDriving(Result<RunReport> r) -> Result<std::optional<RunReport>> {
 }
 
 auto Driver::OnSuspend(const interp::SuspendReason& reason) -> Result<std::optional<RunReport>> {
-  const int64_t now = NowMs();
+  const int64_t now = Now();
   auto opt_ms = [](int64_t ms) { return ms < 0 ? json() : json(ms); };
   switch (reason.kind) {
     case SuspendKind::Step:
@@ -362,7 +361,7 @@ auto Driver::ResumeApproval(const store::RunRecord& run, size_t requested) -> Re
     if (auto s = Continue(events::kRunResumed, json{{"after", "approval"}, {"seq", e.seq}}); !s) return s.error();
     return std::optional<RunReport>();
   }
-  if (run.wake_at_ms >= 0 && NowMs() >= run.wake_at_ms) {
+  if (run.wake_at_ms >= 0 && Now() >= run.wake_at_ms) {
     if (auto s = vm_.DeliverError("timeout", "approval timed out", std::nullopt); !s) return s.error();
     if (auto s = Continue(events::kWaitTimedOut, json{{"what", "approval"}}); !s) return s.error();
     return std::optional<RunReport>();
@@ -429,7 +428,7 @@ auto Driver::ResumeSignal(const store::RunRecord& run, size_t awaited) -> Result
     if (auto s = DeliverSignal(*signal, event); !s) return s.error();
     return std::optional<RunReport>();
   }
-  if (run.wake_at_ms >= 0 && NowMs() >= run.wake_at_ms) {
+  if (run.wake_at_ms >= 0 && Now() >= run.wake_at_ms) {
     std::string msg = fmt::format("no signal '{}' arrived in time", event);
     if (auto s = vm_.DeliverError("timeout", msg, std::nullopt); !s) return s.error();
     if (auto s = Continue(events::kWaitTimedOut, json{{"what", "signal"}}); !s) return s.error();
@@ -439,7 +438,7 @@ auto Driver::ResumeSignal(const store::RunRecord& run, size_t awaited) -> Result
 }
 
 auto Driver::ResumeTimer(const store::RunRecord& run) -> Result<std::optional<RunReport>> {
-  if (run.wake_at_ms >= 0 && NowMs() < run.wake_at_ms) return std::optional<RunReport>(StillWaiting(run));
+  if (run.wake_at_ms >= 0 && Now() < run.wake_at_ms) return std::optional<RunReport>(StillWaiting(run));
   if (auto s = vm_.Deliver(interp::Value()); !s) return s.error();
   if (auto s = Continue(events::kTimerFired, json::object()); !s) return s.error();
   return std::optional<RunReport>();

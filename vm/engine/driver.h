@@ -7,6 +7,7 @@
 // checkpoint); driver_steps.cpp the step attempts, retries and blocked
 // steps; driver_cancel.cpp compensations and cancellation. Not a public
 // interface: commands use run_driver.h.
+// Everything it works with comes from the Runtime it is built with.
 #pragma once
 
 #include <chrono>
@@ -48,8 +49,8 @@ class DriverHost : public interp::EffectLog {
 
 class Driver {
  public:
-  Driver(store::Store& store, const bytecode::Module& module, std::string run_id,
-         std::vector<json> effects, std::vector<store::JournalEvent> journal, const EngineOptions& options);
+  Driver(const Runtime& runtime, const bytecode::Module& module, std::string run_id, std::vector<json> effects,
+         std::vector<store::JournalEvent> journal);
 
   auto vm() -> interp::Vm& { return vm_; }
   // After LoadState of run `run` (the row as read under the lease): notes
@@ -114,6 +115,14 @@ class Driver {
   auto Event(std::string_view type, json data, int64_t step = -1, int64_t attempt = 0) -> store::JournalEvent;
   auto StepName(uint32_t desc) const -> std::string;
   auto Connector(const std::string& name) -> Result<const LoadedConnector*>;
+  // Wall-clock time from the runtime's clock.
+  auto Now() const -> int64_t { return clock_.NowMs(); }
+  // This driver's Runtime with `options`: what its child runs are driven with.
+  auto RuntimeWith(EngineOptions options) const -> Runtime {
+    Runtime runtime{store_, transports_, clock_, std::move(options)};
+    runtime.legacy_builtin_connectors = legacy_builtins_;
+    return runtime;
+  }
   // One attempt of `call`; `resent`: sent again after a crash (StepAttempt::resent).
   auto Attempt(const StepCall& call, int attempt, bool resent) -> connectors::StepOutcome;
   // A step's response as the VM value of the operation's output type.
@@ -212,6 +221,9 @@ class Driver {
   auto Continue(std::string_view event, json data) -> Status;
 
   store::Store& store_;
+  const connectors::TransportRegistry& transports_;
+  const Clock& clock_;
+  std::vector<std::string_view> legacy_builtins_;  // Runtime::legacy_builtin_connectors
   const bytecode::Module& module_;
   std::string run_id_;
   std::vector<store::JournalEvent> journal_;  // as loaded (resume lookups only)
@@ -239,11 +251,10 @@ class Driver {
 // Drives child run `run_id` for its parent's driver (driver_child.cpp): as
 // ResumeRun, but it never goes on to drive the child's parent when the
 // child ends (the caller is that parent), and holds an InProcessClaim.
-auto ResumeChildRun(store::Store& store, const std::string& run_id, const EngineOptions& options)
-    -> Result<RunReport>;
+auto ResumeChildRun(const Runtime& runtime, const std::string& run_id) -> Result<RunReport>;
 // RequestCancel, then ResumeChildRun. A child that already ended is Ok (its report).
-auto CancelChildRun(store::Store& store, const std::string& run_id, const std::string& reason,
-                    const EngineOptions& options) -> Result<RunReport>;
+auto CancelChildRun(const Runtime& runtime, const std::string& run_id, const std::string& reason)
+    -> Result<RunReport>;
 
 // A report as "stop driving" for the Driver's suspension paths.
 auto StopDriving(Result<RunReport> r) -> Result<std::optional<RunReport>>;

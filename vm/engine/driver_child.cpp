@@ -78,7 +78,7 @@ auto Driver::OnChild(const interp::SuspendReason& reason) -> Result<std::optiona
     if (auto e = vm_.DeliverError("conversion", s.error().message, std::nullopt); !e) return e.error();
     return std::optional<RunReport>();
   }
-  const int64_t now = NowMs();
+  const int64_t now = Now();
   if (d.timeout_ms != bytecode::kNone) call.deadline_ms = now + d.timeout_ms;
   if (program_hash_.empty()) program_hash_ = bytecode::ModuleHash(module_);
   store::DurableUpdate::NewChild child;
@@ -141,7 +141,7 @@ auto Driver::AwaitChild(const ChildCall& call, bool created) -> Result<std::opti
     }
     const store::RunRecord& c = **child;
     if (Ended(c.status)) return DeliverChildEnd(call, c);
-    const int64_t now = NowMs();
+    const int64_t now = Now();
     if (call.deadline_ms >= 0 && now >= call.deadline_ms) return TimeOutChild(call, idle);
     const bool due = c.status == RunStatus::Running || (c.wake_at_ms >= 0 && c.wake_at_ms <= now);
     if (due && !suspended && !driven) {
@@ -155,11 +155,11 @@ auto Driver::AwaitChild(const ChildCall& call, bool created) -> Result<std::opti
       }
       child_options.nothing_in_flight = idle;
       child_options.ancestors.push_back(run_id_);
-      auto report = ResumeChildRun(store_, call.id, child_options);
+      auto report = ResumeChildRun(RuntimeWith(child_options), call.id);
       if (report || !IsLeaseConflict(report.error())) idle = true;  // our driver let go of it
       if (report) continue;  // read its row again
       const bool timed_out = report.error().code == ErrorCode::kInterrupted && call.deadline_ms >= 0 &&
-                             NowMs() >= call.deadline_ms && !(options_.stop != nullptr && options_.stop->load());
+                             Now() >= call.deadline_ms && !(options_.stop != nullptr && options_.stop->load());
       if (timed_out) continue;
       if (!IsLeaseConflict(report.error())) return report.error();
       // Another process drives the child: the parent waits for its end.
@@ -235,7 +235,7 @@ auto Driver::TimeOutChild(const ChildCall& call, bool idle) -> Result<std::optio
   child_options.crash_after_commits = child_options.crash_before_commits = -1;
   child_options.stop_at_ms = -1;
   child_options.nothing_in_flight = idle;
-  auto cancelled = CancelChildRun(store_, call.id, message, child_options);
+  auto cancelled = CancelChildRun(RuntimeWith(child_options), call.id, message);
   if (!cancelled && !IsLeaseConflict(cancelled.error())) return cancelled.error();
   // A child another process drives has its cancellation recorded: that
   // process (or the next driver) finishes it.
@@ -251,7 +251,7 @@ auto Driver::CancelChildren(const std::string& reason) -> Status {
   child_options.nothing_in_flight = false;
   for (const auto& c : *children) {
     if (Ended(c.status)) continue;
-    auto r = CancelChildRun(store_, c.id, reason, child_options);
+    auto r = CancelChildRun(RuntimeWith(child_options), c.id, reason);
     if (!r && !IsLeaseConflict(r.error())) return r.error();
   }
   return Ok{};

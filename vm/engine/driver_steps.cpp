@@ -23,9 +23,7 @@
 #include <fmt/format.h>
 
 #include <random>
-#include <thread>
 
-#include "stdlib/builtin_connectors.h"
 #include "vm/engine/driver.h"
 #include "vm/engine/events.h"
 #include "vm/engine/lease.h"
@@ -69,8 +67,11 @@ auto Driver::Connector(const std::string& name) -> Result<const LoadedConnector*
     if (c.name != name) continue;
     LoadedConnector loaded;
     if (c.text.empty() && c.path.empty()) {
-      for (auto& b : stdlib::LoadBuiltinConnectors()) {
-        if (b.name == name) loaded.file = std::move(b);
+      // A program compiled before builtin schemas were embedded: this
+      // binary's (module.h, ConnectorDesc).
+      for (std::string_view text : legacy_builtins_) {
+        auto file = conn::ParseConnectorFile(text);
+        if (file && file->name == name) loaded.file = std::move(*file);
       }
       if (loaded.file.name != name) return Error{fmt::format("no built-in connector '{}'", name)};
     } else {
@@ -106,7 +107,7 @@ auto Driver::Attempt(const StepCall& call, int attempt, bool resent) -> conn::St
   std::optional<std::chrono::milliseconds> clause;
   if (d.timeout_ms != bytecode::kNone) clause = std::chrono::milliseconds(d.timeout_ms);
   a.timeout = conn::AttemptTimeout(clause, *op);
-  return conn::PerformAttempt(a);
+  return conn::PerformAttempt(transports_, a);
 }
 
 auto Driver::WaitUntil(int64_t at_ms, bool cancellable) -> Result<bool> {
@@ -119,9 +120,9 @@ auto Driver::WaitUntil(int64_t at_ms, bool cancellable) -> Result<bool> {
       if (*run && (*run)->cancel_requested_ms >= 0) cancel_requested_ = true;
       if (cancel_requested_) return false;
     }
-    int64_t left = at_ms - NowMs();
+    int64_t left = at_ms - Now();
     if (left <= 0) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(left, kCancelPollInterval.count())));
+    clock_.SleepFor(std::chrono::milliseconds(std::min(left, kCancelPollInterval.count())));
   }
 }
 
@@ -193,7 +194,7 @@ auto Driver::ScheduleRetry(const StepCall& call, StepEnd& end, const conn::StepO
   // A resend at a cancellation (ResendInFlightAtCancel) does not wait for
   // long: its failure is final.
   if (long_wait && cancelling_) return false;
-  int64_t retry_at = NowMs() + delay.count();
+  int64_t retry_at = Now() + delay.count();
   json fail{{"operation", name}, {"kind", out.error_kind}, {"message", out.message}, {"final", false},
             {"retry_in_ms", delay.count()}, {"retry_at_ms", retry_at}};
   auto failed = Event(call.compensation ? events::kCompensationFailed : events::kStepFailed, std::move(fail),
@@ -218,7 +219,7 @@ auto Driver::ScheduleRetry(const StepCall& call, StepEnd& end, const conn::StepO
   // meanwhile ends a step's retries (not a compensation's, nor those of a
   // resend at the cancellation itself).
   const bool cancellable = !call.compensation && !cancelling_;
-  auto waited = WaitUntil(std::min(retry_at, NowMs() + options_.max_in_process_backoff.count()), cancellable);
+  auto waited = WaitUntil(std::min(retry_at, Now() + options_.max_in_process_backoff.count()), cancellable);
   if (!waited) return waited.error();
   end.cancelled = cancellable && (!*waited || cancel_requested_);
   return !end.cancelled;
@@ -283,7 +284,7 @@ auto Driver::BlockedDelay(int64_t pos, std::string_view type) const -> std::chro
 // own (the run's compensation phase is derived again on resume).
 auto Driver::Block(const StepCall& call, const StepEnd& end) -> Result<RunReport> {
   const auto type = call.compensation ? events::kCompensationBlocked : events::kStepBlocked;
-  const int64_t at = NowMs() + BlockedDelay(call.pos, type).count();
+  const int64_t at = Now() + BlockedDelay(call.pos, type).count();
   json data = StepData(call);
   data["message"] = end.message;
   data["retry_at_ms"] = at;
@@ -377,7 +378,7 @@ auto Driver::ResumeStep(const store::JournalEvent& last, const store::RunRecord&
   auto& [call, attempt] = *pending;
   if (last.type == events::kStepFailed) {
     int64_t retry_at = ParseData(last).value("retry_at_ms", int64_t{0});
-    if (retry_at - NowMs() > options_.max_in_process_backoff.count()) {
+    if (retry_at - Now() > options_.max_in_process_backoff.count()) {
       return std::optional<RunReport>(ReportFromRecord(run));
     }
     auto waited = WaitUntil(retry_at, true);

@@ -52,6 +52,13 @@ class LeaseGuard {
   std::string id_, owner_;
 };
 
+// The runtime with its lease owner filled in ("" means this process's).
+auto WithLeaseOwner(const Runtime& runtime) -> Runtime {
+  Runtime out = runtime;
+  if (out.options.lease_owner.empty()) out.options.lease_owner = ThisLeaseOwner();
+  return out;
+}
+
 }  // namespace
 
 auto RunReport::ToJson() const -> json {
@@ -100,10 +107,11 @@ auto NewRunId() -> std::string {
   return fmt::format("run_{:016x}", gen());
 }
 
-auto StartRun(store::Store& store, const std::string& program_bytes, const std::string& workflow,
-              const json& input, std::string run_id, const EngineOptions& engine_options) -> Result<RunReport> {
-  EngineOptions options = engine_options;
-  if (options.lease_owner.empty()) options.lease_owner = ThisLeaseOwner();
+auto StartRun(const Runtime& base, const std::string& program_bytes, const std::string& workflow,
+              const json& input, std::string run_id) -> Result<RunReport> {
+  const Runtime runtime = WithLeaseOwner(base);
+  store::Store& store = runtime.store;
+  const EngineOptions& options = runtime.options;
   auto module = bytecode::DeserializeModule(program_bytes);
   if (!module) return module.error();
   int fn = module->FindFunction(workflow);
@@ -113,7 +121,7 @@ auto StartRun(store::Store& store, const std::string& program_bytes, const std::
   if (run_id.empty()) run_id = NewRunId();
   if (auto s = CheckNewRunId(run_id); !s) return s.error();
   const std::string hash = bytecode::ModuleHash(*module);
-  Driver driver(store, *module, run_id, {}, {}, options);
+  Driver driver(runtime, *module, run_id, {}, {});
   if (auto s = driver.vm().StartWorkflow(static_cast<uint32_t>(fn), input); !s) return s.error();
   // The program row first: storing it again is a no-op, and a program with
   // no run is harmless; the run, its `started` event and its initial state
@@ -125,7 +133,7 @@ auto StartRun(store::Store& store, const std::string& program_bytes, const std::
   rec.workflow = workflow;
   rec.status = store::RunStatus::Running;
   rec.input = value::DumpJson(input);
-  rec.created_ms = rec.updated_ms = NowMs();
+  rec.created_ms = rec.updated_ms = runtime.clock.NowMs();
   rec.lease_owner = options.lease_owner;
   rec.lease_expiry_ms = rec.created_ms + kLeaseDuration.count();
   store::JournalEvent started;
@@ -150,7 +158,8 @@ struct LoadedRun {
   std::unique_ptr<Driver> driver;
 };
 
-auto LoadRun(store::Store& store, const store::RunRecord& rec, const EngineOptions& options) -> Result<LoadedRun> {
+auto LoadRun(const Runtime& runtime, const store::RunRecord& rec) -> Result<LoadedRun> {
+  store::Store& store = runtime.store;
   const std::string& run_id = rec.id;
   auto bytes = store.GetProgram(rec.program_hash);
   if (!bytes) return bytes.error();
@@ -163,8 +172,7 @@ auto LoadRun(store::Store& store, const store::RunRecord& rec, const EngineOptio
   if (!*state) return Error{fmt::format("run '{}' has no saved state", run_id)};
   LoadedRun loaded{std::make_unique<bytecode::Module>(std::move(*module)), nullptr};
   std::vector<json> effects = RecordedEffects(*journal);
-  loaded.driver = std::make_unique<Driver>(store, *loaded.module, run_id, std::move(effects), std::move(*journal),
-                                           options);
+  loaded.driver = std::make_unique<Driver>(runtime, *loaded.module, run_id, std::move(effects), std::move(*journal));
   if (auto s = loaded.driver->vm().LoadState(**state); !s) {
     return Error{fmt::format("run '{}': saved state: {}", run_id, s.error().message)};
   }
@@ -174,12 +182,11 @@ auto LoadRun(store::Store& store, const store::RunRecord& rec, const EngineOptio
 }
 
 // The rest of ResumeRun, with the lease held and `rec` read under it.
-auto ResumeLeased(store::Store& store, const store::RunRecord& rec, const EngineOptions& options)
-    -> Result<RunReport> {
-  auto loaded = LoadRun(store, rec, options);
+auto ResumeLeased(const Runtime& runtime, const store::RunRecord& rec) -> Result<RunReport> {
+  auto loaded = LoadRun(runtime, rec);
   if (!loaded) return loaded.error();
   Driver& driver = *loaded->driver;
-  if (options.nothing_in_flight) driver.NothingInFlight();
+  if (runtime.options.nothing_in_flight) driver.NothingInFlight();
   // A requested cancellation is finished before anything else: nothing is
   // delivered, nothing sent forward.
   if (driver.cancel_requested()) return driver.Cancel();
@@ -192,10 +199,10 @@ auto ResumeLeased(store::Store& store, const store::RunRecord& rec, const Engine
 }
 
 // ResumeRun; `parent_id`, when not null, receives the run's parent id.
-auto ResumeOne(store::Store& store, const std::string& run_id, const EngineOptions& engine_options,
-               std::string* parent_id) -> Result<RunReport> {
-  EngineOptions options = engine_options;
-  if (options.lease_owner.empty()) options.lease_owner = ThisLeaseOwner();
+auto ResumeOne(const Runtime& base, const std::string& run_id, std::string* parent_id) -> Result<RunReport> {
+  const Runtime runtime = WithLeaseOwner(base);
+  store::Store& store = runtime.store;
+  const EngineOptions& options = runtime.options;
   // Also ids read back from the database (the worker's): a row written by
   // an older flow is not driven with an id that would reach a header.
   if (auto s = CheckRunId(run_id); !s) return s.error();
@@ -213,35 +220,34 @@ auto ResumeOne(store::Store& store, const std::string& run_id, const EngineOptio
   if (!run) return run.error();
   if (!*run) return Error{fmt::format("no run '{}'", run_id)};
   if (IsFinished((*run)->status)) return ReportRun(store, **run);
-  return ResumeLeased(store, **run, options);
+  return ResumeLeased(runtime, **run);
 }
 
 }  // namespace
 
-auto ResumeRun(store::Store& store, const std::string& run_id, const EngineOptions& options) -> Result<RunReport> {
+auto ResumeRun(const Runtime& runtime, const std::string& run_id) -> Result<RunReport> {
   std::string parent;
-  auto report = ResumeOne(store, run_id, options, &parent);
+  auto report = ResumeOne(runtime, run_id, &parent);
   // A child run that ended here (`flow approve` of an approval inside it,
   // the worker): its parent waits on it, so it is driven next, when no one
   // else drives it (then that driver, or the worker, delivers the end).
   if (report && !parent.empty() && IsFinished(report->status)) {
-    EngineOptions parent_options = options;
-    parent_options.crash_after_commits = parent_options.crash_before_commits = -1;
-    (void)ResumeRun(store, parent, parent_options);
+    Runtime parent_runtime = runtime;
+    parent_runtime.options.crash_after_commits = parent_runtime.options.crash_before_commits = -1;
+    (void)ResumeRun(parent_runtime, parent);
   }
   return report;
 }
 
-auto ResumeChildRun(store::Store& store, const std::string& run_id, const EngineOptions& options)
-    -> Result<RunReport> {
-  return ResumeOne(store, run_id, options, nullptr);
+auto ResumeChildRun(const Runtime& runtime, const std::string& run_id) -> Result<RunReport> {
+  return ResumeOne(runtime, run_id, nullptr);
 }
 
-auto CancelChildRun(store::Store& store, const std::string& run_id, const std::string& reason,
-                    const EngineOptions& options) -> Result<RunReport> {
-  auto recorded = RequestCancel(store, run_id, reason);
+auto CancelChildRun(const Runtime& runtime, const std::string& run_id, const std::string& reason)
+    -> Result<RunReport> {
+  auto recorded = RequestCancel(runtime.store, run_id, reason);
   if (!recorded) return recorded.error();
-  return ResumeChildRun(store, run_id, options);
+  return ResumeChildRun(runtime, run_id);
 }
 
 namespace {
@@ -272,10 +278,11 @@ auto ForkJournalHead(const store::RunRecord& source, const std::vector<store::Jo
 
 }  // namespace
 
-auto ForkRun(store::Store& store, const std::string& source_id, const std::string& checkpoint, std::string run_id,
-             const EngineOptions& engine_options) -> Result<RunReport> {
-  EngineOptions options = engine_options;
-  if (options.lease_owner.empty()) options.lease_owner = ThisLeaseOwner();
+auto ForkRun(const Runtime& base, const std::string& source_id, const std::string& checkpoint,
+             std::string run_id) -> Result<RunReport> {
+  const Runtime runtime = WithLeaseOwner(base);
+  store::Store& store = runtime.store;
+  const EngineOptions& options = runtime.options;
   auto source = store.GetRun(source_id);
   if (!source) return source.error();
   if (!*source) return Error{fmt::format("no run '{}'", source_id)};
@@ -300,7 +307,7 @@ auto ForkRun(store::Store& store, const std::string& source_id, const std::strin
   rec.workflow = (*source)->workflow;
   rec.status = store::RunStatus::Running;
   rec.input = (*source)->input;
-  rec.created_ms = rec.updated_ms = NowMs();
+  rec.created_ms = rec.updated_ms = runtime.clock.NowMs();
   rec.lease_owner = options.lease_owner;
   rec.lease_expiry_ms = rec.created_ms + kLeaseDuration.count();
   auto head = ForkJournalHead(**source, *journal, checkpoint, checkpoint_seq, rec.created_ms);
@@ -309,7 +316,7 @@ auto ForkRun(store::Store& store, const std::string& source_id, const std::strin
   // checkpoint's ready state as a resume would; ResumeRun renews the lease
   // and releases it when it lets go.
   LeaseGuard lease(store, run_id, options.lease_owner);
-  return ResumeRun(store, run_id, options);
+  return ResumeRun(runtime, run_id);
 }
 
 auto RequestCancel(store::Store& store, const std::string& run_id, const std::string& reason)
@@ -332,15 +339,14 @@ auto RequestCancel(store::Store& store, const std::string& run_id, const std::st
   return store.AppendEventIf(run_id, e, condition, change);
 }
 
-auto CancelRun(store::Store& store, const std::string& run_id, const std::string& reason,
-               const EngineOptions& options) -> Result<RunReport> {
-  auto recorded = RequestCancel(store, run_id, reason);
+auto CancelRun(const Runtime& runtime, const std::string& run_id, const std::string& reason) -> Result<RunReport> {
+  auto recorded = RequestCancel(runtime.store, run_id, reason);
   if (!recorded) return recorded.error();
   if (recorded->refusal == store::AppendRefusal::UnknownRun) return Error{fmt::format("no run '{}'", run_id)};
   if (recorded->refusal != store::AppendRefusal::None) {
     return Error{fmt::format("run '{}' is already {}", run_id, store::StatusName(recorded->run->status))};
   }
-  return ResumeRun(store, run_id, options);
+  return ResumeRun(runtime, run_id);
 }
 
 }  // namespace flow::engine

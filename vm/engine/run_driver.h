@@ -28,11 +28,14 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "vm/base/result.h"
+#include "vm/connectors/transport.h"
+#include "vm/engine/clock.h"
 #include "vm/interp/vm.h"
 #include "vm/store/store.h"
 
@@ -79,6 +82,27 @@ struct EngineOptions {
   // parent's parent...), whose leases its heartbeat renews with its own, so
   // a long child does not let another host take over its parent.
   std::vector<std::string> ancestors;
+  // Resume stress (STYLE §6, interp::VmOptions::resume_stress): the VM
+  // saves, drops and reloads its state at every suspension. `flow` turns
+  // it on from FLOW_RESUME_STRESS=1 (cli/), never the engine itself.
+  bool resume_stress = false;
+};
+
+// Everything the engine works with, assembled in one place at the edge
+// (cli/ for the `flow` binary, each test for itself) and handed to every
+// entry point below: the store, the transports steps are sent over, the
+// clock, and the options. Nothing below cli/ reads configuration from the
+// environment; only transports read secrets there, at the moment they send.
+struct Runtime {
+  store::Store& store;
+  const connectors::TransportRegistry& transports;
+  const Clock& clock = SystemClock();
+  EngineOptions options = {};
+  // The built-in connector texts of this binary (stdlib/builtin_connectors.h),
+  // used only for programs compiled before builtin schemas were embedded
+  // (a ConnectorDesc with neither path nor text): every newer program
+  // carries the schemas it was checked against.
+  std::vector<std::string_view> legacy_builtin_connectors = {};
 };
 
 // How often pure code that runs long looks in the store for a
@@ -122,9 +146,8 @@ auto ReportRun(store::Store& store, const store::RunRecord& run) -> Result<RunRe
 // (a JSON object; validate it first with ValidateInput) under `run_id`
 // (generated when empty) and drives it. An Error is a store or internal
 // problem (exit 4); workflow failures are a report with status failed.
-auto StartRun(store::Store& store, const std::string& program_bytes, const std::string& workflow,
-              const nlohmann::json& input, std::string run_id, const EngineOptions& options = {})
-    -> Result<RunReport>;
+auto StartRun(const Runtime& runtime, const std::string& program_bytes, const std::string& workflow,
+              const nlohmann::json& input, std::string run_id) -> Result<RunReport>;
 
 // Both take the run's lease (lease.h) for the time they drive it and
 // release it before returning; a run another live process holds is an
@@ -136,8 +159,7 @@ auto StartRun(store::Store& store, const std::string& program_bytes, const std::
 // completed, failed or cancelled run is reported as it is. An Error for an
 // unknown run, a store problem, or a journal that does not match the
 // program (the operation recorded at a step position differs).
-auto ResumeRun(store::Store& store, const std::string& run_id, const EngineOptions& options = {})
-    -> Result<RunReport>;
+auto ResumeRun(const Runtime& runtime, const std::string& run_id) -> Result<RunReport>;
 
 // Forks run `source_id` (for `flow fork`): starts a new run `run_id`
 // (generated when empty) of the same stored program, workflow and input
@@ -150,10 +172,11 @@ auto ResumeRun(store::Store& store, const std::string& run_id, const EngineOptio
 // Compensations registered before the checkpoint are in the state: a fork
 // that fails runs them. An Error for an unknown run or checkpoint (check
 // them first for a usage message), an existing `run_id`, or a store problem.
-auto ForkRun(store::Store& store, const std::string& source_id, const std::string& checkpoint, std::string run_id,
-             const EngineOptions& options = {}) -> Result<RunReport>;
+auto ForkRun(const Runtime& runtime, const std::string& source_id, const std::string& checkpoint,
+             std::string run_id) -> Result<RunReport>;
 
-// Wall-clock time in Unix milliseconds (the store's time unit).
+// Wall-clock time in Unix milliseconds (the store's time unit):
+// SystemClock().NowMs(), for commands that judge times outside a run.
 auto NowMs() -> int64_t;
 
 // Records that run `run_id` is to be cancelled (for `flow cancel`): one
@@ -173,8 +196,8 @@ auto RequestCancel(store::Store& store, const std::string& run_id, const std::st
 // RequestCancel, then ResumeRun: the report of the run once this process
 // let go of it (normally `cancelled`). A finished run is an Error "run 'x'
 // is already <status>".
-auto CancelRun(store::Store& store, const std::string& run_id, const std::string& reason,
-               const EngineOptions& options = {}) -> Result<RunReport>;
+auto CancelRun(const Runtime& runtime, const std::string& run_id, const std::string& reason)
+    -> Result<RunReport>;
 
 // A fresh run id: "run_" and 16 random hex digits.
 auto NewRunId() -> std::string;

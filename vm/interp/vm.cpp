@@ -77,9 +77,6 @@ auto Host::FreshEffect(bytecode::EffectId id) -> Value {
 }
 
 Vm::Vm(const bytecode::Module& module, VmOptions options) : module_(module), options_(options) {
-  if (const char* stress = std::getenv("FLOW_RESUME_STRESS"); stress != nullptr && std::string(stress) == "1") {
-    options_.resume_stress = true;
-  }
   if (options_.host == nullptr) {
     default_host_ = std::make_unique<Host>();
     options_.host = default_host_.get();

@@ -116,9 +116,10 @@ struct VmOptions {
   Host* host = nullptr;  // nullptr: fresh values, nothing recorded
   // Resume stress (STYLE §6): at every suspension the VM saves its state,
   // drops it and reloads it from the bytes, checking the reload saves the
-  // same bytes. Behaviour must be identical with and without it. The
-  // environment variable FLOW_RESUME_STRESS=1 turns it on for every Vm, so
-  // the golden tests can run the whole suite in both modes.
+  // same bytes. Behaviour must be identical with and without it. `flow`
+  // turns it on when FLOW_RESUME_STRESS=1 (read in cli/, passed down as
+  // engine::EngineOptions::resume_stress), so the golden tests can run the
+  // whole suite in both modes.
   bool resume_stress = false;
   // Instructions one Run() may execute before the run fails with kind
   // `limit` (kDefaultInstructionBudget). That failure, like the memory

@@ -3,6 +3,8 @@
 // sqlite_open.h's.
 #include <sys/stat.h>
 
+#include <cerrno>
+
 #include <algorithm>
 #include <chrono>
 #include <thread>
@@ -726,7 +728,29 @@ auto ParseStatus(const std::string& name) -> std::optional<RunStatus> {
   return std::nullopt;
 }
 
+namespace {
+
+// StoreOptions::existing_only: true when there is no database at `path` yet
+// (the store opens as nullptr); an Error for a directory under read_only.
+auto NoDatabaseYet(const std::string& path, const SqliteOptions& options) -> Result<bool> {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
+    // A reader treats any unreadable location as "no runs"; a writer only a
+    // missing file (it reports anything else when it opens the path).
+    return options.read_only || errno == ENOENT || errno == ENOTDIR;
+  }
+  if (S_ISDIR(st.st_mode) && options.read_only) return Error{"'" + path + "' is a directory, not a flow database"};
+  return options.read_only && st.st_size == 0;
+}
+
+}  // namespace
+
 auto OpenSqliteStore(const std::string& path, SqliteOptions options) -> Result<std::unique_ptr<Store>> {
+  if (options.existing_only) {
+    auto absent = NoDatabaseYet(path, options);
+    if (!absent) return absent.error();
+    if (*absent) return std::unique_ptr<Store>();
+  }
   struct stat st {};
   int version = kNewDatabase;
   std::unique_ptr<Db> reader;

@@ -245,7 +245,9 @@ class Store {
   virtual auto ReleaseLease(const std::string& id, const std::string& owner) -> Status = 0;
 };
 
-struct SqliteOptions {
+// How to open a store (OpenStore, open_store.h). The SQLite store reads
+// every field; a later backend maps each to its own setting or ignores it.
+struct StoreOptions {
   // synchronous=FULL by default: a committed durable point survives power
   // loss. NORMAL is faster and only risks the last commits on power loss.
   bool synchronous_full = true;
@@ -256,9 +258,16 @@ struct SqliteOptions {
   // and a database on a read-only location (a read-only mount, a folder
   // the user may not write) can still be read. Writing methods then fail.
   bool read_only = false;
+  // Never create a database: when there is none yet the store opens as
+  // nullptr (no Error), so a command about existing runs reports "no such
+  // run" and leaves nothing behind. SQLite: no file at the path; with
+  // read_only also an empty (0-byte) file, and a directory is an Error.
+  bool existing_only = false;
 };
+using SqliteOptions = StoreOptions;
 
-// Opens (creating if absent) the SQLite store at `path`. A file that is not
+// Opens (creating if absent, unless options.existing_only) the SQLite store
+// at `path`; callers outside vm/store use OpenStore(url) (open_store.h). A file that is not
 // an SQLite database, not a flow database, or has a newer schema version is
 // an Error, and the file is left untouched: it is inspected read-only first
 // and tables are only created in a new or empty file. With

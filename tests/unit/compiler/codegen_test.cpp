@@ -1,4 +1,4 @@
-// Codegen end to end: .flow source -> CheckFile -> Lower -> Verify -> Vm.
+// Codegen end to end: .flow source -> CompileFile (check, lower, embed) -> Verify -> Vm.
 // Each test states a program and what running it must produce, including
 // run-time errors, suspensions and the folded shape of constant code.
 #include <gtest/gtest.h>
@@ -34,18 +34,18 @@ auto Compile(const std::string& source) -> Compiled {
   std::ofstream(path) << source;
   SourceManager sources;
   Diagnostics diags;
-  auto checked = CheckFile(path.string(), sources, diags);
+  auto compiled = CompileFile(path.string(), sources, diags);
   std::filesystem::remove(path);
   Compiled out;
-  if (!checked.ok()) {
-    out.errors = checked.error().message;
+  if (!compiled.ok()) {
+    out.errors = compiled.error().message;
     return out;
   }
-  if (diags.error_count() > 0) {
+  if (!*compiled) {
     out.errors = RenderText(diags, sources);
     return out;
   }
-  out.module = Lower(**checked, &sources.file((*checked)->ast.file));
+  out.module = std::move((*compiled)->module);
   auto v = bytecode::Verify(out.module);
   if (!v) out.errors = v.error().message;
   return out;
@@ -230,9 +230,11 @@ workflow main(name: string) -> string {
   EXPECT_EQ(c.module.steps[0].retry_attempts, 3);
   EXPECT_EQ(c.module.steps[0].backoff_ms, 2000);
   bool has_log = false;
-  for (const auto& conn : c.module.connectors) has_log |= conn.name == "log" && conn.path.empty();
+  // Built-in connectors are embedded like any other (the schema it was checked against).
+  for (const auto& conn : c.module.connectors) {
+    has_log |= conn.name == "log" && conn.path.empty() && conn.text.find("\"connector\": \"log\"") != std::string::npos;
+  }
   EXPECT_TRUE(has_log);
-  ASSERT_TRUE(EmbedConnectorFiles(c.module).ok());
   // Through bytes at every stop, as a resumed run would be.
   std::string bytes = bytecode::SerializeModule(c.module);
   auto module = bytecode::DeserializeModule(bytes);
@@ -278,14 +280,16 @@ workflow main() -> string {
 )";
   SourceManager sources;
   Diagnostics diags;
-  auto checked = CheckFile((dir / "pay.flow").string(), sources, diags);
-  ASSERT_TRUE(checked.ok() && diags.error_count() == 0) << RenderText(diags, sources);
-  bytecode::Module m = Lower(**checked);
-  ASSERT_TRUE(EmbedConnectorFiles(m).ok());
+  auto compiled = CompileFile((dir / "pay.flow").string(), sources, diags);
+  ASSERT_TRUE(compiled.ok() && *compiled) << RenderText(diags, sources);
+  bytecode::Module m = (*compiled)->module;
   std::filesystem::remove_all(dir);
   ASSERT_FALSE(m.connectors.empty());
   EXPECT_EQ(m.connectors[0].name, "billing");
   EXPECT_EQ(m.connectors[0].text, connector);
+  // Absolute, so an exec connector finds its folder from any directory.
+  EXPECT_EQ(m.connectors[0].path, std::filesystem::absolute(dir / "connectors" / "billing.json").lexically_normal().string());
+  EXPECT_EQ((*compiled)->bytes, bytecode::SerializeModule(m));
   ASSERT_EQ(m.steps.size(), 1u);
   EXPECT_EQ(m.steps[0].connector, "billing");
   const bytecode::TypeDesc& out = m.types[static_cast<size_t>(m.steps[0].output_type)];
@@ -293,9 +297,6 @@ workflow main() -> string {
   auto back = bytecode::DeserializeModule(bytecode::SerializeModule(m));
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(back->connectors, m.connectors);
-  bytecode::Module missing = m;
-  missing.connectors[0].path = (dir / "gone.json").string();
-  EXPECT_FALSE(EmbedConnectorFiles(missing).ok());
 }
 
 // A workflow that calls a step in a loop inside try/catch, driven three

@@ -325,10 +325,9 @@ auto AstShape(const std::string& text) -> std::string {
 auto Bytecode(const std::string& path) -> std::optional<bytecode::Module> {
   SourceManager sources;
   Diagnostics diags;
-  auto program = CheckFile(path, sources, diags);
-  if (!program.ok() || diags.has_errors() || !*program) return std::nullopt;
-  if (!codegen::ReportUnsupported(**program, diags)) return std::nullopt;  // not runnable yet
-  bytecode::Module m = codegen::Lower(**program, &sources.file((*program)->ast.file));
+  auto program = CompileFile(path, sources, diags);
+  if (!program.ok() || !*program) return std::nullopt;
+  bytecode::Module m = std::move((*program)->module);
   m.source_name.clear();
   for (auto& f : m.functions) f.positions.clear();
   for (auto& s : m.steps) s.line = 0;

@@ -64,7 +64,7 @@ TEST_F(EngineTest, ACompletionIsDurableBeforeThePureCodeAfterItRuns) {
   crash.crash_before_commits = 2;  // the checkpoint's: the loop has run, nothing after step 1 is durable
   ASSERT_FALSE(Start(src, json{{"customer", "c1"}}, "r30", crash).ok());
   EXPECT_EQ(Types("r30"), (std::vector<std::string>{"started", "step_started", "step_completed"}));
-  auto r = ResumeRun(*store_, "r30");
+  auto r = ResumeRun(Rt(), "r30");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->result, 1001);
   EXPECT_EQ(RequestKeys(), (std::vector<std::string>{"r30:1"}));
@@ -83,7 +83,7 @@ TEST_F(EngineTest, EffectsInAStepsArgumentsAreTheSameWhenItIsResent) {
   crash.crash_before_commits = 2;  // commit 1: the effect; then the step is sent and the process dies
   ASSERT_FALSE(Start(src, json::object(), "r31", crash).ok());
   EXPECT_EQ(Types("r31"), (std::vector<std::string>{"started", "effect"}));
-  auto r = ResumeRun(*store_, "r31");
+  auto r = ResumeRun(Rt(), "r31");
   ASSERT_TRUE(r.ok()) << r.error().message;
   std::vector<std::string> customers;  // the path is /customers/{customer}/charges
   for (const auto& req : Http("GET", "/_requests", nullptr)) {
@@ -123,7 +123,7 @@ TEST_F(EngineTest, ACancellationKilledDuringItsCompensationsIsFinishedByTheNextD
   ASSERT_EQ(r->status, store::RunStatus::Waiting);
   EngineOptions crash;
   crash.crash_after_commits = 3;  // compensation 1 started and completed, compensation 2 started
-  auto killed = CancelRun(*store_, "r40", "cancelled by ann", crash);
+  auto killed = CancelRun(Rt(crash), "r40", "cancelled by ann");
   ASSERT_FALSE(killed.ok());
   auto row = *store_->GetRun("r40");
   EXPECT_EQ(row->status, store::RunStatus::Running);  // not waiting for an approval any more
@@ -132,7 +132,7 @@ TEST_F(EngineTest, ACancellationKilledDuringItsCompensationsIsFinishedByTheNextD
   ASSERT_TRUE(due.ok());
   ASSERT_EQ(due->size(), 1u);
   EXPECT_EQ((*due)[0].id, "r40");
-  auto done = ResumeRun(*store_, "r40");
+  auto done = ResumeRun(Rt(), "r40");
   ASSERT_TRUE(done.ok()) << done.error().message;
   EXPECT_EQ(done->ToJson(), json::parse(R"({"run": "r40", "status": "cancelled",
       "error": {"kind": "cancelled", "message": "cancelled by ann"},
@@ -152,7 +152,7 @@ TEST_F(EngineTest, ACancellationKilledDuringItsCompensationsIsFinishedByTheNextD
   EXPECT_EQ(undone, (std::vector<std::string>{"undo-c", "tool.undo", "undo-b", "undo-b", "tool.undo", "undo-a",
                                               "tool.undo"}));
   // An approval cannot revive it, and a second cancel is refused.
-  auto again = CancelRun(*store_, "r40", "x");
+  auto again = CancelRun(Rt(), "r40", "x");
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().message, "run 'r40' is already cancelled");
 }
@@ -174,7 +174,7 @@ TEST_F(EngineTest, ACancelledRunNeverGoesForward) {
   auto approve = store_->AppendEventIf("r41", decided, waiting_for_approval);
   ASSERT_TRUE(approve.ok());
   EXPECT_EQ(approve->refusal, store::AppendRefusal::Status);
-  auto c = CancelRun(*store_, "r41", "stop again");
+  auto c = CancelRun(Rt(), "r41", "stop again");
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->status, store::RunStatus::Cancelled);
   EXPECT_EQ(c->error["message"], "stop");  // the first request's reason
@@ -197,7 +197,7 @@ TEST_F(EngineTest, TheStepInFlightAtACancellationIsUndoneWhenItCompleted) {
   EngineOptions crash;
   crash.crash_before_commits = 2;  // step 2 sent (the charge is made), its end not durable
   ASSERT_FALSE(Start(src, json{{"customer", "c1"}}, "r42", crash).ok());
-  auto c = CancelRun(*store_, "r42", "stop");
+  auto c = CancelRun(Rt(), "r42", "stop");
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->status, store::RunStatus::Cancelled);
   EXPECT_EQ(c->compensations, json::parse(R"([{"step": "billing.charge", "status": "completed"}])"));
@@ -214,7 +214,7 @@ TEST_F(EngineTest, AStepWithoutCompensateIsNotResentAtACancellation) {
   EngineOptions crash;
   crash.crash_before_commits = 2;
   ASSERT_FALSE(Start(kTwoCharges, json{{"customer", "c1"}}, "r43", crash).ok());
-  auto c = CancelRun(*store_, "r43", "stop");
+  auto c = CancelRun(Rt(), "r43", "stop");
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->status, store::RunStatus::Cancelled);
   EXPECT_EQ(RequestKeys(), (std::vector<std::string>{"r43:1", "r43:2"}));
@@ -231,7 +231,7 @@ TEST_F(EngineTest, ARunWhoseCancellationWasRequestedNeverEndsCompleted) {
   crash.crash_after_commits = 1;
   ASSERT_FALSE(Start(src, json::object(), "r44", crash).ok());
   ASSERT_TRUE(RequestCancel(*store_, "r44", "stop").ok());
-  auto r = ResumeRun(*store_, "r44");
+  auto r = ResumeRun(Rt(), "r44");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->status, store::RunStatus::Cancelled);
   EXPECT_EQ(Invocations(), (std::vector<std::string>{"echo r44:1", "echo r44:undo:1"}));
@@ -314,7 +314,7 @@ TEST_F(EngineTest, AStepThatCannotBeSentBlocksTheRunUntilTheMachineIsFixed) {
   EXPECT_GT(row->wake_at_ms, NowMs() + 20'000);  // the worker tries again after a back-off
   EXPECT_EQ(Invocations(), (std::vector<std::string>{"echo r48:1"}));  // nothing compensated
   // Still missing: a resume blocks again, with a longer back-off.
-  auto still = ResumeRun(*store_, "r48");
+  auto still = ResumeRun(Rt(), "r48");
   ASSERT_TRUE(still.ok()) << still.error().message;
   EXPECT_EQ(still->waiting["kind"], "blocked");
   EXPECT_GT((*store_->GetRun("r48"))->wake_at_ms, NowMs() + 50'000);
@@ -322,7 +322,7 @@ TEST_F(EngineTest, AStepThatCannotBeSentBlocksTheRunUntilTheMachineIsFixed) {
   fs::create_directories(tools);
   Write("tools/run.sh", "#!/bin/sh\necho '{\"ok\": true}'\n");
   fs::permissions(tools / "run.sh", fs::perms::owner_all);
-  auto done = ResumeRun(*store_, "r48");
+  auto done = ResumeRun(Rt(), "r48");
   ASSERT_TRUE(done.ok()) << done.error().message;
   EXPECT_EQ(done->status, store::RunStatus::Completed);
   EXPECT_EQ(done->result, 7);
@@ -351,7 +351,7 @@ TEST_F(EngineTest, ACompensationThatCannotBeSentBlocksTooAndRunsOnceFixed) {
   EXPECT_EQ(r->waiting["message"], "environment variable FLOW_TEST_UNDO_TOKEN is not set (needed for auth)");
   EXPECT_TRUE(RequestKeys().empty());
   ::setenv("FLOW_TEST_UNDO_TOKEN", "t0ken", 1);
-  auto done = ResumeRun(*store_, "r49");
+  auto done = ResumeRun(Rt(), "r49");
   ::unsetenv("FLOW_TEST_UNDO_TOKEN");
   ASSERT_TRUE(done.ok()) << done.error().message;
   EXPECT_EQ(done->status, store::RunStatus::Failed);
@@ -382,7 +382,7 @@ TEST_F(EngineTest, ADamagedStateIsAnErrorNeverAWrongAnswer) {
     u.run_id = "r50";
     u.state = bad;
     ASSERT_TRUE(store_->Commit(u).ok());
-    auto resumed = ResumeRun(*store_, "r50");
+    auto resumed = ResumeRun(Rt(), "r50");
     EXPECT_FALSE(resumed.ok()) << "byte " << at << " changed, and the run still loaded";
     refused += !resumed.ok();
   }
@@ -391,7 +391,7 @@ TEST_F(EngineTest, ADamagedStateIsAnErrorNeverAWrongAnswer) {
   u.run_id = "r50";
   u.state = good;
   ASSERT_TRUE(store_->Commit(u).ok());
-  auto still = ResumeRun(*store_, "r50");
+  auto still = ResumeRun(Rt(), "r50");
   ASSERT_TRUE(still.ok()) << still.error().message;
   EXPECT_EQ(still->status, store::RunStatus::Waiting);
 }
@@ -422,7 +422,7 @@ TEST_F(EngineTest, ALeaseHeldByADeadProcessWhosePidWasReusedIsTakenOver) {
   const std::string reused = owner(start + "1", boot).lease_owner;
   auto h = store_->TakeLease("r51", reused, NowMs(), NowMs() + 60'000, "");
   ASSERT_TRUE(h.ok() && *h == reused);
-  auto taken = ResumeRun(*store_, "r51");
+  auto taken = ResumeRun(Rt(), "r51");
   ASSERT_TRUE(taken.ok()) << taken.error().message;
   EXPECT_EQ(taken->status, store::RunStatus::Waiting);
   EXPECT_EQ(me.substr(0, me.find(':')), std::to_string(::getpid()));

@@ -13,11 +13,11 @@
 #include <string>
 #include <vector>
 
-#include "compiler/codegen/lower.h"
 #include "compiler/driver/compile.h"
 #include "tests/unit/runtime/test_http_server.h"
 #include "vm/bytecode/serialize.h"
 #include "vm/connectors/http_client.h"
+#include "vm/connectors/transport.h"
 #include "vm/engine/run_driver.h"
 #include "vm/store/store.h"
 
@@ -79,17 +79,22 @@ class EngineTest : public ::testing::Test {
 
   void Write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name) << text; }
 
+  // The engine's Runtime over this test's store, with the real transports.
+  auto Rt(EngineOptions o = {}) -> Runtime {
+    Runtime runtime{*store_, transports_};
+    runtime.options = std::move(o);
+    return runtime;
+  }
+
   // Compiles `source` (in the temp folder, next to the connectors).
   auto Compile(const std::string& source) -> std::string {
     Write("w.flow", source);
     SourceManager sources;
     Diagnostics diags;
-    auto checked = CheckFile((dir_ / "w.flow").string(), sources, diags);
-    EXPECT_TRUE(checked.ok() && !diags.has_errors()) << RenderText(diags, sources);
-    if (!checked.ok() || diags.has_errors()) return "";
-    bytecode::Module m = codegen::Lower(**checked, &sources.file((*checked)->ast.file));
-    EXPECT_TRUE(codegen::EmbedConnectorFiles(m).ok());
-    return bytecode::SerializeModule(m);
+    auto compiled = CompileFile((dir_ / "w.flow").string(), sources, diags);
+    EXPECT_TRUE(compiled.ok() && *compiled) << RenderText(diags, sources);
+    if (!compiled.ok() || !*compiled) return "";
+    return (*compiled)->bytes;
   }
 
   auto Start(const std::string& source, json input, const std::string& id, EngineOptions o = {}) -> Result<RunReport> {
@@ -100,7 +105,7 @@ class EngineTest : public ::testing::Test {
     for (const auto& f : module->functions) {
       if (f.kind == bytecode::FunctionKind::Workflow) wf = f.name;
     }
-    return StartRun(*store_, bytes, wf, input, id, o);
+    return StartRun(Rt(o), bytes, wf, input, id);
   }
 
   auto Journal(const std::string& id) -> std::vector<store::JournalEvent> {
@@ -143,6 +148,7 @@ class EngineTest : public ::testing::Test {
   static inline int port_ = 0;
   fs::path dir_;
   std::unique_ptr<store::Store> store_;
+  connectors::TransportRegistry transports_ = connectors::DefaultTransports();
 };
 
 }  // namespace flow::engine

@@ -2,9 +2,11 @@
 // from .flow text, a real SQLite store in a temp folder, the real exec test
 // tool (tests/servers/exec_tool.py) and the real HTTP test server
 // (tests/servers/http_server.py, one per suite, port read from its first
-// line). Interruptions are simulated with EngineOptions::crash_after_commits:
-// the driver stops right after a durable point, as a killed process would,
-// and a fresh ResumeRun continues from the store alone.
+// line), or, where the server is not the point, an in-process transport
+// registered as the runtime's "http" (tests/unit/test_transport.h).
+// Interruptions are simulated with EngineOptions::crash_after_commits: the
+// driver stops right after a durable point, as a killed process would, and
+// a fresh ResumeRun continues from the store alone.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -20,6 +22,7 @@
 
 #include "tests/unit/runtime/engine_fixture.h"
 #include "tests/unit/runtime/test_http_server.h"
+#include "tests/unit/runtime/test_transport.h"
 #include "compiler/codegen/lower.h"
 #include "compiler/driver/compile.h"
 #include "vm/bytecode/serialize.h"
@@ -54,7 +57,7 @@ TEST_F(EngineTest, ResumeRightAfterTheStartRunsFromTheInitialState) {
   crash.crash_after_commits = 0;
   ASSERT_FALSE(Start("workflow add(a: int, b: int) -> int { return a + b }\n", json{{"a", 2}, {"b", 3}}, "r0", crash).ok());
   EXPECT_EQ((*store_->GetRun("r0"))->status, store::RunStatus::Running);
-  auto r = ResumeRun(*store_, "r0");
+  auto r = ResumeRun(Rt(), "r0");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->result, 5);
 }
@@ -136,8 +139,22 @@ TEST_F(EngineTest, ExecRetryableExitRetriesWithTheSameKey) {
                                                                 {"step_started", 3}, {"step_completed", 3}}));
 }
 
+// The engine's retry loop, not the HTTP server, is the subject here: the
+// runtime's "http" is an in-process transport (tests/unit/test_transport.h)
+// that answers each attempt as the server would have.
+auto ScriptedCharges(int fail_first, std::string_view kind, std::string message)
+    -> std::shared_ptr<flow::testing::ScriptedTransport> {
+  return std::make_shared<flow::testing::ScriptedTransport>(
+      [=](const connectors::StepAttempt& a, int call) {
+        if (call <= fail_first) return connectors::FailOutcome(kind, message);
+        return connectors::ValidateOutput(*a.connector, *a.op,
+                                          json{{"id", "ch_" + a.idempotency_key}, {"amount", a.args["amount"]}});
+      });
+}
+
 TEST_F(EngineTest, HttpServerErrorRetriesThenCompletes) {
-  Http("POST", "/_control", json{{"path", "/customers/c1/charges"}, {"fail", 1}});
+  auto http = ScriptedCharges(1, connectors::kKindServerError, "HTTP 503 from POST /customers/c1/charges");
+  transports_.Register("http", http);
   auto r = Start("connector billing = \"billing.json\"\n"
                  "workflow w(customer: string) -> int {\n"
                  "  let c = billing.charge(customer: customer, amount: 7) retry 3 backoff 10ms\n"
@@ -145,11 +162,14 @@ TEST_F(EngineTest, HttpServerErrorRetriesThenCompletes) {
                  json{{"customer", "c1"}}, "r6");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->result, 7);
-  EXPECT_EQ(RequestKeys(), (std::vector<std::string>{"r6:1", "r6:1"}));
+  std::vector<std::string> keys;
+  for (const auto& c : http->calls()) keys.push_back(c.key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"r6:1", "r6:1"}));
 }
 
 TEST_F(EngineTest, PermanentFailureWithoutRetriesFailsTheRun) {
-  Http("POST", "/_control", json{{"path", "/customers/c1/charges"}, {"fail", 1}, {"status", 400}});
+  auto http = ScriptedCharges(1, connectors::kKindHttp, "HTTP 400 from POST /customers/c1/charges");
+  transports_.Register("http", http);
   auto r = Start("connector billing = \"billing.json\"\n"
                  "workflow w(customer: string) -> int {\n"
                  "  let c = billing.charge(customer: customer, amount: 7) retry 3 backoff 10ms\n"
@@ -159,7 +179,7 @@ TEST_F(EngineTest, PermanentFailureWithoutRetriesFailsTheRun) {
   EXPECT_EQ(r->status, store::RunStatus::Failed);
   EXPECT_EQ(r->error["kind"], "http");
   EXPECT_EQ(r->error["step"], "billing.charge");
-  EXPECT_EQ(RequestKeys().size(), 1u);
+  EXPECT_EQ(http->calls().size(), 1u);
 }
 
 constexpr const char* kTwoCharges =
@@ -175,7 +195,7 @@ TEST_F(EngineTest, ResumeAfterACompletedStepNeverResendsIt) {
   auto first = Start(kTwoCharges, json{{"customer", "c1"}}, "r8", crash);
   ASSERT_FALSE(first.ok());
   EXPECT_EQ(RequestKeys(), (std::vector<std::string>{"r8:1"}));
-  auto r = ResumeRun(*store_, "r8");
+  auto r = ResumeRun(Rt(), "r8");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->result, "ch_1,ch_2");
   EXPECT_EQ(RequestKeys(), (std::vector<std::string>{"r8:1", "r8:2"}));
@@ -187,7 +207,7 @@ TEST_F(EngineTest, ResumeResendsAnInFlightStepWithTheSameKey) {
   ASSERT_FALSE(Start(kTwoCharges, json{{"customer", "c1"}}, "r9", crash).ok());
   EXPECT_EQ(RequestKeys(), (std::vector<std::string>{"r9:1", "r9:2"}));
   EXPECT_EQ(Types("r9"), (std::vector<std::string>{"started", "step_started", "step_completed"}));
-  auto r = ResumeRun(*store_, "r9");
+  auto r = ResumeRun(Rt(), "r9");
   ASSERT_TRUE(r.ok()) << r.error().message;
   // The server saw the key again and answered with the charge it made.
   EXPECT_EQ(r->result, "ch_1,ch_2");
@@ -202,7 +222,7 @@ TEST_F(EngineTest, ResumeResendsAnInFlightStepWithTheSameKey) {
   }
   EXPECT_EQ(resent, 1);
   // Resuming a finished run only reports it.
-  auto again = ResumeRun(*store_, "r9");
+  auto again = ResumeRun(Rt(), "r9");
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->result, "ch_1,ch_2");
   EXPECT_EQ(RequestKeys().size(), 3u);
@@ -225,12 +245,12 @@ TEST_F(EngineTest, LongBackoffSuspendsWithReasonRetryAndResumeRetriesWithTheSame
   EXPECT_EQ(run->waiting_reason, "retry");
   EXPECT_GT(run->wake_at_ms, NowMs());
   // Not due, and too far to wait here: still waiting, nothing sent.
-  auto early = ResumeRun(*store_, "r14", short_wait);
+  auto early = ResumeRun(Rt(short_wait), "r14");
   ASSERT_TRUE(early.ok()) << early.error().message;
   EXPECT_EQ(early->status, store::RunStatus::Waiting);
   EXPECT_EQ(Invocations().size(), 1u);
   // With the default limit the resume waits out the backoff in-process.
-  auto done = ResumeRun(*store_, "r14");
+  auto done = ResumeRun(Rt(), "r14");
   ASSERT_TRUE(done.ok()) << done.error().message;
   EXPECT_EQ(done->result, 2);
   EXPECT_EQ(Invocations(), (std::vector<std::string>{"flaky r14:1", "flaky r14:1"}));
@@ -247,7 +267,7 @@ TEST_F(EngineTest, ResumeDuringCompensationsSkipsTheCompletedOnes) {
                     "  fail \"boom\"\n}\n";
   ASSERT_FALSE(Start(src, json::object(), "r15", crash).ok());
   EXPECT_EQ(Invocations().size(), 3u);
-  auto r = ResumeRun(*store_, "r15");
+  auto r = ResumeRun(Rt(), "r15");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->status, store::RunStatus::Failed);
   EXPECT_EQ(r->compensations.size(), 2u);
@@ -313,7 +333,7 @@ TEST_F(EngineTest, AnOldJournalsCompletionWithoutStateIsDeliveredFromTheJournalO
   completed.run_id = "r22";
   completed.events = {event(events::kStepCompleted, 1, R"({"operation": "tool.echo", "result": {"key": "r22:1"}})")};
   ASSERT_TRUE(store_->Commit(completed).ok());
-  auto r = ResumeRun(*store_, "r22");
+  auto r = ResumeRun(Rt(), "r22");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->status, store::RunStatus::Failed);
   EXPECT_EQ(r->error["message"], "boom");
@@ -335,7 +355,7 @@ TEST_F(EngineTest, CancelAfterACrashInThePureCodeAfterAStepUndoesTheStep) {
   EngineOptions crash;
   crash.crash_after_commits = 1;
   ASSERT_FALSE(Start(kStepThenFail, json::object(), "r23", crash).ok());
-  auto c = CancelRun(*store_, "r23", "cancelled by ann");
+  auto c = CancelRun(Rt(), "r23", "cancelled by ann");
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->status, store::RunStatus::Cancelled);
   EXPECT_EQ(c->compensations, json::parse(R"([{"step": "tool.undo", "status": "completed"}])"));
@@ -366,7 +386,7 @@ TEST_F(EngineTest, ResumeRefusesAJournalThatRecordsAnotherOperation) {
   u.events.push_back(e);
   u.state = vm.SaveState();
   ASSERT_TRUE(store_->Commit(u).ok());
-  auto r = ResumeRun(*store_, "r16");
+  auto r = ResumeRun(Rt(), "r16");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message,
             "run 'r16': the journal records 'billing.refund' at step 2, which does not match the program");
@@ -382,14 +402,14 @@ TEST_F(EngineTest, CancelRunsCompensationsAndSetsCancelled) {
   auto r = Start(src, json::object(), "r17");
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_EQ(r->status, store::RunStatus::Waiting);
-  auto c = CancelRun(*store_, "r17", "cancelled by ann");
+  auto c = CancelRun(Rt(), "r17", "cancelled by ann");
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->ToJson(), json::parse(R"({"run": "r17", "status": "cancelled",
       "error": {"kind": "cancelled", "message": "cancelled by ann"},
       "compensations": [{"step": "tool.undo", "status": "completed"}]})"));
   EXPECT_EQ(Types("r17").back(), "cancelled");
   EXPECT_EQ(Invocations(), (std::vector<std::string>{"echo r17:1", "echo r17:undo:1"}));
-  auto again = CancelRun(*store_, "r17", "x");
+  auto again = CancelRun(Rt(), "r17", "x");
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().message, "run 'r17' is already cancelled");
 }
@@ -409,7 +429,7 @@ TEST_F(EngineTest, EffectsAreJournaledAndTheSameAfterResume) {
     if (e.type == events::kEffect) journaled = json::parse(e.data)["value"];
   }
   ASSERT_FALSE(journaled.empty());
-  auto r = ResumeRun(*store_, "r10");
+  auto r = ResumeRun(Rt(), "r10");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->result, journaled);
 }
@@ -424,7 +444,7 @@ TEST_F(EngineTest, ApprovalWaitsThenARecordedDecisionContinuesTheRun) {
   EXPECT_EQ(r->ToJson(), json::parse(R"({"run": "r11", "status": "waiting",
       "waiting": {"kind": "approval", "prompt": "ship it?", "from": "ops"}})"));
   // Resuming without a decision changes nothing.
-  auto still = ResumeRun(*store_, "r11");
+  auto still = ResumeRun(Rt(), "r11");
   ASSERT_TRUE(still.ok());
   EXPECT_EQ(still->status, store::RunStatus::Waiting);
   store::DurableUpdate u;
@@ -434,7 +454,7 @@ TEST_F(EngineTest, ApprovalWaitsThenARecordedDecisionContinuesTheRun) {
   e.data = R"({"approved": true, "by": "ann", "comment": "ok", "at": "2026-01-15T09:30:00Z"})";
   u.events.push_back(e);
   ASSERT_TRUE(store_->Commit(u).ok());
-  auto done = ResumeRun(*store_, "r11");
+  auto done = ResumeRun(Rt(), "r11");
   ASSERT_TRUE(done.ok()) << done.error().message;
   EXPECT_EQ(done->result, "ann: ok");
 }
@@ -496,12 +516,12 @@ TEST_F(EngineTest, SignalsRecordedBeforeTheWaitAreDeliveredInOrderOnce) {
   append("approval_decided", R"({"approved":true,"by":"ann","comment":"","at":"2026-01-15T09:30:00Z"})");
   // The approval is delivered, the first wait takes the buffered signal at
   // once, the second one waits: the signal is not delivered twice.
-  auto waiting = ResumeRun(*store_, "s1");
+  auto waiting = ResumeRun(Rt(), "s1");
   ASSERT_TRUE(waiting.ok()) << waiting.error().message;
   EXPECT_EQ(waiting->status, store::RunStatus::Waiting);
   EXPECT_EQ(waiting->waiting["kind"], "signal");
   append("signal_received", R"({"event":"reply","payload":"second"})");
-  auto done = ResumeRun(*store_, "s1");
+  auto done = ResumeRun(Rt(), "s1");
   ASSERT_TRUE(done.ok()) << done.error().message;
   EXPECT_EQ(done->result, json::parse(R"(["first","second"])"));
   std::vector<std::string> resumed;
@@ -519,13 +539,13 @@ TEST_F(EngineTest, SleepSuspendsWithTimerReasonUntilDue) {
   EXPECT_EQ(r->status, store::RunStatus::Waiting);
   EXPECT_EQ(r->waiting["kind"], "timer");
   ::usleep(5000);
-  auto done = ResumeRun(*store_, "r12");
+  auto done = ResumeRun(Rt(), "r12");
   ASSERT_TRUE(done.ok()) << done.error().message;
   EXPECT_EQ(done->result, 1);
 }
 
 TEST_F(EngineTest, UnknownRunIsAnError) {
-  auto r = ResumeRun(*store_, "nope");
+  auto r = ResumeRun(Rt(), "nope");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message, "no run 'nope'");
 }
@@ -566,20 +586,20 @@ TEST_F(EngineTest, LeaseIsReleasedAndRespectedAcrossProcessesAndHosts) {
   };
   // Another host, lease live: refused; expired: taken over.
   hold("1@other-host", now + 60'000);
-  auto refused = ResumeRun(*store_, "r13");
+  auto refused = ResumeRun(Rt(), "r13");
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().message, "run r13 is owned by pid 1 on other-host");
   hold("1@other-host", now - 1);
-  EXPECT_TRUE(ResumeRun(*store_, "r13").ok());
+  EXPECT_TRUE(ResumeRun(Rt(), "r13").ok());
   // This host, owner alive (our parent): refused even when expired.
   hold(std::to_string(::getppid()) + "@" + host, now - 1);
-  EXPECT_FALSE(ResumeRun(*store_, "r13").ok());
+  EXPECT_FALSE(ResumeRun(Rt(), "r13").ok());
   // This host, owner dead: taken over at once.
   pid_t child = ::fork();
   if (child == 0) ::_exit(0);
   ::waitpid(child, nullptr, 0);
   hold(std::to_string(child) + "@" + host, now + 60'000);
-  auto taken = ResumeRun(*store_, "r13");
+  auto taken = ResumeRun(Rt(), "r13");
   ASSERT_TRUE(taken.ok()) << taken.error().message;
   EXPECT_EQ(taken->status, store::RunStatus::Waiting);
   EXPECT_EQ((*store_->GetRun("r13"))->lease_owner, "");
@@ -636,7 +656,7 @@ TEST_F(EngineTest, ForkStartsFromTheCheckpointWithTheOriginalsEffects) {
   auto orig = Start(src, json::object(), "o1");
   ASSERT_TRUE(orig.ok()) << orig.error().message;
   ASSERT_EQ(orig->status, store::RunStatus::Completed);
-  auto fork = ForkRun(*store_, "o1", "c1", "k1");
+  auto fork = ForkRun(Rt(), "o1", "c1", "k1");
   ASSERT_TRUE(fork.ok()) << fork.error().message;
   ASSERT_EQ(fork->status, store::RunStatus::Completed);
   EXPECT_EQ(fork->result["a"], orig->result["a"]);
@@ -650,8 +670,8 @@ TEST_F(EngineTest, ForkStartsFromTheCheckpointWithTheOriginalsEffects) {
   // same values: its journal holds every effect it drew.
   EngineOptions crash;
   crash.crash_after_commits = 1;
-  ASSERT_FALSE(ForkRun(*store_, "o1", "c1", "k2", crash).ok());
-  auto resumed = ResumeRun(*store_, "k2");
+  ASSERT_FALSE(ForkRun(Rt(crash), "o1", "c1", "k2").ok());
+  auto resumed = ResumeRun(Rt(), "k2");
   ASSERT_TRUE(resumed.ok()) << resumed.error().message;
   EXPECT_EQ(resumed->result["a"], orig->result["a"]);
   std::vector<int64_t> seqs;
@@ -659,11 +679,11 @@ TEST_F(EngineTest, ForkStartsFromTheCheckpointWithTheOriginalsEffects) {
     if (e.type == "effect") seqs.push_back(json::parse(e.data)["seq"].get<int64_t>());
   }
   EXPECT_EQ(seqs, (std::vector<int64_t>{1, 2, 3}));
-  auto unknown = ForkRun(*store_, "o1", "c3", "k3");
+  auto unknown = ForkRun(Rt(), "o1", "c3", "k3");
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error().message, "run 'o1' has no checkpoint 'c3'");
-  EXPECT_FALSE(ForkRun(*store_, "nope", "c1", "k4").ok());
-  EXPECT_FALSE(ForkRun(*store_, "o1", "c1", "k1").ok());  // k1 exists
+  EXPECT_FALSE(ForkRun(Rt(), "nope", "c1", "k4").ok());
+  EXPECT_FALSE(ForkRun(Rt(), "o1", "c1", "k1").ok());  // k1 exists
 }
 
 #ifdef FLOW_BINARY

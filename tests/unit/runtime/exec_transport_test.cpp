@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "vm/connectors/step_call.h"
+#include "vm/connectors/transport.h"
 
 namespace flow::connectors {
 namespace {
@@ -92,7 +93,7 @@ class ExecTransportTest : public ::testing::Test {
         &connector_, connector_.FindOperation(op), dir_.string(), std::move(args), key, "run-7",
         timeout};
     EXPECT_NE(attempt.op, nullptr);
-    return PerformAttempt(attempt);
+    return PerformAttempt(DefaultTransports(), attempt);
   }
 
   fs::path dir_;
@@ -316,7 +317,7 @@ TEST_F(ExecTransportTest, AResentAttemptKillsThePreviousAttemptsLeftovers) {
   EXPECT_FALSE(IsDead(leftover));
   StepAttempt resent{&connector_, connector_.FindOperation("echo"), dir_.string(), json::object(), "run-7/step-2",
                      "run-7", milliseconds(0), true};
-  auto outcome = PerformAttempt(resent);
+  auto outcome = PerformAttempt(DefaultTransports(), resent);
   ASSERT_EQ(outcome.status, Status::Ok) << outcome.message;
   EXPECT_TRUE(IsDead(leftover));  // killed and waited for before the tool ran
   ::waitpid(leftover, nullptr, 0);

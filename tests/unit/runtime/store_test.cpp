@@ -1,6 +1,10 @@
-// The SQLite store: creation and reopening, refusing foreign, corrupt and
-// newer files without touching them, programs by hash, runs, the journal's
-// seq numbering and append-only rule, durable points and checkpoints.
+// The store: the contract every backend keeps (TEST_P, run once per row of
+// kBackends: programs by hash, runs, the journal's seq numbering, durable
+// points, conditional appends, due runs, checkpoints, concurrent
+// connections), then the SQLite store's own behaviour (creation, refusing
+// foreign, corrupt and newer files without touching them, the append-only
+// triggers, the status index, locks, read-only opening), and opening by
+// URL (open_store.h).
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -15,6 +19,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "vm/store/open_store.h"
 #include "vm/store/schema.h"
 #include "vm/store/store.h"
 
@@ -51,6 +56,33 @@ class StoreTest : public ::testing::Test {
   fs::path dir_;
 };
 
+// A store backend the contract tests (TEST_P(StoreContractTest, ...)) run
+// against: the next backend (PostgreSQL) adds one row to kBackends and
+// inherits every one of them. Tests of one backend's own behaviour (SQLite
+// files, pragmas, query plans, locks) stay TEST_F(StoreTest, ...).
+struct Backend {
+  const char* name;
+  // The URL of a fresh, empty database for the test whose folder is `dir`.
+  std::string (*url)(const fs::path& dir);
+};
+const Backend kBackends[] = {
+    {"sqlite", [](const fs::path& dir) { return "sqlite:" + (dir / "flow.db").string(); }},
+};
+
+// Test names and failure messages show the backend by name.
+void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.name; }
+
+class StoreContractTest : public StoreTest, public ::testing::WithParamInterface<Backend> {
+ protected:
+  // A new connection to this test's database, through the one factory.
+  auto Open(const StoreOptions& options = {}) -> Result<std::unique_ptr<Store>> {
+    return OpenStore(GetParam().url(dir_), options);
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::ValuesIn(kBackends),
+                         [](const ::testing::TestParamInfo<Backend>& info) { return std::string(info.param.name); });
+
 auto NewRun(const std::string& id) -> RunRecord {
   RunRecord r;
   r.id = id;
@@ -61,14 +93,13 @@ auto NewRun(const std::string& id) -> RunRecord {
   return r;
 }
 
-TEST_F(StoreTest, CreatesAndReopens) {
-  std::string p = Path("flow.db");
+TEST_P(StoreContractTest, CreatesAndReopens) {
   {
-    auto s = OpenSqliteStore(p);
+    auto s = Open();
     ASSERT_TRUE(s.ok()) << s.error().message;
     ASSERT_TRUE((*s)->PutProgram("h1", std::string("\0bytes", 6)).ok());
   }
-  auto s = OpenSqliteStore(p);
+  auto s = Open();
   ASSERT_TRUE(s.ok()) << s.error().message;
   EXPECT_EQ(*(*s)->GetProgram("h1"), std::string("\0bytes", 6));
   EXPECT_TRUE((*s)->PutProgram("h1", std::string("\0bytes", 6)).ok());
@@ -115,8 +146,8 @@ TEST_F(StoreTest, RefusesNewerSchemaAndCorruptFiles) {
   EXPECT_EQ(Slurp(bad), bytes);
 }
 
-TEST_F(StoreTest, RunsJournalAndDurablePoints) {
-  auto opened = OpenSqliteStore(Path("flow.db"));
+TEST_P(StoreContractTest, RunsJournalAndDurablePoints) {
+  auto opened = Open();
   ASSERT_TRUE(opened.ok());
   Store& s = **opened;
   EXPECT_EQ(s.CreateRun(NewRun("r1"), JournalEvent{0, "started"}, "S0").error().message,
@@ -190,15 +221,15 @@ TEST_F(StoreTest, RunsJournalAndDurablePoints) {
   EXPECT_EQ(s.Journal("r1")->size(), 4u);
 }
 
-TEST_F(StoreTest, AnotherProcessAppendingBetweenCommitsKeepsTheSeqsInOrder) {
+TEST_P(StoreContractTest, AnotherProcessAppendingBetweenCommitsKeepsTheSeqsInOrder) {
   // Two connections, as `flow run` driving a run and `flow signal` appending
   // to it: each store remembers the last seq it wrote, and must notice the
   // other's rows instead of colliding with them or losing its own.
-  auto a = OpenSqliteStore(Path("flow.db"));
+  auto a = Open();
   ASSERT_TRUE(a.ok());
   ASSERT_TRUE((*a)->PutProgram("h1", "code").ok());
   ASSERT_TRUE((*a)->CreateRun(NewRun("r1"), JournalEvent{0, "started"}, "S0").ok());
-  auto b = OpenSqliteStore(Path("flow.db"));
+  auto b = Open();
   ASSERT_TRUE(b.ok());
   auto commit = [](Store& s, const char* type) {
     DurableUpdate u;
@@ -248,8 +279,8 @@ auto WaitingForApproval(int64_t now) -> AppendCondition {
   return c;
 }
 
-TEST_F(StoreTest, AppendEventIfAppendsOnlyWhileTheConditionHolds) {
-  auto opened = OpenSqliteStore(Path("flow.db"));
+TEST_P(StoreContractTest, AppendEventIfAppendsOnlyWhileTheConditionHolds) {
+  auto opened = Open();
   ASSERT_TRUE(opened.ok());
   Store& s = **opened;
   AddRunWaitingForApproval(s);
@@ -306,8 +337,8 @@ TEST_F(StoreTest, AppendEventIfAppendsOnlyWhileTheConditionHolds) {
   EXPECT_EQ(s.Journal("r1")->size(), 5u);
 }
 
-TEST_F(StoreTest, AppendEventIfRefusesAWaitWhoseTimeoutIsDue) {
-  auto opened = OpenSqliteStore(Path("flow.db"));
+TEST_P(StoreContractTest, AppendEventIfRefusesAWaitWhoseTimeoutIsDue) {
+  auto opened = Open();
   ASSERT_TRUE(opened.ok());
   Store& s = **opened;
   AddRunWaitingForApproval(s, /*wake=*/7000);
@@ -323,8 +354,8 @@ TEST_F(StoreTest, AppendEventIfRefusesAWaitWhoseTimeoutIsDue) {
 
 // `flow approve` under a roles file judges the approval it read: when the
 // run waits for another one by the time it appends, nothing is written.
-TEST_F(StoreTest, AppendEventIfRefusesWhenTheWaitChanged) {
-  auto opened = OpenSqliteStore(Path("flow.db"));
+TEST_P(StoreContractTest, AppendEventIfRefusesWhenTheWaitChanged) {
+  auto opened = Open();
   ASSERT_TRUE(opened.ok());
   Store& s = **opened;
   AddRunWaitingForApproval(s);
@@ -343,9 +374,9 @@ TEST_F(StoreTest, AppendEventIfRefusesWhenTheWaitChanged) {
   EXPECT_EQ(s.Journal("r1")->size(), 3u);
 }
 
-TEST_F(StoreTest, OfManyConcurrentDecisionsExactlyOneIsRecorded) {
+TEST_P(StoreContractTest, OfManyConcurrentDecisionsExactlyOneIsRecorded) {
   {
-    auto opened = OpenSqliteStore(Path("flow.db"));
+    auto opened = Open();
     ASSERT_TRUE(opened.ok());
     AddRunWaitingForApproval(**opened);
   }
@@ -356,7 +387,7 @@ TEST_F(StoreTest, OfManyConcurrentDecisionsExactlyOneIsRecorded) {
   std::vector<std::thread> writers;
   for (int i = 0; i < kWriters; ++i) {
     writers.emplace_back([&, i] {
-      auto store = OpenSqliteStore(Path("flow.db"));
+      auto store = Open();
       if (!store) {
         ++errors;
         return;
@@ -374,7 +405,7 @@ TEST_F(StoreTest, OfManyConcurrentDecisionsExactlyOneIsRecorded) {
   EXPECT_EQ(errors.load(), 0);
   EXPECT_EQ(accepted.load(), 1);
   EXPECT_EQ(answered.load(), kWriters - 1);
-  auto opened = OpenSqliteStore(Path("flow.db"));
+  auto opened = Open();
   ASSERT_TRUE(opened.ok());
   auto journal = (*opened)->Journal("r1");
   ASSERT_TRUE(journal.ok());
@@ -400,8 +431,8 @@ TEST_F(StoreTest, JournalIsAppendOnly) {
 // flow worker's query: running runs (whatever their lease), and waiting
 // runs whose wake_at_ms is due -- not those due later, waiting for ever
 // (no wake-up time) or finished.
-TEST_F(StoreTest, ListDueReturnsRunningAndDueWaitingRunsAndNextWake) {
-  auto st = OpenSqliteStore(Path("flow.db"));
+TEST_P(StoreContractTest, ListDueReturnsRunningAndDueWaitingRunsAndNextWake) {
+  auto st = Open();
   ASSERT_TRUE(st.ok()) << st.error().message;
   Store& s = **st;
   ASSERT_TRUE(s.PutProgram("h1", "code").ok());
@@ -457,8 +488,8 @@ TEST_F(StoreTest, ListDueUsesTheStatusIndex) {
 }
 
 // flow fork's creation: the started event and more, one transaction.
-TEST_F(StoreTest, CreateRunWithEventsNumbersThemFromOne) {
-  auto st = OpenSqliteStore(Path("flow.db"));
+TEST_P(StoreContractTest, CreateRunWithEventsNumbersThemFromOne) {
+  auto st = Open();
   ASSERT_TRUE(st.ok()) << st.error().message;
   Store& s = **st;
   ASSERT_TRUE(s.PutProgram("h1", "code").ok());
@@ -540,9 +571,9 @@ TEST_F(StoreTest, CommitCreatesAChildOnceAndWakesItsParent) {
 
 // A long-lived connection (flow worker's) sees what another connection
 // committed after its earlier reads: no read left open pins a snapshot.
-TEST_F(StoreTest, ReadsSeeOtherConnectionsCommitsAfterEarlierReads) {
-  auto a = OpenSqliteStore(Path("flow.db"));
-  auto b = OpenSqliteStore(Path("flow.db"));
+TEST_P(StoreContractTest, ReadsSeeOtherConnectionsCommitsAfterEarlierReads) {
+  auto a = Open();
+  auto b = Open();
   ASSERT_TRUE(a.ok() && b.ok());
   ASSERT_TRUE((*b)->PutProgram("h1", "code").ok());
   ASSERT_TRUE((*b)->CreateRun(NewRun("r1"), JournalEvent{0, "started", -1, 0, "{}", 1000}, "S").ok());
@@ -605,8 +636,8 @@ TEST_F(StoreTest, ReadOnlyStoreReadsAndRefusesWrites) {
 
 // ScanJournal streams a page of the journal (flow show --limit/--after)
 // and a filtered scan (the compensation summary).
-TEST_F(StoreTest, ScanJournalPagesFiltersAndStops) {
-  auto opened = OpenSqliteStore(Path("flow.db"));
+TEST_P(StoreContractTest, ScanJournalPagesFiltersAndStops) {
+  auto opened = Open();
   ASSERT_TRUE(opened.ok());
   Store& s = **opened;
   ASSERT_TRUE(s.PutProgram("h1", "code").ok());
@@ -694,6 +725,53 @@ TEST_F(StoreTest, AnAppendCanMakeAWaitingRunDue) {
   ASSERT_TRUE((*s)->AppendEventIf("r1", JournalEvent{0, "signal_received"}, {}, due).ok());
   EXPECT_EQ((*(*s)->GetRun("r1"))->wake_at_ms, 1000);
   EXPECT_EQ((*s)->ListDue(1000)->size(), 1u);
+}
+
+}  // namespace
+}  // namespace flow::store
+
+namespace flow::store {
+namespace {
+
+// --db / FLOW_DB text: a path as always, sqlite:PATH, or a refused scheme.
+TEST(StoreUrl, PathsAndSqliteUrlsAreSqliteAndOtherSchemesAreRefused) {
+  for (const std::string& text : {"flow.db", "/var/lib/flow/flow.db", "./a:b.db", "x:y.db", "dir/c:d.db"}) {
+    auto location = ParseStoreUrl(text);
+    ASSERT_TRUE(location.ok()) << text << ": " << location.error().message;
+    EXPECT_EQ(location->backend, ::flow::store::Backend::Sqlite);
+    EXPECT_EQ(location->path, text);
+  }
+  EXPECT_EQ(ParseStoreUrl("sqlite:runs.db")->path, "runs.db");
+  EXPECT_EQ(ParseStoreUrl("SQLite:/tmp/a:b.db")->path, "/tmp/a:b.db");
+  EXPECT_EQ(ParseStoreUrl("postgresql://db.example/flow").error().message,
+            "database 'postgresql://db.example/flow': no store for scheme 'postgresql'; expected a file path or "
+            "sqlite:PATH");
+  EXPECT_EQ(ParseStoreUrl("ab:c").error().message,
+            "database 'ab:c': no store for scheme 'ab'; expected a file path or sqlite:PATH");
+  EXPECT_EQ(ParseStoreUrl("sqlite:").error().message, "database 'sqlite:': the path is empty");
+  EXPECT_FALSE(ParseStoreUrl("").ok());
+}
+
+TEST_F(StoreTest, ExistingOnlyNeverCreatesADatabase) {
+  StoreOptions existing;
+  existing.existing_only = true;
+  const std::string p = Path("flow.db");
+  auto none = OpenStore("sqlite:" + p, existing);
+  ASSERT_TRUE(none.ok()) << none.error().message;
+  EXPECT_EQ(*none, nullptr);
+  EXPECT_FALSE(fs::exists(p));
+  ASSERT_TRUE(OpenStore(p).ok());  // creates it
+  auto some = OpenStore("sqlite:" + p, existing);
+  ASSERT_TRUE(some.ok()) << some.error().message;
+  EXPECT_NE(*some, nullptr);
+  // Reading: an empty file holds no runs, a directory is not a database.
+  StoreOptions reading = existing;
+  reading.read_only = true;
+  Write(Path("empty.db"), "");
+  EXPECT_EQ(*OpenStore(Path("empty.db"), reading), nullptr);
+  EXPECT_EQ(Slurp(Path("empty.db")), "");
+  fs::create_directories(Path("dir.db"));
+  EXPECT_EQ(OpenStore(Path("dir.db"), reading).error().message, "'" + Path("dir.db") + "' is a directory, not a flow database");
 }
 
 }  // namespace

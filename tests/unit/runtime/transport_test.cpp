@@ -22,6 +22,7 @@
 #include "vm/connectors/http_transport.h"
 #include "vm/connectors/redact.h"
 #include "vm/connectors/step_call.h"
+#include "vm/connectors/transport.h"
 #include "vm/schema/validate.h"
 
 namespace flow::connectors {
@@ -99,7 +100,7 @@ class HttpTransportTest : public ::testing::Test {
         &connector_, connector_.FindOperation(op), "", std::move(args), "run-1/step-3", "run-1",
         timeout};
     EXPECT_NE(attempt.op, nullptr);
-    return PerformAttempt(attempt);
+    return PerformAttempt(DefaultTransports(), attempt);
   }
 
   static inline flow::testing::TestHttpServer server_;
@@ -369,7 +370,7 @@ TEST_F(HttpTransportTest, AResponseNestedTooDeepIsAContractError) {
 TEST_F(HttpTransportTest, AHeaderWithACrLfIsNeverSent) {
   StepAttempt attempt{&connector_, connector_.FindOperation("charge"), "", {{"customer", "c1"}, {"amount", 7}},
                       "order-7\r\nX-Tenant: a:1", "order-7\r\nX-Tenant: a", milliseconds(5000)};
-  auto outcome = PerformAttempt(attempt);
+  auto outcome = PerformAttempt(DefaultTransports(), attempt);
   EXPECT_EQ(outcome.status, Status::Permanent);
   EXPECT_EQ(outcome.error_kind, "config");
   EXPECT_EQ(outcome.message,
@@ -403,7 +404,7 @@ TEST_F(HttpTransportTest, AServerThatNeverAnswersTimesOutAtTheOperationsTimeout)
   EXPECT_EQ(AttemptTimeout(std::nullopt, *file->FindOperation("plain")), kDefaultStepTimeout);
   EXPECT_EQ(kDefaultStepTimeout, std::chrono::minutes(5));
   StepAttempt attempt{&*file, ask, "", nullptr, "r:1", "r", AttemptTimeout(std::nullopt, *ask)};
-  auto outcome = PerformAttempt(attempt);
+  auto outcome = PerformAttempt(DefaultTransports(), attempt);
   EXPECT_EQ(outcome.status, Status::Retryable);
   EXPECT_EQ(outcome.error_kind, "timeout");
   EXPECT_EQ(outcome.message, "POST /ask: no response within 300ms");
@@ -423,7 +424,7 @@ class BuiltinStepTest : public HttpTransportTest {
       if (file.name != connector) continue;
       StepAttempt attempt{&file,   file.FindOperation(op), "", std::move(args), "",
                           "run-1", milliseconds(5000)};
-      return PerformAttempt(attempt);
+      return PerformAttempt(DefaultTransports(), attempt);
     }
     ADD_FAILURE() << "no builtin " << connector;
     return {};

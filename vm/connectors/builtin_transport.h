@@ -1,9 +1,12 @@
 // The builtin transport: what the `log` and `http` connectors of
-// builtin_connectors.h do when a workflow calls them (SPEC §3).
+// stdlib/builtin_connectors.h do when a workflow calls them (SPEC §3).
+// Registered as "builtin" (transport.h); it lives here, beside the other
+// transports, while the connector schemas it implements are data in
+// stdlib/ that the compiler embeds in every program.
 //
 // They are steps like any other (journaled, retried, validated against the
-// output schema by the caller), so they go through PerformAttempt and
-// return a StepOutcome:
+// output schema), so they go through PerformAttempt and return a
+// StepOutcome:
 // - log.info / log.warn / log.error write "[info] message" (and the `data`
 //   argument as compact JSON, when given) as one line to stderr and return
 //   { at: <now, RFC 3339 UTC with milliseconds> }. The journal entry is the
@@ -23,13 +26,13 @@
 
 #include "vm/connectors/step_call.h"
 
-namespace flow::stdlib {
+namespace flow::connectors {
 
 // One attempt of a builtin operation; `attempt.args` has passed the input
 // schema. An unknown connector or operation is a permanent "config" outcome.
-auto PerformBuiltinStep(const connectors::StepAttempt& attempt) -> connectors::StepOutcome;
+auto PerformBuiltinAttempt(const StepAttempt& attempt) -> StepOutcome;
 
 // The current time as RFC 3339 UTC with milliseconds: 2026-01-15T09:30:00.125Z.
 auto NowRfc3339() -> std::string;
 
-}  // namespace flow::stdlib
+}  // namespace flow::connectors

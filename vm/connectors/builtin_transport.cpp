@@ -1,4 +1,4 @@
-#include "stdlib/builtin_steps.h"
+#include "vm/connectors/builtin_transport.h"
 
 #include <cstdio>
 #include <ctime>
@@ -7,12 +7,9 @@
 #include "vm/connectors/http_client.h"
 #include "vm/connectors/redact.h"
 
-namespace flow::stdlib {
+namespace flow::connectors {
 namespace {
 
-using connectors::FailOutcome;
-using connectors::StepAttempt;
-using connectors::StepOutcome;
 using nlohmann::json;
 
 auto Dump(const json& value) -> std::string {
@@ -26,12 +23,12 @@ auto Log(const StepAttempt& attempt, std::string_view level) -> StepOutcome {
   line += "\n";
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);
-  return connectors::ValidateOutput(*attempt.connector, *attempt.op, json{{"at", NowRfc3339()}});
+  return ValidateOutput(*attempt.connector, *attempt.op, json{{"at", NowRfc3339()}});
 }
 
 // Builds the request; a header value that is not a string, or a header
 // HeaderProblem refuses, is a contract error.
-auto BuildRequest(const StepAttempt& attempt, connectors::HttpRequest& request)
+auto BuildRequest(const StepAttempt& attempt, HttpRequest& request)
     -> std::optional<StepOutcome> {
   const json& args = attempt.args;
   request.method = args.value("method", "GET");
@@ -42,15 +39,15 @@ auto BuildRequest(const StepAttempt& attempt, connectors::HttpRequest& request)
     for (const auto& [name, value] : headers->items()) {
       // A CR/LF in a name or value would start a header of the caller's
       // choosing: refused before anything is sent (docs/security.md).
-      if (auto problem = connectors::HeaderProblem(name, "")) {
-        return FailOutcome(connectors::kKindContract, "arguments: $.headers: " + *problem);
+      if (auto problem = HeaderProblem(name, "")) {
+        return FailOutcome(kKindContract, "arguments: $.headers: " + *problem);
       }
       if (!value.is_string()) {
-        return FailOutcome(connectors::kKindContract,
+        return FailOutcome(kKindContract,
                            "arguments: $.headers." + name + ": expected string");
       }
-      if (auto problem = connectors::HeaderProblem(name, value.get_ref<const std::string&>())) {
-        return FailOutcome(connectors::kKindContract, "arguments: $.headers: " + *problem);
+      if (auto problem = HeaderProblem(name, value.get_ref<const std::string&>())) {
+        return FailOutcome(kKindContract, "arguments: $.headers: " + *problem);
       }
       std::string lower = name;
       for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -69,7 +66,7 @@ auto BuildRequest(const StepAttempt& attempt, connectors::HttpRequest& request)
   return std::nullopt;
 }
 
-auto ResponseJson(const connectors::HttpResponse& response) -> json {
+auto ResponseJson(const HttpResponse& response) -> json {
   json headers = json::object();
   for (const auto& [name, value] : response.headers) {
     auto it = headers.find(name);
@@ -86,22 +83,22 @@ auto ResponseJson(const connectors::HttpResponse& response) -> json {
 }
 
 auto Request(const StepAttempt& attempt) -> StepOutcome {
-  connectors::HttpRequest request;
+  HttpRequest request;
   if (auto rejected = BuildRequest(attempt, request)) return std::move(*rejected);
   std::string route = request.method + " " + request.url.substr(0, request.url.find('?'));
-  auto result = connectors::SendHttp(request);
-  if (auto* failure = std::get_if<connectors::HttpFailure>(&result)) {
-    using Kind = connectors::HttpFailure::Kind;
-    std::string_view kind = failure->kind == Kind::Timeout      ? connectors::kKindTimeout
-                            : failure->kind == Kind::TooLarge   ? connectors::kKindContract
-                            : failure->kind == Kind::BadRequest ? connectors::kKindConfig
-                                                                : connectors::kKindTransport;
+  auto result = SendHttp(request);
+  if (auto* failure = std::get_if<HttpFailure>(&result)) {
+    using Kind = HttpFailure::Kind;
+    std::string_view kind = failure->kind == Kind::Timeout      ? kKindTimeout
+                            : failure->kind == Kind::TooLarge   ? kKindContract
+                            : failure->kind == Kind::BadRequest ? kKindConfig
+                                                                : kKindTransport;
     return FailOutcome(kind, route + ": " + failure->message);
   }
-  auto& response = std::get<connectors::HttpResponse>(result);
+  auto& response = std::get<HttpResponse>(result);
   // A server may echo a secret("ENV") header or body back: redacted from the
   // raw body and headers before anything reads them (redact.h).
-  connectors::Redactor redactor;
+  Redactor redactor;
   for (const std::string& secret : attempt.secret_values) redactor.Add(secret);
   if (!redactor.empty()) {
     response.body = redactor.Apply(response.body);
@@ -109,11 +106,11 @@ auto Request(const StepAttempt& attempt) -> StepOutcome {
   }
   if (response.status >= 500 && response.status < 600) {
     std::string message = "HTTP " + std::to_string(response.status) + " from " + route;
-    std::string excerpt = connectors::Excerpt(response.body);
-    return FailOutcome(connectors::kKindServerError,
+    std::string excerpt = Excerpt(response.body);
+    return FailOutcome(kKindServerError,
                        excerpt.empty() ? message : message + ": " + excerpt);
   }
-  return connectors::ValidateOutput(*attempt.connector, *attempt.op, ResponseJson(response));
+  return ValidateOutput(*attempt.connector, *attempt.op, ResponseJson(response));
 }
 
 }  // namespace
@@ -132,13 +129,13 @@ auto NowRfc3339() -> std::string {
   return text;
 }
 
-auto PerformBuiltinStep(const StepAttempt& attempt) -> StepOutcome {
+auto PerformBuiltinAttempt(const StepAttempt& attempt) -> StepOutcome {
   const std::string& connector = attempt.connector->name;
   const std::string& op = attempt.op->name;
   if (connector == "log" && (op == "info" || op == "warn" || op == "error"))
     return Log(attempt, op);
   if (connector == "http" && op == "request") return Request(attempt);
-  return FailOutcome(connectors::kKindConfig, "no builtin operation " + connector + "." + op);
+  return FailOutcome(kKindConfig, "no builtin operation " + connector + "." + op);
 }
 
-}  // namespace flow::stdlib
+}  // namespace flow::connectors

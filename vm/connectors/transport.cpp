@@ -1,0 +1,47 @@
+// The transport registry and the three transports of SPEC §3 as
+// implementations of the Transport interface (transport.h). Each class is a
+// thin adapter over its transport's attempt function.
+#include "vm/connectors/transport.h"
+
+#include "vm/connectors/builtin_transport.h"
+#include "vm/connectors/exec_transport.h"
+#include "vm/connectors/http_transport.h"
+
+namespace flow::connectors {
+namespace {
+
+class HttpTransport final : public Transport {
+ public:
+  auto Perform(const StepAttempt& attempt) const -> StepOutcome override { return PerformHttpAttempt(attempt); }
+};
+
+class ExecTransport final : public Transport {
+ public:
+  auto Perform(const StepAttempt& attempt) const -> StepOutcome override { return PerformExecAttempt(attempt); }
+};
+
+class BuiltinTransport final : public Transport {
+ public:
+  auto Perform(const StepAttempt& attempt) const -> StepOutcome override { return PerformBuiltinAttempt(attempt); }
+};
+
+}  // namespace
+
+void TransportRegistry::Register(std::string name, std::shared_ptr<const Transport> transport) {
+  transports_[std::move(name)] = std::move(transport);
+}
+
+auto TransportRegistry::Find(std::string_view name) const -> const Transport* {
+  auto it = transports_.find(name);
+  return it == transports_.end() ? nullptr : it->second.get();
+}
+
+auto DefaultTransports() -> TransportRegistry {
+  TransportRegistry registry;
+  registry.Register(std::string(TransportKindName(TransportKind::Http)), std::make_shared<HttpTransport>());
+  registry.Register(std::string(TransportKindName(TransportKind::Exec)), std::make_shared<ExecTransport>());
+  registry.Register(std::string(TransportKindName(TransportKind::Builtin)), std::make_shared<BuiltinTransport>());
+  return registry;
+}
+
+}  // namespace flow::connectors
