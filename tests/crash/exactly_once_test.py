@@ -60,12 +60,11 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Failure, Flow, Server, check, event_type, header, journal_of  # noqa: E402
+from harness import (Failure, Flow, Server, check, event_type, header, invocations,  # noqa: E402
+                     journal_of, wait_for)
 
 # How long any wait for a condition may take before the test fails.
 DEADLINE_SECONDS = 60
-# How often a wait looks at its condition again.
-POLL_SECONDS = 0.01
 # An instruction budget no test reaches: only a stop request ends the loop.
 UNREACHABLE_BUDGET = str(10 ** 15)
 
@@ -95,16 +94,6 @@ print(json.dumps({"n": args["n"] * 10}))
 """
 
 
-def wait_for(condition, what, deadline=DEADLINE_SECONDS):
-    end = time.time() + deadline
-    while True:
-        value = condition()
-        if value:
-            return value
-        check(time.time() < end, "timed out waiting for %s" % what)
-        time.sleep(POLL_SECONDS)
-
-
 def setup_tool(folder):
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, "tool.json"), "w") as f:
@@ -118,14 +107,6 @@ def write(workdir, name, text):
     with open(path, "w") as f:
         f.write(text)
     return path
-
-
-def invocations(folder):
-    path = os.path.join(folder, "invocations.log")
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return [line.split() for line in f if line.strip()]
 
 
 def journal_types(flow, run_id):

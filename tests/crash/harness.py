@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -26,6 +27,34 @@ class Failure(Exception):
 def check(condition, reason):
     if not condition:
         raise Failure(reason)
+
+
+# How long a wait for a condition may take before the test fails, and how
+# often it looks at the condition again.
+WAIT_DEADLINE_SECONDS = 60
+WAIT_POLL_SECONDS = 0.01
+
+
+def wait_for(condition, what, deadline=WAIT_DEADLINE_SECONDS):
+    """Polls `condition` until it returns a true value, and returns that
+    value; a Failure naming `what` after `deadline` seconds."""
+    end = time.time() + deadline
+    while True:
+        value = condition()
+        if value:
+            return value
+        check(time.time() < end, "timed out waiting for %s" % what)
+        time.sleep(WAIT_POLL_SECONDS)
+
+
+def invocations(folder):
+    """What the exec test tools recorded in `folder`/invocations.log: one
+    list of words per call, [] before the first."""
+    path = os.path.join(folder, "invocations.log")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [line.split() for line in f if line.strip()]
 
 
 class Server:

@@ -40,7 +40,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Failure, Flow, check, event_type, journal_of  # noqa: E402
+from harness import Failure, Flow, check, event_type, invocations, journal_of, wait_for  # noqa: E402
 
 # How long any wait for a condition may take before the test fails.
 DEADLINE_SECONDS = 60
@@ -95,13 +95,6 @@ workflow main(n: int) -> int {
 """
 
 
-def wait_for(condition, what):
-    deadline = time.time() + DEADLINE_SECONDS
-    while not condition():
-        check(time.time() < deadline, "timed out waiting for %s" % what)
-        time.sleep(POLL_SECONDS)
-
-
 def setup(workdir, source):
     with open(os.path.join(workdir, "tool.json"), "w") as f:
         json.dump(CONNECTOR, f)
@@ -111,14 +104,6 @@ def setup(workdir, source):
     with open(path, "w") as f:
         f.write(source)
     return path
-
-
-def invocations(workdir):
-    path = os.path.join(workdir, "invocations.log")
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return [line.split() for line in f if line.strip()]
 
 
 def worker_once(flow, *extra):
