@@ -61,46 +61,12 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (Failure, Flow, Server, check, event_type, header, invocations,  # noqa: E402
-                     journal_of, wait_for)
+                     journal_of, wait_for, write_work_block_tool)
 
 # How long any wait for a condition may take before the test fails.
 DEADLINE_SECONDS = 60
 # An instruction budget no test reaches: only a stop request ends the loop.
 UNREACHABLE_BUDGET = str(10 ** 15)
-
-TOOL_OPERATION = {
-    "input": {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}},
-    "output": {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}},
-    "idempotent": True,
-}
-CONNECTOR = {
-    "connector": "tool",
-    "transport": {"kind": "exec", "command": ["python3", "tool.py"]},
-    "operations": {"work": dict(TOOL_OPERATION, args=["work"]), "block": dict(TOOL_OPERATION, args=["block"])},
-}
-
-# `work` answers at once; `block` writes blocked-<n> and waits for go-<n>.
-# Every call is logged, whatever its key: "<mode> <n> <key>".
-TOOL = """import json, os, sys, time
-args = json.load(sys.stdin)
-key = os.environ.get("FLOW_IDEMPOTENCY_KEY", "")
-with open("invocations.log", "a") as log:
-    log.write("%s %d %s\\n" % (sys.argv[1], args["n"], key))
-if sys.argv[1] == "block":
-    open("blocked-%d" % args["n"], "w").close()
-    while not os.path.exists("go-%d" % args["n"]):
-        time.sleep(0.01)
-print(json.dumps({"n": args["n"] * 10}))
-"""
-
-
-def setup_tool(folder):
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "tool.json"), "w") as f:
-        json.dump(CONNECTOR, f)
-    with open(os.path.join(folder, "tool.py"), "w") as f:
-        f.write(TOOL)
-
 
 def write(workdir, name, text):
     path = os.path.join(workdir, name)
@@ -169,7 +135,7 @@ workflow main() -> int {
 
 
 def scenario_pure_after_step(flow, workdir):
-    setup_tool(workdir)
+    write_work_block_tool(workdir)
     source = write(workdir, "main.flow", PURE_AFTER_STEP)
     os.environ["FLOW_MAX_INSTRUCTIONS"] = UNREACHABLE_BUDGET
     proc = start(flow, "run", source, "--id", "p1")
@@ -285,7 +251,7 @@ workflow main(n: int) -> int {
 
 
 def scenario_cancel_in_flight(flow, workdir):
-    setup_tool(workdir)
+    write_work_block_tool(workdir)
     source = write(workdir, "main.flow", IN_FLIGHT)
     # A live `flow run` with the step in flight.
     run = start(flow, "run", source, "--id", "f1", "--input", '{"n": 1}')
@@ -325,7 +291,7 @@ workflow main() -> int {
 
 
 def scenario_cancel_loop(flow, workdir):
-    setup_tool(workdir)
+    write_work_block_tool(workdir)
     source = write(workdir, "main.flow", LOOP)
     os.environ["FLOW_MAX_INSTRUCTIONS"] = UNREACHABLE_BUDGET
     run = start(flow, "run", source, "--id", "l1")
@@ -353,7 +319,7 @@ workflow main() -> int {
 
 
 def scenario_worker_sigterm(flow, workdir):
-    setup_tool(workdir)
+    write_work_block_tool(workdir)
     source = write(workdir, "main.flow", SLEEP_THEN_LOOP)
     os.environ["FLOW_MAX_INSTRUCTIONS"] = UNREACHABLE_BUDGET
     code, out, err = flow.run("run", source, "--id", "w1")
@@ -414,7 +380,7 @@ workflow main() -> int {
 
 def scenario_blocked(flow, workdir):
     svc = os.path.join(workdir, "svc")
-    setup_tool(svc)
+    write_work_block_tool(svc)
     source = write(workdir, "main.flow", BLOCKED)
     code, report = flow.json("run", source, "--id", "b1", "--json")
     check(code == 3, "the run did not wait for approval: %d %s" % (code, report))

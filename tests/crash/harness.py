@@ -47,6 +47,45 @@ def wait_for(condition, what, deadline=WAIT_DEADLINE_SECONDS):
         time.sleep(WAIT_POLL_SECONDS)
 
 
+# The exec connector `tool` of the crash tests that stop a step in flight
+# (exactly_once_test.py, worker_test.py).
+_WORK_BLOCK_OPERATION = {
+    "input": {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}},
+    "output": {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}},
+    "idempotent": True,
+}
+WORK_BLOCK_CONNECTOR = {
+    "connector": "tool",
+    "transport": {"kind": "exec", "command": ["python3", "tool.py"]},
+    "operations": {"work": dict(_WORK_BLOCK_OPERATION, args=["work"]),
+                   "block": dict(_WORK_BLOCK_OPERATION, args=["block"])},
+}
+
+# `work` answers at once; `block` writes blocked-<n> and waits for go-<n>.
+# Every call is logged, whatever its key: "<mode> <n> <key>".
+WORK_BLOCK_TOOL = """import json, os, sys, time
+args = json.load(sys.stdin)
+key = os.environ.get("FLOW_IDEMPOTENCY_KEY", "")
+with open("invocations.log", "a") as log:
+    log.write("%s %d %s\\n" % (sys.argv[1], args["n"], key))
+if sys.argv[1] == "block":
+    open("blocked-%d" % args["n"], "w").close()
+    while not os.path.exists("go-%d" % args["n"]):
+        time.sleep(0.01)
+print(json.dumps({"n": args["n"] * 10}))
+"""
+
+
+def write_work_block_tool(folder):
+    """Writes tool.json (WORK_BLOCK_CONNECTOR) and tool.py (WORK_BLOCK_TOOL)
+    into `folder`, creating it."""
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "tool.json"), "w") as f:
+        json.dump(WORK_BLOCK_CONNECTOR, f)
+    with open(os.path.join(folder, "tool.py"), "w") as f:
+        f.write(WORK_BLOCK_TOOL)
+
+
 def invocations(folder):
     """What the exec test tools recorded in `folder`/invocations.log: one
     list of words per call, [] before the first."""

@@ -40,44 +40,13 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Failure, Flow, check, event_type, invocations, journal_of, wait_for  # noqa: E402
+from harness import (Failure, Flow, check, event_type, invocations, journal_of, wait_for,  # noqa: E402
+                     write_work_block_tool)
 
 # How long any wait for a condition may take before the test fails.
 DEADLINE_SECONDS = 60
 # How often a wait looks at its condition again.
 POLL_SECONDS = 0.02
-
-CONNECTOR = {
-    "connector": "tool",
-    "transport": {"kind": "exec", "command": ["python3", "tool.py"]},
-    "operations": {
-        "work": {
-            "args": ["work"],
-            "input": {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}},
-            "output": {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}},
-            "idempotent": True,
-        },
-        "block": {
-            "args": ["block"],
-            "input": {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}},
-            "output": {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}},
-            "idempotent": True,
-        },
-    },
-}
-
-# `work` answers at once; `block` writes blocked-<n> and waits for go-<n>.
-TOOL = """import json, os, sys, time
-args = json.load(sys.stdin)
-key = os.environ.get("FLOW_IDEMPOTENCY_KEY", "")
-with open("invocations.log", "a") as log:
-    log.write("%s %d %s\\n" % (sys.argv[1], args["n"], key))
-if sys.argv[1] == "block":
-    open("blocked-%d" % args["n"], "w").close()
-    while not os.path.exists("go-%d" % args["n"]):
-        time.sleep(0.01)
-print(json.dumps({"n": args["n"] * 10}))
-"""
 
 TIMER = """connector tool = "tool.json"
 workflow main(n: int) -> int {
@@ -96,10 +65,7 @@ workflow main(n: int) -> int {
 
 
 def setup(workdir, source):
-    with open(os.path.join(workdir, "tool.json"), "w") as f:
-        json.dump(CONNECTOR, f)
-    with open(os.path.join(workdir, "tool.py"), "w") as f:
-        f.write(TOOL)
+    write_work_block_tool(workdir)
     path = os.path.join(workdir, "main.flow")
     with open(path, "w") as f:
         f.write(source)
