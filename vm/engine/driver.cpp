@@ -107,8 +107,17 @@ auto Driver::Heartbeat() -> Status {
   return Ok{};
 }
 
+auto NotWaiting(RunStatus status) -> store::DurableUpdate {
+  store::DurableUpdate u;
+  u.status = status;
+  u.waiting_reason = "";
+  u.waiting = "";
+  u.wake_at_ms = -1;
+  return u;
+}
+
 // Whether the update sets the run row to plain `running`: no waiting
-// reason, no waiting object, no wake-up time.
+// reason, no waiting object, no wake-up time (NotWaiting(Running)).
 static auto SetsPlainRunning(const store::DurableUpdate& u) -> bool {
   return u.status == RunStatus::Running && u.waiting_reason == "" && u.waiting == "" && u.wake_at_ms == -1;
 }
@@ -210,11 +219,7 @@ auto Driver::Finish(interp::Outcome o) -> Result<RunReport> {
 
 auto Driver::Complete(const interp::Value& result) -> Result<RunReport> {
   json value = value::ToJson(result);
-  store::DurableUpdate u;
-  u.status = RunStatus::Completed;
-  u.waiting_reason = "";
-  u.waiting = "";
-  u.wake_at_ms = -1;
+  store::DurableUpdate u = NotWaiting(RunStatus::Completed);
   u.result = value::DumpJson(value);
   u.events.push_back(Event(events::kCompleted, json{{"result", value}}));
   u.unless_cancel_requested = true;
@@ -228,11 +233,7 @@ auto Driver::Complete(const interp::Value& result) -> Result<RunReport> {
 
 // A durable point that keeps the run going: the event plus the ready state.
 auto Driver::Continue(std::string_view event, json data) -> Status {
-  store::DurableUpdate u;
-  u.status = RunStatus::Running;
-  u.waiting_reason = "";
-  u.waiting = "";
-  u.wake_at_ms = -1;
+  store::DurableUpdate u = NotWaiting(RunStatus::Running);
   u.events.push_back(Event(event, std::move(data)));
   u.state = vm_.SaveState();
   return Commit(std::move(u));

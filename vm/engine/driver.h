@@ -272,6 +272,11 @@ auto WrittenByTheEngine(std::string_view type) -> bool;
 auto UnconsumedSignal(const std::vector<store::JournalEvent>& journal, const std::string& event)
     -> const store::JournalEvent*;
 
+// A run-row update to `status` that clears the waiting fields (reason,
+// waiting object, wake-up time): every durable point that is not a
+// suspension starts from it.
+auto NotWaiting(store::RunStatus status) -> store::DurableUpdate;
+
 // A step's retry policy from its clauses; compensations default to
 // CompensationDefaultPolicy.
 auto PolicyOf(const bytecode::StepDesc& d, bool compensation) -> connectors::RetryPolicy;

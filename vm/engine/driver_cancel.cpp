@@ -110,11 +110,7 @@ auto Driver::Compensate(const interp::WorkflowError& error, RunStatus final_stat
       final_status = RunStatus::Cancelled;
       err = json{{"kind", "cancelled"}, {"message", CancelReason()}, {"step", json()}};
     }
-    store::DurableUpdate u;
-    u.status = final_status;
-    u.waiting_reason = "";
-    u.waiting = "";
-    u.wake_at_ms = -1;
+    store::DurableUpdate u = NotWaiting(final_status);
     u.error = value::DumpJson(err);
     u.unless_cancel_requested = final_status == RunStatus::Failed;
     const auto type = final_status == RunStatus::Cancelled ? events::kCancelled : events::kFailed;

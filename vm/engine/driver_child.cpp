@@ -95,11 +95,7 @@ auto Driver::OnChild(const interp::SuspendReason& reason) -> Result<std::optiona
   child.started = Event(events::kStarted, json{{"workflow", d.operation}, {"program", program_hash_},
                                                {"input", input}, {"parent", json{{"run", run_id_}}}});
   child.state = child_vm.SaveState();
-  store::DurableUpdate u;
-  u.status = RunStatus::Running;
-  u.waiting_reason = "";
-  u.waiting = "";
-  u.wake_at_ms = -1;
+  store::DurableUpdate u = NotWaiting(RunStatus::Running);
   u.create_child = std::move(child);
   u.events.push_back(Event(events::kChildStarted, json{{"child", call.id}, {"workflow", call.workflow},
                                                        {"step_id", call.desc}, {"deadline_ms", call.deadline_ms < 0 ? json() : json(call.deadline_ms)}}));
@@ -184,11 +180,7 @@ auto Driver::StillWaitingOn(const ChildCall& call, const store::RunRecord& child
 }
 
 auto Driver::DeliverChildEnd(const ChildCall& call, const store::RunRecord& child) -> Result<std::optional<RunReport>> {
-  store::DurableUpdate u;
-  u.status = RunStatus::Running;
-  u.waiting_reason = "";
-  u.waiting = "";
-  u.wake_at_ms = -1;
+  store::DurableUpdate u = NotWaiting(RunStatus::Running);
   if (child.status == RunStatus::Completed) {
     json result = json::parse(child.result.empty() ? "null" : child.result, nullptr, false);
     auto v = ConvertOutput(call.desc, result);
@@ -213,11 +205,7 @@ auto Driver::FailChildCall(const ChildCall& call, const json& err) -> Result<std
   const std::string kind = err.value("kind", "internal");
   const std::string message = err.contains("message") && err["message"].is_string() ? err["message"].get<std::string>() : "";
   if (auto s = vm_.DeliverError(kind, message, step); !s) return s.error();
-  store::DurableUpdate u;
-  u.status = RunStatus::Running;
-  u.waiting_reason = "";
-  u.waiting = "";
-  u.wake_at_ms = -1;
+  store::DurableUpdate u = NotWaiting(RunStatus::Running);
   u.events.push_back(Event(events::kChildFailed, json{{"child", call.id}, {"error", err}}));
   u.state = vm_.SaveState();
   if (auto s = Commit(std::move(u)); !s) return s.error();

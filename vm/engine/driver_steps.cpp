@@ -136,16 +136,6 @@ auto Driver::StepData(const StepCall& call) const -> json {
   return data;
 }
 
-// The run row of a durable point that goes on driving: plain `running`.
-static auto PlainRunning() -> store::DurableUpdate {
-  store::DurableUpdate u;
-  u.status = RunStatus::Running;
-  u.waiting_reason = "";
-  u.waiting = "";
-  u.wake_at_ms = -1;
-  return u;
-}
-
 // Attempts from `first_attempt` until success, a final failure, a block,
 // or a backoff too long to wait here (then the run is suspended with reason
 // retry); see the file comment for what each commits.
@@ -159,7 +149,7 @@ auto Driver::RunStep(const StepCall& call, int first_attempt, bool resent) -> Re
     auto started = Event(call.compensation ? events::kCompensationStarted : events::kStepStarted, std::move(data),
                          call.pos, attempt);
     if (call.compensation) {
-      store::DurableUpdate u = PlainRunning();
+      store::DurableUpdate u = NotWaiting(RunStatus::Running);
       u.events.push_back(std::move(started));
       if (auto s = Commit(std::move(u)); !s) return s.error();
     } else {
@@ -211,7 +201,7 @@ auto Driver::ScheduleRetry(const StepCall& call, StepEnd& end, const conn::StepO
     end.waiting = std::move(*report);
     return false;
   }
-  store::DurableUpdate f = PlainRunning();
+  store::DurableUpdate f = NotWaiting(RunStatus::Running);
   f.events = std::move(recorded);
   if (!call.compensation) f.state = vm_.SaveState();
   if (auto s = Commit(std::move(f)); !s) return s.error();
@@ -239,7 +229,7 @@ auto Driver::FinishStep(const StepCall& call, StepEnd end) -> Result<std::option
   if (end.blocked) return StopDriving(Block(call, end));
   if (end.cancelled) return std::optional<RunReport>();  // Drive() cancels; the VM waits at the step
   const std::string name = StepName(call.desc);
-  store::DurableUpdate u = PlainRunning();
+  store::DurableUpdate u = NotWaiting(RunStatus::Running);
   if (end.started) u.events.push_back(std::move(*end.started));
   if (end.ok) {
     auto v = ConvertOutput(call.desc, end.output);
