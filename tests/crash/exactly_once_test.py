@@ -25,6 +25,12 @@ Scenarios:
                     and the run ends cancelled; and a `flow run` killed with
                     its step in flight: `flow cancel` sends the step again
                     (same key) and undoes it
+  cancel_retrying   a charge whose response is lost after the server made
+                    it (a retryable failure): `flow cancel` during its
+                    backoff, in the live `flow run` (short backoff) and of
+                    a run suspended for a long one: the charge is sent once
+                    more with its key (the server keeps one effect) and
+                    refunded; the run ends cancelled
   cancel_loop       `while true {}` in a live `flow run` (the instruction
                     budget set out of reach): `flow cancel` stops it,
                     compensates, exits 0 with status cancelled
@@ -278,6 +284,45 @@ def scenario_cancel_in_flight(flow, workdir):
           "f2's tool calls (the step resent with its key, then undone): %s" % calls)
 
 
+RETRYING = """connector billing = "billing.json"
+workflow order(customer: string) -> int {
+  let c = billing.charge(customer: customer, amount: 10) retry 3 backoff %s
+    compensate billing.refund(customer: c.id, amount: c.amount)
+  return c.amount
+}
+"""
+
+
+def scenario_cancel_retrying(flow, workdir):
+    with Server() as server:
+        write(workdir, "billing.json", json.dumps(billing_connector(server.url)))
+        # A live `flow run` waiting 20 s before its second attempt.
+        source = write(workdir, "live.flow", RETRYING % "20s")
+        server.control(path="/charges", lose_response=1)
+        run = start(flow, "run", source, "--id", "r1", "--input", '{"customer": "live"}')
+        wait_for(lambda: "step_failed" in journal_types(flow, "r1"), "r1's first attempt to fail")
+        check(effects_by_customer(server) == {"live": 1}, "the lost response's effect: %s" % server.effects())
+        code, out, err = flow.run("cancel", "r1", "--json", timeout=DEADLINE_SECONDS)
+        check(code == 0 and json.loads(out)["status"] == "cancelled",
+              "flow cancel r1 during its backoff: %d %r %r" % (code, out, err[-300:]))
+        code, _, err = finish(run, "the flow run being cancelled")
+        check(code == 1, "the cancelled flow run exited %d: %s" % (code, err[-300:]))
+        check(effects_by_customer(server) == {"live": 1, "ch_1": 1},
+              "r1: the charge made before the cancel was not refunded once: %s" % server.effects())
+        # A run suspended (reason retry) for a backoff too long to wait in process.
+        source = write(workdir, "long.flow", RETRYING % "10m")
+        server.control(path="/charges", lose_response=1)
+        code, report = flow.json("run", source, "--id", "r2", "--input", '{"customer": "long"}', "--json")
+        check(code == 3 and report["waiting"]["kind"] == "retry", "r2 did not wait to retry: %d %s" % (code, report))
+        code, out, err = flow.run("cancel", "r2", "--json")
+        check(code == 0 and json.loads(out)["status"] == "cancelled",
+              "flow cancel r2: %d %r %r" % (code, out, err[-300:]))
+        check(effects_by_customer(server) == {"live": 1, "ch_1": 1, "long": 1, "ch_3": 1},
+              "r2: the charge made before the cancel was not refunded once: %s" % server.effects())
+        keys = [r["headers"].get("Idempotency-Key") for r in server.requests() if r["path"] == "/charges"]
+        check(keys == ["r1:1", "r1:1", "r2:1", "r2:1"], "the charges' keys (each resent once at the cancel): %s" % keys)
+
+
 # ---------------------------------------------------------------- item 7
 
 LOOP = """connector tool = "tool.json"
@@ -442,7 +487,8 @@ def scenario_state_flips(flow, workdir, seed):
 
 
 SCENARIOS = {"pure_after_step": scenario_pure_after_step, "cancel_killed": scenario_cancel_killed,
-             "cancel_in_flight": scenario_cancel_in_flight, "cancel_loop": scenario_cancel_loop,
+             "cancel_in_flight": scenario_cancel_in_flight, "cancel_retrying": scenario_cancel_retrying,
+             "cancel_loop": scenario_cancel_loop,
              "worker_sigterm": scenario_worker_sigterm, "limits": scenario_limits, "blocked": scenario_blocked,
              "state_flips": scenario_state_flips}
 

@@ -148,6 +148,11 @@ class Driver {
   // step_started of an old journal, non-final step_failed, step_blocked)
   // and the attempt to send next.
   auto PendingStep(const store::JournalEvent& last) -> Result<std::pair<StepCall, int>>;
+  // The loaded journal's pending step, when this Driver has committed
+  // nothing yet (so the journal still describes the state) and the state
+  // waits at a step some attempt of which failed retryably: its effect
+  // may have been made. For ResendInFlightAtCancel.
+  auto UnsettledInJournal() -> Result<std::optional<std::pair<StepCall, int>>>;
   auto ResumeStep(const store::JournalEvent& last, const store::RunRecord& run)
       -> Result<std::optional<RunReport>>;
   // Sleeps until `at_ms`, renewing the lease; ends early (false) when a
@@ -167,10 +172,11 @@ class Driver {
   // The k-th compensation to run (k from 1), resuming what the journal
   // has of it.
   auto CompensateOne(int64_t k, const interp::Compensation& c) -> Result<CompensationEnd>;
-  // At a cancellation of a run whose previous driver died: sends again the
-  // step it may have had in flight, when that step has a `compensate`, so
-  // that a completed one is undone too (docs/runs.md, "Cancel"). `next`:
-  // the step the VM reached after the last durable point, if it did.
+  // At a cancellation: sends again the step whose outcome is unknown, when
+  // that step has a `compensate`, so that one that took effect is undone
+  // too (docs/runs.md, "Cancel"): the step a dead driver may have had in
+  // flight, or one whose retries the cancellation ended. `next`: the step
+  // the VM reached after the last durable point, if it did.
   auto ResendInFlightAtCancel(const std::optional<interp::SuspendReason>& next) -> Status;
   // Runs the pure code up to its next suspension, sending nothing
   // (kCancelInstructionBudget); the step it stops at, if any.
@@ -240,6 +246,12 @@ class Driver {
   // The run's previous driver died while it may have been sending the
   // step the VM reaches next (Loaded); cleared by the first commit.
   bool maybe_in_flight_ = false;
+  // A forward step whose last attempt failed retryably, while the VM waits
+  // at it: its effect may have been made (a response lost after it, a
+  // timeout), so a cancellation sends it once more (ResendInFlightAtCancel).
+  // The call and the attempt to send next; set when ScheduleRetry records
+  // the failure, cleared when the step's end is delivered.
+  std::optional<std::pair<StepCall, int>> unsettled_;
   bool cancel_requested_ = false;  // a cancel_requested event exists
   bool cancelling_ = false;        // Cancel() is running: pure code is not stopped for it
   std::chrono::steady_clock::time_point polled_{};  // last store read for a cancellation (ShouldStop)

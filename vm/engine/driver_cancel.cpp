@@ -148,27 +148,38 @@ auto Driver::RunToSuspension() -> Result<std::optional<interp::SuspendReason>> {
 }
 
 auto Driver::ResendInFlightAtCancel(const std::optional<interp::SuspendReason>& next) -> Status {
-  // New effect values on the way to `next` were never journaled, so the
-  // dead driver never got as far as sending it (CommitEffects).
-  if (!maybe_in_flight_ || (next && log_.HasNew())) return Ok{};
-  maybe_in_flight_ = false;
   StepCall call;
   int attempt = 1;
   if (next) {
+    // New effect values on the way to `next` were never journaled, so the
+    // dead driver never got as far as sending it (CommitEffects).
+    if (!maybe_in_flight_ || log_.HasNew()) return Ok{};
     call = StepCall{steps_ + 1, next->step, json(), false, StepKey(steps_ + 1), {}};
     call.args = value::ToJson(next->args, &call.secrets);
+  } else if (!vm_.suspended()) {
+    return Ok{};
+  } else if (unsettled_) {
+    // This driver's step whose retries the cancellation ended.
+    std::tie(call, attempt) = *unsettled_;
   } else {
-    // Loaded suspended at a step: an old journal's step in flight, a
-    // retry whose next attempt may have gone out, a blocked step.
-    auto last = LastSuspension();
-    if (!vm_.suspended() || !last) return Ok{};
-    const std::string& t = journal_[*last].type;
-    if (t != events::kStepStarted && t != events::kStepFailed && t != events::kStepBlocked) return Ok{};
-    auto pending = PendingStep(journal_[*last]);
-    if (!pending) return pending.error();
-    call = std::move(pending->first);
-    attempt = pending->second;
+    // Loaded suspended at a step: a retry whose failed attempts may have
+    // taken effect, an old journal's step in flight, a retry whose next
+    // attempt may have gone out, a blocked step.
+    auto unsettled = UnsettledInJournal();
+    if (!unsettled) return unsettled.error();
+    if (*unsettled) {
+      std::tie(call, attempt) = std::move(**unsettled);
+    } else {
+      auto last = LastSuspension();
+      if (!maybe_in_flight_ || commits_ > 0 || !last) return Ok{};
+      const std::string& t = journal_[*last].type;
+      if (t != events::kStepStarted && t != events::kStepFailed && t != events::kStepBlocked) return Ok{};
+      auto pending = PendingStep(journal_[*last]);
+      if (!pending) return pending.error();
+      std::tie(call, attempt) = std::move(*pending);
+    }
   }
+  maybe_in_flight_ = false;
   // Without a `compensate` the outcome changes nothing: there is nothing to undo.
   if (module_.steps[call.desc].compensate_step == bytecode::kNone) return Ok{};
   if (next) ++steps_;

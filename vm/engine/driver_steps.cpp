@@ -189,6 +189,8 @@ auto Driver::ScheduleRetry(const StepCall& call, StepEnd& end, const conn::StepO
             {"retry_in_ms", delay.count()}, {"retry_at_ms", retry_at}};
   auto failed = Event(call.compensation ? events::kCompensationFailed : events::kStepFailed, std::move(fail),
                       call.pos, end.attempt);
+  // From here the attempt's effect may have been made, until the step ends.
+  if (!call.compensation) unsettled_.emplace(call, end.attempt + 1);
   std::vector<store::JournalEvent> recorded;
   if (end.started) recorded.push_back(std::move(*end.started));
   end.started.reset();
@@ -228,6 +230,7 @@ auto Driver::FinishStep(const StepCall& call, StepEnd end) -> Result<std::option
   if (end.waiting) return std::optional<RunReport>(std::move(*end.waiting));
   if (end.blocked) return StopDriving(Block(call, end));
   if (end.cancelled) return std::optional<RunReport>();  // Drive() cancels; the VM waits at the step
+  unsettled_.reset();  // its end is delivered below
   const std::string name = StepName(call.desc);
   store::DurableUpdate u = NotWaiting(RunStatus::Running);
   if (end.started) u.events.push_back(std::move(*end.started));
@@ -357,6 +360,24 @@ auto Driver::PendingStep(const store::JournalEvent& last) -> Result<std::pair<St
   if (!call) return call.error();
   const int attempt = static_cast<int>(last.attempt) + (last.type == events::kStepFailed ? 1 : 0);
   return std::make_pair(std::move(*call), attempt);
+}
+
+auto Driver::UnsettledInJournal() -> Result<std::optional<std::pair<StepCall, int>>> {
+  using Pending = std::optional<std::pair<StepCall, int>>;
+  if (commits_ > 0 || !vm_.suspended()) return Pending();
+  auto last = LastSuspension();
+  if (!last) return Pending();
+  const store::JournalEvent& e = journal_[*last];
+  if (e.type != events::kStepFailed && e.type != events::kStepBlocked) return Pending();
+  // A blocked attempt was not sent; an earlier one of the same step may have been.
+  bool failed = false;
+  for (size_t i = 0; i <= *last && !failed; ++i) {
+    failed = journal_[i].type == events::kStepFailed && journal_[i].step == e.step;
+  }
+  if (!failed) return Pending();
+  auto pending = PendingStep(e);
+  if (!pending) return pending.error();
+  return Pending(std::move(*pending));
 }
 
 // The state was saved suspended at a step: an old journal's attempt in
