@@ -148,13 +148,8 @@ void ParseOperation(const ojson& op, const std::string& path, const TransportKin
       out.input = *id;
     }
   }
-  for (const std::string& param : out.http.path_params) {
-    const auto* props = out.input.valid() ? &pool.node(pool.Resolve(out.input)).properties : nullptr;
-    bool found = props && std::any_of(props->begin(), props->end(),
-                                      [&](const auto& p) { return p.name == param; });
-    if (!found && (out.input.valid() || op.find("input") == op.end())) {
-      problems.push_back(Fail(path + ".http.path", "path parameter '{" + param + "}' is not an input property"));
-    }
+  if (transport.check_with_input != nullptr) {
+    transport.check_with_input(out, pool, op.find("input") != op.end(), path, problems);
   }
   out.output = pool.Any();
   if (auto output = op.find("output"); output != op.end()) {

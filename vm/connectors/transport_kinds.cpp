@@ -83,6 +83,18 @@ auto ParseHttpOperation(const ojson* http, const std::string& path, Operation& o
   return ParseRoute(*http, path + ".http", out.http);
 }
 
+void CheckPathParams(const Operation& out, const jsonschema::SchemaPool& pool, bool declares_input,
+                     const std::string& path, std::vector<Error>& problems) {
+  for (const std::string& param : out.http.path_params) {
+    const auto* props = out.input.valid() ? &pool.node(pool.Resolve(out.input)).properties : nullptr;
+    bool found = props && std::any_of(props->begin(), props->end(), [&](const auto& p) { return p.name == param; });
+    // An input that failed to parse has had its problem reported already.
+    if (!found && (out.input.valid() || !declares_input)) {
+      problems.push_back(Fail(path + ".http.path", "path parameter '{" + param + "}' is not an input property"));
+    }
+  }
+}
+
 // ---- exec: "command", "env"; operations may carry "args".
 
 auto ParseExecConfig(const ojson& t, const std::string& path, TransportConfig& out) -> Status {
@@ -114,9 +126,9 @@ auto ParseBuiltinConfig(const ojson& t, const std::string& path, TransportConfig
 
 // The table. TransportKind::Http and friends name these rows' names.
 constexpr std::array<TransportKindSpec, 3> kTransportKinds = {{
-    {TransportKind::Http, ParseHttpConfig, "http", ParseHttpOperation, true},
-    {TransportKind::Exec, ParseExecConfig, "args", ParseExecOperation, true},
-    {TransportKind::Builtin, ParseBuiltinConfig, "", nullptr, false},
+    {TransportKind::Http, ParseHttpConfig, "http", ParseHttpOperation, CheckPathParams, true},
+    {TransportKind::Exec, ParseExecConfig, "args", ParseExecOperation, nullptr, true},
+    {TransportKind::Builtin, ParseBuiltinConfig, "", nullptr, nullptr, false},
 }};
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "vm/connectors/connector_file.h"
 #include "vm/connectors/connector_json.h"
@@ -36,6 +37,13 @@ struct TransportKindSpec {
   // Reads that member of the operation at `path` into `out`; `member` is
   // nullptr when the operation has none. Unused when operation_key is "".
   Status (*parse_operation)(const ojson* member, const std::string& path, Operation& out);
+  // Checks what the member says against the operation's input schema, once
+  // that is read (`out.input` invalid when it is absent, `declares_input`
+  // false, or wrong, `declares_input` true), appending a problem for each
+  // mismatch; nullptr when there is nothing to check. http: each `{name}`
+  // of the path is an input property.
+  void (*check_with_input)(const Operation& out, const jsonschema::SchemaPool& pool, bool declares_input,
+                           const std::string& path, std::vector<Error>& problems);
   // Whether an operation sends the idempotency key unless it says
   // "idempotency_key": false (Operation::idempotency_key).
   bool sends_idempotency_key;
