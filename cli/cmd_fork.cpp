@@ -144,7 +144,7 @@ auto RunFork(const ForkOptions& o) -> int {
     if (*existing) return ReportExisting(**store, **existing, o);
   }
   auto report = engine::ForkRun(MakeRuntime(**store, *options), o.run, o.from, o.id);
-  if (!report && !o.id.empty() && report.error().message == "run '" + o.id + "' already exists") {
+  if (!report && !o.id.empty() && report.error().code == ErrorCode::kAlreadyExists) {
     // Another `flow fork --id` created it between our look and our start.
     auto existing = (*store)->GetRun(o.id);
     if (existing && *existing) return ReportExisting(**store, **existing, o);

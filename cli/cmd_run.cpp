@@ -148,7 +148,7 @@ auto RunRun(const RunOptions& o) -> int {
     if (*existing) return ReportExisting(**store, **existing, *program, name, *input, o.json);
   }
   auto report = engine::StartRun(MakeRuntime(**store, *options), program->bytes, name, *input, o.id);
-  if (!report && !o.id.empty() && report.error().message == "run '" + o.id + "' already exists") {
+  if (!report && !o.id.empty() && report.error().code == ErrorCode::kAlreadyExists) {
     // Another `flow run --id` created it between our look and our start.
     auto existing = (*store)->GetRun(o.id);
     if (existing && *existing) return ReportExisting(**store, **existing, *program, name, *input, o.json);

@@ -151,12 +151,6 @@ auto MapConnector(const connectors::ConnectorFile& file, const std::string& name
   return sig;
 }
 
-// ReadFileText says "cannot read '<path>': <reason>"; E011 wants the reason.
-auto ReadReason(const std::string& path, const std::string& message) -> std::string {
-  std::string prefix = "cannot read '" + path + "': ";
-  return message.rfind(prefix, 0) == 0 ? message.substr(prefix.size()) : message;
-}
-
 // Where a parse problem points inside the JSON file.
 auto ProblemRange(FileId file, std::string_view text, const connectors::ParseProblem& problem)
     -> SourceRange {
@@ -204,7 +198,7 @@ auto LoadConnector(const std::string& path, SourceRange decl_range, SourceManage
   auto text = ReadFileText(path);
   if (!text) {
     diags.Report(DiagKind::ConnectorUnreadable, decl_range, path,
-                 ReadReason(path, text.error().message));
+                 text.error().reason());  // "cannot read '<path>'" is the subject
     return std::nullopt;
   }
   FileId file = sources.Add(path, std::move(text).value());

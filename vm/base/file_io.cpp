@@ -15,7 +15,7 @@ namespace flow {
 namespace {
 
 auto CannotRead(const std::string& path, const std::string& why) -> Error {
-  return Error{fmt::format("cannot read '{}': {}", path, why)};
+  return ErrorAbout(ErrorCode::kIo, fmt::format("cannot read '{}'", path), why);
 }
 
 struct FileCloser {

@@ -242,7 +242,7 @@ auto DecodePayload(std::string_view payload, uint32_t version) -> Result<Module>
   if (!r.ok()) return corrupt;
   m.waits_known = version >= kFirstVersionWithWaits;
   if (m.waits_known && !ReadWaits(r, m.waits)) return corrupt;
-  if (!r.at_end()) return Error{"corrupt bytecode: trailing bytes after the payload"};
+  if (!r.at_end()) return Error{"corrupt bytecode: trailing bytes after the payload", ErrorCode::kCorrupt};
   return m;
 }
 
@@ -318,7 +318,7 @@ auto DeserializeModule(std::string_view bytes) -> Result<Module> {
   auto h = ReadHeader(bytes);
   if (!h) return h.error();
   std::string_view payload = bytes.substr(h->payload_offset);
-  if (Sha256Hex(payload) != h->hash) return Error{"corrupt bytecode: content hash mismatch"};
+  if (Sha256Hex(payload) != h->hash) return Error{"corrupt bytecode: content hash mismatch", ErrorCode::kCorrupt};
   auto m = DecodePayload(payload, h->version);
   if (!m) return m;
   if (auto v = Verify(*m); !v) return v.error();

@@ -7,7 +7,10 @@
 // Parsing is strict: any key or value outside the documented format is an
 // error naming the JSON path, because a typo in a connector file ("operatons",
 // "requires_aproval") must not silently change what a workflow is allowed to
-// do. docs/connectors.md documents the format as implemented.
+// do. docs/connectors.md documents the format as implemented. The parser
+// knows no transport by name: the "transport" object's keys and each
+// operation's transport member ("http", "args") are read by the transport's
+// row of transport_kinds.h.
 #pragma once
 
 #include <chrono>
@@ -21,7 +24,22 @@
 
 namespace flow::connectors {
 
-enum class TransportKind { Http, Exec, Builtin };
+// A transport by its name as connector files spell it ("http", "exec",
+// "builtin"), which is the name its Transport is registered under
+// (transport.h). Which names exist is the table of transport_kinds.h; the
+// three constants are there for the code that must single one out (the
+// builtin transport's operations are flow's own).
+struct TransportKind {
+  std::string_view name;  // static storage: a TransportKinds() row's
+
+  static const TransportKind Http;
+  static const TransportKind Exec;
+  static const TransportKind Builtin;
+  friend auto operator==(TransportKind a, TransportKind b) -> bool { return a.name == b.name; }
+};
+inline constexpr TransportKind TransportKind::Http{"http"};
+inline constexpr TransportKind TransportKind::Exec{"exec"};
+inline constexpr TransportKind TransportKind::Builtin{"builtin"};
 enum class AuthKind { None, Bearer, Basic, Header };
 enum class Effect { None, Reversible, Irreversible };
 
@@ -36,6 +54,8 @@ struct HttpAuth {
   std::string value_env;     // header
 };
 
+// The "transport" object. The fields of each transport are read by its row
+// of transport_kinds.h.
 struct TransportConfig {
   TransportKind kind = TransportKind::Builtin;
   // http: base_url, overridden by the environment variable base_url_env when
@@ -124,6 +144,6 @@ auto EffectName(Effect effect) -> std::string_view;
 
 // The transport's name as connector files spell it ("http", "exec",
 // "builtin"): the name a Transport is registered under (transport.h).
-auto TransportKindName(TransportKind kind) -> std::string_view;
+inline auto TransportKindName(TransportKind kind) -> std::string_view { return kind.name; }
 
 }  // namespace flow::connectors

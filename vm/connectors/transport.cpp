@@ -6,6 +6,7 @@
 #include "vm/connectors/builtin_transport.h"
 #include "vm/connectors/exec_transport.h"
 #include "vm/connectors/http_transport.h"
+#include "vm/connectors/transport_kinds.h"
 
 namespace flow::connectors {
 namespace {
@@ -28,6 +29,7 @@ class BuiltinTransport final : public Transport {
 }  // namespace
 
 void TransportRegistry::Register(std::string name, std::shared_ptr<const Transport> transport) {
+  FLOW_CHECK(FindTransportKind(name) != nullptr, "a transport is registered under a name of TransportKinds()");
   transports_[std::move(name)] = std::move(transport);
 }
 
@@ -38,9 +40,9 @@ auto TransportRegistry::Find(std::string_view name) const -> const Transport* {
 
 auto DefaultTransports() -> TransportRegistry {
   TransportRegistry registry;
-  registry.Register(std::string(TransportKindName(TransportKind::Http)), std::make_shared<HttpTransport>());
-  registry.Register(std::string(TransportKindName(TransportKind::Exec)), std::make_shared<ExecTransport>());
-  registry.Register(std::string(TransportKindName(TransportKind::Builtin)), std::make_shared<BuiltinTransport>());
+  registry.Register(std::string(TransportKind::Http.name), std::make_shared<HttpTransport>());
+  registry.Register(std::string(TransportKind::Exec.name), std::make_shared<ExecTransport>());
+  registry.Register(std::string(TransportKind::Builtin.name), std::make_shared<BuiltinTransport>());
   return registry;
 }
 

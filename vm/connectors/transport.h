@@ -12,9 +12,11 @@
 // the name a connector file gives in "transport": {"kind": ...}
 // (DefaultTransports). The registry is assembled at the edge -- cli/ for the
 // `flow` binary, each test for itself -- and handed to the engine inside its
-// Runtime (vm/engine/runtime.h), so a test can register an in-process
-// transport under "http" and drive the engine without any server, and a
-// new transport is one class and one Register line. docs/transports.md.
+// Runtime (vm/engine/run_driver.h), so a test can register an in-process
+// transport under "http" and drive the engine without any server. A new
+// transport is one class and one Register line here, and one row (the keys
+// it reads from a connector file) in transport_kinds.h, which the compiler
+// shares. docs/transports.md.
 #pragma once
 
 #include <map>
@@ -36,8 +38,11 @@ class Transport {
   virtual auto Perform(const StepAttempt& attempt) const -> StepOutcome = 0;
 };
 
-// Transports by name. Registering a name twice replaces the first (a test
-// swapping the real `http` transport for an in-process one).
+// Transports by name. A name is one of TransportKinds() (transport_kinds.h:
+// the table that says which transports exist and reads their keys in a
+// connector file); registering another is a bug. Registering a name twice
+// replaces the first (a test swapping the real `http` transport for an
+// in-process one).
 class TransportRegistry {
  public:
   void Register(std::string name, std::shared_ptr<const Transport> transport);

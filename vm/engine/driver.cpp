@@ -166,9 +166,11 @@ auto Driver::Interrupted() const -> Error {
 
 auto DriverHost::ShouldStop() -> bool { return driver_.ShouldStop(); }
 
+auto DriverHost::NowMs() const -> int64_t { return driver_.Now(); }
+
 auto Driver::ShouldStop() -> bool {
   if (options_.stop != nullptr && options_.stop->load()) return true;
-  if (options_.stop_at_ms >= 0 && !cancelling_ && NowMs() >= options_.stop_at_ms) return true;
+  if (options_.stop_at_ms >= 0 && !cancelling_ && Now() >= options_.stop_at_ms) return true;
   if (cancelling_) return false;
   if (cancel_requested_) return true;
   const auto now = std::chrono::steady_clock::now();
@@ -191,7 +193,7 @@ auto Driver::Drive() -> Result<RunReport> {
   for (;;) {
     if (cancel_requested_) return Cancel();
     // A child whose parent's call timed out: let go, the parent cancels it.
-    if (options_.stop_at_ms >= 0 && NowMs() >= options_.stop_at_ms) return Interrupted();
+    if (options_.stop_at_ms >= 0 && Now() >= options_.stop_at_ms) return Interrupted();
     interp::Outcome o = vm_.Run();
     switch (o.status) {
       case interp::RunStatus::Completed:

@@ -42,6 +42,7 @@ class DriverHost : public interp::EffectLog {
  public:
   DriverHost(std::vector<json> effects, Driver& driver) : EffectLog(std::move(effects)), driver_(driver) {}
   auto ShouldStop() -> bool override;
+  auto NowMs() const -> int64_t override;  // the Runtime's clock
 
  private:
   Driver& driver_;
@@ -67,6 +68,8 @@ class Driver {
   auto Cancel() -> Result<RunReport>;
   // For DriverHost: whether pure code should stop now.
   auto ShouldStop() -> bool;
+  // Wall-clock time from the runtime's clock (also DriverHost's now()).
+  auto Now() const -> int64_t { return clock_.NowMs(); }
 
   // Runs the VM until it completes, fails (then compensates) or suspends.
   auto Drive() -> Result<RunReport>;
@@ -115,8 +118,6 @@ class Driver {
   auto Event(std::string_view type, json data, int64_t step = -1, int64_t attempt = 0) -> store::JournalEvent;
   auto StepName(uint32_t desc) const -> std::string;
   auto Connector(const std::string& name) -> Result<const LoadedConnector*>;
-  // Wall-clock time from the runtime's clock.
-  auto Now() const -> int64_t { return clock_.NowMs(); }
   // This driver's Runtime with `options`: what its child runs are driven with.
   auto RuntimeWith(EngineOptions options) const -> Runtime {
     Runtime runtime{store_, transports_, clock_, std::move(options)};

@@ -116,11 +116,12 @@ InProcessClaim::~InProcessClaim() {
 
 auto InProcessClaim::Conflict() const -> Error {
   return Error{fmt::format("run {} is owned by pid {} on this host (another thread of this process drives it)",
-                           run_id_, static_cast<long>(::getpid()))};
+                           run_id_, static_cast<long>(::getpid())),
+               ErrorCode::kLeaseHeld};
 }
 
 auto IsLeaseConflict(const Error& error) -> bool {
-  return error.message.rfind("run ", 0) == 0 && error.message.find(" is owned by pid ") != std::string::npos;
+  return error.code == ErrorCode::kLeaseHeld;
 }
 
 auto ThisLeaseOwner() -> std::string {
@@ -141,25 +142,24 @@ auto LeaseTakeable(const store::RunRecord& run, const std::string& owner, int64_
   return run.lease_expiry_ms < 0 || run.lease_expiry_ms < now_ms;
 }
 
-auto AcquireLease(store::Store& store, const std::string& id, const std::string& owner) -> Status {
+auto AcquireLease(store::Store& store, const std::string& id, const std::string& owner, int64_t now_ms) -> Status {
   auto run = store.GetRun(id);
   if (!run) return run.error();
-  if (!*run) return Error{fmt::format("no run '{}'", id)};
+  if (!*run) return Error{fmt::format("no run '{}'", id), ErrorCode::kNotFound};
   const std::string held = (*run)->lease_owner;
   Holder holder = ParseHolder(held);
   std::string takeover;
   if (!held.empty() && held != owner && holder.host == HostName()) {
     if (!HolderIsGone(holder)) {
-      return Error{fmt::format("run {} is owned by pid {} on {}", id, holder.pid, holder.host)};
+      return Error{fmt::format("run {} is owned by pid {} on {}", id, holder.pid, holder.host), ErrorCode::kLeaseHeld};
     }
     takeover = held;
   }
-  const int64_t now = NowMs();
-  auto after = store.TakeLease(id, owner, now, now + kLeaseDuration.count(), takeover);
+  auto after = store.TakeLease(id, owner, now_ms, now_ms + kLeaseDuration.count(), takeover);
   if (!after) return after.error();
   if (*after == owner) return Ok{};
   Holder other = ParseHolder(*after);
-  return Error{fmt::format("run {} is owned by pid {} on {}", id, other.pid, other.host)};
+  return Error{fmt::format("run {} is owned by pid {} on {}", id, other.pid, other.host), ErrorCode::kLeaseHeld};
 }
 
 }  // namespace flow::engine

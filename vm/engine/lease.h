@@ -17,7 +17,8 @@
 //   "PID@HOST", is judged by its pid alone;
 // - other host: takes it once the lease expired (kLeaseDuration after the
 //   last renewal).
-// Otherwise it fails with "run X is owned by pid P on HOST" (exit 4).
+// Otherwise it fails with "run X is owned by pid P on HOST" (code
+// ErrorCode::kLeaseHeld; exit 4).
 #pragma once
 
 #include <chrono>
@@ -41,9 +42,11 @@ auto ThisLeaseOwner() -> std::string;
 auto ProcessStartTime(long pid) -> std::string;
 auto BootId() -> std::string;
 
-// Takes the lease of run `id` for `owner` (rules above); renews it when
-// `owner` already holds it.
-auto AcquireLease(store::Store& store, const std::string& id, const std::string& owner) -> Status;
+// Takes the lease of run `id` for `owner` (rules above) at `now_ms` (the
+// Runtime's clock), until now_ms + kLeaseDuration; renews it when `owner`
+// already holds it. Another host's lease counts as expired when its expiry
+// is before `now_ms`.
+auto AcquireLease(store::Store& store, const std::string& id, const std::string& owner, int64_t now_ms) -> Status;
 
 // Whether AcquireLease by `owner` could take the lease of `run` (as read)
 // at `now_ms` by the rules above: no holder, `owner` itself, a holder on
@@ -75,7 +78,8 @@ class InProcessClaim {
 };
 
 // True when `error` is AcquireLease's "run X is owned by ..." (another
-// live process drives the run), as opposed to a store failure.
+// live process drives the run; its code is ErrorCode::kLeaseHeld), as
+// opposed to a store failure.
 auto IsLeaseConflict(const Error& error) -> bool;
 
 }  // namespace flow::engine

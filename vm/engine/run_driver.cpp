@@ -208,17 +208,17 @@ auto ResumeOne(const Runtime& base, const std::string& run_id, std::string* pare
   if (auto s = CheckRunId(run_id); !s) return s.error();
   auto run = store.GetRun(run_id);
   if (!run) return run.error();
-  if (!*run) return Error{fmt::format("no run '{}'", run_id)};
+  if (!*run) return Error{fmt::format("no run '{}'", run_id), ErrorCode::kNotFound};
   if (parent_id != nullptr) *parent_id = (*run)->parent_id;
   if (IsFinished((*run)->status)) return ReportRun(store, **run);
   InProcessClaim claim(run_id);
   if (!claim.held()) return claim.Conflict();
-  if (auto s = AcquireLease(store, run_id, options.lease_owner); !s) return s.error();
+  if (auto s = AcquireLease(store, run_id, options.lease_owner, runtime.clock.NowMs()); !s) return s.error();
   LeaseGuard lease(store, run_id, options.lease_owner);
   // Read again under the lease: the previous owner may have moved it on.
   run = store.GetRun(run_id);
   if (!run) return run.error();
-  if (!*run) return Error{fmt::format("no run '{}'", run_id)};
+  if (!*run) return Error{fmt::format("no run '{}'", run_id), ErrorCode::kNotFound};
   if (IsFinished((*run)->status)) return ReportRun(store, **run);
   return ResumeLeased(runtime, **run);
 }
@@ -285,7 +285,7 @@ auto ForkRun(const Runtime& base, const std::string& source_id, const std::strin
   const EngineOptions& options = runtime.options;
   auto source = store.GetRun(source_id);
   if (!source) return source.error();
-  if (!*source) return Error{fmt::format("no run '{}'", source_id)};
+  if (!*source) return Error{fmt::format("no run '{}'", source_id), ErrorCode::kNotFound};
   auto checkpoints = store.Checkpoints(source_id);
   if (!checkpoints) return checkpoints.error();
   int64_t checkpoint_seq = -1;  // the latest checkpoint of that name
@@ -295,7 +295,7 @@ auto ForkRun(const Runtime& base, const std::string& source_id, const std::strin
   auto state = store.CheckpointState(source_id, checkpoint);
   if (!state) return state.error();
   if (checkpoint_seq < 0 || !*state) {
-    return Error{fmt::format("run '{}' has no checkpoint '{}'", source_id, checkpoint)};
+    return Error{fmt::format("run '{}' has no checkpoint '{}'", source_id, checkpoint), ErrorCode::kNotFound};
   }
   auto journal = store.Journal(source_id);
   if (!journal) return journal.error();
@@ -342,7 +342,7 @@ auto RequestCancel(store::Store& store, const std::string& run_id, const std::st
 auto CancelRun(const Runtime& runtime, const std::string& run_id, const std::string& reason) -> Result<RunReport> {
   auto recorded = RequestCancel(runtime.store, run_id, reason);
   if (!recorded) return recorded.error();
-  if (recorded->refusal == store::AppendRefusal::UnknownRun) return Error{fmt::format("no run '{}'", run_id)};
+  if (recorded->refusal == store::AppendRefusal::UnknownRun) return Error{fmt::format("no run '{}'", run_id), ErrorCode::kNotFound};
   if (recorded->refusal != store::AppendRefusal::None) {
     return Error{fmt::format("run '{}' is already {}", run_id, store::StatusName(recorded->run->status))};
   }

@@ -151,7 +151,7 @@ auto StartRun(const Runtime& runtime, const std::string& program_bytes, const st
 
 // Both take the run's lease (lease.h) for the time they drive it and
 // release it before returning; a run another live process holds is an
-// Error "run X is owned by pid P on HOST".
+// Error "run X is owned by pid P on HOST" (code kLeaseHeld).
 //
 // Continues run `run_id` from its last durable point: resends a step that
 // was in flight (same idempotency key), delivers a recorded approval

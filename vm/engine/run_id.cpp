@@ -23,28 +23,31 @@ auto CharName(unsigned char c) -> std::string {
 
 constexpr std::string_view kAllowedText = "letters, digits and _ - . : @ only";
 
+// A run id the user gave (or a row read back) that cannot be used.
+auto Invalid(std::string message) -> Error { return Error{std::move(message), ErrorCode::kInvalidInput}; }
+
 auto TooLong(std::string_view id, size_t limit) -> Error {
   // The id itself could be huge: show its start only.
-  return Error{fmt::format("invalid run id {}...: {} bytes, more than the limit of {}", QuoteEscaped(id.substr(0, 32)),
-                           id.size(), limit)};
+  return Invalid(fmt::format("invalid run id {}...: {} bytes, more than the limit of {}", QuoteEscaped(id.substr(0, 32)),
+                             id.size(), limit));
 }
 
 }  // namespace
 
 auto CheckRunId(std::string_view id) -> Status {
-  if (id.empty()) return Error{"invalid run id: it is empty"};
+  if (id.empty()) return Invalid("invalid run id: it is empty");
   if (id.size() > kMaxDerivedRunIdBytes) return TooLong(id, kMaxDerivedRunIdBytes);
   for (size_t i = 0; i < id.size(); ++i) {
     auto c = static_cast<unsigned char>(id[i]);
     if (c == '/' && i > 0 && i + 1 < id.size() && id[i + 1] != '/') continue;  // a derived id's separator
     if (!Allowed(c)) {
-      return Error{fmt::format("invalid run id {}: {} at byte {} is not allowed ({})", QuoteEscaped(id), CharName(c),
-                               i, kAllowedText)};
+      return Invalid(fmt::format("invalid run id {}: {} at byte {} is not allowed ({})", QuoteEscaped(id), CharName(c),
+                                 i, kAllowedText));
     }
     const bool segment_start = i == 0 || id[i - 1] == '/';
     if (segment_start && (c == '-' || c == '.')) {
-      if (i == 0) return Error{fmt::format("invalid run id {}: it may not start with '{}'", QuoteEscaped(id), id[i])};
-      return Error{fmt::format("invalid run id {}: a segment may not start with '{}'", QuoteEscaped(id), id[i])};
+      if (i == 0) return Invalid(fmt::format("invalid run id {}: it may not start with '{}'", QuoteEscaped(id), id[i]));
+      return Invalid(fmt::format("invalid run id {}: a segment may not start with '{}'", QuoteEscaped(id), id[i]));
     }
   }
   return Ok{};
@@ -53,8 +56,8 @@ auto CheckRunId(std::string_view id) -> Status {
 auto CheckNewRunId(std::string_view id) -> Status {
   if (auto s = CheckRunId(id); !s) return s;
   if (size_t slash = id.find('/'); slash != std::string_view::npos) {
-    return Error{fmt::format("invalid run id {}: '/' at byte {} is reserved for child runs ({})", QuoteEscaped(id),
-                             slash, kAllowedText)};
+    return Invalid(fmt::format("invalid run id {}: '/' at byte {} is reserved for child runs ({})", QuoteEscaped(id),
+                               slash, kAllowedText));
   }
   if (id.size() > kMaxRunIdBytes) return TooLong(id, kMaxRunIdBytes);
   return Ok{};

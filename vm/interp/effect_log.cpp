@@ -36,14 +36,18 @@ auto EffectLog::Effect(bytecode::EffectId id, uint64_t seq) -> Result<Value> {
   if (seq >= 1 && seq <= records_.size()) {
     const nlohmann::json& r = records_[seq - 1];
     if (!r.is_object() || r.value("seq", uint64_t{0}) != seq || r.value("effect", std::string()) != name) {
-      return Error{fmt::format("journal mismatch: effect #{} is not a recorded {}()", seq, name)};
+      return Error{fmt::format("journal mismatch: effect #{} is not a recorded {}()", seq, name),
+                   ErrorCode::kCorrupt};
     }
     auto v = Decode(id, r.contains("value") ? r["value"] : nlohmann::json());
-    if (!v) return Error{fmt::format("journal mismatch: effect #{} has a malformed value", seq)};
+    if (!v) {
+      return Error{fmt::format("journal mismatch: effect #{} has a malformed value", seq), ErrorCode::kCorrupt};
+    }
     return std::move(*v);
   }
   if (seq != records_.size() + 1) {
-    return Error{fmt::format("journal mismatch: effect #{} follows only {} recorded effects", seq, records_.size())};
+    return Error{fmt::format("journal mismatch: effect #{} follows only {} recorded effects", seq, records_.size()),
+                 ErrorCode::kCorrupt};
   }
   Value v = FreshEffect(id);
   records_.push_back(nlohmann::json{{"seq", seq}, {"effect", name}, {"value", value::ToJson(v)}});

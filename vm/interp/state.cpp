@@ -171,7 +171,7 @@ auto Vm::SaveState() const -> std::string {
 
 namespace {
 
-auto Corrupt(const std::string& what) -> Status { return Error{"corrupt VM state: " + what}; }
+auto Corrupt(const std::string& what) -> Status { return Error{"corrupt VM state: " + what, ErrorCode::kCorrupt}; }
 
 }  // namespace
 

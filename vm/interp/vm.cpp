@@ -23,11 +23,6 @@ using value::Tag;
 
 namespace {
 
-auto NowMs() -> int64_t {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 auto RandomUuid(std::mt19937_64& rng) -> std::string {
   uint64_t hi = rng(), lo = rng();
   hi = (hi & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;  // version 4
@@ -64,7 +59,12 @@ auto BaseOp(Op op) -> Op {
 
 auto Host::Effect(bytecode::EffectId id, uint64_t seq) -> Result<Value> { return FreshEffect(id); }
 
-auto Host::FreshEffect(bytecode::EffectId id) -> Value {
+auto Host::NowMs() const -> int64_t {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+auto Host::FreshEffect(bytecode::EffectId id) const -> Value {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   switch (id) {
     case bytecode::EffectId::Now: return Value::Time(NowMs());

@@ -108,8 +108,12 @@ class Host {
   // Asked every kTickInstructions of pure computation: true makes Run()
   // return Interrupted (a worker told to stop, a run being cancelled).
   virtual auto ShouldStop() -> bool { return false; }
-  // A fresh value: the clock, a random v4 UUID, a uniform float in [0, 1).
-  static auto FreshEffect(bytecode::EffectId id) -> Value;
+  // The clock now() reads, in Unix milliseconds: the system's real-time
+  // clock here; the engine's host answers from its Runtime's clock
+  // (engine/clock.h), so a test's clock drives now() as it drives leases.
+  virtual auto NowMs() const -> int64_t;
+  // A fresh value: NowMs(), a random v4 UUID, a uniform float in [0, 1).
+  auto FreshEffect(bytecode::EffectId id) const -> Value;
 };
 
 struct VmOptions {

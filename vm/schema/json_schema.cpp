@@ -87,7 +87,7 @@ auto ToJson(const ojson& v) -> nlohmann::json {
 }
 
 auto Fail(const std::string& path, const std::string& what) -> Error {
-  return Error{path + ": " + what};
+  return ErrorAbout(ErrorCode::kInvalidInput, path, what);
 }
 
 }  // namespace
@@ -237,32 +237,32 @@ auto SchemaParser::ParseScalarKeywords(const ojson& schema, const std::string& p
       // Other formats (email, uri, uuid...) are annotations, as JSON Schema
       // says by default; only date-time changes the flow type.
       if (v.get_ref<const std::string&>() != "date-time") continue;
-      if (auto s = applies("format", {JsonType::String}); !s) return s;
+      FLOW_TRY(applies("format", {JsonType::String}));
       node.date_time = true;
     } else if (key == "enum") {
       if (!v.is_array() || v.empty()) return Fail(at, "'enum' must be a non-empty array");
       for (size_t i = 0; i < v.size(); ++i) {
-        if (auto s = value_fits(v[i], at + "[" + std::to_string(i) + "]"); !s) return s;
+        FLOW_TRY(value_fits(v[i], at + "[" + std::to_string(i) + "]"));
         node.enum_values.push_back(ToJson(v[i]));
       }
       node.has_enum = true;
     } else if (key == "const") {
-      if (auto s = value_fits(v, at); !s) return s;
+      FLOW_TRY(value_fits(v, at));
       node.has_const = true;
       node.const_value = ToJson(v);
     } else if (key == "minimum" || key == "maximum") {
       if (!v.is_number()) return Fail(at, "'" + key + "' must be a number");
-      if (auto s = applies(key.c_str(), {JsonType::Integer, JsonType::Number}); !s) return s;
+      FLOW_TRY(applies(key.c_str(), {JsonType::Integer, JsonType::Number}));
       (key == "minimum" ? node.minimum : node.maximum) = ToJson(v);
     } else if (key == "minLength" || key == "maxLength") {
       if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<int64_t>() >= 0)) {
         return Fail(at, "'" + key + "' must be a non-negative integer");
       }
-      if (auto s = applies(key.c_str(), {JsonType::String}); !s) return s;
+      FLOW_TRY(applies(key.c_str(), {JsonType::String}));
       (key == "minLength" ? node.min_length : node.max_length) = v.get<uint64_t>();
     } else if (key == "pattern") {
       if (!v.is_string()) return Fail(at, "'pattern' must be a string");
-      if (auto s = applies("pattern", {JsonType::String}); !s) return s;
+      FLOW_TRY(applies("pattern", {JsonType::String}));
       node.pattern_text = v.get<std::string>();
       try {
         node.pattern = std::regex(node.pattern_text, std::regex::ECMAScript);
@@ -341,15 +341,15 @@ auto SchemaParser::Parse(const ojson& schema, const std::string& path, int depth
   if (schema.contains("$ref")) return ParseRef(schema, path, depth);
   Node node;
   if (auto it = schema.find("type"); it != schema.end()) {
-    if (auto s = ParseType(*it, path + ".type", node); !s) return s.error();
+    FLOW_TRY(ParseType(*it, path + ".type", node));
   }
   if (auto it = schema.find("nullable"); it != schema.end()) {
     if (!it->is_boolean()) return Fail(path + ".nullable", "'nullable' must be true or false");
     // Without `type` every kind, null included, is already allowed.
     if (it->get<bool>() && !node.types.empty()) node.types.add(JsonType::Null);
   }
-  if (auto s = ParseScalarKeywords(schema, path, node); !s) return s.error();
-  if (auto s = ParseObjectKeywords(schema, path, depth, node); !s) return s.error();
+  FLOW_TRY(ParseScalarKeywords(schema, path, node));
+  FLOW_TRY(ParseObjectKeywords(schema, path, depth, node));
   return Add(std::move(node));
 }
 

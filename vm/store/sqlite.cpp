@@ -6,7 +6,7 @@ auto Stmt::Step() -> Result<bool> {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  return Error{std::string("database error: ") + sqlite3_errmsg(db_)};
+  return Error{std::string("database error: ") + sqlite3_errmsg(db_), ErrorCode::kIo};
 }
 
 auto Stmt::Run() -> Status {
@@ -29,7 +29,7 @@ auto Db::Open(const std::string& path, int flags) -> Result<std::unique_ptr<Db>>
   if (rc != SQLITE_OK) {
     std::string why = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close_v2(db);
-    return Error{"cannot open database '" + path + "': " + why};
+    return Error{"cannot open database '" + path + "': " + why, ErrorCode::kIo};
   }
   sqlite3_extended_result_codes(db, 1);
   return std::unique_ptr<Db>(new Db(db));
@@ -43,7 +43,7 @@ auto Db::Prepare(const char* sql) -> Result<Stmt*> {
   }
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
-    return Error{std::string("database error: ") + sqlite3_errmsg(db_)};
+    return Error{std::string("database error: ") + sqlite3_errmsg(db_), ErrorCode::kIo};
   }
   auto owned = std::make_unique<Stmt>(db_, stmt);
   Stmt* raw = owned.get();
@@ -57,7 +57,7 @@ auto Db::Exec(const char* sql) -> Status {
     sqlite3_stmt* stmt = nullptr;
     const char* tail = nullptr;
     if (sqlite3_prepare_v2(db_, rest, -1, &stmt, &tail) != SQLITE_OK) {
-      return Error{std::string("database error: ") + sqlite3_errmsg(db_)};
+      return Error{std::string("database error: ") + sqlite3_errmsg(db_), ErrorCode::kIo};
     }
     if (stmt != nullptr) {
       Stmt s(db_, stmt);

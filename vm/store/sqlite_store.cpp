@@ -59,12 +59,6 @@ class Tx {
   bool open_ = false;
 };
 
-#define FLOW_TRY(expr)              \
-  do {                              \
-    auto status_ = (expr);          \
-    if (!status_) return status_.error(); \
-  } while (0)
-
 // kFreshReads: every read method first ends the reads an earlier call left
 // in the middle of their rows (a one-row SELECT is read and left, not
 // stepped to its end). Such a statement keeps its read snapshot open, so a
@@ -143,7 +137,7 @@ class SqliteStore final : public Store {
     (*s)->Bind(1, hash);
     auto row = (*s)->Step();
     if (!row) return row.error();
-    if (!*row) return Error{"no stored program " + hash};
+    if (!*row) return Error{"no stored program " + hash, ErrorCode::kNotFound};
     return (*s)->Text(0);
   }
 
@@ -158,7 +152,7 @@ class SqliteStore final : public Store {
     FLOW_TRY(tx.Begin());
     auto exists = GetRun(run.id);
     if (!exists) return exists.error();
-    if (*exists) return Error{"run '" + run.id + "' already exists"};
+    if (*exists) return Error{"run '" + run.id + "' already exists", ErrorCode::kAlreadyExists};
     FLOW_TRY(InsertRun(run, events, state));
     return tx.Commit();
   }
@@ -334,7 +328,7 @@ class SqliteStore final : public Store {
       (*last)->Bind(1, u.run_id);
       FLOW_TRY((*last)->Step());
       seq = (*last)->Int(0);
-      if ((*last)->Int(1) == 0) return Error{"unknown run '" + u.run_id + "'"};
+      if ((*last)->Int(1) == 0) return Error{"unknown run '" + u.run_id + "'", ErrorCode::kNotFound};
     }
     std::vector<int64_t>& seqs = out.seqs;
     for (const JournalEvent& e : u.events) {
@@ -432,7 +426,7 @@ class SqliteStore final : public Store {
     FLOW_TRY((*s)->Run());
     auto run = GetRun(id);
     if (!run) return run.error();
-    if (!*run) return Error{"unknown run '" + id + "'"};
+    if (!*run) return Error{"unknown run '" + id + "'", ErrorCode::kNotFound};
     FLOW_TRY(tx.Commit());
     return (*run)->lease_owner;
   }

@@ -176,8 +176,8 @@ class Store {
   virtual auto GetProgram(const std::string& hash) -> Result<std::string> = 0;
 
   // Creates a run with its `started` event and initial state, atomically.
-  // An Error when the id exists ("run 'x' already exists") or the program
-  // is not stored.
+  // An Error when the id exists ("run 'x' already exists", code
+  // kAlreadyExists) or the program is not stored.
   virtual auto CreateRun(const RunRecord& run, const JournalEvent& started, const std::string& state)
       -> Status = 0;
   // As CreateRun, with `events` as the journal's first events (seq 1, 2,

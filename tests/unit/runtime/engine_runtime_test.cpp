@@ -16,6 +16,7 @@
 #include "stdlib/builtin_connectors.h"
 #include "tests/unit/runtime/test_transport.h"
 #include "vm/bytecode/serialize.h"
+#include "vm/engine/lease.h"
 #include "vm/engine/run_driver.h"
 #include "vm/store/open_store.h"
 
@@ -181,6 +182,51 @@ TEST_F(EngineRuntimeTest, RetryBackoffsAreWaitedOnTheRuntimesClock) {
   auto calls = http->calls();
   ASSERT_EQ(calls.size(), 3u);
   for (const auto& c : calls) EXPECT_EQ(c.key, "t3:1");
+}
+
+// Says one time, whatever the system clock says, until the test sets another.
+class FixedClock final : public Clock {
+ public:
+  explicit FixedClock(int64_t ms) : now_(ms) {}
+  auto NowMs() const -> int64_t override { return now_; }
+  void SleepFor(std::chrono::milliseconds) const override {}
+  void Set(int64_t ms) { now_ = ms; }
+
+ private:
+  std::atomic<int64_t> now_;
+};
+
+// 2026-01-15T09:30:00Z: long before the system clock of any run of this test.
+constexpr int64_t kFixedMs = 1'768'469'400'000;
+
+TEST_F(EngineRuntimeTest, NowIsTheRuntimesClock) {
+  FixedClock clock(kFixedMs);
+  std::string bytes = Compile("workflow w() -> string {\n  return string(now())\n}\n");
+  auto r = StartRun(Rt(clock), bytes, "w", json::object(), "n1");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->result, "2026-01-15T09:30:00Z");
+}
+
+TEST_F(EngineRuntimeTest, LeaseExpiryIsJudgedOnTheRuntimesClock) {
+  FixedClock clock(kFixedMs);
+  std::string bytes = Compile("workflow w() -> string {\n  let d = approve \"go?\"\n  return d.by\n}\n");
+  auto r = StartRun(Rt(clock), bytes, "w", json::object(), "l1");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->status, store::RunStatus::Waiting);
+  // Another host holds the lease for a minute of the runtime's time (long
+  // expired by the system clock): refused until the runtime's clock passes it.
+  auto held = store_->TakeLease("l1", "1@other-host", kFixedMs, kFixedMs + 60'000, "");
+  ASSERT_TRUE(held.ok() && *held == "1@other-host");
+  auto refused = ResumeRun(Rt(clock), "l1");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kLeaseHeld) << refused.error().message;
+  clock.Set(kFixedMs + 60'001);
+  auto resumed = ResumeRun(Rt(clock), "l1");
+  ASSERT_TRUE(resumed.ok()) << resumed.error().message;
+  EXPECT_EQ(resumed->status, store::RunStatus::Waiting);
+  // A lease taken at a time lasts kLeaseDuration from it.
+  ASSERT_TRUE(AcquireLease(*store_, "l1", "2@third-host", kFixedMs + 70'000).ok());
+  EXPECT_EQ((*store_->GetRun("l1"))->lease_expiry_ms, kFixedMs + 70'000 + kLeaseDuration.count());
 }
 
 TEST_F(EngineRuntimeTest, AStepInFlightAtACrashIsResentWithItsKey) {

@@ -589,6 +589,8 @@ TEST_F(EngineTest, LeaseIsReleasedAndRespectedAcrossProcessesAndHosts) {
   auto refused = ResumeRun(Rt(), "r13");
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().message, "run r13 is owned by pid 1 on other-host");
+  EXPECT_EQ(refused.error().code, ErrorCode::kLeaseHeld);
+  EXPECT_TRUE(IsLeaseConflict(refused.error()));
   hold("1@other-host", now - 1);
   EXPECT_TRUE(ResumeRun(Rt(), "r13").ok());
   // This host, owner alive (our parent): refused even when expired.

@@ -154,7 +154,10 @@ TEST_P(StoreContractTest, RunsJournalAndDurablePoints) {
             "run 'r1' names program h1, which is not stored");
   ASSERT_TRUE(s.PutProgram("h1", "code").ok());
   ASSERT_TRUE(s.CreateRun(NewRun("r1"), JournalEvent{0, "started"}, "S0").ok());
-  EXPECT_EQ(s.CreateRun(NewRun("r1"), JournalEvent{0, "started"}, "S0").error().message, "run 'r1' already exists");
+  auto again = s.CreateRun(NewRun("r1"), JournalEvent{0, "started"}, "S0");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().message, "run 'r1' already exists");
+  EXPECT_EQ(again.error().code, ErrorCode::kAlreadyExists);  // what `flow run --id` branches on
 
   DurableUpdate u;
   u.run_id = "r1";
