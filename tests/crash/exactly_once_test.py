@@ -31,6 +31,12 @@ Scenarios:
                     a run suspended for a long one: the charge is sent once
                     more with its key (the server keeps one effect) and
                     refunded; the run ends cancelled
+  cancel_parent     `flow cancel` of a parent whose child run is in the middle
+                    of a step: in the parent's own live `flow run`, the
+                    child stops at its next durable point (it sends nothing
+                    more) and is undone; driven by another process (`flow
+                    approve CHILD`), the parent's compensations wait for the
+                    child's: children first (SPEC §2.5)
   cancel_loop       `while true {}` in a live `flow run` (the instruction
                     budget set out of reach): `flow cancel` stops it,
                     compensates, exits 0 with status cancelled
@@ -323,6 +329,69 @@ def scenario_cancel_retrying(flow, workdir):
         check(keys == ["r1:1", "r1:1", "r2:1", "r2:1"], "the charges' keys (each resent once at the cancel): %s" % keys)
 
 
+PARENT_LIVE = """connector tool = "tool.json"
+workflow child(n: int) -> int {
+  let r = tool.block(n: n) compensate tool.work(n: r.n)
+  let s = tool.work(n: 99)
+  return r.n + s.n
+}
+workflow main() -> int {
+  let a = tool.work(n: 1) compensate tool.work(n: 2)
+  let c = child(n: 5)
+  return a.n + c
+}
+"""
+
+PARENT_ELSEWHERE = """connector tool = "tool.json"
+workflow child(n: int) -> int {
+  approve "go?"
+  let r = tool.block(n: n) compensate tool.work(n: r.n)
+  return r.n
+}
+workflow main() -> int {
+  let a = tool.work(n: 3) compensate tool.work(n: 4)
+  let c = child(n: 6)
+  return a.n + c
+}
+"""
+
+
+def scenario_cancel_parent(flow, workdir):
+    write_work_block_tool(workdir)
+    # The child is driven by its parent's own `flow run`, its step in flight.
+    source = write(workdir, "live.flow", PARENT_LIVE)
+    run = start(flow, "run", source, "--workflow", "main", "--id", "q1")
+    wait_for(lambda: os.path.exists(os.path.join(workdir, "blocked-5")), "the child's step to be sent")
+    cancel = start(flow, "cancel", "q1", "--json")
+    wait_for(lambda: "cancel_requested" in journal_types(flow, "q1"), "q1's cancellation to be recorded")
+    write(workdir, "go-5", "")
+    code, _, err = finish(cancel, "flow cancel q1")
+    check(code == 0, "flow cancel q1 exited %d: %s" % (code, err[-300:]))
+    code, _, err = finish(run, "the flow run being cancelled")
+    check(code == 1, "the cancelled flow run exited %d: %s" % (code, err[-300:]))
+    check(show(flow, "q1")["status"] == "cancelled" and show(flow, "q1/1")["status"] == "cancelled",
+          "q1 and its child are not both cancelled")
+    check(invocations(workdir) == [["work", "1", "q1:1"], ["block", "5", "q1/1:1"], ["work", "50", "q1/1:undo:1"],
+                                   ["work", "2", "q1:undo:1"]],
+          "q1: the child went on after its parent's cancel, or was not undone first: %s" % invocations(workdir))
+    # The child is driven by `flow approve` while `flow cancel` takes the parent.
+    source = write(workdir, "elsewhere.flow", PARENT_ELSEWHERE)
+    code, report = flow.json("run", source, "--workflow", "main", "--id", "q2", "--json")
+    check(code == 3 and report["waiting"]["kind"] == "child", "q2 did not wait for its child: %d %s" % (code, report))
+    approve = start(flow, "approve", "q2/1")
+    wait_for(lambda: os.path.exists(os.path.join(workdir, "blocked-6")), "the approved child step to be sent")
+    code, out, err = flow.run("cancel", "q2", "--json")
+    check(code == 0, "flow cancel q2 exited %d: %s" % (code, err[-300:]))
+    write(workdir, "go-6", "")
+    code, _, err = finish(approve, "flow approve q2/1")
+    check(code == 0, "flow approve q2/1 exited %d: %s" % (code, err[-300:]))
+    wait_for(lambda: show(flow, "q2")["status"] == "cancelled", "q2 to end cancelled")
+    calls = [c for c in invocations(workdir) if c[2].startswith("q2")]
+    check(calls == [["work", "3", "q2:1"], ["block", "6", "q2/1:1"], ["work", "60", "q2/1:undo:1"],
+                    ["work", "4", "q2:undo:1"]],
+          "q2: the parent was undone before its child: %s" % calls)
+
+
 # ---------------------------------------------------------------- item 7
 
 LOOP = """connector tool = "tool.json"
@@ -488,6 +557,7 @@ def scenario_state_flips(flow, workdir, seed):
 
 SCENARIOS = {"pure_after_step": scenario_pure_after_step, "cancel_killed": scenario_cancel_killed,
              "cancel_in_flight": scenario_cancel_in_flight, "cancel_retrying": scenario_cancel_retrying,
+             "cancel_parent": scenario_cancel_parent,
              "cancel_loop": scenario_cancel_loop,
              "worker_sigterm": scenario_worker_sigterm, "limits": scenario_limits, "blocked": scenario_blocked,
              "state_flips": scenario_state_flips}

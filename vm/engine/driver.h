@@ -205,8 +205,10 @@ class Driver {
   // The parent's waiting object while `child` (as read) runs or waits.
   auto ChildWaiting(const ChildCall& call, const store::RunRecord& child) const -> json;
   auto StillWaitingOn(const ChildCall& call, const store::RunRecord& child) const -> RunReport;
-  // Cancels every unfinished child run (each its own children first), for Cancel().
-  auto CancelChildren(const std::string& reason) -> Status;
+  // Cancels every unfinished child run (each its own children first), for
+  // Cancel(); false when one did not end here (another live process drives
+  // it, or it waits: a compensation blocked).
+  auto CancelChildren(const std::string& reason) -> Result<bool>;
 
   // driver.cpp
   // The index in journal_ of the last event that suspended the run (a

@@ -200,8 +200,15 @@ auto Driver::Cancel() -> Result<RunReport> {
   if (!next) return next.error();
   if (auto s = ResendInFlightAtCancel(*next); !s) return s.error();
   // Children first (SPEC §2.5), each with its own compensations.
-  if (auto s = CancelChildren(fmt::format("parent run {} was cancelled: {}", run_id_, CancelReason())); !s) {
-    return s.error();
+  auto children = CancelChildren(ChildCancelReason(run_id_, CancelReason()));
+  if (!children) return children.error();
+  if (!*children) {
+    // A child is still being cancelled elsewhere: this run's compensations
+    // wait for it (its driver, or the worker, drives this run on).
+    auto run = store_.GetRun(run_id_);
+    if (!run) return run.error();
+    if (!*run) return Error{fmt::format("no run '{}'", run_id_)};
+    return ReportFromRecord(**run);
   }
   interp::WorkflowError error{"cancelled", CancelReason(), std::nullopt, "", {}};
   return Compensate(error, RunStatus::Cancelled);

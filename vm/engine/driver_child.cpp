@@ -230,19 +230,23 @@ auto Driver::TimeOutChild(const ChildCall& call, bool idle) -> Result<std::optio
   return FailChildCall(call, json{{"kind", "timeout"}, {"message", message}, {"step", json()}});
 }
 
-auto Driver::CancelChildren(const std::string& reason) -> Status {
+auto Driver::CancelChildren(const std::string& reason) -> Result<bool> {
   auto children = store_.ListChildren(run_id_);
   if (!children) return children.error();
   EngineOptions child_options = options_;
   child_options.crash_after_commits = child_options.crash_before_commits = -1;
   child_options.stop_at_ms = -1;
   child_options.nothing_in_flight = false;
+  bool all_ended = true;
   for (const auto& c : *children) {
     if (Ended(c.status)) continue;
     auto r = CancelChildRun(RuntimeWith(child_options), c.id, reason);
     if (!r && !IsLeaseConflict(r.error())) return r.error();
+    // Another live process drives it: that process cancels it (its
+    // request is recorded) and then drives this run on.
+    if (!r || !Ended(r->status)) all_ended = false;
   }
-  return Ok{};
+  return all_ended;
 }
 
 }  // namespace flow::engine

@@ -245,8 +245,12 @@ auto ResumeChildRun(const Runtime& runtime, const std::string& run_id) -> Result
 
 auto CancelChildRun(const Runtime& runtime, const std::string& run_id, const std::string& reason)
     -> Result<RunReport> {
-  auto recorded = RequestCancel(runtime.store, run_id, reason);
-  if (!recorded) return recorded.error();
+  auto run = runtime.store.GetRun(run_id);
+  if (!run) return run.error();
+  if (!*run || (*run)->cancel_requested_ms < 0) {  // else requested already, with its parent's (RequestCancel)
+    auto recorded = RequestCancel(runtime.store, run_id, reason);
+    if (!recorded) return recorded.error();
+  }
   return ResumeChildRun(runtime, run_id);
 }
 
@@ -336,7 +340,24 @@ auto RequestCancel(store::Store& store, const std::string& run_id, const std::st
   store::AppendRowChange change;
   change.request_cancel = true;
   change.now_ms = e.at_ms;
-  return store.AppendEventIf(run_id, e, condition, change);
+  auto out = store.AppendEventIf(run_id, e, condition, change);
+  if (!out || out->refusal != store::AppendRefusal::None) return out;
+  // Its unfinished children at once too (each its own children first), so
+  // that a live process driving one stops it at its next durable point
+  // instead of carrying it forward. The parent's driver requests them again
+  // (CancelChildren) if this process dies before they are all recorded.
+  auto children = store.ListChildren(run_id);
+  if (!children) return children.error();
+  for (const auto& c : *children) {
+    if (IsFinished(c.status) || c.cancel_requested_ms >= 0) continue;
+    auto child = RequestCancel(store, c.id, ChildCancelReason(run_id, reason));
+    if (!child) return child.error();
+  }
+  return out;
+}
+
+auto ChildCancelReason(const std::string& parent_id, const std::string& reason) -> std::string {
+  return fmt::format("parent run {} was cancelled: {}", parent_id, reason);
 }
 
 auto CancelRun(const Runtime& runtime, const std::string& run_id, const std::string& reason) -> Result<RunReport> {

@@ -190,8 +190,13 @@ auto NowMs() -> int64_t;
 // newest first and ends it `cancelled` with error {kind: "cancelled",
 // message: reason}. The outcome says whether it was recorded (refusal
 // Status: the run already ended; UnknownRun).
+// The run's unfinished children (and theirs) are requested too, with
+// ChildCancelReason, so a process driving one stops it at its next durable
+// point (SPEC §2.5: children first).
 auto RequestCancel(store::Store& store, const std::string& run_id, const std::string& reason)
     -> Result<store::AppendOutcome>;
+// "parent run <parent> was cancelled: <reason>": a child's cancellation reason.
+auto ChildCancelReason(const std::string& parent_id, const std::string& reason) -> std::string;
 
 // RequestCancel, then ResumeRun: the report of the run once this process
 // let go of it (normally `cancelled`). A finished run is an Error "run 'x'
