@@ -6,7 +6,7 @@
 # 1. 100 exec calls of 100 ms (sh: sleep 0.1) through `parallel for ...
 #    limit 10` against the same 100 calls in a `for` loop: the ratio should
 #    be about 1/10.
-# 2. The cost of a branch on pure code: 10,000 `parallel for` items of one
+# 2. The cost of a branch on pure code: 100,000 `parallel for` items of one
 #    multiplication against the same loop appending to a list.
 # hyperfine, a fresh database per run, stderr to /dev/null.
 set -euo pipefail
@@ -22,5 +22,5 @@ hyperfine --warmup 0 --runs "$runs" --prepare "rm -f $work/flow.db*" \
   "$flow run calls.flow --workflow parallel_calls --input '{\"n\": 100}' --db $work/flow.db 2>/dev/null" \
   "$flow run calls.flow --workflow sequential_calls --input '{\"n\": 100}' --db $work/flow.db 2>/dev/null"
 hyperfine --warmup 1 --runs "$((runs + 2))" --prepare "rm -f $work/flow.db*" \
-  "$flow run calls.flow --workflow pure_branches --input '{\"n\": 10000}' --db $work/flow.db 2>/dev/null" \
-  "$flow run calls.flow --workflow pure_loop --input '{\"n\": 10000}' --db $work/flow.db 2>/dev/null"
+  "$flow run calls.flow --workflow pure_branches --input '{\"n\": 100000}' --db $work/flow.db 2>/dev/null" \
+  "$flow run calls.flow --workflow pure_loop --input '{\"n\": 100000}' --db $work/flow.db 2>/dev/null"

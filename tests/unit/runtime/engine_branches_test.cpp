@@ -6,8 +6,10 @@
 // tests/crash/parallel_test.py.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "tests/unit/runtime/engine_fixture.h"
 #include "vm/engine/events.h"
@@ -95,6 +97,60 @@ TEST_F(EngineTest, AFailedBranchStartsNoFurtherItem) {
     if (e.type == events::kStepStarted) keys.push_back(e.branch + ":" + std::to_string(e.step));
   }
   EXPECT_EQ(keys, (std::vector<std::string>{"1.1:1", "1.2:1"}));
+}
+
+// A cancellation requested while branch steps are in flight: nothing more
+// is sent (no further item, no step after the block), the steps in flight
+// land and are journaled, and the compensations of every completed one run.
+// The exec tool logs each call, then waits for the file "go": the test
+// requests the cancellation once three calls are in flight (a condition it
+// polls, not a delay), then lets them finish.
+TEST_F(EngineTest, ACancelWithBranchStepsInFlightUndoesEveryCompletedOne) {
+  Write("hold.py",
+        "import json, os, sys, time\n"
+        "args = json.load(sys.stdin)\n"
+        "with open('calls.log', 'a') as f: f.write('%s\\n' % args['n'])\n"
+        "while not os.path.exists('go'): time.sleep(0.01)\n"
+        "print(json.dumps({'n': args['n']}))\n");
+  Write("hold.json", R"({"connector": "hold", "transport": {"kind": "exec", "command": ["python3", "hold.py"]},
+    "operations": {"work": {"idempotent": true,
+      "input": {"type": "object", "properties": {"n": {"type": "integer"}}},
+      "output": {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}}}}})");
+  const char* src =
+      "connector hold = \"hold.json\"\n"
+      "workflow w() {\n"
+      "  parallel for n in [1, 2, 3, 4, 5] limit 3 {\n"
+      "    hold.work(n: n) compensate log.warn(message: \"undo ${n}\")\n"
+      "  }\n"
+      "  hold.work(n: 99)\n}\n";
+  std::string bytes = Compile(src);
+  ASSERT_FALSE(bytes.empty());
+  Result<RunReport> report = Error{"not run"};
+  std::thread runner([&] {
+    auto own = store::OpenSqliteStore((dir_ / "flow.db").string());
+    ASSERT_TRUE(own.ok());
+    Runtime runtime{**own, transports_};
+    report = StartRun(runtime, bytes, "w", json::object(), "r42");
+  });
+  auto calls = [&] {
+    std::ifstream in(dir_ / "calls.log");
+    int n = 0;
+    for (std::string l; std::getline(in, l);) ++n;
+    return n;
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (calls() < 3 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  ASSERT_EQ(calls(), 3);
+  ASSERT_TRUE(RequestCancel(*store_, "r42", "stop").ok());
+  Write("go", "");
+  runner.join();
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(report->status, store::RunStatus::Cancelled);
+  EXPECT_EQ(report->compensations.size(), 3u);
+  EXPECT_EQ(calls(), 3);  // items 4 and 5, and the step after the block, never sent
+  int completed = 0;
+  for (const auto& e : Journal("r42")) completed += e.type == events::kStepCompleted;
+  EXPECT_EQ(completed, 3);
 }
 
 }  // namespace
