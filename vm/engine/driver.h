@@ -223,6 +223,10 @@ class Driver {
   auto BranchCall(const interp::BranchSuspension& s) -> Result<BranchFlight>;
   auto BranchEvent(std::string_view type, json data, const std::string& branch, int64_t step, int64_t attempt)
       -> store::JournalEvent;
+  // A branch step's end: delivered to its fiber, then committed with
+  // `started` and the state after it (its own durable point).
+  auto FinishBranchStep(const BranchFlight& f, store::JournalEvent started, const connectors::StepOutcome& out)
+      -> Status;
 
   // driver.cpp
   // The index in journal_ of the last event that suspended the run (a

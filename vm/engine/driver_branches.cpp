@@ -180,6 +180,35 @@ auto Driver::BranchCall(const interp::BranchSuspension& s) -> Result<BranchFligh
   return f;
 }
 
+auto Driver::FinishBranchStep(const BranchFlight& f, store::JournalEvent started, const conn::StepOutcome& out)
+    -> Status {
+  const std::string name = StepName(f.call.desc);
+  store::DurableUpdate u = NotWaiting(RunStatus::Running);
+  u.events.push_back(std::move(started));
+  bool ok = out.ok();
+  std::string kind = out.error_kind, message = out.message;
+  if (ok) {
+    auto v = ConvertOutput(f.call.desc, out.output);
+    if (v) {
+      if (auto s = vm_.DeliverTo(f.branch, std::move(*v)); !s) return s;
+      u.events.push_back(BranchEvent(events::kStepCompleted, json{{"operation", name}, {"result", out.output}},
+                                     f.branch, f.call.pos, f.attempt));
+    } else {
+      ok = false;
+      kind = conn::kKindContract;
+      message = v.error().message;
+    }
+  }
+  if (!ok) {
+    if (auto s = vm_.DeliverErrorTo(f.branch, kind, message, name); !s) return s;
+    u.events.push_back(BranchEvent(events::kStepFailed,
+                                   json{{"operation", name}, {"kind", kind}, {"message", message}, {"final", true}},
+                                   f.branch, f.call.pos, f.attempt));
+  }
+  u.state = vm_.SaveState();
+  return Commit(std::move(u));
+}
+
 auto Driver::DriveBranches(interp::Outcome& o) -> Result<std::optional<RunReport>> {
   AttemptPool pool;
   std::map<std::string, BranchFlight> flying;
@@ -309,30 +338,7 @@ auto Driver::DriveBranches(interp::Outcome& o) -> Result<std::optional<RunReport
       continue;
     }
     // The step's end: delivered, then committed with the state after it.
-    store::DurableUpdate u = NotWaiting(RunStatus::Running);
-    u.events.push_back(std::move(started));
-    bool ok = out.ok();
-    std::string kind = out.error_kind, message = out.message;
-    if (ok) {
-      auto v = ConvertOutput(f.call.desc, out.output);
-      if (v) {
-        if (auto s = vm_.DeliverTo(f.branch, std::move(*v)); !s) return s.error();
-        u.events.push_back(BranchEvent(events::kStepCompleted, json{{"operation", name}, {"result", out.output}},
-                                       f.branch, f.call.pos, f.attempt));
-      } else {
-        ok = false;
-        kind = conn::kKindContract;
-        message = v.error().message;
-      }
-    }
-    if (!ok) {
-      if (auto s = vm_.DeliverErrorTo(f.branch, kind, message, name); !s) return s.error();
-      u.events.push_back(BranchEvent(events::kStepFailed,
-                                     json{{"operation", name}, {"kind", kind}, {"message", message}, {"final", true}},
-                                     f.branch, f.call.pos, f.attempt));
-    }
-    u.state = vm_.SaveState();
-    if (auto s = Commit(std::move(u)); !s) return s.error();
+    if (auto st = FinishBranchStep(f, std::move(started), out); !st) return st.error();
     // The fiber's pure code up to its next step, its `compensate` first.
     if (!vm_stopped) o = vm_.Run();
   }
