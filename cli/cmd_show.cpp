@@ -51,6 +51,8 @@ auto EventJson(const store::JournalEvent& event) -> Json {
   out["at"] = FormatMs(event.at_ms);
   out["event"] = event.type;
   out["step"] = event.step >= 0 ? Json(event.step) : Json(nullptr);
+  // The branch fiber of the event (docs/composition.md); absent on the root's.
+  if (!event.branch.empty()) out["branch"] = event.branch;
   out["attempt"] = event.attempt > 0 ? Json(event.attempt) : Json(nullptr);
   Json data = ParseStoredJson(event.data);
   out["data"] = data.is_null() ? Json::object() : data;
@@ -179,8 +181,10 @@ void PrintHumanHead(const Json& shown) {
 void PrintHumanEvent(const Json& e) {
   std::string step = e["step"].is_null() ? "-" : e["step"].dump();
   std::string attempt = e["attempt"].is_null() ? "-" : e["attempt"].dump();
+  std::string details = DetailsText(e["data"]);
+  if (e.contains("branch")) details = "[" + e["branch"].get<std::string>() + "] " + details;
   std::fprintf(stdout, "  %-4s %-24s %-24s %-5s %-7s %s\n", e["seq"].dump().c_str(), e["at"].get<std::string>().c_str(),
-               e["event"].get<std::string>().c_str(), step.c_str(), attempt.c_str(), DetailsText(e["data"]).c_str());
+               e["event"].get<std::string>().c_str(), step.c_str(), attempt.c_str(), details.c_str());
 }
 
 void PrintHumanTail(const Json& compensations, const ShowOptions& o, std::optional<int64_t> next_after) {

@@ -69,8 +69,9 @@ journal() {
   python3 "$here/services/journal.py" "$@" <"$show"
 }
 
-expect 0 "flow check: the three examples type-check against their connectors (exit 0)" \
-  check "$here/onboarding/onboard.flow" "$here/publishing/publish.flow" "$here/dunning/dunning.flow"
+expect 0 "flow check: the four examples type-check against their connectors (exit 0)" \
+  check "$here/onboarding/onboard.flow" "$here/publishing/publish.flow" "$here/dunning/dunning.flow" \
+  "$here/renewals/renew.flow"
 
 export FLOW_DB=$work/flow.db EXAMPLES_RECORD=$work/record.jsonl
 export BILLING_TOKEN=example-billing-token CMS_TOKEN=example-cms-token
@@ -108,6 +109,12 @@ expect 0 "flow inbox: publish-2 waits for an editor's decision" inbox
 expect 0 "flow approve publish-2: published, the CMS's 503s ridden out by retry (exit 0)" \
   approve publish-2 --as editor-eve --comment "lovely piece"
 journal publish-2 completed
+
+expect 3 "renewals: twelve subscriptions wait for finance's approval of the batch (exit 3)" \
+  run "$here/renewals/renew.flow" --id renewals-1 --input "@$here/renewals/input.json"
+expect 0 "flow approve renewals-1: twelve charges, ten at a time, each with its own key (exit 0)" \
+  approve renewals-1 --as finance-fay --comment "renewals ok"
+journal renewals-1 completed
 
 expect 3 "dunning: a day's grace before the first reminder, the run waits on its timer (exit 3)" \
   run "$here/dunning/dunning.flow" --id dunning-1 --input "@$here/dunning/input.json"

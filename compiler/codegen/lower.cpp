@@ -2,6 +2,8 @@
 // are in lower_expr.cpp.
 #include "compiler/codegen/lower.h"
 
+#include <algorithm>
+
 #include "compiler/codegen/lowering.h"
 
 namespace flow::codegen {
@@ -187,7 +189,7 @@ void FunctionLowering::Stmt(ast::StmtId id) {
         } else if constexpr (std::is_same_v<N, ast::SleepStmt>) {
           f_.ABC(Op::Sleep, ExprReg(n.duration));
         } else if constexpr (std::is_same_v<N, ast::ParallelStmt>) {
-          FLOW_CHECK(false, "ReportUnsupported rejects 'parallel' before lowering");
+          Parallel(n);
         } else if constexpr (std::is_same_v<N, ast::BreakStmt>) {
           Jump(true);
         } else if constexpr (std::is_same_v<N, ast::ContinueStmt>) {
@@ -336,22 +338,121 @@ void FunctionLowering::Compensate(const ast::CompensateClause& c) {
   ReleaseTo(saved);
 }
 
+// The local slots a branch may write: its `let`s, loop and `catch`
+// variables and the variables it assigns, nested blocks included. They are
+// its output, copied into the parent after the join; the checker makes sure
+// no two branches of a block write the same one (E093).
+void FunctionLowering::WrittenSlots(ast::StmtId id, std::vector<uint32_t>& out) {
+  auto block = [&](const ast::Block& b) {
+    for (ast::StmtId s : b.stmts) WrittenSlots(s, out);
+  };
+  auto declared = [&] {
+    int32_t slot = prog().stmt_slots[id.index];
+    if (slot >= 0) out.push_back(static_cast<uint32_t>(slot));
+  };
+  std::visit(
+      [&](const auto& n) {
+        using N = std::decay_t<decltype(n)>;
+        if constexpr (std::is_same_v<N, ast::LetStmt>) {
+          declared();
+        } else if constexpr (std::is_same_v<N, ast::AssignStmt>) {
+          const check::NameTarget& t = prog().names[n.target.index];
+          if (t.kind == check::NameKind::Local && t.index >= 0) out.push_back(static_cast<uint32_t>(t.index));
+        } else if constexpr (std::is_same_v<N, ast::IfStmt>) {
+          block(n.then_block);
+          if (n.else_block) block(*n.else_block);
+        } else if constexpr (std::is_same_v<N, ast::ForStmt>) {
+          declared();
+          block(n.body);
+        } else if constexpr (std::is_same_v<N, ast::WhileStmt>) {
+          block(n.body);
+        } else if constexpr (std::is_same_v<N, ast::TryStmt>) {
+          declared();
+          block(n.body);
+          block(n.handler);
+        } else if constexpr (std::is_same_v<N, ast::ParallelStmt>) {
+          block(n.body);
+        }
+      },
+      ast().stmt(id).node);
+}
+
+// parallel { S1 S2 ... }: per branch `Spawn; Jmp over; <branch>; BranchEnd
+// [its written slots]`, then `ParJoin` and the outputs moved into their
+// slots (docs/composition.md, "Lowering").
+void FunctionLowering::Parallel(const ast::ParallelStmt& p) {
+  std::vector<std::vector<uint32_t>> outputs;
+  for (ast::StmtId branch : p.body.stmts) {
+    At(ast().stmt(branch).range);
+    auto after = f_.NewLabel();
+    f_.ABC(Op::Spawn, 0);
+    f_.Jump(Op::Jmp, 0, after);
+    uint32_t saved = top_;
+    Stmt(branch);
+    std::vector<uint32_t> slots;
+    WrittenSlots(branch, slots);
+    std::sort(slots.begin(), slots.end());
+    slots.erase(std::unique(slots.begin(), slots.end()), slots.end());
+    uint32_t w = Temp(static_cast<uint32_t>(slots.size()) + 1);
+    for (size_t k = 0; k < slots.size(); ++k) f_.ABC(Op::Move, w + 1 + static_cast<uint32_t>(k), slots[k]);
+    f_.ABC(Op::NewList, w, w + 1, static_cast<uint32_t>(slots.size()));
+    f_.ABC(Op::BranchEnd, w);
+    ReleaseTo(saved);
+    f_.Bind(after);
+    outputs.push_back(std::move(slots));
+  }
+  uint32_t r = Temp(3);
+  f_.ABC(Op::ParJoin, r);
+  for (size_t j = 0; j < outputs.size(); ++j) {
+    if (outputs[j].empty()) continue;
+    f_.AsBx(Op::LoadI, r + 1, static_cast<int32_t>(j));
+    f_.ABC(Op::GetIndex, r + 2, r, r + 1);
+    for (size_t k = 0; k < outputs[j].size(); ++k) {
+      f_.AsBx(Op::LoadI, r + 1, static_cast<int32_t>(k));
+      f_.ABC(Op::GetIndex, outputs[j][k], r + 2, r + 1);
+    }
+  }
+}
+
+// Approvals, signal waits, sleeps and child calls inside a branch: the
+// runtime runs branches whose durable points are steps (docs/composition.md,
+// "Branches as built"). True when it reported nothing. Found by source
+// range: an expression or statement inside a `parallel` block or a
+// `parallel for` body.
 auto ReportUnsupported(const check::CheckedProgram& program, Diagnostics& diags) -> bool {
   const ast::Ast& ast = program.ast;
   int before = diags.error_count();
-  auto keyword = [](SourceRange r) {
-    r.end = std::min(r.end, r.begin + static_cast<uint32_t>(sizeof("parallel") - 1));
+  std::vector<SourceRange> bodies;
+  for (const ast::Stmt& s : ast.stmts) {
+    if (const auto* p = std::get_if<ast::ParallelStmt>(&s.node)) bodies.push_back(p->body.range);
+  }
+  for (const ast::Expr& e : ast.exprs) {
+    if (const auto* p = std::get_if<ast::ParallelForExpr>(&e.node)) bodies.push_back(p->body.range);
+  }
+  auto inside = [&](SourceRange r) {
+    for (const SourceRange& b : bodies) {
+      if (r.file == b.file && r.begin >= b.begin && r.end <= b.end) return true;
+    }
+    return false;
+  };
+  auto keyword = [](SourceRange r, std::string_view word) {
+    r.end = std::min(r.end, r.begin + static_cast<uint32_t>(word.size()));
     return r;
   };
   for (const ast::Stmt& s : ast.stmts) {
-    if (std::holds_alternative<ast::ParallelStmt>(s.node)) {
-      diags.Report(DiagKind::ParallelUnsupported, keyword(s.range), "parallel");
+    if (std::holds_alternative<ast::SleepStmt>(s.node) && inside(s.range)) {
+      diags.Report(DiagKind::WaitInBranchUnsupported, keyword(s.range, "sleep"), "'sleep'");
     }
   }
   for (size_t i = 0; i < ast.exprs.size(); ++i) {
     const ast::Expr& e = ast.exprs[i];
-    if (std::holds_alternative<ast::ParallelForExpr>(e.node)) {
-      diags.Report(DiagKind::ParallelUnsupported, keyword(e.range), "parallel for");
+    if (!inside(e.range)) continue;
+    if (std::holds_alternative<ast::ApproveExpr>(e.node)) {
+      diags.Report(DiagKind::WaitInBranchUnsupported, keyword(e.range, "approve"), "'approve'");
+    } else if (std::holds_alternative<ast::WaitExpr>(e.node)) {
+      diags.Report(DiagKind::WaitInBranchUnsupported, keyword(e.range, "wait"), "'wait'");
+    } else if (std::holds_alternative<ast::CallExpr>(e.node) && program.calls[i].kind == check::CallKind::Workflow) {
+      diags.Report(DiagKind::WaitInBranchUnsupported, e.range, "a child workflow call");
     }
   }
   return diags.error_count() == before;

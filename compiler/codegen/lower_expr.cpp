@@ -298,9 +298,7 @@ void FunctionLowering::ExprInto(ast::ExprId e, uint32_t dst) {
             }
             mb().Wait(std::move(desc));
           },
-          [&](const ast::ParallelForExpr&) {
-            FLOW_CHECK(false, "ReportUnsupported rejects 'parallel for' before lowering");
-          },
+          [&](const ast::ParallelForExpr& n) { ParallelFor(e, n, dst); },
           // Fold() above answered for every literal; a program with an
           // ErrorExpr has errors and is never lowered.
           []<class N>(const N&)
@@ -601,6 +599,51 @@ void FunctionLowering::ApplyClauses(bytecode::StepDesc& d, const ast::StepClause
       comp_step_ = comp;
     }
   }
+}
+
+}  // namespace flow::codegen
+
+namespace flow::codegen {
+
+// parallel for x in xs [limit N] { BODY }: `ParFor dst, [xs, N], x; Jmp
+// over; BODY; BranchEnd [value]`, where the value is the body's last
+// expression statement and `continue` ends the item with [] (no value).
+void FunctionLowering::ParallelFor(ast::ExprId id, const ast::ParallelForExpr& n, uint32_t dst) {
+  const uint32_t slot = static_cast<uint32_t>(prog().expr_slots[id.index]);
+  const uint32_t saved = top_;
+  uint32_t w = Temp(2);
+  ExprInto(n.iterable, w);
+  if (n.limit.valid()) {
+    ExprInto(n.limit, w + 1);
+    At(ast().expr(n.limit).range);  // a limit below 1 is raised there
+  } else {
+    f_.ABC(Op::LoadNull, w + 1);
+  }
+  auto after = f_.NewLabel(), empty = f_.NewLabel();
+  f_.ABC(Op::ParFor, dst, w, slot);
+  f_.Jump(Op::Jmp, 0, after);
+  const auto& stmts = n.body.stmts;
+  const ast::ExprStmt* last = stmts.empty() ? nullptr : std::get_if<ast::ExprStmt>(&ast().stmt(stmts.back()).node);
+  loops_.push_back(LoopLabels{empty, empty, try_depth_});  // `continue` ends the item
+  for (size_t k = 0; k + (last != nullptr ? 1 : 0) < stmts.size(); ++k) Stmt(stmts[k]);
+  if (last != nullptr) {
+    At(ast().stmt(stmts.back()).range);
+    uint32_t inner = top_;
+    uint32_t v = Temp(2);
+    if (!last->clauses.empty()) StepInto(last->expr, &last->clauses, v);
+    else ExprInto(last->expr, v);
+    if (last->clauses.compensate) Compensate(*last->clauses.compensate);
+    f_.ABC(Op::NewList, v + 1, v, 1);
+    f_.ABC(Op::BranchEnd, v + 1);
+    ReleaseTo(inner);
+  }
+  loops_.pop_back();
+  f_.Bind(empty);
+  uint32_t l = Temp();
+  f_.ABC(Op::NewList, l, l, 0);
+  f_.ABC(Op::BranchEnd, l);
+  f_.Bind(after);
+  ReleaseTo(saved);
 }
 
 }  // namespace flow::codegen

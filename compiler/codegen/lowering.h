@@ -89,6 +89,10 @@ class FunctionLowering {
   void LoopBody(const ast::Block& body, bytecode::FunctionBuilder::Label next, bytecode::FunctionBuilder::Label end);
   void Jump(bool is_break);
   void Try(ast::StmtId id, const ast::TryStmt& t);
+  // Branches (docs/composition.md, "Lowering").
+  void Parallel(const ast::ParallelStmt& p);
+  void ParallelFor(ast::ExprId id, const ast::ParallelForExpr& p, uint32_t dst);
+  void WrittenSlots(ast::StmtId id, std::vector<uint32_t>& out);
   void Compensate(const ast::CompensateClause& c);
   // The constant index of `e` when it folds to a number, string or duration.
   auto ConstantOperand(ast::ExprId e) -> std::optional<uint32_t>;

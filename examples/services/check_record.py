@@ -73,6 +73,15 @@ def check_batch(record):
     check(not calls(record, "crm", "delete-account", "batch-1"), "the completed batch undoes nothing")
 
 
+def check_renewals(record):
+    """renewals-1 charges twelve customers in parallel branches 1.1..1.12."""
+    charges = [e for e in calls(record, "billing", key_prefix="renewals-1:") if e["method"] == "POST"]
+    keys = sorted(e["key"] for e in charges)
+    check(keys == sorted(f"renewals-1:1.{k}:1" for k in range(1, 13)),
+          f"renewals: one charge per renewal, each with its branch's key, got {keys}")
+    check(all(e["status"] == 201 and not e["replayed"] for e in charges), f"renewals: every charge made once: {charges}")
+
+
 def check_publishing(record, fail_first):
     drafts = calls(record, "cms", "POST /api/v2/drafts", "publish-1:")
     statuses, keys = [e["status"] for e in drafts], [e["key"] for e in drafts]
@@ -151,6 +160,7 @@ def main():
     check(all(e["status"] != 401 for e in record), "flow sent the bearer token on every request")
     check_onboarding(record)
     check_batch(record)
+    check_renewals(record)
     check_publishing(record, options.fail_first)
     check_approved_publishing(record, options.fail_first)
     check(not calls(record, "notify"), "dunning sends no reminder during its day of grace")

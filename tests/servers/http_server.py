@@ -18,6 +18,11 @@ Endpoints (everything under /_ is control and is not recorded):
                     "respond": JSON, "respond_status": S (default 200)
                         -> every later request answers this (e.g. a body that
                            breaks the output schema)
+                    "gather": N, "gather_seconds": D -> requests wait until N
+                        are being answered at once (or D seconds, default 30,
+                        have passed), once: later ones do not wait (lines up
+                        the first wave of concurrent requests, whatever the
+                        load, before "hang" holds each)
                     "echo_headers": true -> the failure body of "fail" is the
                         request's headers (to prove secrets are redacted)
                     "lose_response": N -> /charges performs the effect, then
@@ -30,6 +35,9 @@ Endpoints (everything under /_ is control and is not recorded):
                   (text), json (parsed body or null) and at_ms (when it
                   arrived, Unix milliseconds)
   GET  /_effects  the charges created so far
+  GET  /_inflight {"now": N, "max": M}: requests being answered now, and the
+                  most ever at once (counted from arrival to the end of the
+                  answer; parallel branches, tests/crash/parallel_limit_test.py)
 Default answers: POST to a path ending in /charges creates a charge
 {"id": "ch_N", "amount": ..., "customer": ..., "status": "paid"}; a second
 request with the same Idempotency-Key returns the stored answer without a new
@@ -46,10 +54,12 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
+GATHERED = threading.Condition(LOCK)  # notified when IN_FLIGHT["now"] grows
 RULES = {}       # path -> dict of rule counters and settings
 REQUESTS = []    # recorded requests
 EFFECTS = []     # charges created
 ANSWERS = {}     # idempotency key -> (status, body) of a /charges request
+IN_FLIGHT = {"now": 0, "max": 0}  # requests being answered (under LOCK)
 
 
 def take(rule, name):
@@ -102,9 +112,21 @@ class Handler(BaseHTTPRequestHandler):
             REQUESTS.append(record)
             rule = RULES.setdefault(url.path, {})
             hang = rule.get("seconds", 0) if take(rule, "hang") else 0
-        if hang:
-            time.sleep(hang)
-        self.answer(url.path, rule, record)
+            IN_FLIGHT["now"] += 1
+            IN_FLIGHT["max"] = max(IN_FLIGHT["max"], IN_FLIGHT["now"])
+            GATHERED.notify_all()
+            if rule.get("gather") and not rule.get("gathered"):
+                deadline = time.time() + rule.get("gather_seconds", 30)
+                GATHERED.wait_for(lambda: IN_FLIGHT["now"] >= rule["gather"] or time.time() >= deadline,
+                                  timeout=max(0.0, deadline - time.time()))
+                rule["gathered"] = True
+        try:
+            if hang:
+                time.sleep(hang)
+            self.answer(url.path, rule, record)
+        finally:
+            with LOCK:
+                IN_FLIGHT["now"] -= 1
 
     def answer(self, path, rule, record):
         with LOCK:
@@ -145,11 +167,14 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, {"ok": True})
             if path == "/_reset" and self.command == "POST":
                 RULES.clear(); REQUESTS.clear(); EFFECTS.clear(); ANSWERS.clear()
+                IN_FLIGHT["max"] = IN_FLIGHT["now"]
                 return self.send(200, {"ok": True})
             if path == "/_requests":
                 return self.send(200, REQUESTS)
             if path == "/_effects":
                 return self.send(200, EFFECTS)
+            if path == "/_inflight":
+                return self.send(200, IN_FLIGHT)
         self.send(404, {"error": "unknown control endpoint"})
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any

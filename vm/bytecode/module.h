@@ -22,8 +22,9 @@ namespace flow::bytecode {
 // written back in its own version (Module::format_version), so its hash --
 // its content address in every database -- never changes. Version 5
 // appended Child (child workflow calls, docs/composition.md), whose step
-// descriptor has an empty connector.
-inline constexpr uint32_t kBytecodeFormatVersion = 5;
+// descriptor has an empty connector. Version 6 appended Spawn, ParJoin,
+// ParFor and BranchEnd (parallel branches, docs/composition.md).
+inline constexpr uint32_t kBytecodeFormatVersion = 6;
 // The first version whose payload ends with the wait table.
 inline constexpr uint32_t kFirstVersionWithWaits = 3;
 // The first version whose position table holds columns.

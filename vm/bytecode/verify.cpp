@@ -63,6 +63,7 @@ auto CheckWindows(const Ctx& c, Instr i) -> Status {
     case Op::ForNext: case Op::ForRange: return CheckWindow(c, a, 3);
     case Op::Approve: return CheckWindow(c, b, 3);
     case Op::Wait: return CheckWindow(c, b, 2);
+    case Op::ParFor: return CheckWindow(c, b, 2);
     default: break;
   }
   return Ok{};
@@ -111,6 +112,12 @@ auto CheckInstr(const Ctx& c) -> Status {
     int callee = d.IsChild() ? c.m.FindFunction(d.operation) : -1;
     if (d.IsChild() && (callee < 0 || c.m.functions[callee].kind != FunctionKind::Workflow)) {
       return c.Fail(fmt::format("child call of '{}', which is not a workflow of the program", d.operation));
+    }
+  }
+  if (GetOp(i) == Op::Spawn || GetOp(i) == Op::ParFor) {
+    // The branch starts after the Jmp that follows: both must exist.
+    if (c.pc + 2 >= c.f.code.size() || GetOp(c.f.code[c.pc + 1]) != Op::Jmp || GetSBx(c.f.code[c.pc + 1]) < 0) {
+      return c.Fail(fmt::format("{} is not followed by a forward Jmp over its branch", GetOpInfo(GetOp(i)).name));
     }
   }
   if (GetOp(i) == Op::CallB) {

@@ -39,6 +39,7 @@ Driver::Driver(const Runtime& runtime, const bytecode::Module& module, std::stri
       renewed_ms_(clock_.NowMs()) {
   if (options_.lease_owner.empty()) options_.lease_owner = ThisLeaseOwner();
   for (const auto& e : journal_) {
+    if (!e.branch.empty()) continue;  // a branch's steps have their own positions
     if (e.type == events::kStepStarted || e.type == events::kStepCompleted || e.type == events::kStepFailed ||
         e.type == events::kStepBlocked) {
       steps_ = std::max(steps_, e.step);
@@ -61,6 +62,7 @@ auto WrittenByTheEngine(std::string_view type) -> bool {
 // tells it) and sent nothing more.
 void Driver::Loaded(const store::RunRecord& run) {
   parent_id_ = run.parent_id;
+  branches_loaded_ = vm_.in_branches();
   bool running = run.status == RunStatus::Running;
   const store::JournalEvent* last = nullptr;  // the last event the engine wrote
   bool requested = false, known = false;      // a cancellation request; an engine event after it
@@ -140,7 +142,11 @@ auto Driver::Commit(store::DurableUpdate u) -> Status {
   // A child's end makes its waiting parent due (docs/composition.md).
   if (u.status && *u.status != RunStatus::Running && *u.status != RunStatus::Waiting) u.wake_parent = parent_id_;
   std::vector<store::JournalEvent> all;
-  for (json& record : log_.TakeNew()) all.push_back(Event(events::kEffect, std::move(record)));
+  for (json& record : log_.TakeNew()) {
+    std::string branch = record.value("branch", "");
+    all.push_back(Event(events::kEffect, std::move(record)));
+    all.back().branch = std::move(branch);
+  }
   for (auto& e : u.events) all.push_back(std::move(e));
   u.events = std::move(all);
   const bool sets_status = u.status.has_value();
@@ -195,6 +201,15 @@ auto Driver::Drive() -> Result<RunReport> {
     // A child whose parent's call timed out: let go, the parent cancels it.
     if (options_.stop_at_ms >= 0 && Now() >= options_.stop_at_ms) return Interrupted();
     interp::Outcome o = vm_.Run();
+    if (o.status == interp::RunStatus::Branches) {
+      auto waiting = DriveBranches(o);  // driver_branches.cpp
+      if (!waiting) return waiting.error();
+      if (*waiting) return std::move(**waiting);
+      if (o.status == interp::RunStatus::Branches) {
+        if (cancel_requested_) continue;
+        return Interrupted();  // this process is stopping
+      }
+    }
     switch (o.status) {
       case interp::RunStatus::Completed:
       case interp::RunStatus::Failed:
@@ -204,6 +219,9 @@ auto Driver::Drive() -> Result<RunReport> {
         return Interrupted();
       case interp::RunStatus::Suspended:
         break;
+      case interp::RunStatus::Branches:
+      case interp::RunStatus::Yield:
+        return Error{"internal error: the VM left its branches in an unexpected way"};
     }
     auto waiting = OnSuspend(o.suspend);
     if (!waiting) return waiting.error();
@@ -313,6 +331,7 @@ auto Driver::OnSuspend(const interp::SuspendReason& reason) -> Result<std::optio
 // The loaded state is suspended: the journal's last suspension event says on what.
 auto Driver::LastSuspension() const -> std::optional<size_t> {
   for (size_t i = journal_.size(); i-- > 0;) {
+    if (!journal_[i].branch.empty()) continue;  // the root's suspensions only
     const std::string& t = journal_[i].type;
     if (t == events::kStepStarted || t == events::kStepFailed || t == events::kStepBlocked ||
         t == events::kApprovalRequested || t == events::kSignalAwaited || t == events::kTimerStarted ||

@@ -35,6 +35,14 @@ using nlohmann::json;
 
 class Driver;
 
+// Why 64: the transport attempts of one run's branches in flight at once
+// (docs/composition.md, "Concurrency in the engine"). Each holds a thread
+// and an exec process or HTTP connection; 64 keeps one run of a `parallel
+// for` over thousands of items from exhausting the machine's processes or
+// a service's connections, and is 8 times the default `limit`. Further
+// steps wait their turn in fiber order.
+inline constexpr size_t kMaxStepsInFlight = 64;
+
 // The VM's host for a driven run: replays and journals effects
 // (EffectLog) and tells the VM to stop in long pure code when the worker
 // is stopping or the run's cancellation was requested (Driver::ShouldStop).
@@ -210,6 +218,25 @@ class Driver {
   // it, or it waits: a compensation blocked).
   auto CancelChildren(const std::string& reason) -> Result<bool>;
 
+  // driver_branches.cpp: the steps of branch fibers, several in flight.
+  struct BranchFlight;
+  // After Run() returned Branches: sends every branch step on a thread of
+  // its own (at most kMaxStepsInFlight at once), delivers and commits each
+  // end as it arrives and runs the VM after it, until the VM leaves the
+  // branches (`o` then holds its outcome for Drive) or, with nothing in
+  // flight, cannot go on (cancel, stop: `o` stays Branches). A report when
+  // the run waits (a blocked step, a long retry backoff).
+  auto DriveBranches(interp::Outcome& o) -> Result<std::optional<RunReport>>;
+  // The attempt of branch step `s` to send next and when, from the journal
+  // as loaded (a resumed run) or from scratch.
+  auto BranchCall(const interp::BranchSuspension& s) -> Result<BranchFlight>;
+  auto BranchEvent(std::string_view type, json data, const std::string& branch, int64_t step, int64_t attempt)
+      -> store::JournalEvent;
+  // A branch step's end: delivered to its fiber, then committed with
+  // `started` and the state after it (its own durable point).
+  auto FinishBranchStep(const BranchFlight& f, store::JournalEvent started, const connectors::StepOutcome& out)
+      -> Status;
+
   // driver.cpp
   // The index in journal_ of the last event that suspended the run (a
   // step's start or non-final failure, an approval, a signal wait, a timer).
@@ -257,6 +284,9 @@ class Driver {
   std::optional<std::pair<StepCall, int>> unsettled_;
   bool cancel_requested_ = false;  // a cancel_requested event exists
   bool cancelling_ = false;        // Cancel() is running: pure code is not stopped for it
+  // Loaded with branch fibers suspended at steps: the first ones taken may
+  // have been in flight (sent again, `resent`).
+  bool branches_loaded_ = false;
   std::chrono::steady_clock::time_point polled_{};  // last store read for a cancellation (ShouldStop)
   int commits_ = 0;    // durable points committed by this Driver
   int64_t renewed_ms_ = 0;  // when the lease was last taken or renewed

@@ -49,7 +49,7 @@ auto Driver::CompensateOne(int64_t k, const interp::Compensation& c) -> Result<C
   int first = 1;
   bool resent = false;
   for (const auto& e : journal_) {
-    if (e.step != pos) continue;
+    if (e.step != pos || !e.branch.empty()) continue;
     if (e.type == events::kCompensationStarted) {
       auto recorded = CallFromJournal(e, true);
       if (!recorded) return recorded.error();

@@ -261,7 +261,7 @@ auto Driver::FinishStep(const StepCall& call, StepEnd end) -> Result<std::option
 auto Driver::BlockedDelay(int64_t pos, std::string_view type) const -> std::chrono::milliseconds {
   int earlier = 0;
   for (const auto& e : journal_) {
-    if (e.step != pos) continue;
+    if (e.step != pos || !e.branch.empty()) continue;
     if (e.type == type) ++earlier;
     else if (e.type != events::kCompensationStarted) earlier = 0;
   }
@@ -331,7 +331,7 @@ auto Driver::CatchUp() -> Status {
   if (!last || journal_[*last].type != events::kStepStarted) return Ok{};
   const store::JournalEvent* started = &journal_[*last];
   for (const auto* e = started + 1; e != journal_.data() + journal_.size(); ++e) {
-    if (e->type != events::kStepCompleted || e->step != started->step) continue;
+    if (e->type != events::kStepCompleted || e->step != started->step || !e->branch.empty()) continue;
     auto call = CallFromJournal(*started, false);
     if (!call) return call.error();
     json d = ParseData(*e);
@@ -349,7 +349,7 @@ auto Driver::PendingStep(const store::JournalEvent& last) -> Result<std::pair<St
   if (last.type == events::kStepFailed) {
     record = nullptr;
     for (const auto& e : journal_) {
-      if (e.type == events::kStepStarted && e.step == last.step) record = &e;
+      if (e.type == events::kStepStarted && e.step == last.step && e.branch.empty()) record = &e;
     }
     if (record == nullptr) return Error{fmt::format("run '{}': step {} has no step_started event", run_id_, last.step)};
     if (ParseData(last).value("final", true)) {

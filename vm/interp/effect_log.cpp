@@ -29,12 +29,20 @@ auto Decode(bytecode::EffectId id, const nlohmann::json& v) -> std::optional<Val
 
 }  // namespace
 
-EffectLog::EffectLog(std::vector<nlohmann::json> recorded) : records_(std::move(recorded)), taken_(records_.size()) {}
+EffectLog::EffectLog(std::vector<nlohmann::json> recorded) {
+  for (auto& r : recorded) {
+    std::string branch = r.is_object() && r.contains("branch") && r["branch"].is_string() ? r["branch"].get<std::string>() : "";
+    records_[branch].push_back(std::move(r));
+  }
+}
 
-auto EffectLog::Effect(bytecode::EffectId id, uint64_t seq) -> Result<Value> {
+auto EffectLog::Effect(bytecode::EffectId id, uint64_t seq, std::string_view branch) -> Result<Value> {
   const char* name = bytecode::GetEffectName(id);
-  if (seq >= 1 && seq <= records_.size()) {
-    const nlohmann::json& r = records_[seq - 1];
+  auto it = records_.find(branch);
+  if (it == records_.end()) it = records_.emplace(std::string(branch), std::vector<nlohmann::json>{}).first;
+  std::vector<nlohmann::json>& records = it->second;
+  if (seq >= 1 && seq <= records.size()) {
+    const nlohmann::json& r = records[seq - 1];
     if (!r.is_object() || r.value("seq", uint64_t{0}) != seq || r.value("effect", std::string()) != name) {
       return Error{fmt::format("journal mismatch: effect #{} is not a recorded {}()", seq, name),
                    ErrorCode::kCorrupt};
@@ -45,18 +53,21 @@ auto EffectLog::Effect(bytecode::EffectId id, uint64_t seq) -> Result<Value> {
     }
     return std::move(*v);
   }
-  if (seq != records_.size() + 1) {
-    return Error{fmt::format("journal mismatch: effect #{} follows only {} recorded effects", seq, records_.size()),
+  if (seq != records.size() + 1) {
+    return Error{fmt::format("journal mismatch: effect #{} follows only {} recorded effects", seq, records.size()),
                  ErrorCode::kCorrupt};
   }
   Value v = FreshEffect(id);
-  records_.push_back(nlohmann::json{{"seq", seq}, {"effect", name}, {"value", value::ToJson(v)}});
+  nlohmann::json record{{"seq", seq}, {"effect", name}, {"value", value::ToJson(v)}};
+  if (!branch.empty()) record["branch"] = std::string(branch);
+  records.push_back(record);
+  new_.push_back(std::move(record));
   return v;
 }
 
 auto EffectLog::TakeNew() -> std::vector<nlohmann::json> {
-  std::vector<nlohmann::json> out(records_.begin() + static_cast<std::ptrdiff_t>(taken_), records_.end());
-  taken_ = records_.size();
+  std::vector<nlohmann::json> out = std::move(new_);
+  new_.clear();
   return out;
 }
 

@@ -8,10 +8,14 @@
 // the driver takes with TakeNew() and journals in the next durable point's
 // transaction. Each record is {"seq": n, "effect": "now", "value": ...},
 // where the value is the effect's JSON text (RFC 3339, UUID, number) --
-// exact for all three, so a replay gives the identical Value.
+// exact for all three, so a replay gives the identical Value. Each branch
+// fiber (docs/composition.md) numbers its own effects from 1; its records
+// carry "branch": "2.3" (the root's carry none).
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -27,16 +31,16 @@ class EffectLog : public Host {
   // The recorded value for `seq`, else a fresh one (remembered for
   // TakeNew). An Error when the record at `seq` is malformed or names
   // another effect: the journal does not belong to this program.
-  auto Effect(bytecode::EffectId id, uint64_t seq) -> Result<Value> override;
+  auto Effect(bytecode::EffectId id, uint64_t seq, std::string_view branch) -> Result<Value> override;
 
   // Records made since the last call, oldest first.
   auto TakeNew() -> std::vector<nlohmann::json>;
   // Whether TakeNew would return any.
-  auto HasNew() const -> bool { return taken_ < records_.size(); }
+  auto HasNew() const -> bool { return !new_.empty(); }
 
  private:
-  std::vector<nlohmann::json> records_;  // records_[seq - 1]
-  size_t taken_ = 0;                     // records_[0..taken_) are journaled
+  std::map<std::string, std::vector<nlohmann::json>, std::less<>> records_;  // per branch: [seq - 1]
+  std::vector<nlohmann::json> new_;  // made since the last TakeNew
 };
 
 }  // namespace flow::interp

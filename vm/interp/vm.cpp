@@ -57,7 +57,9 @@ auto BaseOp(Op op) -> Op {
 
 }  // namespace
 
-auto Host::Effect(bytecode::EffectId id, uint64_t seq) -> Result<Value> { return FreshEffect(id); }
+auto Host::Effect(bytecode::EffectId id, uint64_t seq, std::string_view branch) -> Result<Value> {
+  return FreshEffect(id);
+}
 
 auto Host::NowMs() const -> int64_t {
   using namespace std::chrono;
@@ -109,6 +111,14 @@ void Vm::Reset() {
   pending_error_.reset();
   effect_seq_ = 0;
   compensations_.clear();
+  fibers_.clear();
+  groups_.clear();
+  branch_.clear();
+  branch_steps_ = 0;
+  branch_groups_ = 0;
+  spawns_.clear();
+  yield_ = YieldKind::None;
+  current_ = -1;
 }
 
 void Vm::EnsureStack(size_t slots) {
@@ -178,7 +188,9 @@ auto Vm::ErrorRecord(const WorkflowError& e) -> Value {
 }
 
 auto Vm::Raise() -> bool {
-  if (!frames_.empty()) {
+  // An error that already has its place (a branch's, raised again at its
+  // join) keeps it.
+  if (!frames_.empty() && error_.function.empty()) {
     const Frame& f = frames_.back();
     const Function& fn = module_.functions[f.fn];
     error_.function = fn.name;
@@ -203,7 +215,8 @@ auto Vm::Raise() -> bool {
 auto Vm::Suspend(SuspendReason reason, uint32_t dst) -> Outcome {
   phase_ = Phase::Suspended;
   pending_reg_ = dst;
-  if (options_.resume_stress) {
+  if (options_.resume_stress && fibers_.empty()) {  // with branches: Schedule's
+
     std::string bytes = SaveState();
     Reset();
     Status loaded = LoadState(bytes);
@@ -219,10 +232,18 @@ auto Vm::Suspend(SuspendReason reason, uint32_t dst) -> Outcome {
 auto Vm::Run() -> Outcome { return Run(options_.instruction_budget); }
 
 auto Vm::Run(int64_t budget) -> Outcome {
-  FLOW_CHECK(phase_ == Phase::Ready, "Run() needs a started or delivered VM");
+  FLOW_CHECK(phase_ == Phase::Ready || phase_ == Phase::Branches, "Run() needs a started or delivered VM");
   budget_left_ = budget;
   stop_requested_ = false;
   fatal_ = false;
+  if (fibers_.empty()) {
+    Outcome o = RunCurrent();
+    if (o.status != RunStatus::Yield) return o;
+  }
+  return Schedule();  // fibers.cpp
+}
+
+auto Vm::RunCurrent() -> Outcome {
   if (pending_error_) {
     error_ = std::move(*pending_error_);
     pending_error_.reset();

@@ -32,6 +32,10 @@
 #include "vm/value/shape.h"
 #include "vm/value/value.h"
 
+namespace flow::bytecode {
+class ByteReader;
+}
+
 namespace flow::interp {
 
 using value::Value;
@@ -81,7 +85,23 @@ struct SuspendReason {
 
 // Interrupted: Host::ShouldStop() asked the VM to stop in the middle of pure
 // code; the VM is still ready (Run() would go on from where it stopped).
-enum class RunStatus : uint8_t { Completed, Failed, Suspended, Interrupted };
+// Branches: the root fiber waits at a `parallel` join and no fiber is ready:
+// the branch fibers suspended at steps are listed by TakeBranchSuspensions
+// and each resumed by DeliverTo / DeliverErrorTo (docs/composition.md).
+// Yield is internal to the VM (a fiber joined or ended), never returned.
+enum class RunStatus : uint8_t { Completed, Failed, Suspended, Interrupted, Branches, Yield };
+
+// The default and the bound of `parallel for ... limit N` (SPEC §2.5).
+inline constexpr int64_t kDefaultParallelLimit = 8;
+
+// A branch fiber suspended at a step: its branch id ("2.3"), the step's
+// position in that fiber (from 1: the n of its key "<run>:<branch>:<n>"),
+// and the step.
+struct BranchSuspension {
+  std::string branch;
+  int64_t step = 0;
+  SuspendReason reason;
+};
 
 // A registered compensation: step descriptor and its argument record.
 struct Compensation {
@@ -104,7 +124,8 @@ struct Outcome {
 class Host {
  public:
   virtual ~Host() = default;
-  virtual auto Effect(bytecode::EffectId id, uint64_t seq) -> Result<Value>;
+  // `branch`: the fiber drawing it ("" for the root), whose own counter `seq` is.
+  virtual auto Effect(bytecode::EffectId id, uint64_t seq, std::string_view branch) -> Result<Value>;
   // Asked every kTickInstructions of pure computation: true makes Run()
   // return Interrupted (a worker told to stop, a run being cancelled).
   virtual auto ShouldStop() -> bool { return false; }
@@ -169,11 +190,22 @@ class Vm {
   auto suspended() const -> bool { return phase_ == Phase::Suspended; }
   // Started or delivered: Run() may be called.
   auto ready() const -> bool { return phase_ == Phase::Ready; }
+  // Branch fibers (docs/composition.md, "Fibers in the VM"; fibers.cpp).
+  // Whether branches are alive (the root fiber waits at a join).
+  auto in_branches() const -> bool { return !fibers_.empty(); }
+  // After Run() returned Branches: the suspended branch fibers not taken
+  // yet, oldest first, at most `max`; each is then in flight until
+  // delivered. A reloaded state's suspended fibers are all untaken.
+  auto TakeBranchSuspensions(size_t max) -> std::vector<BranchSuspension>;
+  // The result or error of the step branch `branch` is suspended at.
+  auto DeliverTo(const std::string& branch, Value v) -> Status;
+  auto DeliverErrorTo(const std::string& branch, std::string kind, std::string message,
+                      std::optional<std::string> step) -> Status;
   // Compensations registered so far, oldest first (they run newest first).
   auto compensations() const -> const std::vector<Compensation>& { return compensations_; }
 
  private:
-  enum class Phase : uint8_t { Idle, Ready, Suspended, Done };
+  enum class Phase : uint8_t { Idle, Ready, Suspended, Done, Branches };
   struct Frame {
     uint32_t fn;
     uint32_t pc;    // next instruction
@@ -190,6 +222,40 @@ class Vm {
     int32_t slot = -1;
   };
   static constexpr uint32_t kNoSlot = UINT32_MAX;
+  enum class FiberState : uint8_t { Ready, Suspended, Taken, Joining };
+  // A parked fiber: the interpreter's vectors of a fiber not running now.
+  // While branches are alive, fibers_[0] is the root ("").
+  struct Fiber {
+    std::string branch;
+    FiberState state = FiberState::Ready;
+    std::vector<Value> stack;
+    std::vector<Frame> frames;
+    std::vector<Handler> handlers;
+    uint32_t pending_reg = kNoSlot;
+    std::optional<WorkflowError> pending_error;
+    uint64_t effect_seq = 0;
+    int64_t steps = 0;               // steps started by this fiber (branches only)
+    uint32_t groups = 0;             // groups this fiber opened
+    std::vector<uint32_t> spawns;    // start pcs added by Spawn, not joined yet
+    uint32_t step_desc = 0;          // Suspended/Taken: the step
+    Value step_args;
+  };
+  // A group of branches opened by ParJoin or ParFor in fiber `parent`;
+  // its fibers are `prefix.1`, `prefix.2`, ...
+  struct Group {
+    std::string prefix, parent;
+    bool is_for = false;
+    uint32_t fn = 0;                 // the function whose code the branches run
+    uint32_t result_reg = 0;         // in the parent's top frame
+    std::vector<uint32_t> starts;    // parallel: each branch's start pc
+    uint32_t body_pc = 0, item_reg = 0;  // parallel for
+    Value items;
+    int64_t limit = kDefaultParallelLimit;
+    uint32_t next = 0;               // parallel for: items started
+    std::vector<Value> outputs;      // per branch or item, null until it ends
+    uint32_t live = 0;
+    std::optional<WorkflowError> error;
+  };
 
   auto Execute() -> Outcome;
   // Execute, with allocation failures (std::bad_alloc, std::length_error)
@@ -224,6 +290,29 @@ class Vm {
   auto FatalLimit(std::string message) -> bool;
   auto StepReason(bytecode::Instr i, const Value* regs, SuspendReason& out) -> bool;
 
+  // fibers.cpp
+  // Raises a delivered error, then executes the current fiber.
+  auto RunCurrent() -> Outcome;
+  auto Schedule() -> Outcome;
+  auto FindFiber(const std::string& branch) -> int;
+  auto FindGroup(const std::string& prefix) -> int;
+  void SwapIn(int k);
+  void SwapOut(int k, FiberState state);
+  // ParJoin/ParFor in the current fiber (yield_ set): opens its group.
+  auto OpenGroup(uint32_t a, uint32_t b, uint32_t c, bool is_for, uint32_t pc) -> bool;
+  void StartFibers(int g);
+  auto NewFiber(const Group& g, uint32_t j, uint32_t start_pc, const Value* item) -> Fiber;
+  void EndFiber(int k, Value output);
+  void FailFiber(int k, WorkflowError error);
+  void RemoveFiber(int k);
+  void GroupChanged(int g);
+  auto Stopping(const std::string& branch) -> bool;
+  void DiscardStopped();
+  auto NextReady() const -> int;
+  auto ReadFiberBody(bytecode::ByteReader& r, std::vector<Frame>& frames, std::vector<Handler>& handlers,
+                     std::vector<Value>& stack, uint32_t pending, bool suspended) -> Status;
+  void StressReload();
+
   friend class StateCodec;
   friend class BuiltinCaller;
 
@@ -248,6 +337,19 @@ class Vm {
   uint64_t effect_seq_ = 0;
   std::vector<Compensation> compensations_;
   std::string module_hash_;
+  // Branches (fibers.cpp): parked fibers and open groups, both empty when
+  // only the root runs (then its vectors are the ones above).
+  std::vector<Fiber> fibers_;
+  std::vector<Group> groups_;
+  std::string branch_;               // the running fiber's branch id
+  int64_t branch_steps_ = 0;         // its step counter (branches only)
+  uint32_t branch_groups_ = 0;       // groups it opened
+  std::vector<uint32_t> spawns_;     // its Spawn start pcs
+  enum class YieldKind : uint8_t { None, Join, End };
+  YieldKind yield_ = YieldKind::None;
+  Value branch_output_;              // BranchEnd's output
+  int current_ = -1;                 // fibers_ index of the running fiber, -1 between runs
+  int opened_ = -1;                  // groups_ index OpenGroup just made
 };
 
 }  // namespace flow::interp

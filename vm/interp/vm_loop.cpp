@@ -423,7 +423,7 @@ dispatch:
     VM_NEXT();
   }
   VM_CASE(Effect) {
-    auto v = options_.host->Effect(static_cast<bytecode::EffectId>(B), ++effect_seq_);
+    auto v = options_.host->Effect(static_cast<bytecode::EffectId>(B), ++effect_seq_, branch_);
     if (!v) {
       Fail(kKindInternal, v.error().message);
       goto raise;
@@ -447,6 +447,34 @@ dispatch:
     Op op = bytecode::GetOp(i);
     bool has_value = op == Op::Step || op == Op::Child || op == Op::Approve || op == Op::Wait;
     return Suspend(std::move(reason), has_value ? A : kNoSlot);
+  }
+
+  VM_CASE(Spawn) {
+    // The branch starts after the Jmp that follows (the verifier).
+    spawns_.push_back(static_cast<uint32_t>(pc - code) + 1);
+    VM_NEXT();
+  }
+  VM_CASE(ParJoin)
+  VM_CASE(ParFor) {
+    VM_SAVE();
+    Op op = bytecode::GetOp(i);
+    if (!OpenGroup(A, B, C, op == Op::ParFor, static_cast<uint32_t>(pc - code))) goto raise;
+    if (yield_ == YieldKind::None) VM_NEXT();  // nothing to run: R[A] is set
+    Outcome o;
+    o.status = RunStatus::Yield;
+    return o;
+  }
+  VM_CASE(BranchEnd) {
+    VM_SAVE();
+    if (branch_.empty()) {
+      Fail(kKindInternal, "BranchEnd outside a branch");
+      goto raise;
+    }
+    branch_output_ = R[A];
+    yield_ = YieldKind::End;
+    Outcome o;
+    o.status = RunStatus::Yield;
+    return o;
   }
 
 #if !FLOW_COMPUTED_GOTO

@@ -126,8 +126,16 @@ CREATE INDEX runs_by_parent ON runs (parent_id);
 
 PRAGMA user_version = 3;
 )sql"},
+    // 4: parallel branches (docs/composition.md): the branch fiber an event
+    // belongs to ("2.3"), NULL for the root fiber; `step` is then the
+    // position in that fiber, so (run_id, branch, step) names a step.
+    {4, R"sql(
+ALTER TABLE journal ADD COLUMN branch TEXT;
+
+PRAGMA user_version = 4;
+)sql"},
 };
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 }  // namespace flow::store

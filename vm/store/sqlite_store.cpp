@@ -447,7 +447,7 @@ class SqliteStore final : public Store {
 
   auto Journal(const std::string& run_id) -> Result<std::vector<JournalEvent>> override {
     db_->EndReads();  // kFreshReads
-    auto s = db_->Prepare("SELECT seq, type, step, attempt, data, at_ms FROM journal WHERE run_id = ?1 ORDER BY seq");
+    auto s = db_->Prepare("SELECT seq, type, step, attempt, data, at_ms, branch FROM journal WHERE run_id = ?1 ORDER BY seq");
     if (!s) return s.error();
     (*s)->Bind(1, run_id);
     return ReadAll<JournalEvent>(**s, [](const Stmt& st) {
@@ -462,7 +462,7 @@ class SqliteStore final : public Store {
                    const std::function<bool(const JournalEvent&)>& visit) -> Status override {
     db_->EndReads();  // kFreshReads
     auto s = db_->Prepare(
-        "SELECT seq, type, step, attempt, data, at_ms FROM journal WHERE run_id = ?1 AND seq > ?2 "
+        "SELECT seq, type, step, attempt, data, at_ms, branch FROM journal WHERE run_id = ?1 AND seq > ?2 "
         "AND (?3 = '' OR substr(type, 1, length(?3)) = ?3) ORDER BY seq LIMIT ?4");
     if (!s) return s.error();
     Stmt& st = **s;
@@ -500,9 +500,10 @@ class SqliteStore final : public Store {
   }
 
  private:
-  // A row of "SELECT seq, type, step, attempt, data, at_ms FROM journal".
+  // A row of "SELECT seq, type, step, attempt, data, at_ms, branch FROM journal".
   static auto ReadEvent(const Stmt& st) -> JournalEvent {
-    return JournalEvent{st.Int(0), st.Text(1), st.IsNull(2) ? -1 : st.Int(2), st.Int(3), st.Text(4), st.Int(5)};
+    return JournalEvent{st.Int(0), st.Text(1), st.IsNull(2) ? -1 : st.Int(2), st.Int(3), st.Text(4), st.Int(5),
+                        st.IsNull(6) ? std::string() : st.Text(6)};
   }
 
   static auto ReadRun(const Stmt& st) -> RunRecord {
@@ -568,7 +569,7 @@ class SqliteStore final : public Store {
   auto FirstAnswer(const std::string& run_id, const std::string& opened, const std::string& answered)
       -> Result<std::optional<JournalEvent>> {
     auto s = db_->Prepare(
-        "SELECT seq, type, step, attempt, data, at_ms FROM journal WHERE run_id = ?1 AND type = ?3 AND seq > "
+        "SELECT seq, type, step, attempt, data, at_ms, branch FROM journal WHERE run_id = ?1 AND type = ?3 AND seq > "
         "COALESCE((SELECT MAX(seq) FROM journal WHERE run_id = ?1 AND type = ?2), 0) ORDER BY seq LIMIT 1");
     if (!s) return s.error();
     Stmt& st = **s;
@@ -584,7 +585,7 @@ class SqliteStore final : public Store {
   }
 
   auto AppendEvent(const std::string& run_id, int64_t seq, const JournalEvent& e) -> Status {
-    auto s = db_->Prepare("INSERT INTO journal (run_id, seq, type, step, attempt, data, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    auto s = db_->Prepare("INSERT INTO journal (run_id, seq, type, step, attempt, data, at_ms, branch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     if (!s) return s.error();
     Stmt& st = **s;
     st.Bind(1, run_id);
@@ -594,6 +595,7 @@ class SqliteStore final : public Store {
     st.Bind(5, e.attempt);
     st.Bind(6, e.data.empty() ? std::string("{}") : e.data);
     st.Bind(7, e.at_ms);
+    if (e.branch.empty()) st.BindNull(8); else st.Bind(8, e.branch);
     return st.Run();
   }
 

@@ -53,6 +53,9 @@ struct JournalEvent {
   int64_t attempt = 0;         // 1.. for step events, 0 otherwise
   std::string data = "{}";     // JSON
   int64_t at_ms = 0;
+  // The branch fiber it belongs to ("2.3", docs/composition.md), "" for the
+  // root; `step` then counts that fiber's steps.
+  std::string branch;
 };
 
 // One durable point. Absent optionals leave the column as it is.

@@ -196,7 +196,7 @@ TEST(Bytecode, EachHeaderMismatchHasItsOwnMessage) {
   EXPECT_EQ(ErrorOf(good.substr(0, 10)), "truncated bytecode header");
   std::string v = good;
   v[8] = 99;
-  EXPECT_EQ(ErrorOf(v), "bytecode format version 99, this flow reads versions 1 to 5; recompile the program");
+  EXPECT_EQ(ErrorOf(v), "bytecode format version 99, this flow reads versions 1 to 6; recompile the program");
   std::string s = good;
   s[12] = 4;
   EXPECT_EQ(ErrorOf(s), "bytecode has a different instruction size");

@@ -167,7 +167,7 @@ TEST_F(EngineTest, ACancelledRunNeverGoesForward) {
   ASSERT_TRUE(recorded.ok()) << recorded.error().message;
   EXPECT_EQ(recorded->refusal, store::AppendRefusal::None);
   store::JournalEvent decided{0, std::string(events::kApprovalDecided), -1, 0,
-                              R"({"approved": true, "by": "bob", "comment": "", "at": "2026-01-15T09:30:00Z"})", NowMs()};
+                              R"({"approved": true, "by": "bob", "comment": "", "at": "2026-01-15T09:30:00Z"})", NowMs(), ""};
   store::AppendCondition waiting_for_approval;
   waiting_for_approval.statuses = {store::RunStatus::Waiting};
   waiting_for_approval.waiting_reason = "approval";

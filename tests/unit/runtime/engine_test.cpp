@@ -320,7 +320,7 @@ TEST_F(EngineTest, AnOldJournalsCompletionWithoutStateIsDeliveredFromTheJournalO
   store::DurableUpdate old;
   old.run_id = "r22";
   auto event = [](std::string_view type, int64_t step, const char* data) {
-    return store::JournalEvent{0, std::string(type), step, 1, data, NowMs()};
+    return store::JournalEvent{0, std::string(type), step, 1, data, NowMs(), ""};
   };
   size_t echo = 0;
   while (module->steps[echo].operation != "echo") ++echo;
@@ -462,7 +462,7 @@ TEST_F(EngineTest, ApprovalWaitsThenARecordedDecisionContinuesTheRun) {
 // ---- signals: buffered, oldest first, each consumed once ----------------
 
 auto Ev(int64_t seq, const char* type, const char* data) -> store::JournalEvent {
-  return store::JournalEvent{seq, type, -1, 0, data, 0};
+  return store::JournalEvent{seq, type, -1, 0, data, 0, ""};
 }
 
 TEST(UnconsumedSignalTest, TakesTheOldestOfItsEventNotConsumedYet) {
@@ -509,7 +509,7 @@ TEST_F(EngineTest, SignalsRecordedBeforeTheWaitAreDeliveredInOrderOnce) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   auto append = [&](const char* type, const std::string& data) {
     store::AppendCondition any;
-    auto out = store_->AppendEventIf("s1", store::JournalEvent{0, type, -1, 0, data, NowMs()}, any);
+    auto out = store_->AppendEventIf("s1", store::JournalEvent{0, type, -1, 0, data, NowMs(), ""}, any);
     ASSERT_TRUE(out.ok() && out->refusal == store::AppendRefusal::None);
   };
   append("signal_received", R"({"event":"reply","payload":"first"})");

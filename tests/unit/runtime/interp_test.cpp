@@ -237,7 +237,7 @@ TEST(Interp, Builtins) {
 // A host that replays recorded effects: what a journaling store will do.
 class RecordingHost : public Host {
  public:
-  auto Effect(bytecode::EffectId id, uint64_t seq) -> Result<Value> override {
+  auto Effect(bytecode::EffectId id, uint64_t seq, std::string_view) -> Result<Value> override {
     if (seq <= recorded.size()) return recorded[seq - 1];
     recorded.push_back(Value::Time(1000 + static_cast<int64_t>(seq)));
     return recorded.back();

@@ -1,0 +1,347 @@
+// The steps of branch fibers (driver.h; docs/composition.md, "Concurrency
+// in the engine" and "Durable points and resume").
+//
+// The engine thread owns the VM and the store connection. Each step a
+// branch fiber suspends at is sent on a thread of its own (a Transport
+// call blocks: an exec process, an HTTP request), at most
+// kMaxStepsInFlight at once, and the thread posts the attempt's outcome to
+// a queue the engine thread waits on. The engine thread takes outcomes one
+// at a time, in the order they arrive: it delivers the result to the
+// fiber, commits `step_started` + `step_completed` (or the final
+// `step_failed`) with the whole VM state -- each completion its own
+// durable point -- and runs the VM until no fiber is ready again (so the
+// fiber's `compensate` is registered before the next completion is
+// delivered: registration order is completion order), then sends the
+// steps that became due. Steps of the built-in connector (`log.*`, which
+// return at once) are performed on the engine thread in fiber order, so
+// what they print does not depend on thread timing.
+//
+// A step in branch `2.3` at position n of that fiber sends the
+// idempotency key "<run>:2.3:n" on every attempt; its events carry the
+// branch in the journal's `branch` column and `step` = n. Nothing is
+// committed before a send (as for the root, issue 10): a crash leaves the
+// last committed state, whose fibers suspended at a step are each sent
+// again with the same key on resume (several at once), while a completion
+// that was committed is part of that state and never sent again.
+//
+// A retryable failure commits `step_started` + a non-final `step_failed`
+// with the state, then the next attempt's thread waits the backoff before
+// sending. A backoff longer than EngineOptions::max_in_process_backoff, or
+// a step that cannot be sent (blocked), lets the steps in flight finish
+// and then suspends the run (reason `retry` / `blocked`); resuming sends
+// that attempt again. A cancellation request or a stopping process sends
+// nothing more and waits for the steps in flight, each delivered and
+// committed as above.
+#include <fmt/format.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "vm/engine/driver.h"
+#include "vm/engine/events.h"
+#include "vm/value/convert.h"
+#include "vm/value/time_format.h"
+
+namespace flow::engine {
+
+using store::RunStatus;
+namespace conn = connectors;
+
+// One branch step being attempted.
+struct Driver::BranchFlight {
+  std::string branch;
+  StepCall call;
+  int attempt = 1;
+  bool resent = false;
+  int64_t not_before_ms = 0;  // a retry's backoff: the attempt waits until then
+  bool blocked_before = false;
+};
+
+namespace {
+
+auto ParseData(const store::JournalEvent& e) -> json {
+  json d = json::parse(e.data, nullptr, false);
+  return d.is_object() ? d : json::object();
+}
+
+auto Uniform01() -> double {
+  thread_local std::mt19937_64 gen{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(gen);
+}
+
+// The outcome of one attempt, posted by its thread.
+struct Posted {
+  std::string branch;
+  conn::StepOutcome out;
+  int64_t sent_ms = 0;
+};
+
+// The threads of the attempts in flight and the queue they post to. The
+// destructor tells waiting threads to give up their backoff and joins them
+// all: no thread outlives the Driver's stack frame.
+class AttemptPool {
+ public:
+  AttemptPool() = default;
+  AttemptPool(const AttemptPool&) = delete;
+  auto operator=(const AttemptPool&) -> AttemptPool& = delete;
+  ~AttemptPool() {
+    {
+      std::lock_guard lock(mu_);
+      abort_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+  // Runs `attempt` on a new thread after `delay_ms`; its outcome is posted
+  // under `branch` (a blocked outcome when the pool is torn down first).
+  template <class F>
+  void Launch(std::string branch, int64_t delay_ms, const Clock& clock, F attempt) {
+    threads_.emplace_back([this, branch = std::move(branch), delay_ms, &clock, attempt = std::move(attempt)]() mutable {
+      if (delay_ms > 0) {
+        std::unique_lock lock(mu_);
+        if (cv_.wait_for(lock, std::chrono::milliseconds(delay_ms), [&] { return abort_; })) return;
+      }
+      Posted p{branch, {}, clock.NowMs()};
+      p.out = attempt();
+      std::lock_guard lock(mu_);
+      done_.push_back(std::move(p));
+      cv_.notify_all();
+    });
+  }
+
+  // Posts an outcome computed on the calling thread.
+  void Post(Posted p) {
+    std::lock_guard lock(mu_);
+    done_.push_back(std::move(p));
+  }
+
+  // The oldest posted outcome, waiting at most `ms` for one.
+  auto Next(int64_t ms) -> std::optional<Posted> {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return !done_.empty(); });
+    if (done_.empty()) return std::nullopt;
+    Posted p = std::move(done_.front());
+    done_.pop_front();
+    return p;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Posted> done_;
+  std::vector<std::thread> threads_;
+  bool abort_ = false;
+};
+
+}  // namespace
+
+auto Driver::BranchEvent(std::string_view type, json data, const std::string& branch, int64_t step, int64_t attempt)
+    -> store::JournalEvent {
+  store::JournalEvent e = Event(type, std::move(data), step, attempt);
+  e.branch = branch;
+  return e;
+}
+
+auto Driver::BranchCall(const interp::BranchSuspension& s) -> Result<BranchFlight> {
+  BranchFlight f;
+  f.branch = s.branch;
+  f.call = StepCall{s.step, s.reason.step, json(), false, fmt::format("{}:{}:{}", run_id_, s.branch, s.step), {}};
+  f.call.args = value::ToJson(s.reason.args, &f.call.secrets);
+  if (!branches_loaded_) return f;
+  // Loaded: the previous driver may have sent it; the journal says which
+  // attempt comes next and when.
+  f.resent = true;
+  for (const auto& e : journal_) {
+    if (e.branch != s.branch || e.step != s.step) continue;
+    if (e.type == events::kStepStarted) {
+      json d = ParseData(e);
+      if (d.value("operation", "") != StepName(s.reason.step)) {
+        return Error{fmt::format("run '{}': the journal records '{}' at step {} of branch {}, which does not match "
+                                 "the program",
+                                 run_id_, d.value("operation", ""), s.step, s.branch)};
+      }
+    } else if (e.type == events::kStepFailed) {
+      json d = ParseData(e);
+      if (d.value("final", true)) return Error{fmt::format("run '{}': a failed step left branch {} suspended", run_id_, s.branch)};
+      f.attempt = static_cast<int>(e.attempt) + 1;
+      f.not_before_ms = d.value("retry_at_ms", int64_t{0});
+      f.resent = false;
+      f.blocked_before = false;
+    } else if (e.type == events::kStepBlocked) {
+      f.attempt = static_cast<int>(e.attempt);
+      f.resent = false;
+      f.blocked_before = true;
+    }
+  }
+  return f;
+}
+
+auto Driver::FinishBranchStep(const BranchFlight& f, store::JournalEvent started, const conn::StepOutcome& out)
+    -> Status {
+  const std::string name = StepName(f.call.desc);
+  store::DurableUpdate u = NotWaiting(RunStatus::Running);
+  u.events.push_back(std::move(started));
+  bool ok = out.ok();
+  std::string kind = out.error_kind, message = out.message;
+  if (ok) {
+    auto v = ConvertOutput(f.call.desc, out.output);
+    if (v) {
+      if (auto s = vm_.DeliverTo(f.branch, std::move(*v)); !s) return s;
+      u.events.push_back(BranchEvent(events::kStepCompleted, json{{"operation", name}, {"result", out.output}},
+                                     f.branch, f.call.pos, f.attempt));
+    } else {
+      ok = false;
+      kind = conn::kKindContract;
+      message = v.error().message;
+    }
+  }
+  if (!ok) {
+    if (auto s = vm_.DeliverErrorTo(f.branch, kind, message, name); !s) return s;
+    u.events.push_back(BranchEvent(events::kStepFailed,
+                                   json{{"operation", name}, {"kind", kind}, {"message", message}, {"final", true}},
+                                   f.branch, f.call.pos, f.attempt));
+  }
+  u.state = vm_.SaveState();
+  return Commit(std::move(u));
+}
+
+auto Driver::DriveBranches(interp::Outcome& o) -> Result<std::optional<RunReport>> {
+  AttemptPool pool;
+  std::map<std::string, BranchFlight> flying;
+  // A step that stops the run once the others have landed: blocked, or a
+  // retry backoff too long to wait here.
+  std::optional<std::pair<std::string, json>> park;  // reason, waiting object
+  std::vector<store::JournalEvent> park_events;
+  int64_t park_at = -1;
+  bool vm_stopped = false;  // the VM was interrupted: it runs no more here
+  auto stopping = [&] { return options_.stop != nullptr && options_.stop->load(); };
+
+  auto launch = [&](BranchFlight f) -> Status {
+    const auto& d = module_.steps[f.call.desc];
+    auto c = Connector(d.connector);  // loaded here: the threads only read it
+    conn::StepAttempt a;
+    const conn::Operation* op = c ? (*c)->file.FindOperation(d.operation) : nullptr;
+    if (c && op != nullptr) {
+      a.connector = &(*c)->file;
+      a.op = op;
+      a.connector_dir = (*c)->dir;
+      a.args = f.call.args;
+      a.secrets = f.call.secrets;
+      a.idempotency_key = f.call.key;
+      a.run_id = run_id_;
+      a.resent = f.resent;
+      std::optional<std::chrono::milliseconds> clause;
+      if (d.timeout_ms != bytecode::kNone) clause = std::chrono::milliseconds(d.timeout_ms);
+      a.timeout = conn::AttemptTimeout(clause, *op);
+    }
+    const std::string branch = f.branch;
+    const int64_t delay = std::max<int64_t>(0, f.not_before_ms - Now());
+    flying[branch] = std::move(f);
+    if (!c || op == nullptr) {
+      std::string message = !c ? c.error().message
+                               : fmt::format("connector '{}' has no operation '{}'", d.connector, d.operation);
+      pool.Post(Posted{branch, conn::FailOutcome(conn::kKindConfig, message), Now()});
+      return Ok{};
+    }
+    if (a.connector->transport.kind == conn::TransportKind::Builtin && delay == 0) {
+      pool.Post(Posted{branch, conn::PerformAttempt(transports_, a), Now()});
+      return Ok{};
+    }
+    const conn::TransportRegistry& transports = transports_;
+    pool.Launch(branch, delay, clock_, [a = std::move(a), &transports]() { return conn::PerformAttempt(transports, a); });
+    return Ok{};
+  };
+
+  for (;;) {
+    if (o.status == interp::RunStatus::Interrupted) vm_stopped = true;
+    const bool in_branches = o.status == interp::RunStatus::Branches || o.status == interp::RunStatus::Interrupted;
+    if (!in_branches && flying.empty()) return std::optional<RunReport>();  // Drive takes `o`
+    if (o.status == interp::RunStatus::Branches && !cancel_requested_ && !stopping() && !park &&
+        flying.size() < kMaxStepsInFlight) {
+      auto taken = vm_.TakeBranchSuspensions(kMaxStepsInFlight - flying.size());
+      // Effect values drawn on the way may be in the arguments: durable first.
+      if (!taken.empty()) {
+        if (auto s = CommitEffects(); !s) return s.error();
+      }
+      for (const auto& s : taken) {
+        auto f = BranchCall(s);
+        if (!f) return f.error();
+        if (auto st = launch(std::move(*f)); !st) return st.error();
+      }
+      branches_loaded_ = false;
+    }
+    if (flying.empty()) {
+      if (park) {
+        return StopDriving(Suspend(std::move(park_events), park->first, std::move(park->second), park_at));
+      }
+      return std::optional<RunReport>();  // cancel or stop: Drive decides, `o` is Branches
+    }
+    std::optional<Posted> p = pool.Next(kCancelPollInterval.count());
+    if (auto s = Heartbeat(); !s) return s.error();
+    if (!p) continue;
+    auto it = flying.find(p->branch);
+    if (it == flying.end()) return Error{fmt::format("internal error: an outcome for branch {} not in flight", p->branch)};
+    BranchFlight f = std::move(it->second);
+    flying.erase(it);
+    if (!in_branches) continue;  // the run failed a limit meanwhile: nothing to deliver to
+    const std::string name = StepName(f.call.desc);
+    json started_data = StepData(f.call);
+    if (f.resent) started_data["resent"] = true;
+    auto started = BranchEvent(events::kStepStarted, started_data, f.branch, f.call.pos, f.attempt);
+    started.at_ms = p->sent_ms;
+    conn::StepOutcome& out = p->out;
+    if (out.blocked()) {
+      if (!park) {
+        const int64_t at = Now() + kBlockedBackoff.count();
+        json data = StepData(f.call);
+        data["message"] = out.message;
+        data["retry_at_ms"] = at;
+        park_events.push_back(BranchEvent(events::kStepBlocked, std::move(data), f.branch, f.call.pos, f.attempt));
+        park = std::make_pair(std::string("blocked"),
+                              json{{"kind", "blocked"}, {"step", name}, {"branch", f.branch}, {"message", out.message},
+                                   {"wake_at", value::FormatTime(at)}});
+        park_at = at;
+      }
+      continue;  // the fiber stays at its step: sent again when the run resumes
+    }
+    const auto policy = PolicyOf(module_.steps[f.call.desc], false);
+    if (!out.ok() && conn::ShouldRetry(policy, f.attempt, out)) {
+      // A cancellation ends a step's retries: the fiber stays at its step.
+      if (cancel_requested_) continue;
+      auto delay = conn::BackoffDelay(policy, f.attempt, Uniform01(), out.retry_after);
+      const int64_t retry_at = Now() + delay.count();
+      store::DurableUpdate u = NotWaiting(RunStatus::Running);
+      u.events.push_back(std::move(started));
+      u.events.push_back(BranchEvent(events::kStepFailed,
+                                     json{{"operation", name}, {"kind", out.error_kind}, {"message", out.message},
+                                          {"final", false}, {"retry_in_ms", delay.count()}, {"retry_at_ms", retry_at}},
+                                     f.branch, f.call.pos, f.attempt));
+      u.state = vm_.SaveState();
+      if (auto s = Commit(std::move(u)); !s) return s.error();
+      if (delay > options_.max_in_process_backoff) {
+        if (!park) {
+          park = std::make_pair(std::string("retry"), json{{"kind", "retry"}, {"step", name}, {"branch", f.branch},
+                                                           {"attempt", f.attempt + 1},
+                                                           {"wake_at", value::FormatTime(retry_at)}});
+          park_at = retry_at;
+        }
+        continue;
+      }
+      f.attempt += 1;
+      f.resent = false;
+      f.not_before_ms = retry_at;
+      if (auto s = launch(std::move(f)); !s) return s.error();
+      continue;
+    }
+    // The step's end: delivered, then committed with the state after it.
+    if (auto st = FinishBranchStep(f, std::move(started), out); !st) return st.error();
+    // The fiber's pure code up to its next step, its `compensate` first.
+    if (!vm_stopped) o = vm_.Run();
+  }
+}
+
+}  // namespace flow::engine
