@@ -26,6 +26,18 @@
 namespace flow::store {
 namespace {
 
+// A journal event to append (the store assigns its seq; the root fiber's).
+auto Ev(std::string type, int64_t step = -1, int64_t attempt = 0, std::string data = "{}", int64_t at_ms = 0)
+    -> JournalEvent {
+  JournalEvent e;
+  e.type = std::move(type);
+  e.step = step;
+  e.attempt = attempt;
+  e.data = std::move(data);
+  e.at_ms = at_ms;
+  return e;
+}
+
 namespace fs = std::filesystem;
 
 class StoreTest : public ::testing::Test {
@@ -150,19 +162,19 @@ TEST_P(StoreContractTest, RunsJournalAndDurablePoints) {
   auto opened = Open();
   ASSERT_TRUE(opened.ok());
   Store& s = **opened;
-  EXPECT_EQ(s.CreateRun(NewRun("r1"), JournalEvent{0, "started"}, "S0").error().message,
+  EXPECT_EQ(s.CreateRun(NewRun("r1"), Ev("started"), "S0").error().message,
             "run 'r1' names program h1, which is not stored");
   ASSERT_TRUE(s.PutProgram("h1", "code").ok());
-  ASSERT_TRUE(s.CreateRun(NewRun("r1"), JournalEvent{0, "started"}, "S0").ok());
-  auto again = s.CreateRun(NewRun("r1"), JournalEvent{0, "started"}, "S0");
+  ASSERT_TRUE(s.CreateRun(NewRun("r1"), Ev("started"), "S0").ok());
+  auto again = s.CreateRun(NewRun("r1"), Ev("started"), "S0");
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().message, "run 'r1' already exists");
   EXPECT_EQ(again.error().code, ErrorCode::kAlreadyExists);  // what `flow run --id` branches on
 
   DurableUpdate u;
   u.run_id = "r1";
-  u.events = {JournalEvent{0, "step_started", 1, 1, R"({"op":"billing.charge"})", 2000},
-              JournalEvent{0, "step_completed", 1, 1, R"({"id":"c1"})", 2001}};
+  u.events = {Ev("step_started", 1, 1, R"({"op":"billing.charge"})", 2000),
+              Ev("step_completed", 1, 1, R"({"id":"c1"})", 2001)};
   u.state = "S1";
   u.now_ms = 2001;
   auto seqs = s.Commit(u);
@@ -174,7 +186,7 @@ TEST_P(StoreContractTest, RunsJournalAndDurablePoints) {
   wait.status = RunStatus::Waiting;
   wait.waiting_reason = "approval";
   wait.waiting = R"({"prompt":"ok?"})";
-  wait.events = {JournalEvent{0, "approval_requested"}};
+  wait.events = {Ev("approval_requested")};
   wait.state = "S2";
   wait.checkpoint = "before-approval";
   ASSERT_TRUE(s.Commit(wait).ok());
@@ -218,7 +230,7 @@ TEST_P(StoreContractTest, RunsJournalAndDurablePoints) {
   // the CHECK constraint after the events were inserted.
   DurableUpdate bad;
   bad.run_id = "r1";
-  bad.events = {JournalEvent{0, "ghost"}};
+  bad.events = {Ev("ghost")};
   bad.waiting_reason = "coffee";
   EXPECT_FALSE(s.Commit(bad).ok());
   EXPECT_EQ(s.Journal("r1")->size(), 4u);
@@ -231,13 +243,13 @@ TEST_P(StoreContractTest, AnotherProcessAppendingBetweenCommitsKeepsTheSeqsInOrd
   auto a = Open();
   ASSERT_TRUE(a.ok());
   ASSERT_TRUE((*a)->PutProgram("h1", "code").ok());
-  ASSERT_TRUE((*a)->CreateRun(NewRun("r1"), JournalEvent{0, "started"}, "S0").ok());
+  ASSERT_TRUE((*a)->CreateRun(NewRun("r1"), Ev("started"), "S0").ok());
   auto b = Open();
   ASSERT_TRUE(b.ok());
   auto commit = [](Store& s, const char* type) {
     DurableUpdate u;
     u.run_id = "r1";
-    u.events = {JournalEvent{0, type}};
+    u.events = {Ev(type)};
     auto out = s.Commit(u);
     return out ? Result<std::vector<int64_t>>(out->seqs) : Result<std::vector<int64_t>>(out.error());
   };
@@ -261,14 +273,14 @@ TEST_P(StoreContractTest, AnotherProcessAppendingBetweenCommitsKeepsTheSeqsInOrd
 // wake_at_ms = `wake`).
 void AddRunWaitingForApproval(Store& s, int64_t wake = -1) {
   ASSERT_TRUE(s.PutProgram("h1", "code").ok());
-  ASSERT_TRUE(s.CreateRun(NewRun("r1"), JournalEvent{0, "started"}, "S0").ok());
+  ASSERT_TRUE(s.CreateRun(NewRun("r1"), Ev("started"), "S0").ok());
   DurableUpdate wait;
   wait.run_id = "r1";
   wait.status = RunStatus::Waiting;
   wait.waiting_reason = "approval";
   wait.waiting = R"({"prompt":"ok?"})";
   wait.wake_at_ms = wake;
-  wait.events = {JournalEvent{0, "approval_requested"}};
+  wait.events = {Ev("approval_requested")};
   ASSERT_TRUE(s.Commit(wait).ok());
 }
 
@@ -287,7 +299,7 @@ TEST_P(StoreContractTest, AppendEventIfAppendsOnlyWhileTheConditionHolds) {
   ASSERT_TRUE(opened.ok());
   Store& s = **opened;
   AddRunWaitingForApproval(s);
-  const JournalEvent decided{0, "approval_decided", -1, 0, R"({"approved":true,"by":"ann"})", 5000};
+  const JournalEvent decided = Ev("approval_decided", -1, 0, R"({"approved":true,"by":"ann"})", 5000);
 
   auto unknown = s.AppendEventIf("nope", decided, WaitingForApproval(5000));
   ASSERT_TRUE(unknown.ok());
@@ -319,7 +331,7 @@ TEST_P(StoreContractTest, AppendEventIfAppendsOnlyWhileTheConditionHolds) {
   // seqs after the appended event (it remembers the last seq it wrote).
   DurableUpdate again;
   again.run_id = "r1";
-  again.events = {JournalEvent{0, "approval_requested"}};
+  again.events = {Ev("approval_requested")};
   EXPECT_EQ(s.Commit(again)->seqs, (std::vector<int64_t>{4}));
   auto third = s.AppendEventIf("r1", decided, WaitingForApproval(5000));
   ASSERT_TRUE(third.ok());
@@ -333,7 +345,7 @@ TEST_P(StoreContractTest, AppendEventIfAppendsOnlyWhileTheConditionHolds) {
   ASSERT_TRUE(s.Commit(done).ok());
   AppendCondition alive;
   alive.statuses = {RunStatus::Running, RunStatus::Waiting};
-  auto late = s.AppendEventIf("r1", JournalEvent{0, "signal_received"}, alive);
+  auto late = s.AppendEventIf("r1", Ev("signal_received"), alive);
   ASSERT_TRUE(late.ok());
   EXPECT_EQ(late->refusal, AppendRefusal::Status);
   EXPECT_EQ(late->run->status, RunStatus::Completed);
@@ -345,7 +357,7 @@ TEST_P(StoreContractTest, AppendEventIfRefusesAWaitWhoseTimeoutIsDue) {
   ASSERT_TRUE(opened.ok());
   Store& s = **opened;
   AddRunWaitingForApproval(s, /*wake=*/7000);
-  const JournalEvent decided{0, "approval_decided"};
+  const JournalEvent decided = Ev("approval_decided");
   auto due = s.AppendEventIf("r1", decided, WaitingForApproval(7000));
   ASSERT_TRUE(due.ok());
   EXPECT_EQ(due->refusal, AppendRefusal::Due);
@@ -362,7 +374,7 @@ TEST_P(StoreContractTest, AppendEventIfRefusesWhenTheWaitChanged) {
   ASSERT_TRUE(opened.ok());
   Store& s = **opened;
   AddRunWaitingForApproval(s);
-  const JournalEvent decided{0, "approval_decided"};
+  const JournalEvent decided = Ev("approval_decided");
   AppendCondition read_before = WaitingForApproval(5000);
   read_before.waiting = R"({"from":"ops","prompt":"other?"})";
   auto changed = s.AppendEventIf("r1", decided, read_before);
@@ -397,7 +409,7 @@ TEST_P(StoreContractTest, OfManyConcurrentDecisionsExactlyOneIsRecorded) {
       }
       ++ready;
       while (ready.load() < kWriters) std::this_thread::yield();
-      JournalEvent e{0, "approval_decided", -1, 0, "{\"by\":\"w" + std::to_string(i) + "\"}", 5000};
+      JournalEvent e = Ev("approval_decided", -1, 0, "{\"by\":\"w" + std::to_string(i) + "\"}", 5000);
       auto out = (*store)->AppendEventIf("r1", e, WaitingForApproval(5000));
       if (!out) ++errors;
       else if (out->refusal == AppendRefusal::None) ++accepted;
@@ -422,7 +434,7 @@ TEST_F(StoreTest, JournalIsAppendOnly) {
   {
     auto s = OpenSqliteStore(p);
     ASSERT_TRUE((*s)->PutProgram("h1", "code").ok());
-    ASSERT_TRUE((*s)->CreateRun(NewRun("r1"), JournalEvent{0, "started"}, "S0").ok());
+    ASSERT_TRUE((*s)->CreateRun(NewRun("r1"), Ev("started"), "S0").ok());
   }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(p.c_str(), &db), SQLITE_OK);
@@ -444,7 +456,7 @@ TEST_P(StoreContractTest, ListDueReturnsRunningAndDueWaitingRunsAndNextWake) {
     RunRecord r = NewRun(id);
     r.lease_owner = std::string(id) == "running" ? "123@elsewhere" : "";
     r.lease_expiry_ms = r.lease_owner.empty() ? -1 : 5000;
-    ASSERT_TRUE(s.CreateRun(r, JournalEvent{0, "started", -1, 0, "{}", 1000}, "S").ok());
+    ASSERT_TRUE(s.CreateRun(r, Ev("started", -1, 0, "{}", 1000), "S").ok());
     DurableUpdate u;
     u.run_id = id;
     u.status = status;
@@ -496,7 +508,7 @@ TEST_P(StoreContractTest, CreateRunWithEventsNumbersThemFromOne) {
   ASSERT_TRUE(st.ok()) << st.error().message;
   Store& s = **st;
   ASSERT_TRUE(s.PutProgram("h1", "code").ok());
-  std::vector<JournalEvent> head{{0, "started", -1, 0, "{}", 1000}, {0, "effect", -1, 0, R"({"seq":1})", 1000}};
+  std::vector<JournalEvent> head{Ev("started", -1, 0, "{}", 1000), Ev("effect", -1, 0, R"({"seq":1})", 1000)};
   ASSERT_TRUE(s.CreateRunWithEvents(NewRun("f1"), head, "S").ok());
   auto journal = s.Journal("f1");
   ASSERT_EQ(journal->size(), 2u);
@@ -505,7 +517,7 @@ TEST_P(StoreContractTest, CreateRunWithEventsNumbersThemFromOne) {
   EXPECT_EQ(*s.LoadState("f1"), std::optional<std::string>("S"));
   DurableUpdate next;
   next.run_id = "f1";
-  next.events = {{0, "checkpoint", -1, 0, "{}", 1100}};
+  next.events = {Ev("checkpoint", -1, 0, "{}", 1100)};
   next.now_ms = 1100;
   EXPECT_EQ(s.Commit(next)->seqs, std::vector<int64_t>{3});
   EXPECT_FALSE(s.CreateRunWithEvents(NewRun("f1"), head, "S").ok());  // exists
@@ -521,7 +533,7 @@ TEST_F(StoreTest, CommitCreatesAChildOnceAndWakesItsParent) {
   ASSERT_TRUE(st.ok()) << st.error().message;
   Store& s = **st;
   ASSERT_TRUE(s.PutProgram("h1", "code").ok());
-  ASSERT_TRUE(s.CreateRun(NewRun("p"), {0, "started", -1, 0, "{}", 1000}, "S").ok());
+  ASSERT_TRUE(s.CreateRun(NewRun("p"), Ev("started", -1, 0, "{}", 1000), "S").ok());
   auto start_child = [&](const std::string& parent, const std::string& child_id) {
     DurableUpdate u;
     u.run_id = parent;
@@ -529,10 +541,10 @@ TEST_F(StoreTest, CommitCreatesAChildOnceAndWakesItsParent) {
     DurableUpdate::NewChild child;
     child.run = NewRun(child_id);
     child.run.parent_id = parent;
-    child.started = {0, "started", -1, 0, "{}", 1100};
+    child.started = Ev("started", -1, 0, "{}", 1100);
     child.state = "C";
     u.create_child = child;
-    u.events = {{0, "child_started", -1, 0, "{}", 1100}};
+    u.events = {Ev("child_started", -1, 0, "{}", 1100)};
     return s.Commit(u);
   };
   auto first = start_child("p", "p/1");
@@ -543,7 +555,7 @@ TEST_F(StoreTest, CommitCreatesAChildOnceAndWakesItsParent) {
   EXPECT_TRUE(again->child_existed);
   EXPECT_EQ(s.Journal("p/1")->size(), 1u);  // not recreated
   EXPECT_EQ((*s.GetRun("p/1"))->parent_id, "p");
-  ASSERT_TRUE(s.CreateRun(NewRun("q"), {0, "started", -1, 0, "{}", 1000}, "S").ok());
+  ASSERT_TRUE(s.CreateRun(NewRun("q"), Ev("started", -1, 0, "{}", 1000), "S").ok());
   auto foreign = start_child("q", "p/1");
   ASSERT_FALSE(foreign.ok());
   EXPECT_EQ(foreign.error().message, "run 'p/1' exists but is not a child of run 'q'; it cannot be adopted");
@@ -579,11 +591,11 @@ TEST_P(StoreContractTest, ReadsSeeOtherConnectionsCommitsAfterEarlierReads) {
   auto b = Open();
   ASSERT_TRUE(a.ok() && b.ok());
   ASSERT_TRUE((*b)->PutProgram("h1", "code").ok());
-  ASSERT_TRUE((*b)->CreateRun(NewRun("r1"), JournalEvent{0, "started", -1, 0, "{}", 1000}, "S").ok());
+  ASSERT_TRUE((*b)->CreateRun(NewRun("r1"), Ev("started", -1, 0, "{}", 1000), "S").ok());
   ASSERT_TRUE((*a)->GetRun("r1")->has_value());  // a one-row read, left open
   ASSERT_TRUE((*a)->Journal("r1").ok());
   ASSERT_TRUE((*a)->LoadState("r1").ok());
-  ASSERT_TRUE((*b)->CreateRun(NewRun("r2"), JournalEvent{0, "started", -1, 0, "{}", 1000}, "S").ok());
+  ASSERT_TRUE((*b)->CreateRun(NewRun("r2"), Ev("started", -1, 0, "{}", 1000), "S").ok());
   EXPECT_TRUE((*a)->GetRun("r2")->has_value());
   EXPECT_EQ((*a)->ListDue(0)->size(), 2u);
   EXPECT_EQ((*a)->ListRuns(std::nullopt)->size(), 2u);
@@ -594,7 +606,7 @@ void CreateOneRun(const std::string& p) {
   auto s = OpenSqliteStore(p);
   ASSERT_TRUE(s.ok()) << s.error().message;
   ASSERT_TRUE((*s)->PutProgram("h1", "code").ok());
-  ASSERT_TRUE((*s)->CreateRun(NewRun("r1"), JournalEvent{0, "started", -1, 0, "{}", 1000}, "S").ok());
+  ASSERT_TRUE((*s)->CreateRun(NewRun("r1"), Ev("started", -1, 0, "{}", 1000), "S").ok());
 }
 
 // Opening a database that needs no migration takes no write lock (issue
@@ -644,12 +656,12 @@ TEST_P(StoreContractTest, ScanJournalPagesFiltersAndStops) {
   ASSERT_TRUE(opened.ok());
   Store& s = **opened;
   ASSERT_TRUE(s.PutProgram("h1", "code").ok());
-  ASSERT_TRUE(s.CreateRun(NewRun("r1"), JournalEvent{0, "started", -1, 0, "{}", 1000}, "S").ok());
+  ASSERT_TRUE(s.CreateRun(NewRun("r1"), Ev("started", -1, 0, "{}", 1000), "S").ok());
   DurableUpdate u;
   u.run_id = "r1";
-  u.events = {{0, "step_started", 1, 1, "{}", 1}, {0, "compensation_started", 2, 1, "{}", 2},
-              {0, "compensation_x_y", 2, 1, "{}", 3}, {0, "compensationXfailed", 2, 1, "{}", 4},
-              {0, "failed", -1, 0, "{}", 5}};
+  u.events = {Ev("step_started", 1, 1, "{}", 1), Ev("compensation_started", 2, 1, "{}", 2),
+              Ev("compensation_x_y", 2, 1, "{}", 3), Ev("compensationXfailed", 2, 1, "{}", 4),
+              Ev("failed", -1, 0, "{}", 5)};
   ASSERT_TRUE(s.Commit(u).ok());
   auto scan = [&](JournalQuery q, int stop_after = -1) {
     std::vector<int64_t> seqs;
@@ -717,15 +729,15 @@ TEST_F(StoreTest, AnAppendCanMakeAWaitingRunDue) {
   r.waiting_reason = "signal";
   r.waiting = R"({"kind": "signal", "event": "reply"})";
   r.input = "{}";
-  ASSERT_TRUE((*s)->CreateRun(r, JournalEvent{0, "started"}, "S0").ok());
+  ASSERT_TRUE((*s)->CreateRun(r, Ev("started"), "S0").ok());
   AppendRowChange due;
   due.make_due = true;
   due.due_event = "other";
   due.now_ms = 1000;
-  ASSERT_TRUE((*s)->AppendEventIf("r1", JournalEvent{0, "signal_received"}, {}, due).ok());
+  ASSERT_TRUE((*s)->AppendEventIf("r1", Ev("signal_received"), {}, due).ok());
   EXPECT_EQ((*(*s)->GetRun("r1"))->wake_at_ms, -1);  // it does not wait for that one
   due.due_event = "reply";
-  ASSERT_TRUE((*s)->AppendEventIf("r1", JournalEvent{0, "signal_received"}, {}, due).ok());
+  ASSERT_TRUE((*s)->AppendEventIf("r1", Ev("signal_received"), {}, due).ok());
   EXPECT_EQ((*(*s)->GetRun("r1"))->wake_at_ms, 1000);
   EXPECT_EQ((*s)->ListDue(1000)->size(), 1u);
 }
@@ -738,7 +750,7 @@ namespace {
 
 // --db / FLOW_DB text: a path as always, sqlite:PATH, or a refused scheme.
 TEST(StoreUrl, PathsAndSqliteUrlsAreSqliteAndOtherSchemesAreRefused) {
-  for (const std::string& text : {"flow.db", "/var/lib/flow/flow.db", "./a:b.db", "x:y.db", "dir/c:d.db"}) {
+  for (const char* text : {"flow.db", "/var/lib/flow/flow.db", "./a:b.db", "x:y.db", "dir/c:d.db"}) {
     auto location = ParseStoreUrl(text);
     ASSERT_TRUE(location.ok()) << text << ": " << location.error().message;
     EXPECT_EQ(location->backend, ::flow::store::Backend::Sqlite);
