@@ -37,6 +37,11 @@ Scenarios:
                     more) and is undone; driven by another process (`flow
                     approve CHILD`), the parent's compensations wait for the
                     child's: children first (SPEC §2.5)
+  two_databases     two databases on one machine, each with a run `same`
+                    whose step is in flight: the one whose `flow run` was
+                    killed is resumed, and its resend (which kills what is
+                    left of its previous attempt, found by key, run id and
+                    operation) leaves the other database's live step alone
   cancel_loop       `while true {}` in a live `flow run` (the instruction
                     budget set out of reach): `flow cancel` stops it,
                     compensates, exits 0 with status cancelled
@@ -392,6 +397,38 @@ def scenario_cancel_parent(flow, workdir):
           "q2: the parent was undone before its child: %s" % calls)
 
 
+BLOCK_ONCE = """connector tool = "tool.json"
+workflow main() -> int {
+  let r = tool.block(n: 1)
+  return r.n
+}
+"""
+
+
+def scenario_two_databases(flow, workdir):
+    dirs = [os.path.join(workdir, name) for name in ("one", "two")]
+    flows = []
+    for d in dirs:
+        write_work_block_tool(d)
+        write(d, "main.flow", BLOCK_ONCE)
+        flows.append(Flow(flow.binary, d))
+    live = start(flows[0], "run", os.path.join(dirs[0], "main.flow"), "--id", "same")
+    wait_for(lambda: os.path.exists(os.path.join(dirs[0], "blocked-1")), "the first database's step to be sent")
+    killed = start(flows[1], "run", os.path.join(dirs[1], "main.flow"), "--id", "same")
+    wait_for(lambda: os.path.exists(os.path.join(dirs[1], "blocked-1")), "the second database's step to be sent")
+    kill(killed)
+    write(dirs[1], "go-1", "")
+    code, out, err = flows[1].run("resume", "same", "--json")
+    check(code == 0 and json.loads(out)["result"] == 10, "resume in the second database: %d %r %r" % (code, out, err[-300:]))
+    check(live.poll() is None, "the first database's run ended while its step was blocked: exit %s, %r"
+          % (live.returncode, Flow.output(live)[1][-300:] if live.returncode is not None else ""))
+    write(dirs[0], "go-1", "")
+    code, out, err = finish(live, "the first database's flow run")
+    check(code == 0, "the first database's run, whose step the other database's resume must not kill: exit %d %r"
+          % (code, err[-300:]))
+    check(invocations(dirs[0]) == [["block", "1", "same:1"]], "first database's calls: %s" % invocations(dirs[0]))
+
+
 # ---------------------------------------------------------------- item 7
 
 LOOP = """connector tool = "tool.json"
@@ -557,7 +594,7 @@ def scenario_state_flips(flow, workdir, seed):
 
 SCENARIOS = {"pure_after_step": scenario_pure_after_step, "cancel_killed": scenario_cancel_killed,
              "cancel_in_flight": scenario_cancel_in_flight, "cancel_retrying": scenario_cancel_retrying,
-             "cancel_parent": scenario_cancel_parent,
+             "cancel_parent": scenario_cancel_parent, "two_databases": scenario_two_databases,
              "cancel_loop": scenario_cancel_loop,
              "worker_sigterm": scenario_worker_sigterm, "limits": scenario_limits, "blocked": scenario_blocked,
              "state_flips": scenario_state_flips}

@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -240,7 +241,35 @@ auto SelfAndAncestors() -> std::set<pid_t> {
   return out;
 }
 
-// Live processes whose environment holds every one of `vars` exactly.
+// Whether /proc/<pid>/exe is this very flow binary (same file).
+auto IsFlow(pid_t pid, const struct stat& self) -> bool {
+  struct stat st {};
+  std::string exe = "/proc/" + std::to_string(pid) + "/exe";
+  return ::stat(exe.c_str(), &st) == 0 && st.st_dev == self.st_dev && st.st_ino == self.st_ino;
+}
+
+// Whether `pid` descends from a live flow process other than this one and
+// its ancestors: then it is that process's attempt, never the previous
+// attempt of a run this process resends. That process is alive, and on one
+// host a live driver's lease is never taken over, so it drives another
+// database's run that has the same id, key and operation (two projects'
+// runs both named by `--id`, or two tests' on one machine) -- whose tool
+// must not be killed. A previous attempt of this run has no live flow above
+// it: its driver died (the reason for the resend), and what escaped it was
+// reparented.
+auto UnderAnotherFlow(pid_t pid, const std::set<pid_t>& spared) -> bool {
+  struct stat self {};
+  if (::stat("/proc/self/exe", &self) != 0) return false;
+  std::set<pid_t> seen;
+  for (pid_t p = ParentOf(pid); p > 1 && seen.insert(p).second; p = ParentOf(p)) {
+    if (spared.count(p) != 0) return false;  // this process's own: killed as before
+    if (IsFlow(p, self)) return true;
+  }
+  return false;
+}
+
+// Live processes whose environment holds every one of `vars` exactly and
+// that no other live flow process drives (UnderAnotherFlow).
 auto Carrying(const std::vector<std::string>& vars, const std::set<pid_t>& spared) -> std::vector<pid_t> {
   std::vector<pid_t> found;
   DIR* proc = ::opendir("/proc");
@@ -255,7 +284,7 @@ auto Carrying(const std::vector<std::string>& vars, const std::set<pid_t>& spare
     for (const std::string& var : vars) {
       all = all && env_text.find('\0' + var + '\0') != std::string::npos;
     }
-    if (all) found.push_back(static_cast<pid_t>(pid));
+    if (all && !UnderAnotherFlow(static_cast<pid_t>(pid), spared)) found.push_back(static_cast<pid_t>(pid));
   }
   ::closedir(proc);
   return found;

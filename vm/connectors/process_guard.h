@@ -23,7 +23,10 @@
 //    FLOW_IDEMPOTENCY_KEY, FLOW_RUN_ID and FLOW_OPERATION (a grandchild
 //    that left the group with setsid, or a group whose guardian was killed
 //    too). The key is the step's identity towards the outside world
-//    already, so a process carrying it *is* an attempt of that step.
+//    already, so a process carrying it *is* an attempt of that step --
+//    unless another live flow process is its ancestor: then it belongs to
+//    another database's run of the same id (on one host a live driver's
+//    run is never taken over), and it is left alone.
 //
 // A tool is spawned with clone(CLONE_VM | CLONE_VFORK), as posix_spawn
 // does: no copy of flow's memory per step.
