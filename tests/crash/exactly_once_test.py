@@ -31,6 +31,12 @@ Scenarios:
                     a run suspended for a long one: the charge is sent once
                     more with its key (the server keeps one effect) and
                     refunded; the run ends cancelled
+  cancel_branches   a `flow run` killed with -9 while four `parallel for`
+                    items are blocked in their steps, three with a
+                    `compensate`: `flow cancel` sends each of those three
+                    once more with its own key (<run>:<branch>:1) and undoes
+                    each once; the item without `compensate` is not sent
+                    again, nothing after the items is sent; cancelled
   cancel_parent     `flow cancel` of a parent whose child run is in the middle
                     of a step: in the parent's own live `flow run`, the
                     child stops at its next durable point (it sends nothing
@@ -334,6 +340,49 @@ def scenario_cancel_retrying(flow, workdir):
         check(keys == ["r1:1", "r1:1", "r2:1", "r2:1"], "the charges' keys (each resent once at the cancel): %s" % keys)
 
 
+BRANCHES = """connector tool = "tool.json"
+workflow main(xs: [int]) -> int {
+  parallel for x in xs {
+    if x == 4 {
+      tool.block(n: x)
+    } else {
+      let r = tool.block(n: x) compensate tool.work(n: r.n)
+    }
+  }
+  let after = tool.work(n: 99)
+  return after.n
+}
+"""
+
+
+def scenario_cancel_branches(flow, workdir):
+    write_work_block_tool(workdir)
+    source = write(workdir, "main.flow", BRANCHES)
+    run = start(flow, "run", source, "--id", "b1", "--input", '{"xs": [1, 2, 3, 4]}')
+    for n in range(1, 5):
+        wait_for(lambda: os.path.exists(os.path.join(workdir, "blocked-%d" % n)), "item %d's step to be sent" % n)
+    kill(run)
+    for n in range(1, 5):
+        write(workdir, "go-%d" % n, "")
+    code, out, err = flow.run("cancel", "b1", "--json")
+    check(code == 0 and json.loads(out)["status"] == "cancelled", "flow cancel b1: %d %r %r" % (code, out, err[-300:]))
+    calls = invocations(workdir)
+    blocks = sorted(tuple(c) for c in calls if c[0] == "block")
+    want = sorted([("block", str(n), "b1:1.%d:1" % n) for n in (1, 2, 3)] * 2 + [("block", "4", "b1:1.4:1")])
+    check(blocks == want, "the items' steps (each with a compensate resent once with its own key): %s" % calls)
+    undo = sorted(c[1] for c in calls if c[0] == "work")
+    check(undo == ["10", "20", "30"], "the undos (each completed item once, nothing after the items): %s" % calls)
+    keys = sorted(c[2] for c in calls if c[0] == "work")
+    check(keys == ["b1:undo:1", "b1:undo:2", "b1:undo:3"], "the undos' keys: %s" % calls)
+    # Registered in completion order, run newest first: the journal says which.
+    journal = journal_of(show(flow, "b1"))
+    completed = [e["branch"] for e in journal if event_type(e) == "step_completed"]
+    check(sorted(completed) == ["1.1", "1.2", "1.3"], "the resent steps' completions: %s" % completed)
+    undone = [e["data"]["args"]["n"] for e in journal if event_type(e) == "compensation_started"]
+    check(undone == [int(b[-1]) * 10 for b in reversed(completed)],
+          "compensations not newest first (completions %s): %s" % (completed, undone))
+
+
 PARENT_LIVE = """connector tool = "tool.json"
 workflow child(n: int) -> int {
   let r = tool.block(n: n) compensate tool.work(n: r.n)
@@ -594,7 +643,8 @@ def scenario_state_flips(flow, workdir, seed):
 
 SCENARIOS = {"pure_after_step": scenario_pure_after_step, "cancel_killed": scenario_cancel_killed,
              "cancel_in_flight": scenario_cancel_in_flight, "cancel_retrying": scenario_cancel_retrying,
-             "cancel_parent": scenario_cancel_parent, "two_databases": scenario_two_databases,
+             "cancel_branches": scenario_cancel_branches, "cancel_parent": scenario_cancel_parent,
+             "two_databases": scenario_two_databases,
              "cancel_loop": scenario_cancel_loop,
              "worker_sigterm": scenario_worker_sigterm, "limits": scenario_limits, "blocked": scenario_blocked,
              "state_flips": scenario_state_flips}

@@ -70,8 +70,8 @@ class Driver {
   auto cancel_requested() const -> bool { return cancel_requested_; }
   // EngineOptions::nothing_in_flight, after Loaded().
   void NothingInFlight() { maybe_in_flight_ = false; }
-  // Cancels the loaded run: the step a dead driver may have had in flight,
-  // when it has a `compensate` (driver_cancel.cpp), then its
+  // Cancels the loaded run: the step (or branch steps) a dead driver may
+  // have had in flight, when it has a `compensate` (driver_cancel.cpp), then its
   // compensations, then status cancelled.
   auto Cancel() -> Result<RunReport>;
   // For DriverHost: whether pure code should stop now.
@@ -233,9 +233,24 @@ class Driver {
   auto BranchEvent(std::string_view type, json data, const std::string& branch, int64_t step, int64_t attempt)
       -> store::JournalEvent;
   // A branch step's end: delivered to its fiber, then committed with
-  // `started` and the state after it (its own durable point).
-  auto FinishBranchStep(const BranchFlight& f, store::JournalEvent started, const connectors::StepOutcome& out)
-      -> Status;
+  // `started` (when not journaled already) and the state after it (its
+  // own durable point).
+  auto FinishBranchStep(const BranchFlight& f, std::optional<store::JournalEvent> started,
+                        const connectors::StepOutcome& out) -> Status;
+  // The transport attempt of `f`; an Error when its connector or
+  // operation cannot be had (the attempt fails with kind config).
+  auto BranchAttempt(const BranchFlight& f) -> Result<connectors::StepAttempt>;
+  // At a cancellation with branches alive: sends again, once each and all
+  // at once, the branch steps whose outcome is unknown and that have a
+  // `compensate` (docs/runs.md, "Cancel"), delivering each end to its
+  // fiber (its `compensate` registered, in completion order).
+  auto ResendBranchesAtCancel() -> Status;
+  // Whether the step branch `s` waits at may have taken effect without
+  // its outcome being journaled (`journal`: the run's journal now;
+  // `after_crash`: the run's previous driver died with steps possibly in
+  // flight), and if so the attempt to send.
+  auto UnsettledBranchStep(const interp::BranchSuspension& s, const std::vector<store::JournalEvent>& journal,
+                           bool after_crash) -> Result<std::optional<BranchFlight>>;
 
   // driver.cpp
   // The index in journal_ of the last event that suspended the run (a

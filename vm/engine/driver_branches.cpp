@@ -31,11 +31,14 @@
 // and then suspends the run (reason `retry` / `blocked`); resuming sends
 // that attempt again. A cancellation request or a stopping process sends
 // nothing more and waits for the steps in flight, each delivered and
-// committed as above.
+// committed as above (a retryable failure is committed and not retried).
+// The cancellation then sends again, once, each branch step whose outcome
+// is unknown and that has a `compensate` (ResendBranchesAtCancel).
 #include <fmt/format.h>
 
 #include <condition_variable>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -137,7 +140,45 @@ class AttemptPool {
   bool abort_ = false;
 };
 
+// Sends attempt `a` of branch `branch` through `pool` after `delay_ms`:
+// on a thread of its own, or at once on this thread for the built-in
+// connector; an attempt that could not be prepared fails with kind config.
+void StartAttempt(AttemptPool& pool, const std::string& branch, int64_t delay_ms, Result<conn::StepAttempt> a,
+                  const conn::TransportRegistry& transports, const Clock& clock) {
+  if (!a) {
+    pool.Post(Posted{branch, conn::FailOutcome(conn::kKindConfig, a.error().message), clock.NowMs()});
+    return;
+  }
+  if (a->connector->transport.kind == conn::TransportKind::Builtin && delay_ms == 0) {
+    pool.Post(Posted{branch, conn::PerformAttempt(transports, *a), clock.NowMs()});
+    return;
+  }
+  pool.Launch(branch, delay_ms, clock,
+              [a = std::move(*a), &transports]() { return conn::PerformAttempt(transports, a); });
+}
+
 }  // namespace
+
+auto Driver::BranchAttempt(const BranchFlight& f) -> Result<conn::StepAttempt> {
+  const auto& d = module_.steps[f.call.desc];
+  auto c = Connector(d.connector);  // loaded here: the threads only read it
+  if (!c) return c.error();
+  const conn::Operation* op = (*c)->file.FindOperation(d.operation);
+  if (op == nullptr) return Error{fmt::format("connector '{}' has no operation '{}'", d.connector, d.operation)};
+  conn::StepAttempt a;
+  a.connector = &(*c)->file;
+  a.op = op;
+  a.connector_dir = (*c)->dir;
+  a.args = f.call.args;
+  a.secrets = f.call.secrets;
+  a.idempotency_key = f.call.key;
+  a.run_id = run_id_;
+  a.resent = f.resent;
+  std::optional<std::chrono::milliseconds> clause;
+  if (d.timeout_ms != bytecode::kNone) clause = std::chrono::milliseconds(d.timeout_ms);
+  a.timeout = conn::AttemptTimeout(clause, *op);
+  return a;
+}
 
 auto Driver::BranchEvent(std::string_view type, json data, const std::string& branch, int64_t step, int64_t attempt)
     -> store::JournalEvent {
@@ -180,11 +221,11 @@ auto Driver::BranchCall(const interp::BranchSuspension& s) -> Result<BranchFligh
   return f;
 }
 
-auto Driver::FinishBranchStep(const BranchFlight& f, store::JournalEvent started, const conn::StepOutcome& out)
-    -> Status {
+auto Driver::FinishBranchStep(const BranchFlight& f, std::optional<store::JournalEvent> started,
+                              const conn::StepOutcome& out) -> Status {
   const std::string name = StepName(f.call.desc);
   store::DurableUpdate u = NotWaiting(RunStatus::Running);
-  u.events.push_back(std::move(started));
+  if (started) u.events.push_back(std::move(*started));
   bool ok = out.ok();
   std::string kind = out.error_kind, message = out.message;
   if (ok) {
@@ -221,38 +262,11 @@ auto Driver::DriveBranches(interp::Outcome& o) -> Result<std::optional<RunReport
   auto stopping = [&] { return options_.stop != nullptr && options_.stop->load(); };
 
   auto launch = [&](BranchFlight f) -> Status {
-    const auto& d = module_.steps[f.call.desc];
-    auto c = Connector(d.connector);  // loaded here: the threads only read it
-    conn::StepAttempt a;
-    const conn::Operation* op = c ? (*c)->file.FindOperation(d.operation) : nullptr;
-    if (c && op != nullptr) {
-      a.connector = &(*c)->file;
-      a.op = op;
-      a.connector_dir = (*c)->dir;
-      a.args = f.call.args;
-      a.secrets = f.call.secrets;
-      a.idempotency_key = f.call.key;
-      a.run_id = run_id_;
-      a.resent = f.resent;
-      std::optional<std::chrono::milliseconds> clause;
-      if (d.timeout_ms != bytecode::kNone) clause = std::chrono::milliseconds(d.timeout_ms);
-      a.timeout = conn::AttemptTimeout(clause, *op);
-    }
+    auto a = BranchAttempt(f);
     const std::string branch = f.branch;
     const int64_t delay = std::max<int64_t>(0, f.not_before_ms - Now());
     flying[branch] = std::move(f);
-    if (!c || op == nullptr) {
-      std::string message = !c ? c.error().message
-                               : fmt::format("connector '{}' has no operation '{}'", d.connector, d.operation);
-      pool.Post(Posted{branch, conn::FailOutcome(conn::kKindConfig, message), Now()});
-      return Ok{};
-    }
-    if (a.connector->transport.kind == conn::TransportKind::Builtin && delay == 0) {
-      pool.Post(Posted{branch, conn::PerformAttempt(transports_, a), Now()});
-      return Ok{};
-    }
-    const conn::TransportRegistry& transports = transports_;
-    pool.Launch(branch, delay, clock_, [a = std::move(a), &transports]() { return conn::PerformAttempt(transports, a); });
+    StartAttempt(pool, branch, delay, std::move(a), transports_, clock_);
     return Ok{};
   };
 
@@ -310,8 +324,6 @@ auto Driver::DriveBranches(interp::Outcome& o) -> Result<std::optional<RunReport
     }
     const auto policy = PolicyOf(module_.steps[f.call.desc], false);
     if (!out.ok() && conn::ShouldRetry(policy, f.attempt, out)) {
-      // A cancellation ends a step's retries: the fiber stays at its step.
-      if (cancel_requested_) continue;
       auto delay = conn::BackoffDelay(policy, f.attempt, Uniform01(), out.retry_after);
       const int64_t retry_at = Now() + delay.count();
       store::DurableUpdate u = NotWaiting(RunStatus::Running);
@@ -322,6 +334,9 @@ auto Driver::DriveBranches(interp::Outcome& o) -> Result<std::optional<RunReport
                                      f.branch, f.call.pos, f.attempt));
       u.state = vm_.SaveState();
       if (auto s = Commit(std::move(u)); !s) return s.error();
+      // A cancellation ends a step's retries: the fiber stays at its step,
+      // whose failed attempt may have taken effect (ResendBranchesAtCancel).
+      if (cancel_requested_) continue;
       if (delay > options_.max_in_process_backoff) {
         if (!park) {
           park = std::make_pair(std::string("retry"), json{{"kind", "retry"}, {"step", name}, {"branch", f.branch},
@@ -342,6 +357,117 @@ auto Driver::DriveBranches(interp::Outcome& o) -> Result<std::optional<RunReport
     // The fiber's pure code up to its next step, its `compensate` first.
     if (!vm_stopped) o = vm_.Run();
   }
+}
+
+
+auto Driver::UnsettledBranchStep(const interp::BranchSuspension& s, const std::vector<store::JournalEvent>& journal,
+                                 bool after_crash) -> Result<std::optional<BranchFlight>> {
+  using Unsettled = std::optional<BranchFlight>;
+  BranchFlight f;
+  f.branch = s.branch;
+  f.call = StepCall{s.step, s.reason.step, json(), false, fmt::format("{}:{}:{}", run_id_, s.branch, s.step), {}};
+  f.call.args = value::ToJson(s.reason.args, &f.call.secrets);
+  const store::JournalEvent* last = nullptr;
+  bool failed = false;  // an attempt failed retryably: it may have taken effect
+  for (const auto& e : journal) {
+    if (e.branch != s.branch || e.step != s.step) continue;
+    if (e.type != events::kStepStarted && e.type != events::kStepFailed && e.type != events::kStepBlocked &&
+        e.type != events::kStepCompleted) {
+      continue;
+    }
+    if (e.type == events::kStepStarted && ParseData(e).value("operation", "") != StepName(s.reason.step)) {
+      return Error{fmt::format("run '{}': the journal records '{}' at step {} of branch {}, which does not match "
+                               "the program",
+                               run_id_, ParseData(e).value("operation", ""), s.step, s.branch)};
+    }
+    last = &e;
+    if (e.type == events::kStepFailed) failed = true;
+  }
+  if (last == nullptr) {
+    // Never journaled: in flight only if the dead driver got as far as
+    // sending it, which it did not when the fiber drew effect values on the
+    // way that were never journaled (CommitEffects comes before sends).
+    if (!after_crash || log_.HasNewOf(s.branch)) return Unsettled();
+    f.resent = true;
+    return Unsettled(std::move(f));
+  }
+  f.attempt = static_cast<int>(last->attempt);
+  if (last->type == events::kStepStarted) {
+    f.resent = true;  // a cancellation's resend that did not come back
+  } else if (last->type == events::kStepFailed) {
+    if (ParseData(*last).value("final", true)) return Unsettled();
+    f.attempt += 1;
+  } else if (last->type == events::kStepBlocked) {
+    // Not sent; an earlier attempt of it may have been.
+    if (!failed && !after_crash) return Unsettled();
+  } else {
+    return Unsettled();  // completed
+  }
+  return Unsettled(std::move(f));
+}
+
+// The steps in flight are all sent at once and their ends taken as they
+// arrive, as in DriveBranches, but nothing is retried (the attempt is
+// final either way), nothing new is sent (a fiber that goes on reaches its
+// next step and stays there) and the steps are journaled before they are
+// sent (`step_started`, `resent`): a canceller that dies leaves them in
+// flight for the next one, which sends them again, and no other.
+auto Driver::ResendBranchesAtCancel() -> Status {
+  const bool after_crash = maybe_in_flight_ && commits_ == 0;
+  maybe_in_flight_ = false;
+  if (!vm_.in_branches()) return Ok{};
+  auto journal = store_.Journal(run_id_);
+  if (!journal) return journal.error();
+  vm_.TakeBranchSuspensions(std::numeric_limits<size_t>::max());  // every one is now in flight or left
+  std::vector<BranchFlight> resend;
+  for (const auto& s : vm_.BranchesInFlight()) {
+    // Without a `compensate` the outcome changes nothing: there is nothing to undo.
+    if (module_.steps[s.reason.step].compensate_step == bytecode::kNone) continue;
+    auto f = UnsettledBranchStep(s, *journal, after_crash);
+    if (!f) return f.error();
+    if (*f) resend.push_back(std::move(**f));
+  }
+  if (resend.empty()) return Ok{};
+  store::DurableUpdate marked;
+  for (const auto& f : resend) {
+    json data = StepData(f.call);
+    data["resent"] = true;
+    marked.events.push_back(BranchEvent(events::kStepStarted, std::move(data), f.branch, f.call.pos, f.attempt));
+  }
+  if (auto s = Commit(std::move(marked)); !s) return s;
+  AttemptPool pool;
+  std::map<std::string, BranchFlight> flying;
+  for (auto& f : resend) {
+    f.resent = true;  // journaled as started: its previous send may still be at work
+    auto a = BranchAttempt(f);
+    const std::string branch = f.branch;
+    flying[branch] = std::move(f);
+    StartAttempt(pool, branch, 0, std::move(a), transports_, clock_);
+  }
+  while (!flying.empty()) {
+    std::optional<Posted> p = pool.Next(kCancelPollInterval.count());
+    if (auto s = Heartbeat(); !s) return s;
+    if (!p) continue;
+    auto it = flying.find(p->branch);
+    if (it == flying.end()) return Error{fmt::format("internal error: an outcome for branch {} not in flight", p->branch)};
+    BranchFlight f = std::move(it->second);
+    flying.erase(it);
+    if (p->out.blocked()) {
+      // Not sent now: nothing is known to undo. Journaled, so that it is
+      // no longer in flight for a later canceller.
+      json data = StepData(f.call);
+      data["message"] = p->out.message;
+      store::DurableUpdate u;
+      u.events.push_back(BranchEvent(events::kStepBlocked, std::move(data), f.branch, f.call.pos, f.attempt));
+      if (auto s = Commit(std::move(u)); !s) return s;
+      continue;
+    }
+    // Its end, final either way; then its `compensate` is registered.
+    if (auto s = FinishBranchStep(f, std::nullopt, p->out); !s) return s;
+    interp::Outcome o = vm_.Run(kCancelInstructionBudget);
+    if (o.status == interp::RunStatus::Interrupted) return Interrupted();
+  }
+  return Ok{};
 }
 
 }  // namespace flow::engine

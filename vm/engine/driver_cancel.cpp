@@ -17,7 +17,8 @@
 // point runs to its next suspension without sending anything (so the
 // `compensate` of a step that just completed is registered), the step a
 // dead driver may have had in flight is sent again when it has a
-// `compensate` (its outcome decides whether there is something to undo),
+// `compensate` (its outcome decides whether there is something to undo;
+// inside a `parallel` block, each such branch step: driver_branches.cpp),
 // then the compensations run and the run ends `cancelled`. Each of these is
 // durable on its own, so a crash anywhere leaves a run that the next driver
 // cancels the same way: the remaining compensations each once, in order.
@@ -198,7 +199,12 @@ auto Driver::Cancel() -> Result<RunReport> {
   cancelling_ = true;
   auto next = RunToSuspension();
   if (!next) return next.error();
-  if (auto s = ResendInFlightAtCancel(*next); !s) return s.error();
+  if (vm_.in_branches()) {
+    // The root waits at a join: the steps in flight are the branches'.
+    if (auto s = ResendBranchesAtCancel(); !s) return s.error();  // driver_branches.cpp
+  } else if (auto s = ResendInFlightAtCancel(*next); !s) {
+    return s.error();
+  }
   // Children first (SPEC §2.5), each with its own compensations.
   auto children = CancelChildren(ChildCancelReason(run_id_, CancelReason()));
   if (!children) return children.error();

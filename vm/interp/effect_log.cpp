@@ -65,6 +65,13 @@ auto EffectLog::Effect(bytecode::EffectId id, uint64_t seq, std::string_view bra
   return v;
 }
 
+auto EffectLog::HasNewOf(std::string_view branch) const -> bool {
+  for (const auto& r : new_) {
+    if (r.value("branch", "") == branch) return true;
+  }
+  return false;
+}
+
 auto EffectLog::TakeNew() -> std::vector<nlohmann::json> {
   std::vector<nlohmann::json> out = std::move(new_);
   new_.clear();

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <map>
 #include <string>
 #include <vector>
@@ -37,6 +38,8 @@ class EffectLog : public Host {
   auto TakeNew() -> std::vector<nlohmann::json>;
   // Whether TakeNew would return any.
   auto HasNew() const -> bool { return !new_.empty(); }
+  // Whether any of them was drawn by branch `branch` ("" the root).
+  auto HasNewOf(std::string_view branch) const -> bool;
 
  private:
   std::map<std::string, std::vector<nlohmann::json>, std::less<>> records_;  // per branch: [seq - 1]

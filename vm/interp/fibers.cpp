@@ -394,6 +394,21 @@ auto Vm::TakeBranchSuspensions(size_t max) -> std::vector<BranchSuspension> {
   return out;
 }
 
+auto Vm::BranchesInFlight() const -> std::vector<BranchSuspension> {
+  std::vector<BranchSuspension> out;
+  for (const Fiber& f : fibers_) {
+    if (f.state != FiberState::Taken) continue;
+    BranchSuspension s;
+    s.branch = f.branch;
+    s.step = f.steps;
+    s.reason.kind = SuspendKind::Step;
+    s.reason.step = f.step_desc;
+    s.reason.args = f.step_args;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 auto Vm::DeliverTo(const std::string& branch, Value v) -> Status {
   int k = FindFiber(branch);
   if (k < 0 || (fibers_[k].state != FiberState::Taken && fibers_[k].state != FiberState::Suspended)) {

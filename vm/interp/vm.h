@@ -197,6 +197,9 @@ class Vm {
   // yet, oldest first, at most `max`; each is then in flight until
   // delivered. A reloaded state's suspended fibers are all untaken.
   auto TakeBranchSuspensions(size_t max) -> std::vector<BranchSuspension>;
+  // The branch fibers taken and not delivered yet (their steps in
+  // flight), oldest first; the state is unchanged.
+  auto BranchesInFlight() const -> std::vector<BranchSuspension>;
   // The result or error of the step branch `branch` is suspended at.
   auto DeliverTo(const std::string& branch, Value v) -> Status;
   auto DeliverErrorTo(const std::string& branch, std::string kind, std::string message,

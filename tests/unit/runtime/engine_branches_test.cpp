@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -151,6 +152,176 @@ TEST_F(EngineTest, ACancelWithBranchStepsInFlightUndoesEveryCompletedOne) {
   int completed = 0;
   for (const auto& e : Journal("r42")) completed += e.type == events::kStepCompleted;
   EXPECT_EQ(completed, 3);
+}
+
+// Three items, each a charge undone by a refund, then a step after the
+// block that a cancellation must never send.
+constexpr const char* kThreeUndoableCharges =
+    "connector billing = \"billing.json\"\n"
+    "workflow w() -> int {\n"
+    "  parallel for k in [1, 2, 3] {\n"
+    "    let c = billing.charge(customer: \"c${k}\", amount: k) retry 3 backoff 10m\n"
+    "      compensate billing.charge(customer: \"refund\", amount: c.amount)\n"
+    "  }\n"
+    "  let z = billing.charge(customer: \"after\", amount: 9)\n"
+    "  return z.amount\n}\n";
+
+auto CountKeys(const std::vector<std::string>& keys) -> std::map<std::string, int> {
+  std::map<std::string, int> out;
+  for (const auto& k : keys) ++out[k];
+  return out;
+}
+
+// A driver dead with three branch steps in flight (none of their ends
+// durable): the cancellation sends each once more with its own key (the
+// service answers the charge it made) and undoes each once; nothing after
+// the block is sent (docs/runs.md, "Cancel").
+TEST_F(EngineTest, ACancelAfterACrashResendsEachBranchStepInFlightOnceAndUndoesIt) {
+  EngineOptions crash;
+  crash.crash_before_commits = 1;  // the first completion's: every charge sent, no end durable
+  ASSERT_FALSE(Start(kThreeUndoableCharges, json::object(), "r43", crash).ok());
+  ASSERT_EQ(RequestKeys().size(), 3u);
+  auto c = CancelRun(Rt(), "r43", "stop");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->status, store::RunStatus::Cancelled);
+  EXPECT_EQ(c->compensations.size(), 3u);
+  EXPECT_EQ(CountKeys(RequestKeys()), (std::map<std::string, int>{{"r43:1.1:1", 2}, {"r43:1.2:1", 2},
+                                                                  {"r43:1.3:1", 2}, {"r43:undo:1", 1},
+                                                                  {"r43:undo:2", 1}, {"r43:undo:3", 1}}));
+  EXPECT_EQ(Http("GET", "/_effects", nullptr).size(), 6u);  // three charges, three refunds
+}
+
+// The canceller dies in turn after one of the resent steps' ends is
+// durable: the next one sends the other two again (journaled as started,
+// their outcome unknown) and not the completed one; each is undone once.
+TEST_F(EngineTest, ACancellerDeadWhileResendingBranchStepsLeavesOnlyTheUnfinishedOnesToResend) {
+  EngineOptions crash;
+  crash.crash_before_commits = 1;
+  ASSERT_FALSE(Start(kThreeUndoableCharges, json::object(), "r44", crash).ok());
+  ASSERT_TRUE(RequestCancel(*store_, "r44", "stop").ok());
+  EngineOptions cancel_crash;
+  cancel_crash.crash_after_commits = 2;  // the resends journaled, one end
+  ASSERT_FALSE(ResumeRun(Rt(cancel_crash), "r44").ok());
+  std::string first;
+  for (const auto& e : Journal("r44")) {
+    if (e.type == events::kStepCompleted) first = "r44:" + e.branch + ":1";
+  }
+  ASSERT_FALSE(first.empty());
+  auto c = ResumeRun(Rt(), "r44");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->status, store::RunStatus::Cancelled);
+  auto sent = CountKeys(RequestKeys());
+  for (int k = 1; k <= 3; ++k) {
+    std::string key = "r44:1." + std::to_string(k) + ":1";
+    EXPECT_EQ(sent[key], key == first ? 2 : 3) << key;
+  }
+  for (int k = 1; k <= 3; ++k) EXPECT_EQ(sent["r44:undo:" + std::to_string(k)], 1) << k;
+  EXPECT_EQ(sent.count("r44:1"), 0u);  // the step after the block
+  EXPECT_EQ(Http("GET", "/_effects", nullptr).size(), 6u);
+}
+
+// A branch step whose response was lost after the service charged (a
+// retryable failure) and whose backoff suspended the run: the cancellation
+// sends its next attempt once with its key and refunds it with the others.
+TEST_F(EngineTest, ACancelDuringABranchStepsBackoffResendsItOnceAndUndoesIt) {
+  Http("POST", "/_control", json{{"path", "/customers/c2/charges"}, {"lose_response", 1}});
+  auto r = Start(kThreeUndoableCharges, json::object(), "r45");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->status, store::RunStatus::Waiting);
+  ASSERT_EQ(r->waiting["kind"], "retry");
+  auto c = CancelRun(Rt(), "r45", "stop");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->status, store::RunStatus::Cancelled);
+  EXPECT_EQ(c->compensations.size(), 3u);
+  EXPECT_EQ(CountKeys(RequestKeys()), (std::map<std::string, int>{{"r45:1.1:1", 1}, {"r45:1.2:1", 2},
+                                                                  {"r45:1.3:1", 1}, {"r45:undo:1", 1},
+                                                                  {"r45:undo:2", 1}, {"r45:undo:3", 1}}));
+  EXPECT_EQ(Http("GET", "/_effects", nullptr).size(), 6u);
+}
+
+// A live driver whose branch step fails retryably after the cancellation
+// was requested: the failure is journaled, not retried, and the
+// cancellation sends that step once more (its attempt may have taken
+// effect) and undoes it with the others. The exec tool logs each call,
+// waits for the file "go-<n>", and fails item 2's first call with exit 75.
+TEST_F(EngineTest, ABranchStepsRetryEndedByACancelIsResentOnceAndUndone) {
+  Write("hold.py",
+        "import json, os, sys, time\n"
+        "args = json.load(sys.stdin)\n"
+        "key = os.environ.get('FLOW_IDEMPOTENCY_KEY', '')\n"
+        "with open('calls.log', 'a') as f: f.write('%s %s %s\\n' % (sys.argv[1], args['n'], key))\n"
+        "if sys.argv[1] == 'work':\n"
+        "    while not os.path.exists('go-%d' % args['n']): time.sleep(0.01)\n"
+        "    if args['n'] == 2 and not os.path.exists('failed'):\n"
+        "        open('failed', 'w').close()\n"
+        "        sys.exit(75)\n"
+        "print(json.dumps({'n': args['n']}))\n");
+  Write("hold.json", R"({"connector": "hold", "transport": {"kind": "exec", "command": ["python3", "hold.py"]},
+    "operations": {
+      "work": {"idempotent": true, "args": ["work"],
+        "input": {"type": "object", "properties": {"n": {"type": "integer"}}},
+        "output": {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}}},
+      "undo": {"idempotent": true, "args": ["undo"],
+        "input": {"type": "object", "properties": {"n": {"type": "integer"}}},
+        "output": {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}}}}})");
+  const char* src =
+      "connector hold = \"hold.json\"\n"
+      "workflow w() {\n"
+      "  parallel for n in [1, 2, 3] {\n"
+      "    let c = hold.work(n: n) retry 3 backoff 10m compensate hold.undo(n: c.n)\n"
+      "  }\n"
+      "  hold.work(n: 99)\n}\n";
+  std::string bytes = Compile(src);
+  ASSERT_FALSE(bytes.empty());
+  Result<RunReport> report = Error{"not run"};
+  std::thread runner([&] {
+    auto own = store::OpenSqliteStore((dir_ / "flow.db").string());
+    ASSERT_TRUE(own.ok());
+    Runtime runtime{**own, transports_};
+    report = StartRun(runtime, bytes, "w", json::object(), "r46");
+  });
+  auto calls = [&] {
+    std::ifstream in(dir_ / "calls.log");
+    std::vector<std::string> lines;
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+    return lines;
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (calls().size() < 3 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  ASSERT_EQ(calls().size(), 3u);
+  ASSERT_TRUE(RequestCancel(*store_, "r46", "stop").ok());
+  // Items 1 and 3 first: their commits tell the driver of the request
+  // before item 2's failure arrives.
+  Write("go-1", "");
+  Write("go-3", "");
+  auto completed = [&] {
+    int n = 0;
+    for (const auto& e : Journal("r46")) n += e.type == events::kStepCompleted;
+    return n;
+  };
+  while (completed() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  ASSERT_EQ(completed(), 2);
+  Write("go-2", "");
+  runner.join();
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(report->status, store::RunStatus::Cancelled);
+  EXPECT_EQ(report->compensations.size(), 3u);
+  std::map<std::string, int> work;
+  std::set<std::string> undone, undo_keys;
+  for (const auto& line : calls()) {
+    if (line.rfind("work ", 0) == 0) ++work[line];
+    if (line.rfind("undo ", 0) == 0) {
+      undone.insert(line.substr(5, 1));
+      undo_keys.insert(line.substr(7));
+    }
+  }
+  // Item 2 sent twice with its key (its failed attempt, the cancellation's
+  // resend), the others once; nothing after the block.
+  EXPECT_EQ(work, (std::map<std::string, int>{{"work 1 r46:1.1:1", 1}, {"work 2 r46:1.2:1", 2},
+                                              {"work 3 r46:1.3:1", 1}}));
+  EXPECT_EQ(undone, (std::set<std::string>{"1", "2", "3"}));
+  EXPECT_EQ(undo_keys, (std::set<std::string>{"r46:undo:1", "r46:undo:2", "r46:undo:3"}));
+  EXPECT_EQ(calls().size(), 7u);
 }
 
 }  // namespace
