@@ -62,13 +62,19 @@ with open("invocations.log", "a") as log:
     log.write("%d %s\\n" % (int(time.time() * 1000), key))
 time.sleep(0.05)
 os.makedirs("effects", exist_ok=True)
+os.makedirs("pending", exist_ok=True)
 path = os.path.join("effects", key)
+# The effect appears whole or not at all: written aside, then linked into
+# place (link fails if it exists), so a copy killed half-way (a resend
+# kills its previous attempt) never leaves an empty effect behind.
+pending = os.path.join("pending", "%s.%d" % (key, os.getpid()))
+with open(pending, "w") as f:
+    f.write(json.dumps({"n": args["n"] * 10}))
 try:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
-    os.write(fd, json.dumps({"n": args["n"] * 10}).encode())
-    os.close(fd)
+    os.link(pending, path)
 except FileExistsError:
     pass
+os.unlink(pending)
 with open(path) as f:
     print(f.read())
 """

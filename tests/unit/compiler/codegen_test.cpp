@@ -59,6 +59,8 @@ auto Text(const Outcome& o) -> std::string {
              std::to_string(o.error.pos.column);
     case RunStatus::Suspended: return "suspended";
     case RunStatus::Interrupted: return "interrupted";
+    case RunStatus::Branches: return "branches";
+    case RunStatus::Yield: return "yield";
   }
   return "?";
 }

@@ -98,9 +98,16 @@ class EngineRuntimeTest : public ::testing::Test {
     }
     return out;
   }
+  static auto Decided(const std::string& data) -> store::JournalEvent {
+    store::JournalEvent e;
+    e.type = "approval_decided";
+    e.data = data;
+    e.at_ms = NowMs();
+    return e;
+  }
   void Approve(const std::string& id) {
     std::string data = R"({"approved":true,"by":"ann","comment":"","at":"2026-01-15T09:30:00Z"})";
-    auto out = store_->AppendEventIf(id, store::JournalEvent{0, "approval_decided", -1, 0, data, NowMs()},
+    auto out = store_->AppendEventIf(id, Decided(data),
                                      store::AppendCondition{});
     ASSERT_TRUE(out.ok() && out->refusal == store::AppendRefusal::None);
   }

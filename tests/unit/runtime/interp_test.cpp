@@ -35,6 +35,8 @@ auto Text(const Outcome& o) -> std::string {
     case RunStatus::Failed: return o.error.kind + ": " + o.error.message + " @" + std::to_string(o.error.pos.line);
     case RunStatus::Suspended: return "suspended";
     case RunStatus::Interrupted: return "interrupted";
+    case RunStatus::Branches: return "branches";
+    case RunStatus::Yield: return "yield";
   }
   return "?";
 }
