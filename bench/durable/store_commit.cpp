@@ -50,7 +50,7 @@ auto Measure(flow::store::Store& store, const Options& o) -> double {
   run.workflow = "steps";
   run.input = "{}";
   run.created_ms = NowMs();
-  JournalEvent started{0, "started", -1, 0, "{}", run.created_ms};
+  JournalEvent started{0, "started", -1, 0, "{}", run.created_ms, ""};
   if (auto s = store.CreateRun(run, started, "x"); !s) Die(s.error().message);
   // {"r":"xxx"}: 8 bytes of JSON around the payload.
   std::string data = "{\"r\":\"" + std::string(static_cast<size_t>(o.event_bytes) - 8, 'x') + "\"}";
@@ -62,7 +62,8 @@ auto Measure(flow::store::Store& store, const Options& o) -> double {
     u.now_ms = NowMs();
     state[static_cast<size_t>(i) % state.size()] = static_cast<char>(i);
     for (int k = 0; k < o.events; ++k) {
-      u.events.push_back(JournalEvent{0, k % 2 == 0 ? "step_completed" : "step_started", i + 1, 1, data, u.now_ms});
+      const char* type = k % 2 == 0 ? "step_completed" : "step_started";
+      u.events.push_back(JournalEvent{0, type, i + 1, 1, data, u.now_ms, ""});
     }
     u.state = state;
     if (auto r = store.Commit(u); !r) Die(r.error().message);
