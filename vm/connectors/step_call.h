@@ -58,11 +58,11 @@ struct StepAttempt {
   bool resent = false;
   // The secrets in `args` ("***" there): PerformAttempt reads each variable
   // and puts its value in place for this attempt only (secrets.h).
-  std::vector<SecretRef> secrets;
+  std::vector<SecretRef> secrets = {};
   // Set by PerformAttempt for the transport: the values it put in place,
   // which the transport redacts (redact.h) from what comes back before
   // anything reads it, as it does its own credentials.
-  std::vector<std::string> secret_values;
+  std::vector<std::string> secret_values = {};
 };
 
 struct StepOutcome {

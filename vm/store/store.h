@@ -55,7 +55,7 @@ struct JournalEvent {
   int64_t at_ms = 0;
   // The branch fiber it belongs to ("2.3", docs/composition.md), "" for the
   // root; `step` then counts that fiber's steps.
-  std::string branch;
+  std::string branch = "";
 };
 
 // One durable point. Absent optionals leave the column as it is.
