@@ -172,7 +172,7 @@ auto Driver::ResendInFlightAtCancel(const std::optional<interp::SuspendReason>& 
       std::tie(call, attempt) = std::move(**unsettled);
     } else {
       auto last = LastSuspension();
-      if (!maybe_in_flight_ || commits_ > 0 || !last) return Ok{};
+      if (!maybe_in_flight_ || !last) return Ok{};  // cleared by the first commit: journal_ is current
       const std::string& t = journal_[*last].type;
       if (t != events::kStepStarted && t != events::kStepFailed && t != events::kStepBlocked) return Ok{};
       auto pending = PendingStep(journal_[*last]);

@@ -377,19 +377,23 @@ void Vm::StressReload() {
   for (const std::string& branch : taken) fibers_[FindFiber(branch)].state = FiberState::Taken;
 }
 
+auto Vm::AtStep(const Fiber& f) -> BranchSuspension {
+  BranchSuspension s;
+  s.branch = f.branch;
+  s.step = f.steps;
+  s.reason.kind = SuspendKind::Step;
+  s.reason.step = f.step_desc;
+  s.reason.args = f.step_args;
+  return s;
+}
+
 auto Vm::TakeBranchSuspensions(size_t max) -> std::vector<BranchSuspension> {
   std::vector<BranchSuspension> out;
   for (Fiber& f : fibers_) {
     if (out.size() >= max) break;
     if (f.state != FiberState::Suspended) continue;
     f.state = FiberState::Taken;
-    BranchSuspension s;
-    s.branch = f.branch;
-    s.step = f.steps;
-    s.reason.kind = SuspendKind::Step;
-    s.reason.step = f.step_desc;
-    s.reason.args = f.step_args;
-    out.push_back(std::move(s));
+    out.push_back(AtStep(f));
   }
   return out;
 }
@@ -398,13 +402,7 @@ auto Vm::BranchesInFlight() const -> std::vector<BranchSuspension> {
   std::vector<BranchSuspension> out;
   for (const Fiber& f : fibers_) {
     if (f.state != FiberState::Taken) continue;
-    BranchSuspension s;
-    s.branch = f.branch;
-    s.step = f.steps;
-    s.reason.kind = SuspendKind::Step;
-    s.reason.step = f.step_desc;
-    s.reason.args = f.step_args;
-    out.push_back(std::move(s));
+    out.push_back(AtStep(f));
   }
   return out;
 }

@@ -243,6 +243,8 @@ class Vm {
     uint32_t step_desc = 0;          // Suspended/Taken: the step
     Value step_args;
   };
+  // A fiber suspended (or taken) at a step, as the engine sees it.
+  static auto AtStep(const Fiber& f) -> BranchSuspension;
   // A group of branches opened by ParJoin or ParFor in fiber `parent`;
   // its fibers are `prefix.1`, `prefix.2`, ...
   struct Group {
