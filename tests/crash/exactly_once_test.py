@@ -26,9 +26,10 @@ Scenarios:
                     its step in flight: `flow cancel` sends the step again
                     (same key) and undoes it
   cancel_retrying   a charge whose response is lost after the server made
-                    it (a retryable failure): `flow cancel` during its
-                    backoff, in the live `flow run` (short backoff) and of
-                    a run suspended for a long one: the charge is sent once
+                    it (a 503 with Retry-After, which fixes the jittered
+                    backoff): `flow cancel` during its backoff, in the live
+                    `flow run` (20 s) and of a run suspended for a long one
+                    (10 min): the charge is sent once
                     more with its key (the server keeps one effect) and
                     refunded; the run ends cancelled
   cancel_branches   a `flow run` killed with -9 while four `parallel for`
@@ -314,8 +315,11 @@ def scenario_cancel_retrying(flow, workdir):
     with Server() as server:
         write(workdir, "billing.json", json.dumps(billing_connector(server.url)))
         # A live `flow run` waiting 20 s before its second attempt.
+        # The backoff has full jitter, so the server's Retry-After (a floor)
+        # makes the wait exactly 20 s: long enough for the cancel to come
+        # in, short enough to be waited in process.
         source = write(workdir, "live.flow", RETRYING % "20s")
-        server.control(path="/charges", lose_response=1)
+        server.control(path="/charges", lose_response=1, lost_status=503, retry_after=20)
         run = start(flow, "run", source, "--id", "r1", "--input", '{"customer": "live"}')
         wait_for(lambda: "step_failed" in journal_types(flow, "r1"), "r1's first attempt to fail")
         check(effects_by_customer(server) == {"live": 1}, "the lost response's effect: %s" % server.effects())
@@ -328,9 +332,11 @@ def scenario_cancel_retrying(flow, workdir):
               "r1: the charge made before the cancel was not refunded once: %s" % server.effects())
         # A run suspended (reason retry) for a backoff too long to wait in process.
         source = write(workdir, "long.flow", RETRYING % "10m")
-        server.control(path="/charges", lose_response=1)
+        server.control(path="/charges", lose_response=1, lost_status=503, retry_after=600)
         code, report = flow.json("run", source, "--id", "r2", "--input", '{"customer": "long"}', "--json")
-        check(code == 3 and report["waiting"]["kind"] == "retry", "r2 did not wait to retry: %d %s" % (code, report))
+        check(code == 3 and report["waiting"]["kind"] == "retry",
+              "r2 did not wait to retry: %d %s; the server's record: %s"
+              % (code, report, [(r["path"], r["headers"].get("Idempotency-Key"), r["at_ms"]) for r in server.requests()]))
         code, out, err = flow.run("cancel", "r2", "--json")
         check(code == 0 and json.loads(out)["status"] == "cancelled",
               "flow cancel r2: %d %r %r" % (code, out, err[-300:]))

@@ -25,8 +25,12 @@ Endpoints (everything under /_ is control and is not recorded):
                         load, before "hang" holds each)
                     "echo_headers": true -> the failure body of "fail" is the
                         request's headers (to prove secrets are redacted)
-                    "lose_response": N -> /charges performs the effect, then
-                        answers 500 N times (a response lost after the effect)
+                    "lose_response": N, "lost_status": S (default 500)
+                        -> /charges performs the effect, then answers S N
+                           times (a response lost after the effect)
+                    "fail" and "lose_response" answers carry Retry-After
+                        when the rule has "retry_after" (a 503's own
+                        Retry-After, RFC 9110 §10.2.3)
                   rules for one path accumulate; order: hang, rate_limit,
                   fail, lose_response, respond, default.
   POST /_reset    forgets rules, recorded requests and effects
@@ -128,6 +132,10 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 IN_FLIGHT["now"] -= 1
 
+    @staticmethod
+    def retry_after(rule):
+        return {"Retry-After": str(rule["retry_after"])} if "retry_after" in rule else None
+
     def answer(self, path, rule, record):
         with LOCK:
             if take(rule, "rate_limit"):
@@ -135,11 +143,12 @@ class Handler(BaseHTTPRequestHandler):
                                  {"Retry-After": str(rule.get("retry_after", "1"))})
             if take(rule, "fail"):
                 body = record["headers"] if rule.get("echo_headers") else rule.get("body", {"error": "scripted failure"})
-                return self.send(rule.get("status", 503), body)
+                return self.send(rule.get("status", 503), body, self.retry_after(rule))
             if self.command == "POST" and path.endswith("/charges"):
                 status, body = self.charge(record)
                 if take(rule, "lose_response"):
-                    return self.send(500, {"error": "response lost"})
+                    return self.send(rule.get("lost_status", 500), {"error": "response lost"},
+                                     self.retry_after(rule))
                 return self.send(status, body)
             if "respond" in rule:
                 return self.send(rule.get("respond_status", 200), rule["respond"])

@@ -181,17 +181,24 @@ auto FromResponse(const HttpResponse& response, const Prepared& prepared,
   std::string message = "HTTP " + std::to_string(status) + " from " + prepared.route;
   std::string excerpt = Excerpt(response.body);
   if (!excerpt.empty()) message += ": " + excerpt;
+  StepOutcome outcome;
   if (status == 429) {
-    StepOutcome outcome = FailOutcome(kKindRateLimited, std::move(message));
+    outcome = FailOutcome(kKindRateLimited, std::move(message));
+  } else if (status >= 500 && status < 600) {
+    outcome = FailOutcome(kKindServerError, std::move(message));
+  } else {
+    return FailOutcome(kKindHttp, std::move(message));
+  }
+  // RFC 9110 §10.2.3: Retry-After on a 429, or on a 503 ("how long the
+  // service is expected to be unavailable"); other statuses do not define it.
+  if (status == 429 || status == 503) {
     if (auto header = response.Header("retry-after")) {
       if (auto delay = ParseRetryAfter(*header, std::chrono::system_clock::now())) {
         outcome.retry_after = std::min(*delay, std::chrono::milliseconds(kMaxRetryAfter));
       }
     }
-    return outcome;
   }
-  if (status >= 500 && status < 600) return FailOutcome(kKindServerError, std::move(message));
-  return FailOutcome(kKindHttp, std::move(message));
+  return outcome;
 }
 
 }  // namespace

@@ -223,8 +223,11 @@ TEST_F(EngineTest, ACancellerDeadWhileResendingBranchStepsLeavesOnlyTheUnfinishe
 // A branch step whose response was lost after the service charged (a
 // retryable failure) and whose backoff suspended the run: the cancellation
 // sends its next attempt once with its key and refunds it with the others.
+// The backoff has full jitter; the 503's Retry-After (a floor) makes it
+// 10 minutes, too long to wait in process.
 TEST_F(EngineTest, ACancelDuringABranchStepsBackoffResendsItOnceAndUndoesIt) {
-  Http("POST", "/_control", json{{"path", "/customers/c2/charges"}, {"lose_response", 1}});
+  Http("POST", "/_control", json{{"path", "/customers/c2/charges"}, {"lose_response", 1},
+                                 {"lost_status", 503}, {"retry_after", "600"}});
   auto r = Start(kThreeUndoableCharges, json::object(), "r45");
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_EQ(r->status, store::RunStatus::Waiting);

@@ -221,6 +221,23 @@ TEST_F(HttpTransportTest, RateLimitHonoursRetryAfterDate) {
   EXPECT_LE(*outcome.retry_after, milliseconds(30'000));
 }
 
+TEST_F(HttpTransportTest, UnavailableHonoursRetryAfter) {
+  Script({{"path", "/customers/c1/charges"}, {"fail", 1}, {"status", 503}, {"retry_after", "9"}});
+  auto outcome = Attempt("charge", {{"customer", "c1"}, {"amount", 7}});
+  EXPECT_EQ(outcome.status, Status::Retryable);
+  EXPECT_EQ(outcome.error_kind, "server_error");
+  ASSERT_TRUE(outcome.retry_after.has_value());
+  EXPECT_EQ(*outcome.retry_after, milliseconds(9000));
+}
+
+TEST_F(HttpTransportTest, RetryAfterOnOtherStatusesIsIgnored) {
+  // RFC 9110 defines Retry-After for 429, 503 and redirects only.
+  Script({{"path", "/customers/c1/charges"}, {"fail", 1}, {"status", 500}, {"retry_after", "9"}});
+  auto outcome = Attempt("charge", {{"customer", "c1"}, {"amount", 7}});
+  EXPECT_EQ(outcome.error_kind, "server_error");
+  EXPECT_FALSE(outcome.retry_after.has_value());
+}
+
 TEST_F(HttpTransportTest, HangingServerIsATimeoutWithinTheLimit) {
   // The server would hang for 60 s; the bound below only proves the 300 ms
   // timeout cut the attempt short, with room for a loaded machine.
