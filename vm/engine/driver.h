@@ -148,7 +148,8 @@ class Driver {
   auto FinishStep(const StepCall& call, StepEnd end) -> Result<std::optional<RunReport>>;
   // Suspends the run with reason `blocked` at a step that could not be sent.
   auto Block(const StepCall& call, const StepEnd& end) -> Result<RunReport>;
-  auto BlockedDelay(int64_t pos, std::string_view type) const -> std::chrono::milliseconds;
+  auto BlockedDelay(int64_t pos, std::string_view type, std::string_view branch = "") const
+      -> std::chrono::milliseconds;
   auto OnStep(const interp::SuspendReason& reason) -> Result<std::optional<RunReport>>;
   auto CallFromJournal(const store::JournalEvent& e, bool compensation) -> Result<StepCall>;
   // "<run id>:<pos>": a forward step's idempotency key.

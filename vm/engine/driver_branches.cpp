@@ -80,6 +80,9 @@ struct Posted {
   std::string branch;
   conn::StepOutcome out;
   int64_t sent_ms = 0;
+  // Withdrawn while it waited out its backoff (AttemptPool::Withdraw):
+  // never sent, so `out` means nothing.
+  bool withdrawn = false;
 };
 
 // The threads of the attempts in flight and the queue they post to. The
@@ -106,7 +109,12 @@ class AttemptPool {
     threads_.emplace_back([this, branch = std::move(branch), delay_ms, &clock, attempt = std::move(attempt)]() mutable {
       if (delay_ms > 0) {
         std::unique_lock lock(mu_);
-        if (cv_.wait_for(lock, std::chrono::milliseconds(delay_ms), [&] { return abort_; })) return;
+        if (cv_.wait_for(lock, std::chrono::milliseconds(delay_ms), [&] { return abort_ || withdraw_; })) {
+          if (abort_) return;
+          done_.push_back(Posted{branch, {}, clock.NowMs(), true});
+          cv_.notify_all();
+          return;
+        }
       }
       Posted p{branch, {}, clock.NowMs()};
       p.out = attempt();
@@ -114,6 +122,17 @@ class AttemptPool {
       done_.push_back(std::move(p));
       cv_.notify_all();
     });
+  }
+
+  // Attempts still waiting out their backoff give up and post `withdrawn`
+  // (now and from then on); attempts already sent carry on.
+  void Withdraw() {
+    {
+      std::lock_guard lock(mu_);
+      if (withdraw_) return;
+      withdraw_ = true;
+    }
+    cv_.notify_all();
   }
 
   // Posts an outcome computed on the calling thread.
@@ -138,6 +157,7 @@ class AttemptPool {
   std::deque<Posted> done_;
   std::vector<std::thread> threads_;
   bool abort_ = false;
+  bool withdraw_ = false;
 };
 
 // Sends attempt `a` of branch `branch` through `pool` after `delay_ms`:
@@ -296,11 +316,20 @@ auto Driver::DriveBranches(interp::Outcome& o) -> Result<std::optional<RunReport
     }
     std::optional<Posted> p = pool.Next(kCancelPollInterval.count());
     if (auto s = Heartbeat(); !s) return s.error();
+    // A cancellation requested meanwhile (ShouldStop reads the store at
+    // most every kCancelPollInterval) or a stopping worker: the attempts
+    // still waiting out a backoff are not sent, so the run learns of it
+    // within that interval, not when the backoff ends. Their fibers stay
+    // at their steps, whose failed attempt may have taken effect
+    // (ResendBranchesAtCancel).
+    if (!cancel_requested_) (void)ShouldStop();
+    if (cancel_requested_ || stopping()) pool.Withdraw();
     if (!p) continue;
     auto it = flying.find(p->branch);
     if (it == flying.end()) return Error{fmt::format("internal error: an outcome for branch {} not in flight", p->branch)};
     BranchFlight f = std::move(it->second);
     flying.erase(it);
+    if (p->withdrawn) continue;
     if (!in_branches) continue;  // the run failed a limit meanwhile: nothing to deliver to
     const std::string name = StepName(f.call.desc);
     json started_data = StepData(f.call);
@@ -310,7 +339,7 @@ auto Driver::DriveBranches(interp::Outcome& o) -> Result<std::optional<RunReport
     conn::StepOutcome& out = p->out;
     if (out.blocked()) {
       if (!park) {
-        const int64_t at = Now() + kBlockedBackoff.count();
+        const int64_t at = Now() + BlockedDelay(f.call.pos, events::kStepBlocked, f.branch).count();
         json data = StepData(f.call);
         data["message"] = out.message;
         data["retry_at_ms"] = at;

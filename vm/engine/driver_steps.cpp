@@ -257,11 +257,13 @@ auto Driver::FinishStep(const StepCall& call, StepEnd end) -> Result<std::option
 }
 
 // 30 s, 1 m, 2 m, ... (kBlockedBackoff, doubling per earlier consecutive
-// block of this position, at most kBlockedMaxBackoff).
-auto Driver::BlockedDelay(int64_t pos, std::string_view type) const -> std::chrono::milliseconds {
+// block of this position of `branch` ("" the root), at most
+// kBlockedMaxBackoff).
+auto Driver::BlockedDelay(int64_t pos, std::string_view type, std::string_view branch) const
+    -> std::chrono::milliseconds {
   int earlier = 0;
   for (const auto& e : journal_) {
-    if (e.step != pos || !e.branch.empty()) continue;
+    if (e.step != pos || e.branch != branch) continue;
     if (e.type == type) ++earlier;
     else if (e.type != events::kCompensationStarted) earlier = 0;
   }

@@ -327,5 +327,103 @@ TEST_F(EngineTest, ABranchStepsRetryEndedByACancelIsResentOnceAndUndone) {
   EXPECT_EQ(calls().size(), 7u);
 }
 
+// A cancellation requested while a branch step waits out an in-process
+// backoff (50 s: the 503's Retry-After, a floor over the 1 s jitter)
+// withdraws that attempt: the run learns of it at its next poll, not when
+// the backoff ends. The step's failed attempt may have taken effect, so
+// the cancellation sends it once more (journaled `resent`, not as attempt
+// 2 of the retry) and undoes it with the others.
+TEST_F(EngineTest, ACancelDuringABranchStepsInProcessBackoffWithdrawsTheRetry) {
+  Http("POST", "/_control", json{{"path", "/customers/c2/charges"}, {"lose_response", 1},
+                                 {"lost_status", 503}, {"retry_after", "50"}});
+  const char* src =
+      "connector billing = \"billing.json\"\n"
+      "workflow w() -> int {\n"
+      "  parallel for k in [1, 2, 3] {\n"
+      "    let c = billing.charge(customer: \"c${k}\", amount: k) retry 3 backoff 1s max 1s\n"
+      "      compensate billing.charge(customer: \"refund\", amount: c.amount)\n"
+      "  }\n"
+      "  let z = billing.charge(customer: \"after\", amount: 9)\n"
+      "  return z.amount\n}\n";
+  std::string bytes = Compile(src);
+  ASSERT_FALSE(bytes.empty());
+  Result<RunReport> report = Error{"not run"};
+  std::thread runner([&] {
+    auto own = store::OpenSqliteStore((dir_ / "flow.db").string());
+    ASSERT_TRUE(own.ok());
+    Runtime runtime{**own, transports_};
+    report = StartRun(runtime, bytes, "w", json::object(), "r47");
+  });
+  auto retrying = [&] {
+    for (const auto& e : Journal("r47")) {
+      if (e.type == events::kStepFailed && e.branch == "1.2") return true;
+    }
+    return false;
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!retrying() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  ASSERT_TRUE(retrying());
+  ASSERT_TRUE(RequestCancel(*store_, "r47", "stop").ok());
+  runner.join();
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(report->status, store::RunStatus::Cancelled);
+  EXPECT_EQ(report->compensations.size(), 3u);
+  EXPECT_EQ(CountKeys(RequestKeys()), (std::map<std::string, int>{{"r47:1.1:1", 1}, {"r47:1.2:1", 2},
+                                                                  {"r47:1.3:1", 1}, {"r47:undo:1", 1},
+                                                                  {"r47:undo:2", 1}, {"r47:undo:3", 1}}));
+  int resent = 0, sent = 0;
+  for (const auto& e : Journal("r47")) {
+    if (e.type != events::kStepStarted || e.branch != "1.2") continue;
+    ++(json::parse(e.data).value("resent", false) ? resent : sent);
+  }
+  EXPECT_EQ(sent, 1);    // its first attempt; the retry was withdrawn, never sent
+  EXPECT_EQ(resent, 1);  // the cancellation's send
+}
+
+// A branch step that cannot be sent (its tool is missing) parks the run
+// `blocked`, naming the branch; a resume that finds it still missing
+// blocks again with a doubled back-off (30 s, then 1 min), as a root step
+// does; once the tool is there the resume sends it.
+TEST_F(EngineTest, ABlockedBranchStepBacksOffLongerEachTimeItIsStillBlocked) {
+  const fs::path tools = dir_ / "tools";
+  Write("blocked.json", R"({"connector": "gone", "transport": {"kind": "exec", "command": ["./tools/run.sh"]},
+    "operations": {"go": {"input": {"type": "object", "properties": {"n": {"type": "integer"}}},
+      "output": {"type": "object"}, "idempotent": true}}})");
+  const char* src = "connector gone = \"blocked.json\"\n"
+                    "workflow w() -> int {\n"
+                    "  parallel for n in [1, 2] {\n"
+                    "    if n == 2 {\n"
+                    "      gone.go(n: n)\n"
+                    "    }\n"
+                    "  }\n"
+                    "  return 7\n}\n";
+  auto r = Start(src, json::object(), "r49");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->status, store::RunStatus::Waiting);
+  EXPECT_EQ(r->waiting["kind"], "blocked");
+  EXPECT_EQ(r->waiting["branch"], "1.2");
+  auto still = ResumeRun(Rt(), "r49");
+  ASSERT_TRUE(still.ok()) << still.error().message;
+  EXPECT_EQ(still->waiting["kind"], "blocked");
+  // Each block's back-off, from its journal entry: retry_at_ms less the
+  // time it was committed (which comes a moment after retry_at_ms is set).
+  std::vector<int64_t> backoffs;
+  for (const auto& e : Journal("r49")) {
+    if (e.type == events::kStepBlocked) backoffs.push_back(json::parse(e.data)["retry_at_ms"].get<int64_t>() - e.at_ms);
+  }
+  ASSERT_EQ(backoffs.size(), 2u);
+  EXPECT_GT(backoffs[0], 25'000);
+  EXPECT_LE(backoffs[0], 30'000);
+  EXPECT_GT(backoffs[1], 55'000);
+  EXPECT_LE(backoffs[1], 60'000);
+  fs::create_directories(tools);
+  Write("tools/run.sh", "#!/bin/sh\necho '{}'\n");
+  fs::permissions(tools / "run.sh", fs::perms::owner_all);
+  auto done = ResumeRun(Rt(), "r49");
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  EXPECT_EQ(done->status, store::RunStatus::Completed);
+  EXPECT_EQ(done->result, 7);
+}
+
 }  // namespace
 }  // namespace flow::engine
