@@ -127,12 +127,7 @@ TEST_F(EngineTest, ACancelWithBranchStepsInFlightUndoesEveryCompletedOne) {
   std::string bytes = Compile(src);
   ASSERT_FALSE(bytes.empty());
   Result<RunReport> report = Error{"not run"};
-  std::thread runner([&] {
-    auto own = store::OpenSqliteStore((dir_ / "flow.db").string());
-    ASSERT_TRUE(own.ok());
-    Runtime runtime{**own, transports_};
-    report = StartRun(runtime, bytes, "w", json::object(), "r42");
-  });
+  std::thread runner = StartInThread(bytes, "r42", report);
   auto calls = [&] {
     std::ifstream in(dir_ / "calls.log");
     int n = 0;
@@ -277,12 +272,7 @@ TEST_F(EngineTest, ABranchStepsRetryEndedByACancelIsResentOnceAndUndone) {
   std::string bytes = Compile(src);
   ASSERT_FALSE(bytes.empty());
   Result<RunReport> report = Error{"not run"};
-  std::thread runner([&] {
-    auto own = store::OpenSqliteStore((dir_ / "flow.db").string());
-    ASSERT_TRUE(own.ok());
-    Runtime runtime{**own, transports_};
-    report = StartRun(runtime, bytes, "w", json::object(), "r46");
-  });
+  std::thread runner = StartInThread(bytes, "r46", report);
   auto calls = [&] {
     std::ifstream in(dir_ / "calls.log");
     std::vector<std::string> lines;
@@ -348,12 +338,7 @@ TEST_F(EngineTest, ACancelDuringABranchStepsInProcessBackoffWithdrawsTheRetry) {
   std::string bytes = Compile(src);
   ASSERT_FALSE(bytes.empty());
   Result<RunReport> report = Error{"not run"};
-  std::thread runner([&] {
-    auto own = store::OpenSqliteStore((dir_ / "flow.db").string());
-    ASSERT_TRUE(own.ok());
-    Runtime runtime{**own, transports_};
-    report = StartRun(runtime, bytes, "w", json::object(), "r47");
-  });
+  std::thread runner = StartInThread(bytes, "r47", report);
   auto retrying = [&] {
     for (const auto& e : Journal("r47")) {
       if (e.type == events::kStepFailed && e.branch == "1.2") return true;

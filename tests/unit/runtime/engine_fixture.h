@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <thread>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -106,6 +107,21 @@ class EngineTest : public ::testing::Test {
       if (f.kind == bytecode::FunctionKind::Workflow) wf = f.name;
     }
     return StartRun(Rt(o), bytes, wf, input, id);
+  }
+
+  // Starts workflow `w` of `bytes` as run `id` on a thread of its own, with
+  // its own store connection, as another process would; `report` holds its
+  // end once the thread is joined.
+  auto StartInThread(const std::string& bytes, const std::string& id, Result<RunReport>& report) -> std::thread {
+    return std::thread([this, bytes, id, &report] {
+      auto own = store::OpenSqliteStore((dir_ / "flow.db").string());
+      if (!own.ok()) {
+        report = own.error();
+        return;
+      }
+      Runtime runtime{**own, transports_};
+      report = StartRun(runtime, bytes, "w", json::object(), id);
+    });
   }
 
   auto Journal(const std::string& id) -> std::vector<store::JournalEvent> {
