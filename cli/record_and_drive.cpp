@@ -75,7 +75,7 @@ auto DriveRecordedRun(store::Store& store, const std::string& id, const char* wh
     std::fprintf(stderr, "flow: the %s is recorded, but: %s\n", what, options.error().message.c_str());
     return kExitUsage;
   }
-  const auto deadline = std::chrono::steady_clock::now() + kHandOffWait;
+  const auto deadline = std::chrono::steady_clock::now() + (wait_for_running ? kCancelHandOffWait : kHandOffWait);
   for (;;) {
     auto report = engine::ResumeRun(MakeRuntime(store, *options), id);
     if (report) {

@@ -26,6 +26,10 @@ namespace flow::cli {
 // then be delivered by someone. A run that is `running` is not waited for:
 // its holder finds a signal at its next wait (docs/runs.md).
 inline constexpr std::chrono::milliseconds kHandOffWait{5000};
+// How long `flow cancel` waits for a live process that drives the run to
+// act on the cancellation and compensate: longer, since that holder runs
+// compensations (subprocesses, requests), which a loaded machine slows.
+inline constexpr std::chrono::milliseconds kCancelHandOffWait{30'000};
 // How often the lease is tried again within kHandOffWait.
 inline constexpr std::chrono::milliseconds kHandOffPoll{20};
 
@@ -47,9 +51,9 @@ auto AppendFailureExit(const Result<store::AppendOutcome>& out, const std::strin
 
 // Drives run `id` after `what` ("decision", "signal", "cancellation") was
 // recorded: ResumeRun with the engine options of the environment, waiting
-// up to kHandOffWait for a live holder of a waiting run -- or of any run,
-// `wait_for_running` (a cancellation, which the holder acts on at its next
-// durable point) -- to let go; then prints the run report (`json`: the
+// up to kHandOffWait for a live holder of a waiting run -- or, up to
+// kCancelHandOffWait, of any run with `wait_for_running` (a cancellation,
+// which the holder acts on at its next durable point) -- to let go; then prints the run report (`json`: the
 // `flow run --json` object on stdout, else a line on stderr). Returns 0
 // (the record is made, whatever the run did), 2 when the environment's
 // engine options are invalid, or 4 after a one-line reason when the store
