@@ -109,5 +109,65 @@ TEST_F(EngineBranchChildrenTest, ABranchChildsFailureIsRaisedInItsBranch) {
   EXPECT_TRUE(failed_event);
 }
 
+// A child whose branch stops while its driver is at work (the other
+// branch's child failed) has its cancellation recorded and is cancelled by
+// its own driver; the parent's branch gets `cancelled` and the group raises
+// the first failure. The exec tool holds its step until it sees its run's
+// cancellation request in the database (a condition it polls, not a
+// delay), so the child is surely being driven when its branch stops.
+TEST_F(EngineBranchChildrenTest, ADrivenChildOfAStoppedBranchIsCancelled) {
+  Write("hold.py",
+        "import json, os, sqlite3, sys, time\n"
+        "json.load(sys.stdin)\n"
+        "run = os.environ['FLOW_RUN_ID']\n"
+        "for _ in range(2000):\n"
+        "    db = sqlite3.connect('file:flow.db?mode=ro', uri=True, timeout=10)\n"
+        "    row = db.execute('SELECT cancel_requested_ms FROM runs WHERE id = ?', (run,)).fetchone()\n"
+        "    db.close()\n"
+        "    if row and row[0] is not None: break\n"
+        "    time.sleep(0.01)\n"
+        "else:\n"
+        "    sys.exit(1)\n"
+        "print(json.dumps({'n': 1}))\n");
+  Write("hold.json", R"({"connector": "hold", "transport": {"kind": "exec", "command": ["python3", "hold.py"]},
+    "operations": {"work": {"idempotent": true,
+      "input": {"type": "object", "properties": {"n": {"type": "integer"}}},
+      "output": {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}}}}})");
+  const char* src =
+      "connector hold = \"hold.json\"\n"
+      "workflow slow() -> int {\n"
+      "  let h = hold.work(n: 1)\n"
+      "  return h.n\n"
+      "}\n"
+      "workflow bad() -> int {\n"
+      "  if true {\n"
+      "    fail \"no\"\n"
+      "  }\n"
+      "  return 1\n"
+      "}\n"
+      "workflow w() -> string {\n"
+      "  try {\n"
+      "    parallel {\n"
+      "      let a = slow()\n"
+      "      let b = bad()\n"
+      "    }\n"
+      "  } catch err {\n"
+      "    return err.message\n"
+      "  }\n"
+      "  return \"none\"\n}\n";
+  auto r = Start(src, json::object(), "r63");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->result, "no");
+  auto slow = store().GetRun("r63/1.1/1");
+  ASSERT_TRUE(slow.ok() && *slow);
+  EXPECT_EQ((*slow)->status, store::RunStatus::Cancelled);
+  EXPECT_GE((*slow)->cancel_requested_ms, 0);
+  std::vector<std::string> ends;
+  for (const auto& e : Journal("r63")) {
+    if (e.type == events::kChildFailed) ends.push_back(e.branch + " " + json::parse(e.data)["error"]["kind"].get<std::string>());
+  }
+  EXPECT_EQ(ends, (std::vector<std::string>{"1.2 fail", "1.1 cancelled"}));
+}
+
 }  // namespace
 }  // namespace flow::engine
