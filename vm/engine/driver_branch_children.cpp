@@ -30,12 +30,12 @@
 // root, then raises `timeout` in the branch.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "vm/engine/attempt_pool.h"
 #include "vm/engine/driver.h"
 #include "vm/engine/events.h"
 #include "vm/engine/lease.h"
-#include "vm/engine/run_id.h"
-#include "vm/value/convert.h"
 #include "vm/value/time_format.h"
 
 namespace flow::engine {
