@@ -414,9 +414,9 @@ void FunctionLowering::Parallel(const ast::ParallelStmt& p) {
   }
 }
 
-// Approvals, signal waits, sleeps and child calls inside a branch: the
-// runtime runs branches whose durable points are steps (docs/composition.md,
-// "Branches as built"). True when it reported nothing. Found by source
+// Approvals, signal waits and sleeps inside a branch: the runtime runs
+// branches whose durable points are steps and child workflow calls
+// (docs/composition.md, "Branches as built"). True when it reported nothing. Found by source
 // range: an expression or statement inside a `parallel` block or a
 // `parallel for` body.
 auto ReportUnsupported(const check::CheckedProgram& program, Diagnostics& diags) -> bool {
@@ -451,8 +451,6 @@ auto ReportUnsupported(const check::CheckedProgram& program, Diagnostics& diags)
       diags.Report(DiagKind::WaitInBranchUnsupported, keyword(e.range, "approve"), "'approve'");
     } else if (std::holds_alternative<ast::WaitExpr>(e.node)) {
       diags.Report(DiagKind::WaitInBranchUnsupported, keyword(e.range, "wait"), "'wait'");
-    } else if (std::holds_alternative<ast::CallExpr>(e.node) && program.calls[i].kind == check::CallKind::Workflow) {
-      diags.Report(DiagKind::WaitInBranchUnsupported, e.range, "a child workflow call");
     }
   }
   return diags.error_count() == before;

@@ -15,7 +15,11 @@ so one beyond the limit would overlap them. Then:
   - no limit over 20 items: 8 reached, never 9;
   - each item charged once, with its own key "<run>:<branch>:1", and the
     result lists the charges in input order;
-  - a `parallel` block of 3 HTTP steps has 3 open at once.
+  - a `parallel` block of 3 HTTP steps has 3 open at once;
+  - child workflow calls in branches count against the engine's bound on
+    what one run has in flight (kMaxStepsInFlight, 64): `parallel for ...
+    limit 100` over 66 items, each a child run making one HTTP step,
+    reaches 64 open at once and never 65.
 
 The assertions read the server's own counters; no assertion is timed.
 """
@@ -60,7 +64,22 @@ workflow block() -> string {
   }
   return "${a.id} ${b.id} ${c.id}"
 }
+
+workflow pay_one(i: int) -> int {
+  let c = svc.charge(customer: "k${i}", amount: i)
+  return c.amount
+}
+
+workflow children(n: int) -> [int] {
+  let amounts = parallel for i in range(n) limit 100 {
+    pay_one(i: i)
+  }
+  return amounts
+}
 """
+
+# kMaxStepsInFlight (vm/engine/driver.h).
+MAX_IN_FLIGHT = 64
 
 
 def hold_every_request(server, gather):
@@ -98,6 +117,16 @@ def run(flow, server, source):
     check(inflight["max"] == 3, "parallel block: %d requests open at once, expected 3" % inflight["max"])
     for request in server.requests():
         check(header(request, "Idempotency-Key").startswith("b1:1."), "block: key %s" % header(request, "Idempotency-Key"))
+
+    hold_every_request(server, MAX_IN_FLIGHT)
+    n = MAX_IN_FLIGHT + 2
+    code, out = flow.json("run", source, "--workflow", "children", "--id", "k1", "--input", '{"n": %d}' % n, "--json")
+    check(code == 0 and out["result"] == list(range(n)), "children: %s" % str(out)[:300])
+    inflight = server.call("GET", "/_inflight")
+    check(inflight["max"] == MAX_IN_FLIGHT,
+          "children: %d requests open at once, expected %d" % (inflight["max"], MAX_IN_FLIGHT))
+    keys = sorted(e["key"] for e in server.effects())
+    check(keys == sorted("k1/1.%d/1:1" % k for k in range(1, n + 1)), "children: keys %s" % keys[:5])
 
 
 def main():

@@ -81,8 +81,9 @@ void Driver::Loaded(const store::RunRecord& run) {
   }
   if (!running || known || last == nullptr) return;
   const std::string& t = last->type;
+  // A branch's child_started leaves the other branches' steps in flight.
   maybe_in_flight_ = t != events::kApprovalRequested && t != events::kSignalAwaited && t != events::kTimerStarted &&
-                     t != events::kChildStarted;
+                     (t != events::kChildStarted || !last->branch.empty());
 }
 
 auto Driver::Event(std::string_view type, json data, int64_t step, int64_t attempt) -> store::JournalEvent {

@@ -34,6 +34,8 @@ namespace flow::engine {
 using nlohmann::json;
 
 class Driver;
+class AttemptPool;  // attempt_pool.h
+struct Posted;
 
 // Why 64: the transport attempts of one run's branches in flight at once
 // (docs/composition.md, "Concurrency in the engine"). Each holds a thread
@@ -201,6 +203,18 @@ class Driver {
     uint32_t desc = 0;     // its child descriptor
     int64_t deadline_ms = -1;  // the call's `timeout`, -1 without
   };
+  // What starting the child of a call comes to: the child run to create,
+  // or (`fail` {kind, message} set) the error the call raises at once,
+  // creating nothing (too deep a nesting, a secret argument, an input the
+  // callee refuses). `branch`: the calling fiber, "" for the root.
+  struct ChildStart {
+    ChildCall call;
+    store::DurableUpdate::NewChild child;
+    json fail;
+  };
+  auto PrepareChild(const interp::SuspendReason& reason, std::string id, const std::string& branch) -> ChildStart;
+  // The data of the `child_started` event of `call`.
+  static auto ChildStartedData(const ChildCall& call) -> json;
   // A Child suspension: creates the child run with `child_started`, then AwaitChild.
   auto OnChild(const interp::SuspendReason& reason) -> Result<std::optional<RunReport>>;
   // A loaded state suspended at a child call (`started`: its child_started).
@@ -252,6 +266,49 @@ class Driver {
   // flight), and if so the attempt to send.
   auto UnsettledBranchStep(const interp::BranchSuspension& s, const std::vector<store::JournalEvent>& journal,
                            bool after_crash) -> Result<std::optional<BranchFlight>>;
+
+  // driver_branch_children.cpp: child workflow calls of branch fibers,
+  // each child driven on a thread of `pool` (docs/composition.md, "Child
+  // calls in branches as built"). `kids`: the branches waiting on a child.
+  struct BranchChild {
+    std::string branch;
+    ChildCall call;
+    int64_t order = 0;      // creation order (the oldest waiting child is the run's waiting object)
+    json fail;              // the call fails at once with this {kind, message}: no child
+    bool idle = false;      // nothing of the child is in flight (created here, or our driver let go of it)
+    bool turn = false;      // a turn is posted or a thread of the pool drives (or cancels) it now
+    bool waiting = false;   // it waits, or another process drives it
+    bool cancel_sent = false;  // its cancellation is recorded (its branch stops, or its timeout passed)
+    bool timed_out = false;    // the call's timeout passed: the call raises `timeout` once it ended
+    store::RunRecord last;     // its row as last read (the waiting object)
+    int64_t polled_ms = 0;     // when a waiting child's row was last read
+    bool cancel_turn = false;  // driven once more after its cancellation was recorded mid-turn
+  };
+  using BranchChildren = std::map<std::string, BranchChild>;
+  // A branch fiber at a child call (taken by DriveBranches): attaches to the
+  // call's child when the journal has it, else creates it (one commit with
+  // `child_started`), then drives it on a thread of `pool`.
+  auto StartBranchChild(const interp::BranchSuspension& s, AttemptPool& pool, BranchChildren& kids) -> Status;
+  // A child's turn ended (posted `p`): delivers its end to its branch
+  // (true: the VM has a delivery and should run), or notes that it waits,
+  // or cancels it (its call's timeout passed).
+  auto OnBranchChildTurn(const Posted& p, AttemptPool& pool, BranchChildren& kids) -> Result<bool>;
+  // Once per round of DriveBranches: cancels the children of branches that
+  // stop (a failed group) and of calls whose timeout passed, and looks
+  // whether a waiting child was finished by another process.
+  auto TendBranchChildren(AttemptPool& pool, BranchChildren& kids) -> Status;
+  // How many children have a turn in flight (counted with the steps
+  // against kMaxStepsInFlight).
+  static auto ChildTurns(const BranchChildren& kids) -> size_t;
+  // With nothing in flight: suspends the run on the waiting children
+  // (reason `child`), then reads them again; nullopt when one ended
+  // meanwhile (its turn is posted: DriveBranches goes on).
+  auto SuspendOnBranchChildren(AttemptPool& pool, BranchChildren& kids) -> Result<std::optional<RunReport>>;
+  auto DriveBranchChild(AttemptPool& pool, BranchChild& kid, std::optional<std::string> cancel_reason) -> Status;
+  auto DeliverBranchChildEnd(const BranchChild& kid, const store::RunRecord& child) -> Status;
+  auto FailBranchChildCall(const BranchChild& kid, const json& err) -> Status;
+  // The index of the loaded journal's branch child calls (lazily, once).
+  void IndexBranchChildren();
 
   // driver.cpp
   // The index in journal_ of the last event that suspended the run (a
@@ -307,6 +364,13 @@ class Driver {
   int commits_ = 0;    // durable points committed by this Driver
   int64_t renewed_ms_ = 0;  // when the lease was last taken or renewed
   std::map<std::string, LoadedConnector> connectors_;
+  // Branch child calls (driver_branch_children.cpp): per branch, the
+  // child_started events so far (the loaded journal's and this Driver's),
+  // and the data of its last one when that child's end is not journaled.
+  bool branch_children_indexed_ = false;
+  std::map<std::string, int64_t> branch_child_calls_;
+  std::map<std::string, json> branch_child_open_;
+  int64_t branch_child_order_ = 0;  // creation order of BranchChild entries
 };
 
 // Drives child run `run_id` for its parent's driver (driver_child.cpp): as

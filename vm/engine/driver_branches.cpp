@@ -36,13 +36,10 @@
 // is unknown and that has a `compensate` (ResendBranchesAtCancel).
 #include <fmt/format.h>
 
-#include <condition_variable>
-#include <deque>
 #include <limits>
-#include <mutex>
 #include <random>
-#include <thread>
 
+#include "vm/engine/attempt_pool.h"
 #include "vm/engine/driver.h"
 #include "vm/engine/events.h"
 #include "vm/value/convert.h"
@@ -74,91 +71,6 @@ auto Uniform01() -> double {
   thread_local std::mt19937_64 gen{std::random_device{}()};
   return std::uniform_real_distribution<double>(0.0, 1.0)(gen);
 }
-
-// The outcome of one attempt, posted by its thread.
-struct Posted {
-  std::string branch;
-  conn::StepOutcome out;
-  int64_t sent_ms = 0;
-  // Withdrawn while it waited out its backoff (AttemptPool::Withdraw):
-  // never sent, so `out` means nothing.
-  bool withdrawn = false;
-};
-
-// The threads of the attempts in flight and the queue they post to. The
-// destructor tells waiting threads to give up their backoff and joins them
-// all: no thread outlives the Driver's stack frame.
-class AttemptPool {
- public:
-  AttemptPool() = default;
-  AttemptPool(const AttemptPool&) = delete;
-  auto operator=(const AttemptPool&) -> AttemptPool& = delete;
-  ~AttemptPool() {
-    {
-      std::lock_guard lock(mu_);
-      abort_ = true;
-    }
-    cv_.notify_all();
-    for (auto& t : threads_) t.join();
-  }
-
-  // Runs `attempt` on a new thread after `delay_ms`; its outcome is posted
-  // under `branch` (a blocked outcome when the pool is torn down first).
-  template <class F>
-  void Launch(std::string branch, int64_t delay_ms, const Clock& clock, F attempt) {
-    threads_.emplace_back([this, branch = std::move(branch), delay_ms, &clock, attempt = std::move(attempt)]() mutable {
-      if (delay_ms > 0) {
-        std::unique_lock lock(mu_);
-        if (cv_.wait_for(lock, std::chrono::milliseconds(delay_ms), [&] { return abort_ || withdraw_; })) {
-          if (abort_) return;
-          done_.push_back(Posted{branch, {}, clock.NowMs(), true});
-          cv_.notify_all();
-          return;
-        }
-      }
-      Posted p{branch, {}, clock.NowMs()};
-      p.out = attempt();
-      std::lock_guard lock(mu_);
-      done_.push_back(std::move(p));
-      cv_.notify_all();
-    });
-  }
-
-  // Attempts still waiting out their backoff give up and post `withdrawn`
-  // (now and from then on); attempts already sent carry on.
-  void Withdraw() {
-    {
-      std::lock_guard lock(mu_);
-      if (withdraw_) return;
-      withdraw_ = true;
-    }
-    cv_.notify_all();
-  }
-
-  // Posts an outcome computed on the calling thread.
-  void Post(Posted p) {
-    std::lock_guard lock(mu_);
-    done_.push_back(std::move(p));
-  }
-
-  // The oldest posted outcome, waiting at most `ms` for one.
-  auto Next(int64_t ms) -> std::optional<Posted> {
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return !done_.empty(); });
-    if (done_.empty()) return std::nullopt;
-    Posted p = std::move(done_.front());
-    done_.pop_front();
-    return p;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Posted> done_;
-  std::vector<std::thread> threads_;
-  bool abort_ = false;
-  bool withdraw_ = false;
-};
 
 // Sends attempt `a` of branch `branch` through `pool` after `delay_ms`:
 // on a thread of its own, or at once on this thread for the built-in
@@ -281,6 +193,7 @@ auto Driver::DriveBranches(interp::Outcome& o) -> Result<std::optional<RunReport
   bool vm_stopped = false;  // the VM was interrupted: it runs no more here
   auto stopping = [&] { return options_.stop != nullptr && options_.stop->load(); };
 
+  BranchChildren kids;  // branches at a child call (driver_branch_children.cpp)
   auto launch = [&](BranchFlight f) -> Status {
     auto a = BranchAttempt(f);
     const std::string branch = f.branch;
@@ -293,24 +206,37 @@ auto Driver::DriveBranches(interp::Outcome& o) -> Result<std::optional<RunReport
   for (;;) {
     if (o.status == interp::RunStatus::Interrupted) vm_stopped = true;
     const bool in_branches = o.status == interp::RunStatus::Branches || o.status == interp::RunStatus::Interrupted;
-    if (!in_branches && flying.empty()) return std::optional<RunReport>();  // Drive takes `o`
+    if (auto s = TendBranchChildren(pool, kids); !s) return s.error();
+    // A child's turn counts as a step in flight.
+    const size_t in_flight = flying.size() + ChildTurns(kids);
+    if (!in_branches && in_flight == 0) return std::optional<RunReport>();  // Drive takes `o`
     if (o.status == interp::RunStatus::Branches && !cancel_requested_ && !stopping() && !park &&
-        flying.size() < kMaxStepsInFlight) {
-      auto taken = vm_.TakeBranchSuspensions(kMaxStepsInFlight - flying.size());
+        in_flight < kMaxStepsInFlight) {
+      auto taken = vm_.TakeBranchSuspensions(kMaxStepsInFlight - in_flight);
       // Effect values drawn on the way may be in the arguments: durable first.
       if (!taken.empty()) {
         if (auto s = CommitEffects(); !s) return s.error();
       }
       for (const auto& s : taken) {
+        if (s.reason.kind == interp::SuspendKind::Child) {
+          if (auto st = StartBranchChild(s, pool, kids); !st) return st.error();
+          continue;
+        }
         auto f = BranchCall(s);
         if (!f) return f.error();
         if (auto st = launch(std::move(*f)); !st) return st.error();
       }
       branches_loaded_ = false;
     }
-    if (flying.empty()) {
+    if (flying.empty() && ChildTurns(kids) == 0) {
       if (park) {
         return StopDriving(Suspend(std::move(park_events), park->first, std::move(park->second), park_at));
+      }
+      if (in_branches && !cancel_requested_ && !stopping()) {
+        auto waiting = SuspendOnBranchChildren(pool, kids);
+        if (!waiting) return waiting.error();
+        if (*waiting) return waiting;
+        if (ChildTurns(kids) > 0) continue;  // one ended meanwhile
       }
       return std::optional<RunReport>();  // cancel or stop: Drive decides, `o` is Branches
     }
@@ -325,6 +251,16 @@ auto Driver::DriveBranches(interp::Outcome& o) -> Result<std::optional<RunReport
     if (!cancel_requested_) (void)ShouldStop();
     if (cancel_requested_ || stopping()) pool.Withdraw();
     if (!p) continue;
+    if (p->child) {  // a child's turn ended
+      if (!in_branches) {  // the run failed a limit meanwhile: nothing to deliver to
+        kids.erase(p->branch);
+        continue;
+      }
+      auto delivered = OnBranchChildTurn(*p, pool, kids);
+      if (!delivered) return delivered.error();
+      if (*delivered && in_branches && !vm_stopped) o = vm_.Run();
+      continue;
+    }
     auto it = flying.find(p->branch);
     if (it == flying.end()) return Error{fmt::format("internal error: an outcome for branch {} not in flight", p->branch)};
     BranchFlight f = std::move(it->second);
@@ -450,6 +386,7 @@ auto Driver::ResendBranchesAtCancel() -> Status {
   vm_.TakeBranchSuspensions(std::numeric_limits<size_t>::max());  // every one is now in flight or left
   std::vector<BranchFlight> resend;
   for (const auto& s : vm_.BranchesInFlight()) {
+    if (s.reason.kind == interp::SuspendKind::Child) continue;  // a child run: Cancel() cancels it
     // Without a `compensate` the outcome changes nothing: there is nothing to undo.
     if (module_.steps[s.reason.step].compensate_step == bytecode::kNone) continue;
     auto f = UnsettledBranchStep(s, *journal, after_crash);

@@ -55,34 +55,31 @@ auto Driver::ChildWaiting(const ChildCall& call, const store::RunRecord& child) 
   return w;
 }
 
-auto Driver::OnChild(const interp::SuspendReason& reason) -> Result<std::optional<RunReport>> {
-  if (cancel_requested_) return std::optional<RunReport>();  // Drive() cancels; nothing is started
+auto Driver::PrepareChild(const interp::SuspendReason& reason, std::string id, const std::string& branch)
+    -> ChildStart {
   const bytecode::StepDesc& d = module_.steps[reason.step];
-  ChildCall call{ChildRunId(run_id_, children_ + 1), d.operation, reason.step, -1};
-  if (auto s = CheckRunId(call.id); !s) {
-    // Too deep a nesting of child runs for the id rule: the call fails.
-    if (auto e = vm_.DeliverError("limit", s.error().message, std::nullopt); !e) return e.error();
-    return std::optional<RunReport>();
-  }
+  ChildStart start;
+  start.call = ChildCall{std::move(id), d.operation, reason.step, -1};
+  auto fail = [&](std::string kind, std::string message) {
+    start.fail = json{{"kind", std::move(kind)}, {"message", std::move(message)}};
+    return std::move(start);
+  };
+  // Too deep a nesting of child runs for the id rule: the call fails.
+  if (auto s = CheckRunId(start.call.id); !s) return fail("limit", s.error().message);
   const int fn = module_.FindFunction(d.operation);
   FLOW_CHECK(fn >= 0, "the verifier checks that a child descriptor names a workflow");
   std::vector<SecretRef> secrets;
   json input = value::ToJson(reason.args, &secrets);
   if (!secrets.empty()) {
-    std::string msg = fmt::format("a secret cannot be passed to child workflow '{}': read it there", d.operation);
-    if (auto e = vm_.DeliverError("config", msg, std::nullopt); !e) return e.error();
-    return std::optional<RunReport>();
+    return fail("config", fmt::format("a secret cannot be passed to child workflow '{}': read it there", d.operation));
   }
   interp::Vm child_vm(module_);
-  if (auto s = child_vm.StartWorkflow(static_cast<uint32_t>(fn), input); !s) {
-    if (auto e = vm_.DeliverError("conversion", s.error().message, std::nullopt); !e) return e.error();
-    return std::optional<RunReport>();
-  }
+  if (auto s = child_vm.StartWorkflow(static_cast<uint32_t>(fn), input); !s) return fail("conversion", s.error().message);
   const int64_t now = Now();
-  if (d.timeout_ms != bytecode::kNone) call.deadline_ms = now + d.timeout_ms;
+  if (d.timeout_ms != bytecode::kNone) start.call.deadline_ms = now + d.timeout_ms;
   if (program_hash_.empty()) program_hash_ = bytecode::ModuleHash(module_);
-  store::DurableUpdate::NewChild child;
-  child.run.id = call.id;
+  store::DurableUpdate::NewChild& child = start.child;
+  child.run.id = start.call.id;
   child.run.program_hash = program_hash_;
   child.run.workflow = d.operation;
   child.run.status = RunStatus::Running;
@@ -92,18 +89,35 @@ auto Driver::OnChild(const interp::SuspendReason& reason) -> Result<std::optiona
   // Ours from its creation, as StartRun's run is: this driver drives it next.
   child.run.lease_owner = options_.lease_owner;
   child.run.lease_expiry_ms = now + kLeaseDuration.count();
+  json parent{{"run", run_id_}};
+  if (!branch.empty()) parent["branch"] = branch;
   child.started = Event(events::kStarted, json{{"workflow", d.operation}, {"program", program_hash_},
-                                               {"input", input}, {"parent", json{{"run", run_id_}}}});
+                                               {"input", input}, {"parent", std::move(parent)}});
   child.state = child_vm.SaveState();
+  return start;
+}
+
+// The `child_started` event of a call about to create its child.
+auto Driver::ChildStartedData(const ChildCall& call) -> json {
+  return json{{"child", call.id}, {"workflow", call.workflow}, {"step_id", call.desc},
+              {"deadline_ms", call.deadline_ms < 0 ? json() : json(call.deadline_ms)}};
+}
+
+auto Driver::OnChild(const interp::SuspendReason& reason) -> Result<std::optional<RunReport>> {
+  if (cancel_requested_) return std::optional<RunReport>();  // Drive() cancels; nothing is started
+  ChildStart start = PrepareChild(reason, ChildRunId(run_id_, children_ + 1), "");
+  if (!start.fail.is_null()) {
+    if (auto e = vm_.DeliverError(start.fail["kind"], start.fail["message"], std::nullopt); !e) return e.error();
+    return std::optional<RunReport>();
+  }
   store::DurableUpdate u = NotWaiting(RunStatus::Running);
-  u.create_child = std::move(child);
-  u.events.push_back(Event(events::kChildStarted, json{{"child", call.id}, {"workflow", call.workflow},
-                                                       {"step_id", call.desc}, {"deadline_ms", call.deadline_ms < 0 ? json() : json(call.deadline_ms)}}));
+  u.create_child = std::move(start.child);
+  u.events.push_back(Event(events::kChildStarted, ChildStartedData(start.call)));
   u.state = vm_.SaveState();
   if (auto s = Commit(std::move(u)); !s) return s.error();
   ++children_;
   if (cancel_requested_) return std::optional<RunReport>();  // Drive() cancels, the new child first
-  return AwaitChild(call, /*created=*/true);
+  return AwaitChild(start.call, /*created=*/true);
 }
 
 auto Driver::ResumeChildCall(const store::JournalEvent& started) -> Result<std::optional<RunReport>> {

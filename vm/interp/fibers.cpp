@@ -310,14 +310,16 @@ auto Vm::Schedule() -> Outcome {
         }
         break;
       case RunStatus::Suspended:
-        if (o.suspend.kind != SuspendKind::Step) {
-          // The compiler refuses waits and child calls in a branch.
+        if (o.suspend.kind != SuspendKind::Step && o.suspend.kind != SuspendKind::Child) {
+          // The compiler refuses waits in a branch.
           pending_error_ = WorkflowError{kKindInternal, "a branch can only suspend at a step", std::nullopt, "", {}};
           pending_reg_ = kNoSlot;
           SwapOut(k, FiberState::Ready);
           break;
         }
-        ++branch_steps_;
+        // A child call is no step: its run id counts the fiber's child
+        // calls (the engine's, from the journal), not its steps.
+        if (o.suspend.kind == SuspendKind::Step) ++branch_steps_;
         SwapOut(k, FiberState::Suspended);
         fibers_[k].step_desc = o.suspend.step;
         fibers_[k].step_args = std::move(o.suspend.args);
@@ -377,11 +379,12 @@ void Vm::StressReload() {
   for (const std::string& branch : taken) fibers_[FindFiber(branch)].state = FiberState::Taken;
 }
 
-auto Vm::AtStep(const Fiber& f) -> BranchSuspension {
+auto Vm::AtStep(const Fiber& f) const -> BranchSuspension {
   BranchSuspension s;
   s.branch = f.branch;
   s.step = f.steps;
-  s.reason.kind = SuspendKind::Step;
+  // The descriptor says which: a child call's has no connector.
+  s.reason.kind = module_.steps[f.step_desc].IsChild() ? SuspendKind::Child : SuspendKind::Step;
   s.reason.step = f.step_desc;
   s.reason.args = f.step_args;
   return s;
@@ -406,6 +409,8 @@ auto Vm::BranchesInFlight() const -> std::vector<BranchSuspension> {
   }
   return out;
 }
+
+auto Vm::BranchStopping(const std::string& branch) -> bool { return Stopping(branch); }
 
 auto Vm::DeliverTo(const std::string& branch, Value v) -> Status {
   int k = FindFiber(branch);

@@ -96,7 +96,8 @@ inline constexpr int64_t kDefaultParallelLimit = 8;
 
 // A branch fiber suspended at a step: its branch id ("2.3"), the step's
 // position in that fiber (from 1: the n of its key "<run>:<branch>:<n>"),
-// and the step.
+// and the step. Or at a child workflow call (reason.kind Child; `step` is
+// then the position of the fiber's last step).
 struct BranchSuspension {
   std::string branch;
   int64_t step = 0;
@@ -200,6 +201,9 @@ class Vm {
   // The branch fibers taken and not delivered yet (their steps in
   // flight), oldest first; the state is unchanged.
   auto BranchesInFlight() const -> std::vector<BranchSuspension>;
+  // Whether branch `branch` is under a failed group, so that it stops at
+  // its next durable point (the engine cancels a child run it waits on).
+  auto BranchStopping(const std::string& branch) -> bool;
   // The result or error of the step branch `branch` is suspended at.
   auto DeliverTo(const std::string& branch, Value v) -> Status;
   auto DeliverErrorTo(const std::string& branch, std::string kind, std::string message,
@@ -244,7 +248,7 @@ class Vm {
     Value step_args;
   };
   // A fiber suspended (or taken) at a step, as the engine sees it.
-  static auto AtStep(const Fiber& f) -> BranchSuspension;
+  auto AtStep(const Fiber& f) const -> BranchSuspension;
   // A group of branches opened by ParJoin or ParFor in fiber `parent`;
   // its fibers are `prefix.1`, `prefix.2`, ...
   struct Group {

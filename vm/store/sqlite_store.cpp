@@ -67,7 +67,14 @@ class Tx {
 // process's new runs or commits.
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(std::unique_ptr<Db> db) : db_(std::move(db)) {}
+  SqliteStore(std::unique_ptr<Db> db, std::string path, SqliteOptions options)
+      : db_(std::move(db)), path_(std::move(path)), options_(options) {}
+
+  auto Connect() -> Result<std::unique_ptr<Store>> override {
+    SqliteOptions options = options_;
+    options.existing_only = false;  // it exists: this connection opened it
+    return OpenSqliteStore(path_, options);
+  }
 
   // Migrations take the write lock only when there is something to do: a
   // database at the current version is checked with a plain read, so
@@ -701,6 +708,8 @@ class SqliteStore final : public Store {
   }
 
   std::unique_ptr<Db> db_;
+  std::string path_;        // as opened: Connect() opens it again
+  SqliteOptions options_;
   std::unordered_map<std::string, int64_t> last_seq_;  // run id -> the last seq this store committed
 };
 
@@ -766,7 +775,7 @@ auto OpenSqliteStore(const std::string& path, SqliteOptions options) -> Result<s
       return Error{fmt::format("'{}' has schema version {}; open it once with a command that writes to upgrade it",
                                path, version)};
     }
-    return std::unique_ptr<Store>(std::make_unique<SqliteStore>(std::move(reader)));
+    return std::unique_ptr<Store>(std::make_unique<SqliteStore>(std::move(reader), path, options));
   }
   reader.reset();
   int flags = SQLITE_OPEN_READWRITE | (version == kNewDatabase ? SQLITE_OPEN_CREATE : 0);
@@ -778,7 +787,7 @@ auto OpenSqliteStore(const std::string& path, SqliteOptions options) -> Result<s
   if (version == kNewDatabase) FLOW_TRY(EnterWal(**db, options.busy_timeout_ms));
   FLOW_TRY((*db)->Exec("PRAGMA foreign_keys = ON"));
   FLOW_TRY((*db)->Exec(options.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
-  auto store = std::make_unique<SqliteStore>(std::move(*db));
+  auto store = std::make_unique<SqliteStore>(std::move(*db), path, options);
   if (auto m = store->Migrate(); !m) return Error{"cannot initialise '" + path + "': " + m.error().message};
   return std::unique_ptr<Store>(std::move(store));
 }

@@ -246,6 +246,13 @@ class Store {
                          const std::string& takeover) -> Result<std::string> = 0;
   // Frees the lease when `owner` holds it; otherwise does nothing.
   virtual auto ReleaseLease(const std::string& id, const std::string& owner) -> Status = 0;
+
+  // A new connection to the same database, opened as this one was, for a
+  // thread of its own (a child run of a parallel branch is driven on its
+  // own thread while the parent's engine thread commits on this one;
+  // docs/composition.md, "Child calls in branches as built"). An Error when
+  // the database cannot be opened again.
+  virtual auto Connect() -> Result<std::unique_ptr<Store>> = 0;
 };
 
 // How to open a store (OpenStore, open_store.h). The SQLite store reads
