@@ -31,6 +31,7 @@
 
 #include "cli/command.h"
 #include "cli/record_and_drive.h"
+#include "cli/run_report.h"
 #include "compiler/diag/suggest.h"
 #include "vm/base/json_text.h"
 #include "vm/bytecode/serialize.h"
@@ -148,7 +149,9 @@ auto RunSignal(const SignalOptions& o) -> int {
   alive.statuses = {store::RunStatus::Running, store::RunStatus::Waiting};
   store::AppendRowChange due;  // a killed sender leaves the signal to `flow worker`
   due.make_due = true;
-  due.due_event = o.event;
+  // Waits inside branches: the run's reason is its oldest wait's, which may
+  // not be this event's (docs/composition.md), so any waiting run is made due.
+  if (!WaitingJson(*run).contains("branch")) due.due_event = o.event;
   due.now_ms = received.at_ms;
   auto out = store->AppendEventIf(o.id, received, alive, due);
   if (auto exit = AppendFailureExit(out, o.id)) return *exit;

@@ -414,9 +414,8 @@ void FunctionLowering::Parallel(const ast::ParallelStmt& p) {
   }
 }
 
-// Approvals, signal waits, sleeps and child calls inside a branch: the
-// runtime runs branches whose durable points are steps (docs/composition.md,
-// "Branches as built"). True when it reported nothing. Found by source
+// Child calls inside a branch: the runtime runs branches whose durable
+// points are steps and waits (docs/composition.md, "Branches as built"). True when it reported nothing. Found by source
 // range: an expression or statement inside a `parallel` block or a
 // `parallel for` body.
 auto ReportUnsupported(const check::CheckedProgram& program, Diagnostics& diags) -> bool {
@@ -435,23 +434,12 @@ auto ReportUnsupported(const check::CheckedProgram& program, Diagnostics& diags)
     }
     return false;
   };
-  auto keyword = [](SourceRange r, std::string_view word) {
-    r.end = std::min(r.end, r.begin + static_cast<uint32_t>(word.size()));
-    return r;
-  };
-  for (const ast::Stmt& s : ast.stmts) {
-    if (std::holds_alternative<ast::SleepStmt>(s.node) && inside(s.range)) {
-      diags.Report(DiagKind::WaitInBranchUnsupported, keyword(s.range, "sleep"), "'sleep'");
-    }
-  }
+  // Approvals, signal waits and sleeps in branches run (docs/composition.md,
+  // "Waits inside branches as built").
   for (size_t i = 0; i < ast.exprs.size(); ++i) {
     const ast::Expr& e = ast.exprs[i];
     if (!inside(e.range)) continue;
-    if (std::holds_alternative<ast::ApproveExpr>(e.node)) {
-      diags.Report(DiagKind::WaitInBranchUnsupported, keyword(e.range, "approve"), "'approve'");
-    } else if (std::holds_alternative<ast::WaitExpr>(e.node)) {
-      diags.Report(DiagKind::WaitInBranchUnsupported, keyword(e.range, "wait"), "'wait'");
-    } else if (std::holds_alternative<ast::CallExpr>(e.node) && program.calls[i].kind == check::CallKind::Workflow) {
+    if (std::holds_alternative<ast::CallExpr>(e.node) && program.calls[i].kind == check::CallKind::Workflow) {
       diags.Report(DiagKind::WaitInBranchUnsupported, e.range, "a child workflow call");
     }
   }

@@ -252,6 +252,30 @@ class Driver {
   auto UnsettledBranchStep(const interp::BranchSuspension& s, const std::vector<store::JournalEvent>& journal,
                            bool after_crash) -> Result<std::optional<BranchFlight>>;
 
+  // driver_branch_waits.cpp: approvals, signal waits and sleeps of branch
+  // fibers (docs/composition.md, "Waits inside branches as built").
+  struct BranchWaitAt {
+    interp::BranchSuspension wait;
+    const store::JournalEvent* request = nullptr;  // its request in the journal read, if journaled
+  };
+  auto MatchBranchWaits(const std::vector<store::JournalEvent>& journal) const -> std::vector<BranchWaitAt>;
+  auto JournalBranchWaits(std::vector<store::JournalEvent>& journal) -> Status;
+  auto AnswerBranchWait(const BranchWaitAt& w, const std::vector<store::JournalEvent>& journal)
+      -> Result<std::optional<store::JournalEvent>>;
+  // With the VM at Branches: journals the waits its fibers reached (with
+  // the state) and delivers each that can end now (a decision, a signal, a
+  // due sleep or timeout), each its own durable point. True when it
+  // delivered one (the VM has a ready fiber).
+  auto SettleBranchWaits() -> Result<bool>;
+  // Nothing in flight and every live fiber waits: the run is `waiting`
+  // (the oldest wait's reason and object, the others under "also", the
+  // earliest deadline). nullopt when a record that arrived meanwhile was
+  // delivered at once (the VM has a ready fiber).
+  auto SuspendAtBranchWaits() -> Result<std::optional<RunReport>>;
+  // After the VM left its branches: `branch_stopped` for the waits whose
+  // fibers were discarded.
+  auto NoteStoppedBranchWaits() -> Status;
+
   // driver.cpp
   // The index in journal_ of the last event that suspended the run (a
   // step's start or non-final failure, an approval, a signal wait, a timer).
@@ -302,6 +326,8 @@ class Driver {
   // Loaded with branch fibers suspended at steps: the first ones taken may
   // have been in flight (sent again, `resent`).
   bool branches_loaded_ = false;
+  // A wait of a branch was journaled (by this Driver or before it).
+  bool branch_waits_seen_ = false;
   std::chrono::steady_clock::time_point polled_{};  // last store read for a cancellation (ShouldStop)
   int commits_ = 0;    // durable points committed by this Driver
   int64_t renewed_ms_ = 0;  // when the lease was last taken or renewed

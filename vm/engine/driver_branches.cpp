@@ -273,7 +273,10 @@ auto Driver::DriveBranches(interp::Outcome& o) -> Result<std::optional<RunReport
   for (;;) {
     if (o.status == interp::RunStatus::Interrupted) vm_stopped = true;
     const bool in_branches = o.status == interp::RunStatus::Branches || o.status == interp::RunStatus::Interrupted;
-    if (!in_branches && flying.empty()) return std::optional<RunReport>();  // Drive takes `o`
+    if (!in_branches && flying.empty()) {
+      if (auto s = NoteStoppedBranchWaits(); !s) return s.error();  // driver_branch_waits.cpp
+      return std::optional<RunReport>();  // Drive takes `o`
+    }
     if (o.status == interp::RunStatus::Branches && !cancel_requested_ && !stopping() && !park &&
         flying.size() < kMaxStepsInFlight) {
       auto taken = vm_.TakeBranchSuspensions(kMaxStepsInFlight - flying.size());
@@ -288,9 +291,27 @@ auto Driver::DriveBranches(interp::Outcome& o) -> Result<std::optional<RunReport
       }
       branches_loaded_ = false;
     }
+    // Waits (approve, wait, sleep) of fibers: journaled, delivered when they can end
+    // (after the loaded steps were taken: a fiber it wakes is not `resent`).
+    if (o.status == interp::RunStatus::Branches && !cancel_requested_ && !stopping()) {
+      auto woke = SettleBranchWaits();  // driver_branch_waits.cpp
+      if (!woke) return woke.error();
+      if (*woke) {
+        o = vm_.Run();
+        continue;
+      }
+    }
     if (flying.empty()) {
       if (park) {
         return StopDriving(Suspend(std::move(park_events), park->first, std::move(park->second), park_at));
+      }
+      if (o.status == interp::RunStatus::Branches && !cancel_requested_ && !stopping() &&
+          !vm_.BranchWaits().empty()) {
+        auto waiting = SuspendAtBranchWaits();  // every live fiber waits
+        if (!waiting) return waiting.error();
+        if (*waiting) return waiting;
+        o = vm_.Run();
+        continue;
       }
       return std::optional<RunReport>();  // cancel or stop: Drive decides, `o` is Branches
     }
