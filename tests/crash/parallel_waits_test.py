@@ -21,6 +21,10 @@ out; then it finishes the run undisturbed. Then:
   - each exec step's key has one effect, no invocation started after its
     step's completion was journaled (no step repeated).
 
+First, a run of 3 branches that each `sleep 1s` waits (exit 3) until
+`flow worker --once`, after the run's wake_at_ms has passed (polled),
+completes it, each timer fired once in its branch.
+
 Nothing sleeps to synchronise: kills happen after random delays, and every
 assertion reads the back end's record or the database once no flow process
 is alive.
@@ -37,7 +41,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Failure, Flow, check  # noqa: E402
+from harness import Failure, Flow, check, wait_for  # noqa: E402
 import parallel_test  # noqa: E402  (its exec tool: one effect per key, an invocation log)
 
 ITEMS = 5
@@ -190,6 +194,42 @@ def check_outcome(flow, workdir, report):
     return len(calls)
 
 
+SLEEPER = """workflow nap() -> [int] {
+  return parallel for k in range(3) {
+    sleep 1s
+    k
+  }
+}
+"""
+
+
+def sleep_scenario(flow):
+    """A sleep in a branch is a durable timer: `flow run` exits 3, `flow
+    worker --once` before it is due resumes nothing, and once the row's
+    wake_at_ms has passed (polled) it completes the run."""
+    code, out, err = flow.run("run", "nap.flow", "--id", "n1", "--json")
+    check(code == 3, "flow run of the sleeper exited %d: %s %s" % (code, out, err[-300:]))
+    report = json.loads(out)
+    check(report["waiting"].get("kind") == "timer" and report["waiting"].get("branch") == "1.1"
+          and len(report["waiting"].get("also", [])) == 2, "waiting %r" % report["waiting"])
+    db = database(flow)
+    try:
+        wake = db.execute("SELECT wake_at_ms FROM runs WHERE id = 'n1'").fetchone()[0]
+    finally:
+        db.close()
+    if int(time.time() * 1000) < wake - 200:
+        code, out, err = flow.run("worker", "--once")
+        check(code == 0 and "0 run(s) resumed" in err, "an early worker: %d %s" % (code, err[-300:]))
+    wait_for(lambda: int(time.time() * 1000) > wake, "the sleeps to be due")
+    code, out, err = flow.run("worker", "--once")
+    check(code == 0 and "1 run(s) resumed" in err, "the worker: %d %s %s" % (code, out, err[-300:]))
+    code, out, err = flow.run("show", "n1", "--json")
+    shown = json.loads(out)
+    check(shown["status"] == "completed" and shown["result"] == [0, 1, 2], "the sleeper ended %r" % shown)
+    fired = [e for e in shown["journal"] if e["event"] == "timer_fired"]
+    check(sorted(e.get("branch") for e in fired) == ["1.1", "1.2", "1.3"], "timers fired %r" % fired)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--flow", required=True)
@@ -205,8 +245,11 @@ def main():
             f.write(parallel_test.TOOL)
         with open(os.path.join(workdir, "w.flow"), "w") as f:
             f.write(WORKFLOW)
+        with open(os.path.join(workdir, "nap.flow"), "w") as f:
+            f.write(SLEEPER)
         flow = Flow(os.path.abspath(args.flow), workdir)
         try:
+            sleep_scenario(flow)
             report, killed = kill_loop(flow, rng, args.rounds)
             calls = check_outcome(flow, workdir, report)
             check(killed >= MIN_KILLS, "only %d processes were killed before the run completed" % killed)

@@ -256,7 +256,9 @@ class Driver {
   // fibers (docs/composition.md, "Waits inside branches as built").
   struct BranchWaitAt {
     interp::BranchSuspension wait;
-    const store::JournalEvent* request = nullptr;  // its request in the journal read, if journaled
+    // Its request, if journaled: a copy, as the caller's journal grows
+    // while waits are delivered (a pointer into it would dangle).
+    std::optional<store::JournalEvent> request;
   };
   auto MatchBranchWaits(const std::vector<store::JournalEvent>& journal) const -> std::vector<BranchWaitAt>;
   auto JournalBranchWaits(std::vector<store::JournalEvent>& journal) -> Status;

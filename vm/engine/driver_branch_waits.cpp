@@ -119,7 +119,7 @@ auto OpenBranchApprovals(const std::vector<store::JournalEvent>& journal) -> std
   return out;
 }
 
-// Each current wait with its request in `journal` (nullptr: not journaled
+// Each current wait with its request in `journal` (none: not journaled
 // yet), oldest request first, unjournaled ones last in fiber order.
 auto Driver::MatchBranchWaits(const std::vector<store::JournalEvent>& journal) const -> std::vector<BranchWaitAt> {
   std::map<std::tuple<std::string, std::string, int64_t>, const store::JournalEvent*> requests;
@@ -129,7 +129,9 @@ auto Driver::MatchBranchWaits(const std::vector<store::JournalEvent>& journal) c
   std::vector<BranchWaitAt> out;
   for (auto& w : vm_.BranchWaits()) {
     auto it = requests.find({std::string(RequestType(w.reason.kind)), w.branch, w.step});
-    out.push_back(BranchWaitAt{std::move(w), it == requests.end() ? nullptr : it->second});
+    std::optional<store::JournalEvent> request;
+    if (it != requests.end()) request = *it->second;
+    out.push_back(BranchWaitAt{std::move(w), std::move(request)});
   }
   std::stable_sort(out.begin(), out.end(), [](const BranchWaitAt& a, const BranchWaitAt& b) {
     const int64_t sa = a.request ? a.request->seq : INT64_MAX, sb = b.request ? b.request->seq : INT64_MAX;
@@ -147,7 +149,7 @@ auto Driver::JournalBranchWaits(std::vector<store::JournalEvent>& journal) -> St
   std::set<std::pair<std::string, int64_t>> waiting;
   for (const auto& w : MatchBranchWaits(journal)) {
     waiting.insert({w.wait.branch, w.wait.step});
-    if (w.request != nullptr) continue;
+    if (w.request) continue;
     const interp::SuspendReason& r = w.wait.reason;
     const int64_t deadline = r.timeout_ms < 0 ? -1 : now + r.timeout_ms;
     json data;
@@ -248,7 +250,7 @@ auto Driver::SettleBranchWaits() -> Result<bool> {
   if (auto s = JournalBranchWaits(*journal); !s) return s.error();
   bool delivered = false;
   for (const auto& w : MatchBranchWaits(*journal)) {
-    if (w.request == nullptr) return Error{fmt::format("run '{}': branch {} waits without its request", run_id_, w.wait.branch)};
+    if (!w.request) return Error{fmt::format("run '{}': branch {} waits without its request", run_id_, w.wait.branch)};
     auto answer = AnswerBranchWait(w, *journal);
     if (!answer) return answer.error();
     if (!*answer) continue;
@@ -268,14 +270,14 @@ auto Driver::SuspendAtBranchWaits() -> Result<std::optional<RunReport>> {
   auto journal = store_.Journal(run_id_);
   if (!journal) return journal.error();
   auto waits = MatchBranchWaits(*journal);
-  if (waits.empty() || waits.front().request == nullptr) {
+  if (waits.empty() || !waits.front().request) {
     return Error{fmt::format("run '{}': its branches wait without their requests", run_id_)};
   }
   json waiting = WaitObject(*waits.front().request);
   json also = json::array();
   int64_t wake = -1;
   for (const auto& w : waits) {
-    if (w.request == nullptr) continue;
+    if (!w.request) continue;
     if (&w != &waits.front()) also.push_back(WaitObject(*w.request));
     const int64_t d = DeadlineOf(*w.request);
     if (d >= 0 && (wake < 0 || d < wake)) wake = d;
