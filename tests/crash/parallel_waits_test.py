@@ -97,6 +97,7 @@ def unconsumed_signals(events):
 
 def kill_loop(flow, rng, rounds):
     killed = 0
+    killed_kinds = set()
     sent = 0
     for _ in range(rounds):
         st = status(flow)
@@ -114,11 +115,15 @@ def kill_loop(flow, rng, rounds):
             proc = flow.start("resume", "r1", "--json")
         else:
             proc = flow.start("worker", "--once")
-        time.sleep(rng.uniform(0.0, 0.3))
+        # The recording commands end in tens of milliseconds: killed sooner.
+        time.sleep(rng.uniform(0.0, 0.04 if proc.args[1] in ("approve", "signal") else 0.12))
         if proc.poll() is None:
             proc.kill()
             killed += 1
+            killed_kinds.add(proc.args[1])
         proc.wait()
+    # Kills of the commands that record (not only of the drivers).
+    check({"approve", "signal"} <= killed_kinds, "no kill of %s" % ({"approve", "signal"} - killed_kinds))
     # Undisturbed: answer what is open, signal what waits, until done.
     for _ in range(60):
         st = status(flow)

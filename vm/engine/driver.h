@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -268,7 +269,10 @@ class Driver {
   // the state) and delivers each that can end now (a decision, a signal, a
   // due sleep or timeout), each its own durable point. True when it
   // delivered one (the VM has a ready fiber).
-  auto SettleBranchWaits() -> Result<bool>;
+  // Reads the journal only when `force`d, when the waits changed since the
+  // last look, or kCancelPollInterval after it (a long `parallel for` does
+  // not read it at every completion).
+  auto SettleBranchWaits(bool force = false) -> Result<bool>;
   // Nothing in flight and every live fiber waits: the run is `waiting`
   // (the oldest wait's reason and object, the others under "also", the
   // earliest deadline). nullopt when a record that arrived meanwhile was
@@ -330,6 +334,11 @@ class Driver {
   bool branches_loaded_ = false;
   // A wait of a branch was journaled (by this Driver or before it).
   bool branch_waits_seen_ = false;
+  // The waits (branch, position) the VM had after SettleBranchWaits last
+  // read the journal, and when (steady clock); `looked_`: it did once.
+  std::set<std::pair<std::string, int64_t>> parked_;
+  bool looked_ = false;
+  std::chrono::steady_clock::time_point looked_at_{};
   std::chrono::steady_clock::time_point polled_{};  // last store read for a cancellation (ShouldStop)
   int commits_ = 0;    // durable points committed by this Driver
   int64_t renewed_ms_ = 0;  // when the lease was last taken or renewed

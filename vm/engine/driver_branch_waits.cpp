@@ -243,8 +243,26 @@ auto Driver::AnswerBranchWait(const BranchWaitAt& w, const std::vector<store::Jo
   }
 }
 
-auto Driver::SettleBranchWaits() -> Result<bool> {
-  if (vm_.BranchWaits().empty() && !branch_waits_seen_) return false;
+namespace {
+
+auto ParkedIn(const interp::Vm& vm) -> std::set<std::pair<std::string, int64_t>> {
+  std::set<std::pair<std::string, int64_t>> out;
+  for (const auto& w : vm.BranchWaits()) out.insert({w.branch, w.step});
+  return out;
+}
+
+}  // namespace
+
+auto Driver::SettleBranchWaits(bool force) -> Result<bool> {
+  const auto now = std::chrono::steady_clock::now();
+  // The first look of a Driver whose journal holds branch waits: one may
+  // belong to a fiber discarded before a crash, not yet marked stopped.
+  const bool first = !looked_ && branch_waits_seen_;
+  if (!force && !first) {
+    auto current = ParkedIn(vm_);
+    if (current.empty() && parked_.empty()) return false;
+    if (current == parked_ && now - looked_at_ < kCancelPollInterval) return false;
+  }
   auto journal = store_.Journal(run_id_);
   if (!journal) return journal.error();
   if (auto s = JournalBranchWaits(*journal); !s) return s.error();
@@ -263,6 +281,9 @@ auto Driver::SettleBranchWaits() -> Result<bool> {
     journal->back().seq = journal->size() > 1 ? journal->at(journal->size() - 2).seq + 1 : 1;
     delivered = true;
   }
+  parked_ = ParkedIn(vm_);
+  looked_ = true;
+  looked_at_ = now;
   return delivered;
 }
 
@@ -287,17 +308,20 @@ auto Driver::SuspendAtBranchWaits() -> Result<std::optional<RunReport>> {
   if (!report) return report.error();
   // `flow approve` and `flow signal` append without the lease: one that
   // appended before this commit found the run running and left it to us.
-  auto woke = SettleBranchWaits();
+  auto woke = SettleBranchWaits(/*force=*/true);
   if (!woke) return woke.error();
   if (*woke) return std::optional<RunReport>();
   return std::optional<RunReport>(std::move(*report));
 }
 
 auto Driver::NoteStoppedBranchWaits() -> Status {
-  if (!branch_waits_seen_) return Ok{};
+  if (parked_.empty() && (looked_ || !branch_waits_seen_)) return Ok{};
   auto journal = store_.Journal(run_id_);
   if (!journal) return journal.error();
-  return JournalBranchWaits(*journal);
+  if (auto s = JournalBranchWaits(*journal); !s) return s;
+  parked_ = ParkedIn(vm_);
+  looked_ = true;
+  return Ok{};
 }
 
 }  // namespace flow::engine
