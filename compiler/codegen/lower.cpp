@@ -415,9 +415,9 @@ void FunctionLowering::Parallel(const ast::ParallelStmt& p) {
 }
 
 // Child calls inside a branch: the runtime runs branches whose durable
-// points are steps and waits (docs/composition.md, "Branches as built"). True when it reported nothing. Found by source
-// range: an expression or statement inside a `parallel` block or a
-// `parallel for` body.
+// points are steps and waits (docs/composition.md, "Branches as built").
+// True when it reported nothing. Found by source range: an expression or
+// statement inside a `parallel` block or a `parallel for` body.
 auto ReportUnsupported(const check::CheckedProgram& program, Diagnostics& diags) -> bool {
   const ast::Ast& ast = program.ast;
   int before = diags.error_count();
