@@ -45,9 +45,9 @@ struct InboxEntry {
 // running run's too: its other branches may still have steps in flight).
 auto BranchEntries(store::Store& store, const store::RunRecord& run, int64_t now, std::vector<InboxEntry>& entries)
     -> Status {
-  auto journal = store.Journal(run.id);
-  if (!journal) return journal.error();
-  for (auto& a : engine::OpenBranchApprovals(*journal)) {
+  auto open = engine::OpenBranchApprovals(store, run.id);
+  if (!open) return open.error();
+  for (auto& a : *open) {
     if (a.deadline_ms >= 0 && a.deadline_ms <= now) continue;
     entries.push_back(InboxEntry{&run, a.since_ms, std::move(a)});
   }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "vm/base/result.h"
 #include "vm/store/store.h"
 
 namespace flow::engine {
@@ -28,5 +29,10 @@ struct OpenBranchApproval {
 // answered yet, oldest first (a timed-out one is listed until the engine
 // writes its timeout: callers compare deadline_ms with their clock).
 auto OpenBranchApprovals(const std::vector<store::JournalEvent>& journal) -> std::vector<OpenBranchApproval>;
+
+// The same for run `run_id`, reading only the events that open or close
+// an approval (Store::ScanJournal by type: `flow inbox` looks at every
+// running run).
+auto OpenBranchApprovals(store::Store& store, const std::string& run_id) -> Result<std::vector<OpenBranchApproval>>;
 
 }  // namespace flow::engine

@@ -119,6 +119,24 @@ auto OpenBranchApprovals(const std::vector<store::JournalEvent>& journal) -> std
   return out;
 }
 
+auto OpenBranchApprovals(store::Store& store, const std::string& run_id) -> Result<std::vector<OpenBranchApproval>> {
+  // Decisions, timeouts and stops close an approval; `resumed` only ever
+  // follows its decision.
+  std::vector<store::JournalEvent> events;
+  for (std::string_view prefix : {std::string_view("approval_"), events::kWaitTimedOut, events::kBranchStopped}) {
+    store::JournalQuery q;
+    q.type_prefix = std::string(prefix);
+    auto s = store.ScanJournal(run_id, q, [&](const store::JournalEvent& e) {
+      events.push_back(e);
+      return true;
+    });
+    if (!s) return s.error();
+  }
+  std::stable_sort(events.begin(), events.end(),
+                   [](const store::JournalEvent& a, const store::JournalEvent& b) { return a.seq < b.seq; });
+  return OpenBranchApprovals(events);
+}
+
 // Each current wait with its request in `journal` (none: not journaled
 // yet), oldest request first, unjournaled ones last in fiber order.
 auto Driver::MatchBranchWaits(const std::vector<store::JournalEvent>& journal) const -> std::vector<BranchWaitAt> {
