@@ -32,6 +32,7 @@
 #include "cli/command.h"
 #include "cli/record_and_drive.h"
 #include "cli/roles.h"
+#include "vm/engine/branch_waits.h"
 #include "vm/engine/events.h"
 #include "vm/engine/run_driver.h"
 #include "vm/value/convert.h"
@@ -65,6 +66,8 @@ auto OperatingSystemUser() -> std::string {
 auto Situation(const store::AppendOutcome& out) -> std::string {
   const store::RunRecord& run = *out.run;
   if (out.refusal == store::AppendRefusal::Answered) {
+    if (out.answer->type == engine::events::kWaitTimedOut) return "its approval timed out";
+    if (out.answer->type == engine::events::kBranchStopped) return "its branch was stopped";
     auto d = nlohmann::json::parse(out.answer->data, nullptr, false);
     bool approved = d.is_object() && d.value("approved", false);
     std::string by = d.is_object() ? d.value("by", "") : "";
@@ -146,6 +149,73 @@ auto AppendDecision(store::Store& store, const std::string& id, const store::Jou
   }
 }
 
+// Approvals inside parallel branches (docs/composition.md, "Waits inside
+// branches as built"): several may be open in one run, answered oldest
+// first. Appends `decided` for the oldest open request of run `id` whose
+// timeout is not due, naming it ("request", "branch"), if nothing answered
+// it meanwhile; a second decider racing for the same request looks again
+// and takes the next one. nullopt when the run has no open request of a
+// branch (the root's approval is decided as before); else the exit code.
+auto DecideBranchApproval(store::Store& store, const DecisionOptions& o, store::JournalEvent decided,
+                          const std::string& by, const Roles* roles) -> std::optional<int> {
+  for (int look = 1;; ++look) {
+    auto journal = store.Journal(o.id);
+    if (!journal) {
+      std::fprintf(stderr, "flow: %s\n", journal.error().message.c_str());
+      return kExitInternal;
+    }
+    auto open = engine::OpenBranchApprovals(*journal);
+    if (open.empty()) {
+      if (look == 1) return std::nullopt;
+      std::fprintf(stderr, "flow: run '%s' is not waiting for approval (its approvals were decided meanwhile)\n",
+                   o.id.c_str());
+      return kExitUsage;
+    }
+    const engine::OpenBranchApproval* pick = nullptr;
+    for (const auto& a : open) {
+      if (a.deadline_ms < 0 || a.deadline_ms > decided.at_ms) {
+        pick = &a;
+        break;
+      }
+    }
+    if (pick == nullptr) {
+      std::fprintf(stderr, "flow: run '%s' is not waiting for approval (its approval in branch %s timed out at %s; "
+                   "'flow resume %s' delivers the timeout)\n", o.id.c_str(), open.front().branch.c_str(),
+                   value::FormatTime(open.front().deadline_ms).c_str(), o.id.c_str());
+      return kExitUsage;
+    }
+    if (roles != nullptr && pick->from && !roles->Holds(by, *pick->from)) {
+      std::fprintf(stderr, "flow: run '%s' asks role '%s' to decide, and %s does not hold it (roles file '%s' gives %s: %s)\n",
+                   o.id.c_str(), pick->from->c_str(), by.c_str(), roles->path.c_str(), by.c_str(),
+                   roles->Describe(by).c_str());
+      return kExitUsage;
+    }
+    auto d = nlohmann::json::parse(decided.data);
+    d["request"] = pick->seq;
+    d["branch"] = pick->branch;
+    store::JournalEvent event = decided;
+    event.data = value::DumpJson(d);
+    store::AppendCondition open_request;
+    open_request.statuses = {store::RunStatus::Running, store::RunStatus::Waiting};
+    open_request.unanswered_request = pick->seq;
+    store::AppendRowChange due;  // a killed approver leaves the decision to `flow worker`
+    due.make_due = true;
+    due.now_ms = decided.at_ms;
+    auto out = store.AppendEventIf(o.id, event, open_request, due);
+    if (auto exit = AppendFailureExit(out, o.id)) return *exit;
+    if (out->refusal == store::AppendRefusal::Answered && look < kMaxRoleRechecks) continue;
+    if (out->refusal != store::AppendRefusal::None) {
+      std::fprintf(stderr, "flow: run '%s' is not waiting for approval (%s)\n", o.id.c_str(), Situation(*out).c_str());
+      return kExitUsage;
+    }
+    if (!o.json) {
+      std::fprintf(stdout, "run %s %s by %s (branch %s: %s)\n", o.id.c_str(), o.approved ? "approved" : "rejected",
+                   by.c_str(), pick->branch.c_str(), pick->prompt.c_str());
+    }
+    return DriveRecordedRun(store, o.id, "decision", o.json);
+  }
+}
+
 auto RunDecision(const DecisionOptions& o) -> int {
   if (o.as_given && o.as.empty()) {
     std::fprintf(stderr, "flow: --as needs a name; see 'flow --help'\n");
@@ -169,6 +239,7 @@ auto RunDecision(const DecisionOptions& o) -> int {
   decided.data = value::DumpJson(nlohmann::json{
       {"approved", o.approved}, {"by", by}, {"comment", o.comment}, {"at", value::FormatTime(now)}});
   decided.at_ms = now;
+  if (auto exit = DecideBranchApproval(*store, o, decided, by, roles ? &*roles : nullptr)) return *exit;
   std::optional<int> refused;
   auto out = AppendDecision(*store, o.id, decided, by, roles ? &*roles : nullptr, refused);
   if (refused) return *refused;

@@ -13,6 +13,8 @@
 // missing database is an empty inbox. Exit codes: 0 (also when empty), 4 a
 // database that is not flow's, is newer, or cannot be read.
 #include <algorithm>
+#include <iterator>
+#include <optional>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -20,6 +22,7 @@
 #include "cli/command.h"
 #include "cli/program_loader.h"
 #include "cli/run_report.h"
+#include "vm/engine/branch_waits.h"
 #include "vm/engine/events.h"
 #include "vm/engine/run_driver.h"
 
@@ -34,7 +37,22 @@ struct InboxOptions {
 struct InboxEntry {
   const store::RunRecord* run = nullptr;
   int64_t since_ms = 0;  // when the approval was requested
+  // An approval inside a parallel branch (several may be open in one run).
+  std::optional<engine::OpenBranchApproval> branch;
 };
+
+// The open approvals of `run`'s branches whose timeout is not due (a
+// running run's too: its other branches may still have steps in flight).
+auto BranchEntries(store::Store& store, const store::RunRecord& run, int64_t now, std::vector<InboxEntry>& entries)
+    -> Status {
+  auto open = engine::OpenBranchApprovals(store, run.id);
+  if (!open) return open.error();
+  for (auto& a : *open) {
+    if (a.deadline_ms >= 0 && a.deadline_ms <= now) continue;
+    entries.push_back(InboxEntry{&run, a.since_ms, std::move(a)});
+  }
+  return Ok{};
+}
 
 // The run's open approval: when it was requested, or nullopt when a
 // decision already answers it.
@@ -55,6 +73,18 @@ auto EntryJson(const InboxEntry& entry) -> Json {
     return waiting.contains(key) && waiting[key].is_string() ? waiting[key] : Json();
   };
   Json out = Json::object();
+  if (entry.branch) {
+    const engine::OpenBranchApproval& a = *entry.branch;
+    out["run"] = entry.run->id;
+    out["workflow"] = entry.run->workflow;
+    if (!entry.run->parent_id.empty()) out["parent"] = entry.run->parent_id;
+    out["prompt"] = a.prompt;
+    out["from"] = a.from ? Json(*a.from) : Json();
+    out["since"] = FormatMs(a.since_ms);
+    out["timeout_at"] = a.deadline_ms >= 0 ? Json(FormatMs(a.deadline_ms)) : Json();
+    out["branch"] = a.branch;
+    return out;
+  }
   out["run"] = entry.run->id;
   out["workflow"] = entry.run->workflow;
   // An approval inside a child run is the child's (docs/composition.md).
@@ -77,7 +107,8 @@ void PrintInboxTable(const std::vector<InboxEntry>& entries) {
     rows.push_back({ShownId(entry.run->id), entry.run->workflow, j["since"].get<std::string>(),
                     j["from"].is_string() ? j["from"].get<std::string>() : "-",
                     j["timeout_at"].is_string() ? j["timeout_at"].get<std::string>() : "-",
-                    j["prompt"].get<std::string>()});
+                    entry.branch ? "[" + entry.branch->branch + "] " + j["prompt"].get<std::string>()
+                                 : j["prompt"].get<std::string>()});
   }
   PrintColumns(rows);
 }
@@ -90,17 +121,28 @@ auto RunInbox(const InboxOptions& options) -> int {
   }
   std::vector<store::RunRecord> runs;
   if (*store) {
-    auto listed = (*store)->ListRuns(store::RunStatus::Waiting);
-    if (!listed) {
-      std::fprintf(stderr, "flow: cannot list runs in '%s': %s\n", DatabasePath(options.db).c_str(),
-                   listed.error().message.c_str());
-      return kExitInternal;
+    // Running too: a branch may wait for approval while others run.
+    for (store::RunStatus status : {store::RunStatus::Waiting, store::RunStatus::Running}) {
+      auto listed = (*store)->ListRuns(status);
+      if (!listed) {
+        std::fprintf(stderr, "flow: cannot list runs in '%s': %s\n", DatabasePath(options.db).c_str(),
+                     listed.error().message.c_str());
+        return kExitInternal;
+      }
+      runs.insert(runs.end(), std::make_move_iterator(listed->begin()), std::make_move_iterator(listed->end()));
     }
-    runs = std::move(*listed);
   }
   std::vector<InboxEntry> entries;
   const int64_t now = engine::NowMs();
   for (const store::RunRecord& run : runs) {
+    const Json waiting = WaitingJson(run);
+    if (run.status == store::RunStatus::Running || waiting.contains("branch")) {
+      if (auto s = BranchEntries(**store, run, now, entries); !s) {
+        std::fprintf(stderr, "flow: %s\n", s.error().message.c_str());
+        return kExitInternal;
+      }
+      continue;
+    }
     if (run.waiting_reason != "approval") continue;
     // Its timeout has passed: nobody can approve it any more (flow approve
     // refuses it); the timeout reaches the run through the worker or resume.
@@ -110,13 +152,17 @@ auto RunInbox(const InboxOptions& options) -> int {
       std::fprintf(stderr, "flow: %s\n", since.error().message.c_str());
       return kExitInternal;
     }
-    if (*since) entries.push_back(InboxEntry{&run, **since});
+    if (*since) entries.push_back(InboxEntry{&run, **since, std::nullopt});
   }
   // Oldest request first; ListRuns gave newest first, so equal times keep
   // the older run first when reversed.
   std::reverse(entries.begin(), entries.end());
   std::stable_sort(entries.begin(), entries.end(),
-                   [](const InboxEntry& a, const InboxEntry& b) { return a.since_ms < b.since_ms; });
+                   [](const InboxEntry& a, const InboxEntry& b) {
+                     if (a.since_ms != b.since_ms) return a.since_ms < b.since_ms;
+                     // One run's branch approvals requested in one commit: in journal order.
+                     return a.run == b.run && a.branch && b.branch && a.branch->seq < b.branch->seq;
+                   });
   if (options.json) {
     Json list = Json::array();
     for (const InboxEntry& entry : entries) list.push_back(EntryJson(entry));

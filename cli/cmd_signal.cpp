@@ -31,6 +31,7 @@
 
 #include "cli/command.h"
 #include "cli/record_and_drive.h"
+#include "cli/run_report.h"
 #include "compiler/diag/suggest.h"
 #include "vm/base/json_text.h"
 #include "vm/bytecode/serialize.h"
@@ -51,11 +52,22 @@ struct SignalOptions {
   bool json = false;
 };
 
-// The event a waiting run waits for, or "" when it waits for no signal.
-auto AwaitedEvent(const store::RunRecord& run) -> std::string {
-  if (run.status != store::RunStatus::Waiting || run.waiting_reason != "signal") return "";
+// Whether a waiting run waits for signal `event`: its wait, or one of the
+// other waits of its branches ("also", docs/composition.md).
+auto WaitsFor(const store::RunRecord& run, const std::string& event) -> bool {
+  if (run.status != store::RunStatus::Waiting) return false;
   auto w = nlohmann::json::parse(run.waiting, nullptr, false);
-  return w.is_object() ? w.value("event", "") : "";
+  if (!w.is_object()) return false;
+  auto is = [&](const nlohmann::json& o) {
+    return o.is_object() && o.value("kind", "") == "signal" && o.value("event", "") == event;
+  };
+  if (is(w)) return true;
+  if (w.contains("also") && w["also"].is_array()) {
+    for (const auto& o : w["also"]) {
+      if (is(o)) return true;
+    }
+  }
+  return false;
 }
 
 // The suggestion for a misspelt event: the shared did-you-mean, or else an
@@ -148,14 +160,16 @@ auto RunSignal(const SignalOptions& o) -> int {
   alive.statuses = {store::RunStatus::Running, store::RunStatus::Waiting};
   store::AppendRowChange due;  // a killed sender leaves the signal to `flow worker`
   due.make_due = true;
-  due.due_event = o.event;
+  // Waits inside branches: the run's reason is its oldest wait's, which may
+  // not be this event's (docs/composition.md), so any waiting run is made due.
+  if (!WaitingJson(*run).contains("branch")) due.due_event = o.event;
   due.now_ms = received.at_ms;
   auto out = store->AppendEventIf(o.id, received, alive, due);
   if (auto exit = AppendFailureExit(out, o.id)) return *exit;
   if (out->refusal != store::AppendRefusal::None) return Ended(*out->run);
   if (o.json) {
     // The report object alone: --json prints exactly one object.
-  } else if (AwaitedEvent(*out->run) == o.event) {
+  } else if (WaitsFor(*out->run, o.event)) {
     std::fprintf(stdout, "run %s: signal '%s' recorded\n", o.id.c_str(), o.event.c_str());
   } else {
     std::fprintf(stdout, "run %s: signal '%s' recorded; it is kept until the run waits for '%s'\n", o.id.c_str(),

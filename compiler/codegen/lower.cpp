@@ -414,48 +414,6 @@ void FunctionLowering::Parallel(const ast::ParallelStmt& p) {
   }
 }
 
-// Approvals, signal waits and sleeps inside a branch: the runtime runs
-// branches whose durable points are steps and child workflow calls
-// (docs/composition.md, "Branches as built"). True when it reported nothing. Found by source
-// range: an expression or statement inside a `parallel` block or a
-// `parallel for` body.
-auto ReportUnsupported(const check::CheckedProgram& program, Diagnostics& diags) -> bool {
-  const ast::Ast& ast = program.ast;
-  int before = diags.error_count();
-  std::vector<SourceRange> bodies;
-  for (const ast::Stmt& s : ast.stmts) {
-    if (const auto* p = std::get_if<ast::ParallelStmt>(&s.node)) bodies.push_back(p->body.range);
-  }
-  for (const ast::Expr& e : ast.exprs) {
-    if (const auto* p = std::get_if<ast::ParallelForExpr>(&e.node)) bodies.push_back(p->body.range);
-  }
-  auto inside = [&](SourceRange r) {
-    for (const SourceRange& b : bodies) {
-      if (r.file == b.file && r.begin >= b.begin && r.end <= b.end) return true;
-    }
-    return false;
-  };
-  auto keyword = [](SourceRange r, std::string_view word) {
-    r.end = std::min(r.end, r.begin + static_cast<uint32_t>(word.size()));
-    return r;
-  };
-  for (const ast::Stmt& s : ast.stmts) {
-    if (std::holds_alternative<ast::SleepStmt>(s.node) && inside(s.range)) {
-      diags.Report(DiagKind::WaitInBranchUnsupported, keyword(s.range, "sleep"), "'sleep'");
-    }
-  }
-  for (size_t i = 0; i < ast.exprs.size(); ++i) {
-    const ast::Expr& e = ast.exprs[i];
-    if (!inside(e.range)) continue;
-    if (std::holds_alternative<ast::ApproveExpr>(e.node)) {
-      diags.Report(DiagKind::WaitInBranchUnsupported, keyword(e.range, "approve"), "'approve'");
-    } else if (std::holds_alternative<ast::WaitExpr>(e.node)) {
-      diags.Report(DiagKind::WaitInBranchUnsupported, keyword(e.range, "wait"), "'wait'");
-    }
-  }
-  return diags.error_count() == before;
-}
-
 auto Lower(const check::CheckedProgram& program, const SourceFile* source) -> bytecode::Module {
   return ModuleLowering(program, source).Run();
 }

@@ -18,14 +18,7 @@
 
 namespace flow::codegen {
 
-// Reports E056 for every `parallel` block and `parallel for`: the front end
-// accepts them, but their runtime (concurrent branches;
-// docs/composition.md) does not exist yet. True when it reported nothing. Call it before Lower, which
-// must not see these constructs.
-auto ReportUnsupported(const check::CheckedProgram& program, Diagnostics& diags) -> bool;
-
-// Lowers a complete program (the checker reported no errors, and neither did
-// ReportUnsupported). `source`, when given, fills the line tables; without
+// Lowers a complete program (the checker reported no errors). `source`, when given, fills the line tables; without
 // it every line is 0. Every connector's text, as the checker read it, is
 // embedded in the module (ConnectorDesc::text), built-in ones included.
 // compiler/driver's CompileFile is the whole pipeline around this.

@@ -88,9 +88,6 @@ auto CompileFile(const std::string& path, SourceManager& sources, Diagnostics& d
   if (!loaded.ok()) return loaded.error();
   auto checked = CheckWith(*loaded, sources, diags, nullptr, options.builtin_connectors);
   if (diags.has_errors() || !checked) return std::unique_ptr<CompiledProgram>();
-  // Constructs the checker accepts but the runtime cannot run yet (E056)
-  // are compile errors of a program; Lower must not see them.
-  if (!codegen::ReportUnsupported(*checked, diags)) return std::unique_ptr<CompiledProgram>();
   auto out = std::make_unique<CompiledProgram>();
   out->module = codegen::Lower(*checked, &sources.file(*loaded));
   for (bytecode::ConnectorDesc& c : out->module.connectors) {

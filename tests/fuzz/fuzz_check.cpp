@@ -41,7 +41,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)RenderText(diags, sources);
   (void)RenderJson(diags, sources);
   if (!program || diags.has_errors()) return 0;
-  if (!codegen::ReportUnsupported(*program, diags)) return 0;
   bytecode::Module module = codegen::Lower(*program, &file);
   auto verified = bytecode::Verify(module);
   FLOW_CHECK(verified.ok(), "codegen produced bytecode the verifier rejects");

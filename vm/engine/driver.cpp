@@ -39,7 +39,12 @@ Driver::Driver(const Runtime& runtime, const bytecode::Module& module, std::stri
       renewed_ms_(clock_.NowMs()) {
   if (options_.lease_owner.empty()) options_.lease_owner = ThisLeaseOwner();
   for (const auto& e : journal_) {
-    if (!e.branch.empty()) continue;  // a branch's steps have their own positions
+    if (!e.branch.empty()) {  // a branch's steps have their own positions
+      if (e.type == events::kApprovalRequested || e.type == events::kSignalAwaited || e.type == events::kTimerStarted) {
+        branch_waits_seen_ = true;
+      }
+      continue;
+    }
     if (e.type == events::kStepStarted || e.type == events::kStepCompleted || e.type == events::kStepFailed ||
         e.type == events::kStepBlocked) {
       steps_ = std::max(steps_, e.step);
@@ -81,9 +86,9 @@ void Driver::Loaded(const store::RunRecord& run) {
   }
   if (!running || known || last == nullptr) return;
   const std::string& t = last->type;
-  // A branch's child_started leaves the other branches' steps in flight.
-  maybe_in_flight_ = t != events::kApprovalRequested && t != events::kSignalAwaited && t != events::kTimerStarted &&
-                     (t != events::kChildStarted || !last->branch.empty());
+  // A branch's wait leaves the other branches' steps possibly in flight.
+  maybe_in_flight_ = !last->branch.empty() || (t != events::kApprovalRequested && t != events::kSignalAwaited &&
+                                                t != events::kTimerStarted && t != events::kChildStarted);
 }
 
 auto Driver::Event(std::string_view type, json data, int64_t step, int64_t attempt) -> store::JournalEvent {

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -304,11 +305,48 @@ class Driver {
   // (reason `child`), then reads them again; nullopt when one ended
   // meanwhile (its turn is posted: DriveBranches goes on).
   auto SuspendOnBranchChildren(AttemptPool& pool, BranchChildren& kids) -> Result<std::optional<RunReport>>;
+  // The waiting children, oldest first, as waiting objects naming their
+  // branch, and the earliest of their calls' deadlines (-1: none).
+  auto WaitingBranchChildren(const BranchChildren& kids) const -> std::pair<std::vector<json>, int64_t>;
+  // After the run was suspended: posts a turn for each waiting child that
+  // ended meanwhile (its end found the run still running). True if any.
+  auto PostEndedBranchChildren(AttemptPool& pool, BranchChildren& kids) -> Result<bool>;
   auto DriveBranchChild(AttemptPool& pool, BranchChild& kid, std::optional<std::string> cancel_reason) -> Status;
   auto DeliverBranchChildEnd(const BranchChild& kid, const store::RunRecord& child) -> Status;
   auto FailBranchChildCall(const BranchChild& kid, const json& err) -> Status;
   // The index of the loaded journal's branch child calls (lazily, once).
   void IndexBranchChildren();
+
+  // driver_branch_waits.cpp: approvals, signal waits and sleeps of branch
+  // fibers (docs/composition.md, "Waits inside branches as built").
+  struct BranchWaitAt {
+    interp::BranchSuspension wait;
+    // Its request, if journaled: a copy, as the caller's journal grows
+    // while waits are delivered (a pointer into it would dangle).
+    std::optional<store::JournalEvent> request;
+  };
+  auto MatchBranchWaits(const std::vector<store::JournalEvent>& journal) const -> std::vector<BranchWaitAt>;
+  auto JournalBranchWaits(std::vector<store::JournalEvent>& journal) -> Status;
+  auto AnswerBranchWait(const BranchWaitAt& w, const std::vector<store::JournalEvent>& journal)
+      -> Result<std::optional<store::JournalEvent>>;
+  // With the VM at Branches: journals the waits its fibers reached (with
+  // the state) and delivers each that can end now (a decision, a signal, a
+  // due sleep or timeout), each its own durable point. True when it
+  // delivered one (the VM has a ready fiber).
+  // Reads the journal only when `force`d, when the waits changed since the
+  // last look, or kCancelPollInterval after it (a long `parallel for` does
+  // not read it at every completion).
+  auto SettleBranchWaits(bool force = false) -> Result<bool>;
+  // Nothing in flight and every live fiber waits: the run is `waiting`
+  // (the oldest wait's reason and object, the other waits and then
+  // `children`, the waiting child runs' objects, under "also"; the earliest
+  // deadline, `children_wake` counted). nullopt when a record that arrived
+  // meanwhile was delivered at once (the VM has a ready fiber).
+  auto SuspendAtBranchWaits(std::vector<json> children = {}, int64_t children_wake = -1)
+      -> Result<std::optional<RunReport>>;
+  // After the VM left its branches: `branch_stopped` for the waits whose
+  // fibers were discarded.
+  auto NoteStoppedBranchWaits() -> Status;
 
   // driver.cpp
   // The index in journal_ of the last event that suspended the run (a
@@ -360,6 +398,13 @@ class Driver {
   // Loaded with branch fibers suspended at steps: the first ones taken may
   // have been in flight (sent again, `resent`).
   bool branches_loaded_ = false;
+  // A wait of a branch was journaled (by this Driver or before it).
+  bool branch_waits_seen_ = false;
+  // The waits (branch, position) the VM had after SettleBranchWaits last
+  // read the journal, and when (steady clock); `looked_`: it did once.
+  std::set<std::pair<std::string, int64_t>> parked_;
+  bool looked_ = false;
+  std::chrono::steady_clock::time_point looked_at_{};
   std::chrono::steady_clock::time_point polled_{};  // last store read for a cancellation (ShouldStop)
   int commits_ = 0;    // durable points committed by this Driver
   int64_t renewed_ms_ = 0;  // when the lease was last taken or renewed

@@ -327,30 +327,24 @@ auto Driver::FailBranchChildCall(const BranchChild& kid, const json& err) -> Sta
 // The waiting object: the oldest waiting child's, as on the root (plus its
 // branch), and the others in `also`, oldest first; the run wakes at the
 // earliest of their calls' deadlines.
-auto Driver::SuspendOnBranchChildren(AttemptPool& pool, BranchChildren& kids) -> Result<std::optional<RunReport>> {
+auto Driver::WaitingBranchChildren(const BranchChildren& kids) const -> std::pair<std::vector<json>, int64_t> {
   std::vector<const BranchChild*> waiting;
   for (const auto& [branch, kid] : kids) {
     if (kid.waiting && !kid.turn) waiting.push_back(&kid);
   }
-  if (waiting.empty()) return std::optional<RunReport>();
   std::sort(waiting.begin(), waiting.end(), [](const BranchChild* a, const BranchChild* b) { return a->order < b->order; });
+  std::vector<json> objects;
   int64_t wake_at = -1;
-  json also = json::array();
   for (const BranchChild* kid : waiting) {
     if (kid->call.deadline_ms >= 0 && (wake_at < 0 || kid->call.deadline_ms < wake_at)) wake_at = kid->call.deadline_ms;
-    if (kid == waiting.front()) continue;
     json w = ChildWaiting(kid->call, kid->last);
     w["branch"] = kid->branch;
-    also.push_back(std::move(w));
+    objects.push_back(std::move(w));
   }
-  json object = ChildWaiting(waiting.front()->call, waiting.front()->last);
-  object["branch"] = waiting.front()->branch;
-  if (!also.empty()) object["also"] = std::move(also);
-  auto report = Suspend({}, "child", std::move(object), wake_at);
-  if (!report) return report.error();
-  if (cancel_requested_) return std::optional<RunReport>();  // Drive() cancels
-  // Read again after the commit: a child that ended in between found this
-  // run still running (its wake_parent changed nothing).
+  return {std::move(objects), wake_at};
+}
+
+auto Driver::PostEndedBranchChildren(AttemptPool& pool, BranchChildren& kids) -> Result<bool> {
   bool posted = false;
   for (auto& [branch, kid] : kids) {
     if (!kid.waiting || kid.turn) continue;
@@ -363,7 +357,22 @@ auto Driver::SuspendOnBranchChildren(AttemptPool& pool, BranchChildren& kids) ->
       posted = true;
     }
   }
-  if (posted) return std::optional<RunReport>();
+  return posted;
+}
+
+auto Driver::SuspendOnBranchChildren(AttemptPool& pool, BranchChildren& kids) -> Result<std::optional<RunReport>> {
+  auto [waiting, wake_at] = WaitingBranchChildren(kids);
+  if (waiting.empty()) return std::optional<RunReport>();
+  json object = std::move(waiting.front());
+  if (waiting.size() > 1) object["also"] = json(std::vector<json>(waiting.begin() + 1, waiting.end()));
+  auto report = Suspend({}, "child", std::move(object), wake_at);
+  if (!report) return report.error();
+  if (cancel_requested_) return std::optional<RunReport>();  // Drive() cancels
+  // Read again after the commit: a child that ended in between found this
+  // run still running (its wake_parent changed nothing).
+  auto posted = PostEndedBranchChildren(pool, kids);
+  if (!posted) return posted.error();
+  if (*posted) return std::optional<RunReport>();
   return std::optional<RunReport>(std::move(*report));
 }
 

@@ -209,7 +209,10 @@ auto Driver::DriveBranches(interp::Outcome& o) -> Result<std::optional<RunReport
     if (auto s = TendBranchChildren(pool, kids); !s) return s.error();
     // A child's turn counts as a step in flight.
     const size_t in_flight = flying.size() + ChildTurns(kids);
-    if (!in_branches && in_flight == 0) return std::optional<RunReport>();  // Drive takes `o`
+    if (!in_branches && in_flight == 0) {
+      if (auto s = NoteStoppedBranchWaits(); !s) return s.error();  // driver_branch_waits.cpp
+      return std::optional<RunReport>();  // Drive takes `o`
+    }
     if (o.status == interp::RunStatus::Branches && !cancel_requested_ && !stopping() && !park &&
         in_flight < kMaxStepsInFlight) {
       auto taken = vm_.TakeBranchSuspensions(kMaxStepsInFlight - in_flight);
@@ -228,11 +231,36 @@ auto Driver::DriveBranches(interp::Outcome& o) -> Result<std::optional<RunReport
       }
       branches_loaded_ = false;
     }
+    // Waits (approve, wait, sleep) of fibers: journaled, delivered when they can end
+    // (after the loaded steps were taken: a fiber it wakes is not `resent`).
+    if (o.status == interp::RunStatus::Branches && !cancel_requested_ && !stopping()) {
+      auto woke = SettleBranchWaits();  // driver_branch_waits.cpp
+      if (!woke) return woke.error();
+      if (*woke) {
+        o = vm_.Run();
+        continue;
+      }
+    }
     if (flying.empty() && ChildTurns(kids) == 0) {
       if (park) {
         return StopDriving(Suspend(std::move(park_events), park->first, std::move(park->second), park_at));
       }
       if (in_branches && !cancel_requested_ && !stopping()) {
+        if (o.status == interp::RunStatus::Branches && !vm_.BranchWaits().empty()) {
+          // Every live fiber waits, on a wait or a child: the waits' object,
+          // the waiting children under "also" (driver_branch_children.cpp).
+          auto [children, children_wake] = WaitingBranchChildren(kids);
+          auto waiting = SuspendAtBranchWaits(std::move(children), children_wake);
+          if (!waiting) return waiting.error();
+          if (!*waiting) {  // a record that arrived meanwhile was delivered
+            o = vm_.Run();
+            continue;
+          }
+          auto ended = PostEndedBranchChildren(pool, kids);
+          if (!ended) return ended.error();
+          if (!*ended) return waiting;
+          continue;  // a child ended meanwhile: its turn is posted
+        }
         auto waiting = SuspendOnBranchChildren(pool, kids);
         if (!waiting) return waiting.error();
         if (*waiting) return waiting;

@@ -80,6 +80,13 @@ inline constexpr std::string_view kChildCompleted = "child_completed";
 // The child failed, was cancelled, or did not end within the call's
 // timeout: data {"child", "error": {kind, message, step}}, raised at the call.
 inline constexpr std::string_view kChildFailed = "child_failed";
+// A wait of a branch fiber (approval_requested, signal_awaited,
+// timer_started with a `branch`) whose fiber was discarded because another
+// branch of its block failed: data {"request" (the wait's seq)}. Waits in
+// branches: their events carry the branch and step = the wait's position
+// in its fiber; an answer names the wait's seq as "request"
+// (docs/composition.md, "Waits inside branches as built").
+inline constexpr std::string_view kBranchStopped = "branch_stopped";
 // data {"result"}.
 inline constexpr std::string_view kCompleted = "completed";
 // data {"error": {kind, message, step}, "compensations": [{step, status}]}.

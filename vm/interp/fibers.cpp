@@ -310,19 +310,24 @@ auto Vm::Schedule() -> Outcome {
         }
         break;
       case RunStatus::Suspended:
-        if (o.suspend.kind != SuspendKind::Step && o.suspend.kind != SuspendKind::Child) {
-          // The compiler refuses waits in a branch.
-          pending_error_ = WorkflowError{kKindInternal, "a branch can only suspend at a step", std::nullopt, "", {}};
+        if (o.suspend.kind == SuspendKind::Checkpoint) {
+          // The compiler refuses checkpoints in a branch (E099).
+          pending_error_ = WorkflowError{kKindInternal, "a branch cannot suspend here", std::nullopt, "", {}};
           pending_reg_ = kNoSlot;
           SwapOut(k, FiberState::Ready);
           break;
         }
-        // A child call is no step: its run id counts the fiber's child
-        // calls (the engine's, from the journal), not its steps.
-        if (o.suspend.kind == SuspendKind::Step) ++branch_steps_;
+        // Steps and waits share the fiber's positions: (branch, n) names
+        // either. A child call is neither: its run id counts the fiber's
+        // child calls (the engine's, from the journal).
+        if (o.suspend.kind != SuspendKind::Child) ++branch_steps_;
         SwapOut(k, FiberState::Suspended);
-        fibers_[k].step_desc = o.suspend.step;
-        fibers_[k].step_args = std::move(o.suspend.args);
+        if (o.suspend.kind == SuspendKind::Step || o.suspend.kind == SuspendKind::Child) {
+          fibers_[k].step_desc = o.suspend.step;
+          fibers_[k].step_args = std::move(o.suspend.args);
+        } else {
+          fibers_[k].wait = std::move(o.suspend);
+        }
         if (Stopping(fibers_[k].branch)) {
           const std::string branch = fibers_[k].branch;
           int gi = FindGroup(ParentPath(branch));
@@ -394,7 +399,7 @@ auto Vm::TakeBranchSuspensions(size_t max) -> std::vector<BranchSuspension> {
   std::vector<BranchSuspension> out;
   for (Fiber& f : fibers_) {
     if (out.size() >= max) break;
-    if (f.state != FiberState::Suspended) continue;
+    if (f.state != FiberState::Suspended || f.wait.kind != SuspendKind::Step) continue;
     f.state = FiberState::Taken;
     out.push_back(AtStep(f));
   }
@@ -412,15 +417,29 @@ auto Vm::BranchesInFlight() const -> std::vector<BranchSuspension> {
 
 auto Vm::BranchStopping(const std::string& branch) -> bool { return Stopping(branch); }
 
+auto Vm::BranchWaits() const -> std::vector<BranchSuspension> {
+  std::vector<BranchSuspension> out;
+  for (const Fiber& f : fibers_) {
+    if (f.state != FiberState::Suspended || f.wait.kind == SuspendKind::Step) continue;
+    BranchSuspension s;
+    s.branch = f.branch;
+    s.step = f.steps;
+    s.reason = f.wait;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 auto Vm::DeliverTo(const std::string& branch, Value v) -> Status {
   int k = FindFiber(branch);
   if (k < 0 || (fibers_[k].state != FiberState::Taken && fibers_[k].state != FiberState::Suspended)) {
-    return Error{fmt::format("branch {} is not waiting at a step", branch)};
+    return Error{fmt::format("branch {} is not waiting at a step or a wait", branch)};
   }
   Fiber& f = fibers_[k];
   if (f.pending_reg != kNoSlot) f.stack[f.frames.back().base + f.pending_reg] = std::move(v);
   f.pending_reg = kNoSlot;
   f.step_args = Value();
+  f.wait = SuspendReason{};
   f.state = FiberState::Ready;
   phase_ = Phase::Ready;
   return Ok{};
@@ -430,12 +449,13 @@ auto Vm::DeliverErrorTo(const std::string& branch, std::string kind, std::string
                         std::optional<std::string> step) -> Status {
   int k = FindFiber(branch);
   if (k < 0 || (fibers_[k].state != FiberState::Taken && fibers_[k].state != FiberState::Suspended)) {
-    return Error{fmt::format("branch {} is not waiting at a step", branch)};
+    return Error{fmt::format("branch {} is not waiting at a step or a wait", branch)};
   }
   Fiber& f = fibers_[k];
   f.pending_error = WorkflowError{std::move(kind), std::move(message), std::move(step), "", {}};
   f.pending_reg = kNoSlot;
   f.step_args = Value();
+  f.wait = SuspendReason{};
   f.state = FiberState::Ready;
   phase_ = Phase::Ready;
   return Ok{};

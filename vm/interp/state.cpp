@@ -12,7 +12,10 @@
 //     pending error: u8 present, then kind, message, u8 has-step, step,
 //     function, u32 line, u32 column (version 3: errors of branches keep
 //     their place), steps i64, groups u32, spawns (u32 count, u32 pcs),
-//     a suspended fiber's step (u32 descriptor, value arguments),
+//     a suspended fiber's step (u32 descriptor, value arguments); from
+//     version 4 preceded by u8 kind (SuspendKind): Step is followed by the
+//     step as above, a wait (Approval, Signal, Timer) by its text str,
+//     u8 has-from + from str, i64 timeout ms, i64 duration ms instead,
 //     frames:    u32 count, then (function, pc, base, return slot) as u32
 //     handlers:  u32 count, then (frame, catch pc, register) as u32
 //     stack:     u32 slot count, then one value per slot
@@ -51,7 +54,8 @@ using bytecode::Function;
 
 namespace {
 constexpr char kStateMagic[8] = {'\x7f', 'F', 'S', 'T', 'A', 'T', 'E', '\n'};
-constexpr uint32_t kStateFormatVersion = 3;  // 3: branch fibers (docs/composition.md)
+constexpr uint32_t kStateFormatVersion = 4;  // 3: branch fibers, 4: waits in branches (docs/composition.md)
+constexpr uint32_t kBranchWaitsVersion = 4;
 constexpr uint32_t kChecksummedRootOnlyVersion = 2;
 constexpr uint32_t kUncheckedStateVersion = 1;  // before the checksum
 constexpr size_t kChecksumAt = sizeof(kStateMagic) + 4;
@@ -188,7 +192,7 @@ auto Vm::SaveState() const -> std::string {
   w.U8(static_cast<uint8_t>(phase_));
   auto fiber = [&](const std::string& branch, FiberState state, uint32_t pending, uint64_t effects,
                    const std::optional<WorkflowError>& perr, int64_t steps, uint32_t groups,
-                   const std::vector<uint32_t>& spawns, uint32_t desc, const Value& args,
+                   const std::vector<uint32_t>& spawns, uint32_t desc, const Value& args, const SuspendReason& wait,
                    const std::vector<Frame>& frames, const std::vector<Handler>& handlers,
                    const std::vector<Value>& stack) {
     w.Str(branch);
@@ -202,8 +206,17 @@ auto Vm::SaveState() const -> std::string {
     w.U32(static_cast<uint32_t>(spawns.size()));
     for (uint32_t pc : spawns) w.U32(pc);
     if (state == FiberState::Suspended || state == FiberState::Taken) {
-      w.U32(desc);
-      StateCodec::WriteValue(w, args);
+      w.U8(static_cast<uint8_t>(wait.kind));
+      if (wait.kind == SuspendKind::Step) {
+        w.U32(desc);
+        StateCodec::WriteValue(w, args);
+      } else {
+        w.Str(wait.text);
+        w.U8(wait.from.has_value());
+        w.Str(wait.from.value_or(""));
+        w.I64(wait.timeout_ms);
+        w.I64(wait.duration_ms);
+      }
     }
     w.U32(static_cast<uint32_t>(frames.size()));
     for (const Frame& f : frames) { w.U32(f.fn); w.U32(f.pc); w.U32(f.base); w.U32(f.ret); }
@@ -217,13 +230,13 @@ auto Vm::SaveState() const -> std::string {
   if (fibers_.empty()) {
     w.U32(1);
     fiber("", FiberState::Ready, pending_reg_, effect_seq_, pending_error_, 0, branch_groups_, spawns_, 0, Value(),
-          frames_, handlers_, stack_);
+          SuspendReason{}, frames_, handlers_, stack_);
   } else {
     FLOW_CHECK(current_ < 0, "SaveState between runs only");
     w.U32(static_cast<uint32_t>(fibers_.size()));
     for (const Fiber& f : fibers_) {
       fiber(f.branch, f.state, f.pending_reg, f.effect_seq, f.pending_error, f.steps, f.groups, f.spawns, f.step_desc,
-            f.step_args, f.frames, f.handlers, f.stack);
+            f.step_args, f.wait, f.frames, f.handlers, f.stack);
     }
   }
   w.U32(static_cast<uint32_t>(groups_.size()));
@@ -344,8 +357,22 @@ auto Vm::LoadState(std::string_view bytes) -> Status {
       f.spawns.resize(n);
       for (uint32_t& pc : f.spawns) r.U32(pc);
       if (f.state == FiberState::Suspended) {
-        if (!r.U32(f.step_desc) || f.step_desc >= module_.steps.size() || !StateCodec::ReadValue(r, f.step_args, 0)) {
-          return Corrupt("malformed suspended step");
+        uint8_t kind = static_cast<uint8_t>(SuspendKind::Step);
+        if (version >= kBranchWaitsVersion && !r.U8(kind)) return Corrupt("malformed suspended fiber");
+        f.wait.kind = static_cast<SuspendKind>(kind);
+        if (f.wait.kind == SuspendKind::Step) {
+          if (!r.U32(f.step_desc) || f.step_desc >= module_.steps.size() || !StateCodec::ReadValue(r, f.step_args, 0)) {
+            return Corrupt("malformed suspended step");
+          }
+        } else if (f.wait.kind == SuspendKind::Approval || f.wait.kind == SuspendKind::Signal ||
+                   f.wait.kind == SuspendKind::Timer) {
+          uint8_t has_from = 0;
+          std::string from;
+          r.Str(f.wait.text); r.U8(has_from); r.Str(from); r.I64(f.wait.timeout_ms); r.I64(f.wait.duration_ms);
+          if (!r.ok()) return Corrupt("malformed suspended wait");
+          if (has_from != 0) f.wait.from = std::move(from);
+        } else {
+          return Corrupt("malformed suspended fiber");
         }
       }
       if (!r.ok() || (k == 0) != f.branch.empty()) return Corrupt("bad fiber");

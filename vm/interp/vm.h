@@ -205,6 +205,13 @@ class Vm {
   // its next durable point (the engine cancels a child run it waits on).
   auto BranchStopping(const std::string& branch) -> bool;
   // The result or error of the step branch `branch` is suspended at.
+  // The branch fibers suspended at an approval, a signal wait or a sleep
+  // (docs/composition.md, "Waits inside branches as built"), oldest fiber
+  // first; `step` is the wait's position in its fiber (its steps and waits
+  // count together), `reason` the wait. Never taken: each stays here until
+  // DeliverTo / DeliverErrorTo answers it.
+  auto BranchWaits() const -> std::vector<BranchSuspension>;
+  // The result or error of the step or wait branch `branch` is suspended at.
   auto DeliverTo(const std::string& branch, Value v) -> Status;
   auto DeliverErrorTo(const std::string& branch, std::string kind, std::string message,
                       std::optional<std::string> step) -> Status;
@@ -246,6 +253,9 @@ class Vm {
     std::vector<uint32_t> spawns;    // start pcs added by Spawn, not joined yet
     uint32_t step_desc = 0;          // Suspended/Taken: the step
     Value step_args;
+    // Suspended at a wait (approval, signal, timer) instead of a step: the
+    // wait; `wait.kind` is Step for a step.
+    SuspendReason wait;
   };
   // A fiber suspended (or taken) at a step, as the engine sees it.
   auto AtStep(const Fiber& f) const -> BranchSuspension;

@@ -394,6 +394,15 @@ class SqliteStore final : public Store {
         return out;
       }
     }
+    if (c.unanswered_request >= 0) {
+      auto answer = RequestAnswer(run_id, c.unanswered_request);
+      if (!answer) return answer.error();
+      if (*answer) {
+        out.refusal = AppendRefusal::Answered;
+        out.answer = std::move(*answer);
+        return out;
+      }
+    }
     if (c.not_due_at_ms >= 0 && r.wake_at_ms >= 0 && r.wake_at_ms <= c.not_due_at_ms) {
       out.refusal = AppendRefusal::Due;
       return out;
@@ -583,6 +592,24 @@ class SqliteStore final : public Store {
     st.Bind(1, run_id);
     st.Bind(2, opened);
     st.Bind(3, answered);
+    auto row = st.Step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<JournalEvent>();
+    JournalEvent e = ReadEvent(st);
+    st.Reset();
+    return std::optional<JournalEvent>(std::move(e));
+  }
+
+  // The first event after `request` whose data names it as its "request"
+  // (AppendCondition::unanswered_request), or nullopt.
+  auto RequestAnswer(const std::string& run_id, int64_t request) -> Result<std::optional<JournalEvent>> {
+    auto s = db_->Prepare(
+        "SELECT seq, type, step, attempt, data, at_ms, branch FROM journal WHERE run_id = ?1 AND seq > ?2 AND "
+        "json_valid(data) AND json_extract(data, '$.request') = ?2 ORDER BY seq LIMIT 1");
+    if (!s) return s.error();
+    Stmt& st = **s;
+    st.Bind(1, run_id);
+    st.Bind(2, request);
     auto row = st.Step();
     if (!row) return row.error();
     if (!*row) return std::optional<JournalEvent>();

@@ -134,6 +134,12 @@ struct AppendCondition {
   // latest event of type `opened_by` (the wait is still unanswered).
   std::string opened_by;
   std::string answered_by;
+  // When >= 0 (instead of opened_by/answered_by): no event after the one
+  // with this seq may name it as its `"request"` (a wait inside a branch,
+  // answered by a decision, a timeout or its branch's stop; AppendRefusal::
+  // Answered with that event; docs/composition.md, "Waits inside branches
+  // as built").
+  int64_t unanswered_request = -1;
   // When >= 0: the run's wake_at_ms must be unset or later than this (a
   // wait whose timeout is due can no longer be answered).
   int64_t not_due_at_ms = -1;
