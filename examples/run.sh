@@ -89,12 +89,12 @@ expect 0 "flow cancel onboard-pro: the compensation deletes the CRM account" \
   cancel onboard-pro --reason "customer changed their mind"
 journal onboard-pro cancelled crm.delete_account:completed
 
-expect 3 "a batch of three, each onboarded as a child run: the pro customer's charge waits for finance (exit 3)" \
+expect 3 "a batch of twelve, ten at a time, each a child run: eleven complete, the pro customer's charge waits for finance (exit 3)" \
   run "$here/onboarding/onboard.flow" --workflow onboard_batch --id batch-1 --input "@$here/onboarding/batch.json"
-expect 0 "flow inbox: the approval is the child run's, batch-1/3" inbox
-expect 0 "flow approve batch-1/3: the child is charged and welcomed, then the batch completes" \
-  approve batch-1/3 --as finance-fay --comment "ok"
-expect 0 "flow runs: the batch and its three children" runs
+expect 0 "flow inbox: the approval is the seventh child run's, batch-1/1.7/1" inbox
+expect 0 "flow approve batch-1/1.7/1: the child is charged and welcomed, then the batch completes" \
+  approve batch-1/1.7/1 --as finance-fay --comment "ok"
+expect 0 "flow runs: the batch and its twelve children" runs
 journal batch-1 completed
 
 expect 3 "publishing: the draft survives the CMS's 503s (retry), then waits for an editor (exit 3)" \

@@ -61,15 +61,16 @@ def check_onboarding(record):
 
 
 def check_batch(record):
-    """batch-1 onboards three customers as the child runs batch-1/1..3."""
-    for child in ("batch-1/1", "batch-1/2", "batch-1/3"):
+    """batch-1 onboards twelve customers, ten at a time, as the child runs
+    batch-1/1.1/1 .. batch-1/1.12/1; the seventh is the pro one."""
+    for child in ["batch-1/1.%d/1" % k for k in range(1, 13)]:
         created = calls(record, "crm", "create-account", child + ":")
         check([e["status"] for e in created] == [0], f"{child}: one create-account, got {created}")
         mails = calls(record, "email", key_prefix=child + ":")
         check(len(mails) == 1, f"{child}: one welcome mail, got {mails}")
     charges = [e for e in calls(record, "billing", key_prefix="batch-1") if e["method"] == "POST"]
-    check(len(charges) == 1 and charges[0]["key"].startswith("batch-1/3:") and not charges[0]["replayed"],
-          f"only the pro customer (batch-1/3) is charged, once, got {charges}")
+    check(len(charges) == 1 and charges[0]["key"].startswith("batch-1/1.7/1:") and not charges[0]["replayed"],
+          f"only the pro customer (batch-1/1.7/1) is charged, once, got {charges}")
     check(not calls(record, "crm", "delete-account", "batch-1"), "the completed batch undoes nothing")
 
 
