@@ -220,6 +220,11 @@ class Driver {
   auto OnChild(const interp::SuspendReason& reason) -> Result<std::optional<RunReport>>;
   // A loaded state suspended at a child call (`started`: its child_started).
   auto ResumeChildCall(const store::JournalEvent& started) -> Result<std::optional<RunReport>>;
+  // The call a `child_started` event records, checked against the program.
+  auto ChildCallOf(const store::JournalEvent& started) const -> Result<ChildCall>;
+  // At a cancellation: a root child call whose child completed without its
+  // end delivered gets it now, so that the call's `compensate` runs.
+  auto DeliverCompletedChildAtCancel() -> Status;
   // `created`: the child was created by this driver just now.
   auto AwaitChild(const ChildCall& call, bool created) -> Result<std::optional<RunReport>>;
   auto DeliverChildEnd(const ChildCall& call, const store::RunRecord& child) -> Result<std::optional<RunReport>>;

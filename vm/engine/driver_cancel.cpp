@@ -202,8 +202,9 @@ auto Driver::Cancel() -> Result<RunReport> {
   if (vm_.in_branches()) {
     // The root waits at a join: the steps in flight are the branches'.
     if (auto s = ResendBranchesAtCancel(); !s) return s.error();  // driver_branches.cpp
-  } else if (auto s = ResendInFlightAtCancel(*next); !s) {
-    return s.error();
+  } else {
+    if (auto s = ResendInFlightAtCancel(*next); !s) return s.error();
+    if (auto s = DeliverCompletedChildAtCancel(); !s) return s.error();  // driver_child.cpp
   }
   // Children first (SPEC §2.5), each with its own compensations.
   auto children = CancelChildren(ChildCancelReason(run_id_, CancelReason()));

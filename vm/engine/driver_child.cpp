@@ -120,7 +120,7 @@ auto Driver::OnChild(const interp::SuspendReason& reason) -> Result<std::optiona
   return AwaitChild(start.call, /*created=*/true);
 }
 
-auto Driver::ResumeChildCall(const store::JournalEvent& started) -> Result<std::optional<RunReport>> {
+auto Driver::ChildCallOf(const store::JournalEvent& started) const -> Result<ChildCall> {
   json d = ParseObject(started.data);
   ChildCall call{d.value("child", ""), d.value("workflow", ""), 0, -1};
   const int64_t desc = d.value("step_id", int64_t{-1});
@@ -131,7 +131,45 @@ auto Driver::ResumeChildCall(const store::JournalEvent& started) -> Result<std::
   }
   call.desc = static_cast<uint32_t>(desc);
   if (d.contains("deadline_ms") && d["deadline_ms"].is_number_integer()) call.deadline_ms = d["deadline_ms"];
-  return AwaitChild(call, /*created=*/false);
+  return call;
+}
+
+auto Driver::ResumeChildCall(const store::JournalEvent& started) -> Result<std::optional<RunReport>> {
+  auto call = ChildCallOf(started);
+  if (!call) return call.error();
+  return AwaitChild(*call, /*created=*/false);
+}
+
+// A cancelled run whose root waits at a child call that has completed, its
+// end not delivered: the driver that would have delivered it died, or
+// another process finished the child and the run was cancelled before
+// anyone drove it on. The end is delivered first, so that the call's
+// `compensate` is registered and undoes the child with the rest.
+auto Driver::DeliverCompletedChildAtCancel() -> Status {
+  if (!vm_.suspended() || vm_.in_branches()) return Ok{};
+  auto journal = store_.Journal(run_id_);
+  if (!journal) return journal.error();
+  std::optional<store::JournalEvent> open;
+  for (const auto& e : *journal) {
+    if (!e.branch.empty()) continue;
+    if (e.type == events::kChildStarted) {
+      open = e;
+    } else if (e.type == events::kChildCompleted || e.type == events::kChildFailed) {
+      open.reset();
+    }
+  }
+  if (!open) return Ok{};
+  auto call = ChildCallOf(*open);
+  if (!call) return call.error();
+  auto child = store_.GetRun(call->id);
+  if (!child) return child.error();
+  if (!*child || (*child)->parent_id != run_id_ || (*child)->status != RunStatus::Completed) return Ok{};
+  auto delivered = DeliverChildEnd(*call, **child);
+  if (!delivered) return delivered.error();
+  // Its `compensate` is registered right after its result.
+  auto again = RunToSuspension();
+  if (!again) return again.error();
+  return Ok{};
 }
 
 // Drives the child once, as a command drives a run (until it ends or

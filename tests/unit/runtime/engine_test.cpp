@@ -459,6 +459,49 @@ TEST_F(EngineTest, ApprovalWaitsThenARecordedDecisionContinuesTheRun) {
   EXPECT_EQ(done->result, "ann: ok");
 }
 
+// A child completed (driven by itself, as `flow approve CHILD` killed before
+// it drove the parent would leave it) while its parent still waits on it,
+// then the parent is cancelled: the child's end is delivered first, so the
+// call's `compensate` is registered and undoes it, newest first with the
+// parent's own.
+TEST_F(EngineTest, ACancelledParentUndoesAChildThatCompletedBeforeItsEndWasDelivered) {
+  const char* src =
+      "connector tool = \"tool.json\"\n"
+      "workflow kid() -> string {\n"
+      "  let d = approve \"go?\"\n"
+      "  let k = tool.echo(x: \"kid\")\n"
+      "  return k.key\n}\n"
+      "workflow w() -> string {\n"
+      "  let a = tool.echo(x: \"a\") compensate tool.undo(x: \"undo-a\")\n"
+      "  let c = kid() compensate tool.undo(x: \"undo-kid\")\n"
+      "  return c\n}\n";
+  std::string bytes = Compile(src);
+  ASSERT_FALSE(bytes.empty());
+  auto r = StartRun(Rt(), bytes, "w", json::object(), "r70");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->status, store::RunStatus::Waiting);
+  ASSERT_EQ(r->waiting["kind"], "child");
+  store::DurableUpdate u;
+  u.run_id = "r70/1";
+  store::JournalEvent e;
+  e.type = std::string(events::kApprovalDecided);
+  e.data = R"({"approved": true, "by": "ann", "comment": "", "at": "2026-01-15T09:30:00Z"})";
+  u.events.push_back(e);
+  ASSERT_TRUE(store_->Commit(u).ok());
+  auto kid = ResumeChildRun(Rt(), "r70/1");  // the child alone: its parent is not driven
+  ASSERT_TRUE(kid.ok()) << kid.error().message;
+  ASSERT_EQ(kid->status, store::RunStatus::Completed);
+  ASSERT_EQ((*store_->GetRun("r70"))->status, store::RunStatus::Waiting);
+  auto c = CancelRun(Rt(), "r70", "stop");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->status, store::RunStatus::Cancelled);
+  EXPECT_EQ(Invocations(), (std::vector<std::string>{"echo r70:1", "echo r70/1:1", "echo r70:undo:1",
+                                                     "echo r70:undo:2"}));
+  int delivered = 0;
+  for (const auto& j : Journal("r70")) delivered += j.type == events::kChildCompleted;
+  EXPECT_EQ(delivered, 1);
+}
+
 // ---- signals: buffered, oldest first, each consumed once ----------------
 
 auto Ev(int64_t seq, const char* type, const char* data) -> store::JournalEvent {
