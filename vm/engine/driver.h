@@ -225,6 +225,8 @@ class Driver {
   // At a cancellation: a root child call whose child completed without its
   // end delivered gets it now, so that the call's `compensate` runs.
   auto DeliverCompletedChildAtCancel() -> Status;
+  // The same for the branch fibers at a child call (driver_branch_children.cpp).
+  auto DeliverCompletedBranchChildrenAtCancel() -> Status;
   // `created`: the child was created by this driver just now.
   auto AwaitChild(const ChildCall& call, bool created) -> Result<std::optional<RunReport>>;
   auto DeliverChildEnd(const ChildCall& call, const store::RunRecord& child) -> Result<std::optional<RunReport>>;

@@ -85,6 +85,39 @@ void Driver::IndexBranchChildren() {
   }
 }
 
+auto Driver::DeliverCompletedBranchChildrenAtCancel() -> Status {
+  if (!vm_.in_branches()) return Ok{};
+  auto journal = store_.Journal(run_id_);
+  if (!journal) return journal.error();
+  std::map<std::string, store::JournalEvent> open;  // branch -> its child_started without an end
+  for (const auto& e : *journal) {
+    if (e.branch.empty()) continue;
+    if (e.type == events::kChildStarted) {
+      open[e.branch] = e;
+    } else if (e.type == events::kChildCompleted || e.type == events::kChildFailed) {
+      open.erase(e.branch);
+    }
+  }
+  for (const auto& s : vm_.BranchesInFlight()) {
+    if (s.reason.kind != interp::SuspendKind::Child) continue;
+    auto started = open.find(s.branch);
+    if (started == open.end()) continue;
+    auto call = ChildCallOf(started->second);
+    if (!call) return call.error();
+    auto child = store_.GetRun(call->id);
+    if (!child) return child.error();
+    if (!*child || (*child)->parent_id != run_id_ || (*child)->status != RunStatus::Completed) continue;
+    BranchChild kid;
+    kid.branch = s.branch;
+    kid.call = *call;
+    if (auto d = DeliverBranchChildEnd(kid, **child); !d) return d;
+    // Its `compensate` is registered right after its result; nothing is sent.
+    interp::Outcome o = vm_.Run(kCancelInstructionBudget);
+    if (o.status == interp::RunStatus::Interrupted) return Interrupted();
+  }
+  return Ok{};
+}
+
 auto Driver::ChildTurns(const BranchChildren& kids) -> size_t {
   size_t n = 0;
   for (const auto& [branch, kid] : kids) n += kid.turn ? 1 : 0;

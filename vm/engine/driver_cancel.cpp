@@ -202,6 +202,7 @@ auto Driver::Cancel() -> Result<RunReport> {
   if (vm_.in_branches()) {
     // The root waits at a join: the steps in flight are the branches'.
     if (auto s = ResendBranchesAtCancel(); !s) return s.error();  // driver_branches.cpp
+    if (auto s = DeliverCompletedBranchChildrenAtCancel(); !s) return s.error();
   } else {
     if (auto s = ResendInFlightAtCancel(*next); !s) return s.error();
     if (auto s = DeliverCompletedChildAtCancel(); !s) return s.error();  // driver_child.cpp

@@ -502,6 +502,45 @@ TEST_F(EngineTest, ACancelledParentUndoesAChildThatCompletedBeforeItsEndWasDeliv
   EXPECT_EQ(delivered, 1);
 }
 
+// The same for a child called in a parallel branch (r71/1.1/1): delivered
+// to its branch at the cancellation, its call's `compensate` undoes it.
+TEST_F(EngineTest, ACancelledParentUndoesABranchChildThatCompletedBeforeItsEndWasDelivered) {
+  const char* src =
+      "connector tool = \"tool.json\"\n"
+      "workflow kid() -> string {\n"
+      "  let d = approve \"go?\"\n"
+      "  let k = tool.echo(x: \"kid\")\n"
+      "  return k.key\n}\n"
+      "workflow w() -> [string] {\n"
+      "  let a = tool.echo(x: \"a\") compensate tool.undo(x: \"undo-a\")\n"
+      "  let cs = parallel for n in [1] {\n"
+      "    let c = kid() compensate tool.undo(x: \"undo-kid\")\n"
+      "    c\n"
+      "  }\n"
+      "  return cs\n}\n";
+  std::string bytes = Compile(src);
+  ASSERT_FALSE(bytes.empty());
+  auto r = StartRun(Rt(), bytes, "w", json::object(), "r71");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->status, store::RunStatus::Waiting);
+  ASSERT_EQ(r->waiting["run"], "r71/1.1/1");
+  store::DurableUpdate u;
+  u.run_id = "r71/1.1/1";
+  store::JournalEvent e;
+  e.type = std::string(events::kApprovalDecided);
+  e.data = R"({"approved": true, "by": "ann", "comment": "", "at": "2026-01-15T09:30:00Z"})";
+  u.events.push_back(e);
+  ASSERT_TRUE(store_->Commit(u).ok());
+  auto kid = ResumeChildRun(Rt(), "r71/1.1/1");  // the child alone: its parent is not driven
+  ASSERT_TRUE(kid.ok()) << kid.error().message;
+  ASSERT_EQ(kid->status, store::RunStatus::Completed);
+  auto c = CancelRun(Rt(), "r71", "stop");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->status, store::RunStatus::Cancelled);
+  EXPECT_EQ(Invocations(), (std::vector<std::string>{"echo r71:1", "echo r71/1.1/1:1", "echo r71:undo:1",
+                                                     "echo r71:undo:2"}));
+}
+
 // ---- signals: buffered, oldest first, each consumed once ----------------
 
 auto Ev(int64_t seq, const char* type, const char* data) -> store::JournalEvent {
