@@ -2,11 +2,16 @@
 """Child workflow calls survive kill -9 of the parent or of the child.
 
     python3 tests/crash/child_test.py --flow build/flow [--seed N] [--rounds N]
+        [--shape sequential|parallel]
 
 SPEC §2.5 and issue 14 item 1: a kill -9 of the parent or of the child at
 any instant never starts a second child for the same call and never
 repeats a child's completed step. A parent workflow calls a child workflow
-five times in a loop; each child makes two exec steps. The exec tool is the
+five times in a loop (`--shape parallel`: in a `parallel for`, the
+children r1/1.K/1 driven at the same time, and the first kill comes once
+the tool's record shows three children's steps started, several in
+flight at once; tests/crash/parallel_children_test.py runs that shape);
+each child makes two exec steps. The exec tool is the
 back end and keeps its own record: every call appends "<start ms> <key>"
 to invocations.log, and each idempotency key's effect is stored once in
 effects/<key> (an idempotent service: a key seen again answers the stored
@@ -83,13 +88,17 @@ with open(path) as f:
     print(f.read())
 """
 
-WORKFLOW = """connector tool = "tool.json"
+PROVISION = """connector tool = "tool.json"
 workflow provision(c: int) -> int {
   let a = tool.work(n: c * 10 + 1)
   let b = tool.work(n: c * 10 + 2)
   return a.n + b.n
 }
-workflow batch() -> int {
+"""
+
+# The parent of each shape, and the id of its K-th child (K from 1).
+SHAPES = {
+    "sequential": (PROVISION + """workflow batch() -> int {
   var total = 0
   for c in range(%d) {
     total = total + provision(c: c)
@@ -97,7 +106,20 @@ workflow batch() -> int {
   let z = tool.work(n: 7)
   return total + z.n
 }
-""" % CHILDREN
+""" % CHILDREN, "r1/%d"),
+    "parallel": (PROVISION + """workflow batch() -> int {
+  let parts = parallel for c in range(%d) {
+    provision(c: c)
+  }
+  var total = 0
+  for p in parts {
+    total = total + p
+  }
+  let z = tool.work(n: 7)
+  return total + z.n
+}
+""" % CHILDREN, "r1/1.%d/1"),
+}
 
 
 def expected_result():
@@ -130,10 +152,34 @@ def parent_done(flow):
         db.close()
 
 
-def kill_loop(flow, rng, rounds):
+def started_keys(workdir):
+    try:
+        with open(os.path.join(workdir, "invocations.log")) as f:
+            return {line.split()[1] for line in f if len(line.split()) == 2}
+    except FileNotFoundError:
+        return set()
+
+
+def kill_with_children_in_flight(flow):
+    """Kills `flow run` once the tool's record shows three distinct keys
+    started (each call takes 0.2 s): several children mid-step at once."""
+    proc = flow.start("run", "w.flow", "--workflow", "batch", "--id", "r1", "--json")
+    while proc.poll() is None and len(started_keys(flow.workdir)) < 3:
+        time.sleep(0.005)
+    check(proc.poll() is None, "flow run ended before three children were mid-step")
+    proc.kill()
+    proc.wait()
+    in_flight = started_keys(flow.workdir)
+    check(len(in_flight) >= 3, "only %d keys started" % len(in_flight))
+
+
+def kill_loop(flow, rng, rounds, shape):
     """Returns the parent's final report and how many processes were killed
     (rather than exiting on their own)."""
     killed = 0
+    if shape == "parallel":
+        kill_with_children_in_flight(flow)
+        killed += 1
     for _ in range(rounds):
         if parent_done(flow):
             break
@@ -167,13 +213,13 @@ def kill_loop(flow, rng, rounds):
     raise Failure("the parent did not complete after the kills")
 
 
-def check_outcome(flow, workdir, report):
+def check_outcome(flow, workdir, report, child_id):
     check(report.get("result") == expected_result(),
           "result %r, expected %d" % (report.get("result"), expected_result()))
     db = database(flow)
     try:
         runs = {r[0]: (r[1], r[2]) for r in db.execute("SELECT id, parent_id, status FROM runs")}
-        children = ["r1/%d" % k for k in range(1, CHILDREN + 1)]
+        children = [child_id % k for k in range(1, CHILDREN + 1)]
         check(sorted(runs) == sorted(["r1"] + children), "runs in the database: %s" % sorted(runs))
         for child in children:
             check(runs[child] == ("r1", "completed"), "child %s is %s" % (child, runs[child]))
@@ -187,7 +233,7 @@ def check_outcome(flow, workdir, report):
                 completed_at["%s:%d" % (run_id, step)] = at
     finally:
         db.close()
-    keys = sorted(["r1/%d:%d" % (k, p) for k in range(1, CHILDREN + 1) for p in (1, 2)] + ["r1:1"])
+    keys = sorted(["%s:%d" % (child_id % k, p) for k in range(1, CHILDREN + 1) for p in (1, 2)] + ["r1:1"])
     effects = sorted(name.replace("_", "/") for name in os.listdir(os.path.join(workdir, "effects")))
     check(effects == keys, "effects for keys %s, expected %s" % (effects, keys))
     with open(os.path.join(workdir, "invocations.log")) as f:
@@ -199,12 +245,14 @@ def check_outcome(flow, workdir, report):
     return len(calls)
 
 
-def main():
+def main(shape="sequential"):
     parser = argparse.ArgumentParser()
     parser.add_argument("--flow", required=True)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
+    parser.add_argument("--shape", choices=sorted(SHAPES), default=shape)
     args = parser.parse_args()
+    workflow, child_id = SHAPES[args.shape]
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as workdir:
@@ -213,17 +261,17 @@ def main():
         with open(os.path.join(workdir, "tool.py"), "w") as f:
             f.write(TOOL)
         with open(os.path.join(workdir, "w.flow"), "w") as f:
-            f.write(WORKFLOW)
+            f.write(workflow)
         flow = Flow(os.path.abspath(args.flow), workdir)
         try:
-            report, killed = kill_loop(flow, rng, args.rounds)
-            calls = check_outcome(flow, workdir, report)
+            report, killed = kill_loop(flow, rng, args.rounds, args.shape)
+            calls = check_outcome(flow, workdir, report, child_id)
             # Not vacuous: processes were killed on the way.
             check(killed >= MIN_KILLS, "only %d processes were killed before the parent completed" % killed)
         except Failure as failure:
             print("FAIL (seed %d): %s" % (seed, failure))
             return 1
-    print("ok: seed %d, %d killed, %d tool calls for 11 keys" % (seed, killed, calls))
+    print("ok: seed %d, %d killed, %d tool calls for 11 keys (%s children)" % (seed, killed, calls, args.shape))
     return 0
 
 

@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <thread>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "compiler/driver/compile.h"
@@ -19,6 +19,7 @@
 #include "vm/bytecode/serialize.h"
 #include "vm/connectors/http_client.h"
 #include "vm/connectors/transport.h"
+#include "vm/engine/events.h"
 #include "vm/engine/run_driver.h"
 #include "vm/store/store.h"
 
@@ -122,6 +123,18 @@ class EngineTest : public ::testing::Test {
       Runtime runtime{**own, transports_};
       report = StartRun(runtime, bytes, "w", json::object(), id);
     });
+  }
+
+  // Records an approval of run `id`'s pending `approve`, as `flow approve`
+  // does before it drives the run (the run is not driven here).
+  void RecordApproval(const std::string& id) {
+    store::DurableUpdate u;
+    u.run_id = id;
+    store::JournalEvent e;
+    e.type = std::string(events::kApprovalDecided);
+    e.data = R"({"approved": true, "by": "ann", "comment": "", "at": "2026-01-15T09:30:00Z"})";
+    u.events.push_back(e);
+    ASSERT_TRUE(store_->Commit(u).ok());
   }
 
   auto Journal(const std::string& id) -> std::vector<store::JournalEvent> {

@@ -481,13 +481,7 @@ TEST_F(EngineTest, ACancelledParentUndoesAChildThatCompletedBeforeItsEndWasDeliv
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_EQ(r->status, store::RunStatus::Waiting);
   ASSERT_EQ(r->waiting["kind"], "child");
-  store::DurableUpdate u;
-  u.run_id = "r70/1";
-  store::JournalEvent e;
-  e.type = std::string(events::kApprovalDecided);
-  e.data = R"({"approved": true, "by": "ann", "comment": "", "at": "2026-01-15T09:30:00Z"})";
-  u.events.push_back(e);
-  ASSERT_TRUE(store_->Commit(u).ok());
+  RecordApproval("r70/1");
   auto kid = ResumeChildRun(Rt(), "r70/1");  // the child alone: its parent is not driven
   ASSERT_TRUE(kid.ok()) << kid.error().message;
   ASSERT_EQ(kid->status, store::RunStatus::Completed);
@@ -524,13 +518,7 @@ TEST_F(EngineTest, ACancelledParentUndoesABranchChildThatCompletedBeforeItsEndWa
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_EQ(r->status, store::RunStatus::Waiting);
   ASSERT_EQ(r->waiting["run"], "r71/1.1/1");
-  store::DurableUpdate u;
-  u.run_id = "r71/1.1/1";
-  store::JournalEvent e;
-  e.type = std::string(events::kApprovalDecided);
-  e.data = R"({"approved": true, "by": "ann", "comment": "", "at": "2026-01-15T09:30:00Z"})";
-  u.events.push_back(e);
-  ASSERT_TRUE(store_->Commit(u).ok());
+  RecordApproval("r71/1.1/1");
   auto kid = ResumeChildRun(Rt(), "r71/1.1/1");  // the child alone: its parent is not driven
   ASSERT_TRUE(kid.ok()) << kid.error().message;
   ASSERT_EQ(kid->status, store::RunStatus::Completed);
